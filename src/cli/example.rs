@@ -1,0 +1,13 @@
+//! `scurve example`: print the built-in example as CSV.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_: Args) -> Result<ExitCode> {
+    print!("{}", scurve::data::example::EXAMPLE_CSV);
+    Ok(ExitCode::SUCCESS)
+}

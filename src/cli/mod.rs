@@ -1,0 +1,125 @@
+//! Subcommands, one file each. Each has its `Args` and its `run`.
+
+mod example;
+mod fit;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use scurve::data::harness::{HarnessOptions, Metric, load_sizes};
+use scurve::data::{Dataset, Selection, Series, XAxis};
+use scurve::size::parse_size;
+
+/// Fit S-curves to benchmark results across model sizes and forecast the next model.
+#[derive(Debug, Parser)]
+#[command(name = "scurve", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the built-in example data as CSV.
+    Example(example::Args),
+    /// Summarise a data set: tasks, models, sizes, item counts, and tasks to watch.
+    Inspect(inspect::Args),
+    /// Fit a curve per task and print the parameters with intervals.
+    Fit(fit::Args),
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Example(a) => example::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Fit(a) => fit::run(a),
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MetricArg {
+    Acc,
+    AccNorm,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum XArg {
+    Params,
+    Compute,
+}
+
+/// Where the data comes from and which part of it to use.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Tidy CSV, an lm-evaluation-harness JSON file, or a folder of them; the built-in example when omitted.
+    pub data: Option<PathBuf>,
+    /// Metric to read from harness JSON.
+    #[arg(long, value_enum, default_value = "acc")]
+    pub metric: MetricArg,
+    /// CSV map `model,params` of sizes for harness JSON whose model names carry no size.
+    #[arg(long, value_name = "FILE")]
+    pub sizes: Option<PathBuf>,
+    /// Few-shot setting to use when the data mixes several.
+    #[arg(long)]
+    pub shots: Option<u32>,
+    /// Model family to use when the data has several (default: every family, each its own series).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Chance level for tasks that neither the data nor the built-in table knows.
+    #[arg(long)]
+    pub chance: Option<f64>,
+    /// x-axis: log10(params), or log10(6·params·tokens).
+    #[arg(long = "x", value_enum, default_value = "params")]
+    pub x: XArg,
+}
+
+impl DataArgs {
+    /// Load the data set.
+    pub fn load(&self) -> Result<Dataset> {
+        let Some(path) = &self.data else { return Ok(Dataset::example()) };
+        let sizes = self.sizes.as_ref().map(|p| load_sizes(p)).transpose()?;
+        let metric = match self.metric {
+            MetricArg::Acc => Metric::Acc,
+            MetricArg::AccNorm => Metric::AccNorm,
+        };
+        Ok(Dataset::load(path, &HarnessOptions { metric, sizes })?)
+    }
+
+    /// The selection the options ask for.
+    pub fn selection(&self) -> Result<Selection> {
+        if let Some(c) = self.chance {
+            if !(0.0..1.0).contains(&c) {
+                return Err(scurve::Error::Usage(format!("--chance {c} is outside [0, 1)")).into());
+            }
+        }
+        Ok(Selection { family: self.family.clone(), shots: self.shots, chance: self.chance })
+    }
+
+    /// Load and select.
+    pub fn series(&self) -> Result<(Dataset, Vec<Series>)> {
+        let ds = self.load()?;
+        let s = ds.select(&self.selection()?)?;
+        Ok((ds, s))
+    }
+
+    pub fn x_axis(&self) -> XAxis {
+        match self.x {
+            XArg::Params => XAxis::Params,
+            XArg::Compute => XAxis::Compute,
+        }
+    }
+}
+
+/// Parse a size given on the command line.
+pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
+    parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
+}
+
+/// Format a number with a fixed number of decimals, or "—" when not finite.
+pub fn num(v: f64, decimals: usize) -> String {
+    if v.is_finite() { format!("{v:.decimals$}") } else { "—".into() }
+}

@@ -1,0 +1,90 @@
+//! Chance levels of common benchmark tasks, used when the data does not give one.
+
+/// The chance level of a task by its lm-evaluation-harness name, when known.
+pub fn builtin_chance(task: &str) -> Option<f64> {
+    let t = task.to_ascii_lowercase();
+    let t = t.strip_prefix("bigbench_").unwrap_or(&t);
+    let t = t.strip_prefix("bbh_").unwrap_or(t);
+    if t.starts_with("hendrycktest") || t.starts_with("hendryckstest") || t.starts_with("mmlu") {
+        return Some(0.25);
+    }
+    if t.starts_with("lambada") || t.starts_with("gsm8k") || t.starts_with("dyck") {
+        return Some(0.0);
+    }
+    if t.starts_with("xcopa") || t.starts_with("xstory_cloze") || t.starts_with("xwinograd") || t.starts_with("pawsx") {
+        return Some(0.5);
+    }
+    if t.starts_with("xnli") || t.starts_with("anli") {
+        return Some(1.0 / 3.0);
+    }
+    if t.starts_with("blimp") || t.starts_with("crows_pairs") {
+        return Some(0.5);
+    }
+    let c = match t {
+        "arc_challenge"
+        | "arc_easy"
+        | "sciq"
+        | "logiqa"
+        | "hellaswag"
+        | "openbookqa"
+        | "race"
+        | "headqa"
+        | "headqa_en"
+        | "headqa_es"
+        | "movie_recommendation"
+        | "ruin_names"
+        | "temporal_sequences"
+        | "truthfulqa_mc" => 0.25,
+        "piqa"
+        | "winogrande"
+        | "wsc"
+        | "wsc273"
+        | "boolq"
+        | "copa"
+        | "rte"
+        | "wic"
+        | "mrpc"
+        | "qqp"
+        | "sst"
+        | "cola"
+        | "qnli"
+        | "causal_judgement"
+        | "causal_judgment"
+        | "formal_fallacies_syllogisms_negation"
+        | "hyperbaton"
+        | "navigate"
+        | "snarks"
+        | "sports_understanding"
+        | "web_of_lies"
+        | "boolean_expressions"
+        | "prost" => 0.5,
+        "cb"
+        | "mnli"
+        | "mnli_mismatched"
+        | "disambiguation_qa"
+        | "logical_deduction_three_objects"
+        | "tracking_shuffled_objects_three_objects" => 1.0 / 3.0,
+        "mathqa" | "logical_deduction_five_objects" | "tracking_shuffled_objects_five_objects" => 0.2,
+        "date_understanding" | "salient_translation_error_detection" => 1.0 / 6.0,
+        "logical_deduction_seven_objects" | "tracking_shuffled_objects_seven_objects" => 1.0 / 7.0,
+        "geometric_shapes" => 0.1,
+        "reasoning_about_colored_objects" => 1.0 / 18.0,
+        _ => return None,
+    };
+    Some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::builtin_chance;
+
+    #[test]
+    fn table_covers_the_common_tasks() {
+        assert_eq!(builtin_chance("hendrycksTest-anatomy"), Some(0.25));
+        assert_eq!(builtin_chance("arc_easy"), Some(0.25));
+        assert_eq!(builtin_chance("piqa"), Some(0.5));
+        assert_eq!(builtin_chance("lambada_openai"), Some(0.0));
+        assert_eq!(builtin_chance("bigbench_logical_deduction_five_objects"), Some(0.2));
+        assert_eq!(builtin_chance("my_private_task"), None);
+    }
+}

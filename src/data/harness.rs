@@ -1,0 +1,254 @@
+//! lm-evaluation-harness result JSON: `{"results": {task: {metric: value, metric_stderr: se}},
+//! "config": {"model_args": "pretrained=org/name,...", "num_fewshot": k}}`, as one file or a
+//! folder tree of them. Both the v0.3 keys (`acc`) and the v0.4 keys (`acc,none`) are read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::data::{Dataset, Observation, Outcome};
+use crate::error::{Error, Location, Result};
+use crate::size::split_model_name;
+
+/// Which metric to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Metric {
+    /// Accuracy (`acc`; `multiple_choice_grade` for BIG-bench tasks).
+    #[default]
+    Acc,
+    /// Length-normalised accuracy.
+    AccNorm,
+}
+
+impl Metric {
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Metric::Acc => &["acc", "multiple_choice_grade"],
+            Metric::AccNorm => &["acc_norm"],
+        }
+    }
+}
+
+/// Options for reading harness results.
+#[derive(Debug, Clone, Default)]
+pub struct HarnessOptions {
+    pub metric: Metric,
+    /// Model name → parameter count, overriding sizes parsed from names.
+    pub sizes: Option<HashMap<String, f64>>,
+}
+
+/// Read a `model,params` CSV map of sizes.
+pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
+    let ds = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    let shown = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&ds[..]);
+    let headers = rdr.headers().map_err(|e| Error::input(Location::file(&shown).row(1), e.to_string()))?.clone();
+    let find = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let cm = find("model")
+        .ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
+    let cp = find("params")
+        .ok_or_else(|| Error::input(Location::file(&shown).row(1).field("params"), "missing column 'params'"))?;
+    let mut out = HashMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let at = Location::file(&shown).row(i + 2);
+        let rec = rec.map_err(|e| Error::input(at.clone(), format!("malformed CSV: {e}")))?;
+        let v = rec.get(cp).unwrap_or("");
+        let p = crate::size::parse_size(v)
+            .ok_or_else(|| Error::input(at.clone().field("params"), format!("not a positive size: '{v}'")))?;
+        out.insert(rec.get(cm).unwrap_or("").to_string(), p);
+    }
+    Ok(out)
+}
+
+/// Read one harness JSON file or every `*.json` below a folder (in sorted path order).
+pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
+    let mut files = Vec::new();
+    let single = root.is_file();
+    if single {
+        files.push(root.to_path_buf());
+    } else {
+        collect_json(root, &mut files)?;
+        files.sort();
+    }
+    if files.is_empty() {
+        return Err(Error::input(Location::file(root.display().to_string()), "no .json files found"));
+    }
+    let mut observations = Vec::new();
+    // n for a task recovered from any file, to fill in scores of exactly 0 or 1
+    let mut task_n: HashMap<String, u64> = HashMap::new();
+    let mut pending: Vec<(usize, f64)> = Vec::new();
+    let mut harness_files = 0;
+    for f in &files {
+        let shown = f.display().to_string();
+        let text = std::fs::read_to_string(f).map_err(|e| Error::io(&shown, e))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(Location::file(&shown).row(e.line()), format!("malformed JSON: {e}")))?;
+        let Some(results) = v.get("results").and_then(Value::as_object) else {
+            if single {
+                return Err(Error::input(
+                    Location::file(&shown).key("results"),
+                    "not an lm-evaluation-harness result file (no 'results' object)",
+                ));
+            }
+            continue;
+        };
+        harness_files += 1;
+        let model = model_name(&v, f);
+        let params = match opts.sizes.as_ref().and_then(|m| m.get(&model)) {
+            Some(&p) => p,
+            None => split_model_name(&model).map(|(_, s)| s).ok_or_else(|| {
+                Error::input(
+                    Location::file(&shown).key("config.model_args"),
+                    format!("cannot tell the size of model '{model}' from its name: pass --sizes FILE (model,params)"),
+                )
+            })?,
+        };
+        let family = split_model_name(&model).map(|(f, _)| f).filter(|f| !f.is_empty());
+        let shots = v
+            .get("config")
+            .and_then(|c| c.get("num_fewshot"))
+            .and_then(Value::as_u64)
+            .or_else(|| shots_from_name(f))
+            .map(|k| k as u32);
+        let n_samples = v.get("n-samples").and_then(Value::as_object);
+        for (task, metrics) in results {
+            let Some((key, p, se)) = read_metric(metrics, opts.metric) else { continue };
+            let at = Location::file(&shown).key(format!("results.{task}.{key}"));
+            if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+                return Err(Error::input(at, format!("score {p} is outside [0, 1]")));
+            }
+            let given_n = n_samples
+                .and_then(|m| m.get(task))
+                .and_then(|t| t.get("effective").or_else(|| t.get("original")))
+                .and_then(Value::as_u64);
+            let n = given_n.or_else(|| match se {
+                Some(se) if se > 0.0 && p > 0.0 && p < 1.0 => Some((p * (1.0 - p) / (se * se) + 1.0).round() as u64),
+                _ => None,
+            });
+            let task_key = task.split(',').next().unwrap_or(task).to_string();
+            if let Some(n) = n {
+                task_n.entry(task_key.clone()).or_insert(n);
+            } else {
+                pending.push((observations.len(), p));
+            }
+            let outcome = match n {
+                Some(n) if n > 0 => Outcome::Counts { correct: (p * n as f64).round() as u64, n },
+                _ => Outcome::Score(p),
+            };
+            observations.push(Observation {
+                task: task_key,
+                family: family.clone(),
+                model: model.clone(),
+                params,
+                tokens: None,
+                outcome,
+                chance: None,
+                shots,
+                at,
+            });
+        }
+    }
+    if harness_files == 0 {
+        return Err(Error::input(
+            Location::file(root.display().to_string()),
+            "no lm-evaluation-harness result files (JSON with a 'results' object) found",
+        ));
+    }
+    for (i, p) in pending {
+        let o = &mut observations[i];
+        if let Some(&n) = task_n.get(&o.task) {
+            o.outcome = Outcome::Counts { correct: (p * n as f64).round() as u64, n };
+        } else if p == 0.0 || p == 1.0 {
+            return Err(Error::input(
+                o.at.clone(),
+                format!("score {p} has no standard error and no other model gives the item count of task '{}'", o.task),
+            ));
+        }
+    }
+    if observations.is_empty() {
+        return Err(Error::input(
+            Location::file(root.display().to_string()),
+            format!("no results with metric {:?}", opts.metric.keys()[0]),
+        ));
+    }
+    Ok(Dataset { source: root.display().to_string(), observations })
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let p = entry.path();
+        if p.is_dir() {
+            collect_json(&p, out)?;
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn read_metric(metrics: &Value, metric: Metric) -> Option<(String, f64, Option<f64>)> {
+    let m = metrics.as_object()?;
+    for key in metric.keys() {
+        for (k, se_k) in
+            [(key.to_string(), format!("{key}_stderr")), (format!("{key},none"), format!("{key}_stderr,none"))]
+        {
+            if let Some(p) = m.get(&k).and_then(Value::as_f64) {
+                let se = m.get(&se_k).and_then(Value::as_f64);
+                return Some((k, p, se));
+            }
+        }
+    }
+    None
+}
+
+/// The model's name: the last path component of `pretrained=` in the config, unless that is
+/// only a size (a local checkpoint folder such as `.../LLaMA/13B`); then the nearest enclosing
+/// folder whose name reads as family-size, else the file name.
+fn model_name(v: &Value, file: &Path) -> String {
+    let from_args = v
+        .get("config")
+        .and_then(|c| c.get("model_args"))
+        .and_then(Value::as_str)
+        .and_then(|a| a.split(',').find_map(|kv| kv.trim().strip_prefix("pretrained=")))
+        .or_else(|| v.get("model_name").and_then(Value::as_str))
+        .map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p).to_string());
+    let good = |name: &str| split_model_name(name).is_some_and(|(f, _)| !f.is_empty());
+    if let Some(n) = &from_args {
+        if good(n) {
+            return n.clone();
+        }
+    }
+    for dir in file.ancestors().skip(1) {
+        if let Some(name) = dir.file_name().and_then(|s| s.to_str()) {
+            if good(name) {
+                return name.to_string();
+            }
+        }
+    }
+    from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())
+}
+
+fn shots_from_name(file: &Path) -> Option<u64> {
+    let s = file.to_string_lossy().to_ascii_lowercase();
+    if s.contains("zero-shot") || s.contains("0-shot") || s.contains("0shot") {
+        return Some(0);
+    }
+    if s.contains("five-shot") || s.contains("5shot") {
+        return Some(5);
+    }
+    let pos = s.rfind("-shot")?;
+    let digits: String = s[..pos].chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+    digits.chars().rev().collect::<String>().parse().ok()
+}
+
+/// Count results per (model, shots) for a quick overview.
+pub fn summary(ds: &Dataset) -> BTreeMap<(String, Option<u32>), usize> {
+    let mut m = BTreeMap::new();
+    for o in &ds.observations {
+        *m.entry((o.model.clone(), o.shots)).or_insert(0) += 1;
+    }
+    m
+}

@@ -1,0 +1,479 @@
+//! Loading and validating benchmark results, and turning them into series to fit.
+//!
+//! Data flows: a file (tidy CSV or lm-evaluation-harness JSON) → [`Dataset`] of
+//! [`Observation`]s → [`Dataset::select`] (family, shots, chance levels) → [`Series`] per
+//! (family, task) → [`FitData`], the flat arrays a model's log density reads.
+
+pub mod chance;
+pub mod example;
+pub mod harness;
+pub mod tidy;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Location, Result};
+
+/// What was measured: counts of correct answers, or only a score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// `correct` of `n` items answered correctly.
+    Counts { correct: u64, n: u64 },
+    /// A score in [0, 1] with no item count.
+    Score(f64),
+}
+
+impl Outcome {
+    /// The observed score in [0, 1].
+    pub fn score(&self) -> f64 {
+        match *self {
+            Outcome::Counts { correct, n } => correct as f64 / n as f64,
+            Outcome::Score(s) => s,
+        }
+    }
+    /// The item count, when known.
+    pub fn n(&self) -> Option<u64> {
+        match *self {
+            Outcome::Counts { n, .. } => Some(n),
+            Outcome::Score(_) => None,
+        }
+    }
+}
+
+/// One model's result on one task.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub task: String,
+    pub family: Option<String>,
+    pub model: String,
+    /// Parameter count.
+    pub params: f64,
+    /// Training tokens, when known.
+    pub tokens: Option<f64>,
+    pub outcome: Outcome,
+    /// Chance level given by the data.
+    pub chance: Option<f64>,
+    /// Few-shot setting, when known.
+    pub shots: Option<u32>,
+    /// Where this observation was read.
+    pub at: Location,
+}
+
+/// Observations read from one source.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The file or folder read ("built-in example" for the example).
+    pub source: String,
+    pub observations: Vec<Observation>,
+}
+
+/// Choices that turn a dataset into series.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Keep only this family.
+    pub family: Option<String>,
+    /// Keep only this few-shot setting.
+    pub shots: Option<u32>,
+    /// Chance level for tasks neither the data nor the built-in table knows.
+    pub chance: Option<f64>,
+}
+
+/// The x-axis of the curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XAxis {
+    /// log10(parameter count).
+    #[default]
+    Params,
+    /// log10(6 · parameters · training tokens).
+    Compute,
+}
+
+/// A point of a series.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub model: String,
+    pub params: f64,
+    pub tokens: Option<f64>,
+    pub outcome: Outcome,
+    pub at: Location,
+}
+
+/// A task within a model family: the unit that gets one curve.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub family: Option<String>,
+    pub task: String,
+    /// Display name: `task`, or `family/task` when several families are present.
+    pub name: String,
+    pub chance: f64,
+    /// Points sorted by size.
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    /// Number of distinct sizes.
+    pub fn n_sizes(&self) -> usize {
+        let mut s: Vec<f64> = self.points.iter().map(|p| p.params).collect();
+        s.dedup();
+        s.len()
+    }
+}
+
+impl Dataset {
+    /// The built-in example.
+    pub fn example() -> Self {
+        tidy::parse_csv(example::EXAMPLE_CSV.as_bytes(), "built-in example").expect("the built-in example is valid")
+    }
+
+    /// Load a tidy CSV file, a harness JSON file, or a folder of harness JSON files.
+    pub fn load(path: &Path, opts: &harness::HarnessOptions) -> Result<Self> {
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(&shown, e))?;
+        if meta.is_dir() {
+            return harness::load_tree(path, opts);
+        }
+        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json { harness::load_tree(path, opts) } else { tidy::load(path) }
+    }
+
+    /// SHA-256 of the observations, independent of row order.
+    pub fn hash(&self) -> String {
+        let mut rows: Vec<String> = self
+            .observations
+            .iter()
+            .map(|o| {
+                let out = match o.outcome {
+                    Outcome::Counts { correct, n } => format!("{correct}/{n}"),
+                    Outcome::Score(s) => format!("{s:e}"),
+                };
+                format!(
+                    "{}|{}|{}|{:e}|{:?}|{}|{:?}|{:?}",
+                    o.family.as_deref().unwrap_or(""),
+                    o.task,
+                    o.model,
+                    o.params,
+                    o.tokens,
+                    out,
+                    o.chance,
+                    o.shots
+                )
+            })
+            .collect();
+        rows.sort();
+        let mut h = Sha256::new();
+        for r in rows {
+            h.update(r.as_bytes());
+            h.update(b"\n");
+        }
+        hex(&h.finalize())
+    }
+
+    /// Distinct families present (None when the data names none).
+    pub fn families(&self) -> BTreeSet<Option<String>> {
+        self.observations.iter().map(|o| o.family.clone()).collect()
+    }
+
+    /// Distinct few-shot settings present.
+    pub fn shot_settings(&self) -> BTreeSet<u32> {
+        self.observations.iter().filter_map(|o| o.shots).collect()
+    }
+
+    /// Apply a selection and group into series, checking chance levels and duplicates.
+    /// Series with fewer than three sizes are kept (the fit refuses them; `inspect` lists them).
+    pub fn select(&self, sel: &Selection) -> Result<Vec<Series>> {
+        let shots = self.shot_settings();
+        if sel.shots.is_none() && shots.len() > 1 {
+            let list: Vec<String> = shots.iter().map(|s| s.to_string()).collect();
+            return Err(Error::Usage(format!(
+                "{}: the data mixes few-shot settings ({}); choose one with --shots",
+                self.source,
+                list.join(", ")
+            )));
+        }
+        if let Some(k) = sel.shots {
+            if !shots.contains(&k) {
+                let list: Vec<String> = shots.iter().map(|s| s.to_string()).collect();
+                return Err(Error::Usage(format!(
+                    "{}: no results with --shots {k} (found: {})",
+                    self.source,
+                    if list.is_empty() { "none recorded".into() } else { list.join(", ") }
+                )));
+            }
+        }
+        if let Some(f) = &sel.family {
+            let fams = self.families();
+            if !fams.contains(&Some(f.clone())) {
+                let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
+                return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
+            }
+        }
+        let kept: Vec<&Observation> = self
+            .observations
+            .iter()
+            .filter(|o| sel.family.as_ref().is_none_or(|f| o.family.as_ref() == Some(f)))
+            .filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k)))
+            .collect();
+        if kept.is_empty() {
+            return Err(Error::input(Location::file(&self.source), "no observations to fit"));
+        }
+        let many_families = kept.iter().map(|o| &o.family).collect::<BTreeSet<_>>().len() > 1;
+        let mut groups: BTreeMap<(Option<String>, String), Vec<&Observation>> = BTreeMap::new();
+        for o in kept {
+            groups.entry((o.family.clone(), o.task.clone())).or_default().push(o);
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for ((family, task), obs) in groups {
+            let chance = resolve_chance(&task, &obs, sel.chance)?;
+            let mut by_model: HashMap<&str, &Observation> = HashMap::new();
+            let mut points = Vec::with_capacity(obs.len());
+            for o in obs {
+                if let Some(prev) = by_model.get(o.model.as_str()) {
+                    if prev.outcome != o.outcome || prev.params != o.params {
+                        return Err(Error::input(
+                            o.at.clone(),
+                            format!(
+                                "task '{}', model '{}' appears twice with different values (also at {})",
+                                task, o.model, prev.at
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                by_model.insert(&o.model, o);
+                points.push(Point {
+                    model: o.model.clone(),
+                    params: o.params,
+                    tokens: o.tokens,
+                    outcome: o.outcome,
+                    at: o.at.clone(),
+                });
+            }
+            points.sort_by(|a, b| a.params.total_cmp(&b.params).then(a.model.cmp(&b.model)));
+            let name = match (&family, many_families) {
+                (Some(f), true) => format!("{f}/{task}"),
+                _ => task.clone(),
+            };
+            out.push(Series { family, task, name, chance, points });
+        }
+        Ok(out)
+    }
+}
+
+fn resolve_chance(task: &str, obs: &[&Observation], fallback: Option<f64>) -> Result<f64> {
+    let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
+    if let Some(first) = given.first() {
+        let c = first.chance.unwrap_or_default();
+        if let Some(other) = given.iter().find(|o| (o.chance.unwrap_or_default() - c).abs() > 1e-9) {
+            return Err(Error::input(
+                other.at.clone().field("chance"),
+                format!("task '{task}' has chance {} here but {c} at {}", other.chance.unwrap_or_default(), first.at),
+            ));
+        }
+        return Ok(c);
+    }
+    if let Some(c) = chance::builtin_chance(task).or(fallback) {
+        return Ok(c);
+    }
+    Err(Error::input(
+        obs[0].at.clone().field("chance"),
+        format!("no chance level for task '{task}': add a chance column or pass --chance"),
+    ))
+}
+
+/// Lowercase hexadecimal of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The flat arrays a model's log density reads: one entry per observation in the fit.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FitData {
+    /// Series names, one per curve.
+    pub series: Vec<String>,
+    /// Chance level per series.
+    pub chance: Vec<f64>,
+    /// Model names (for the per-model effect).
+    pub models: Vec<String>,
+    /// Per observation: series index.
+    pub task: Vec<usize>,
+    /// Per observation: model index.
+    pub model: Vec<usize>,
+    /// Per observation: x (log10 size or compute).
+    pub x: Vec<f64>,
+    /// Per observation: correct count (0 when only a score is known).
+    pub y: Vec<u64>,
+    /// Per observation: item count (0 when only a score is known).
+    pub n: Vec<u64>,
+    /// Per observation: the observed score.
+    pub score: Vec<f64>,
+    /// The x-axis used.
+    pub x_axis: XAxis,
+}
+
+impl FitData {
+    /// Flatten series into fit arrays, leaving out sizes above `holdout_above` (a parameter
+    /// count). Refuses series with fewer than three sizes left.
+    pub fn build(series: &[Series], x_axis: XAxis, holdout_above: Option<f64>) -> Result<Self> {
+        let mut d = FitData {
+            series: Vec::new(),
+            chance: Vec::new(),
+            models: Vec::new(),
+            task: Vec::new(),
+            model: Vec::new(),
+            x: Vec::new(),
+            y: Vec::new(),
+            n: Vec::new(),
+            score: Vec::new(),
+            x_axis,
+        };
+        let mut model_ix: HashMap<String, usize> = HashMap::new();
+        for s in series {
+            let pts: Vec<&Point> = s.points.iter().filter(|p| holdout_above.is_none_or(|h| p.params <= h)).collect();
+            let mut sizes: Vec<f64> = pts.iter().map(|p| p.params).collect();
+            sizes.dedup();
+            if sizes.len() < 3 {
+                return Err(Error::Usage(format!(
+                    "task '{}' has {} size(s) to fit{}; a curve needs at least 3 (see `scurve inspect`)",
+                    s.name,
+                    sizes.len(),
+                    if holdout_above.is_some() { " after the holdout" } else { "" }
+                )));
+            }
+            let t = d.series.len();
+            d.series.push(s.name.clone());
+            d.chance.push(s.chance);
+            for p in pts {
+                let x = x_value(p, x_axis)?;
+                let m = *model_ix.entry(p.model.clone()).or_insert_with(|| {
+                    d.models.push(p.model.clone());
+                    d.models.len() - 1
+                });
+                d.task.push(t);
+                d.model.push(m);
+                d.x.push(x);
+                d.score.push(p.outcome.score());
+                match p.outcome {
+                    Outcome::Counts { correct, n } => {
+                        d.y.push(correct);
+                        d.n.push(n);
+                    }
+                    Outcome::Score(_) => {
+                        d.y.push(0);
+                        d.n.push(0);
+                    }
+                }
+            }
+        }
+        Ok(d)
+    }
+
+    /// Number of observations.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// Whether there are no observations.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// The observations of one series, as indices.
+    pub fn indices_of(&self, t: usize) -> Vec<usize> {
+        (0..self.len()).filter(|&i| self.task[i] == t).collect()
+    }
+
+    /// A copy restricted to one series (for per-task fits).
+    pub fn only_series(&self, t: usize) -> FitData {
+        let idx = self.indices_of(t);
+        let mut models: Vec<String> = Vec::new();
+        let mut remap: HashMap<usize, usize> = HashMap::new();
+        for &i in &idx {
+            remap.entry(self.model[i]).or_insert_with(|| {
+                models.push(self.models[self.model[i]].clone());
+                models.len() - 1
+            });
+        }
+        FitData {
+            series: vec![self.series[t].clone()],
+            chance: vec![self.chance[t]],
+            models,
+            task: vec![0; idx.len()],
+            model: idx.iter().map(|&i| remap[&self.model[i]]).collect(),
+            x: idx.iter().map(|&i| self.x[i]).collect(),
+            y: idx.iter().map(|&i| self.y[i]).collect(),
+            n: idx.iter().map(|&i| self.n[i]).collect(),
+            score: idx.iter().map(|&i| self.score[i]).collect(),
+            x_axis: self.x_axis,
+        }
+    }
+}
+
+/// The x value of a point on an axis.
+pub fn x_value(p: &Point, axis: XAxis) -> Result<f64> {
+    match axis {
+        XAxis::Params => Ok(p.params.log10()),
+        XAxis::Compute => match p.tokens {
+            Some(t) => Ok((6.0 * p.params * t).log10()),
+            None => Err(Error::input(
+                p.at.clone().field("tokens"),
+                format!("--x compute needs training tokens, and model '{}' has none", p.model),
+            )),
+        },
+    }
+}
+
+/// What `inspect` says about one series.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeriesReport {
+    pub series: String,
+    pub family: Option<String>,
+    pub task: String,
+    pub chance: f64,
+    pub sizes: usize,
+    pub smallest: f64,
+    pub largest: f64,
+    /// Item count (the largest seen, when it varies), None for scores only.
+    pub items: Option<u64>,
+    pub min_score: f64,
+    pub max_score: f64,
+    /// Every score lies within two binomial standard errors of chance (or below it): the
+    /// midpoint and slope cannot be identified from these data.
+    pub at_chance: bool,
+    /// The score falls with size by more than the noise.
+    pub falls: bool,
+    /// Fewer than three sizes: cannot be fitted.
+    pub too_few_sizes: bool,
+}
+
+impl Series {
+    /// Flags for `inspect`.
+    pub fn report(&self) -> SeriesReport {
+        let se = |p: &Point, s: f64| match p.outcome.n() {
+            Some(n) => (s.clamp(0.01, 0.99) * (1.0 - s.clamp(0.01, 0.99)) / n as f64).sqrt(),
+            None => 0.02,
+        };
+        let at_chance = self.points.iter().all(|p| p.outcome.score() - self.chance <= 2.0 * se(p, self.chance));
+        let (first, last) = (&self.points[0], &self.points[self.points.len() - 1]);
+        let (a, b) = (first.outcome.score(), last.outcome.score());
+        let falls = b < a && a - b > 2.0 * (se(first, a).powi(2) + se(last, b).powi(2)).sqrt();
+        let scores: Vec<f64> = self.points.iter().map(|p| p.outcome.score()).collect();
+        SeriesReport {
+            series: self.name.clone(),
+            family: self.family.clone(),
+            task: self.task.clone(),
+            chance: self.chance,
+            sizes: self.n_sizes(),
+            smallest: first.params,
+            largest: last.params,
+            items: self.points.iter().filter_map(|p| p.outcome.n()).max(),
+            min_score: scores.iter().cloned().fold(f64::INFINITY, f64::min),
+            max_score: scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            at_chance,
+            falls,
+            too_few_sizes: self.n_sizes() < 3,
+        }
+    }
+}

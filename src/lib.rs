@@ -1,0 +1,32 @@
+//! scurve fits four-parameter S-curves to benchmark scores against model size and forecasts
+//! what larger models will score.
+//!
+//! Data flows one way: [`data`] (load and validate) → [`model`] (a log density from a
+//! [`spec::ModelSpec`]) → [`fit`] (MAP with [`map`]) → summaries.
+//!
+//! ```
+//! use scurve::data::{Dataset, FitData, Selection, XAxis};
+//! use scurve::spec::ModelSpec;
+//!
+//! let data = Dataset::example();
+//! let series = data.select(&Selection { family: Some("opt".into()), ..Default::default() }).unwrap();
+//! let fit_data = FitData::build(&series, XAxis::Params, None).unwrap();
+//! let spec = ModelSpec::builtin("independent").unwrap();
+//! let fits = scurve::fit::fit_independent(&spec, &fit_data, 1, 200).unwrap();
+//! let arc = fits.iter().find(|f| f.task == "arc_easy").unwrap();
+//! assert!(arc.curve.ceiling > 0.7 && arc.map.converged);
+//! ```
+
+pub mod curve;
+pub mod data;
+pub mod density;
+pub mod error;
+pub mod fit;
+pub mod map;
+pub mod model;
+pub mod size;
+pub mod spec;
+pub mod special;
+pub mod summary;
+
+pub use error::{Error, Result};

@@ -1,0 +1,477 @@
+//! The S-curve model as a log density: priors from a [`ModelSpec`], data from [`FitData`].
+//!
+//! Unconstrained parameters, in order:
+//! 1. population: for each curve parameter (floor, ceiling, midpoint, slope) its location (when
+//!    not fixed) and log scale (when not fixed); then log φ (beta-binomial counts), log σ
+//!    (scores without counts) and the log sd of the per-model effect, each when used;
+//! 2. `z` per task for floor, ceiling, midpoint, slope (four blocks of T);
+//! 3. `w` per evaluated model (when the per-model effect is on).
+//!
+//! Per task t: θ_k = base_k + location_k + scale_k · z_kt, where base is logit(chance) for the
+//! floor and 0 otherwise; floor = logistic(θ_f), ceiling = floor + (1 − floor)·logistic(θ_g),
+//! midpoint = θ_m, slope = exp(θ_s). Model j's effective x is x + sd_model · w_j.
+
+use std::ops::Range;
+
+use crate::curve::Curve;
+use crate::data::FitData;
+use crate::density::{DensityError, LogDensity};
+use crate::error::{Error, Result};
+use crate::spec::{Likelihood, ModelSpec, Prior};
+use crate::special::{digamma, ln_gamma, logistic, logit};
+
+/// Chance levels are clipped to this range before taking logits (as the Stan reference does).
+pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
+
+/// Index of a population parameter in the unconstrained vector, or its fixed value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    Free(usize),
+    Fixed(f64),
+}
+
+/// Where everything lives in the unconstrained vector.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub location: [Slot; 4],
+    /// For a free scale the slot holds log(scale).
+    pub log_scale: [Slot; 4],
+    pub log_phi: Option<Slot>,
+    pub log_sigma: Option<Slot>,
+    pub log_model_sd: Option<Slot>,
+    /// Start of the z blocks: z_k,t at `z_start + k·T + t`.
+    pub z_start: usize,
+    /// Start of the per-model w (when the effect is on).
+    pub w_start: Option<usize>,
+    pub n_tasks: usize,
+    pub n_models: usize,
+    pub dim: usize,
+}
+
+/// The model: a spec applied to data.
+#[derive(Debug, Clone)]
+pub struct CurveModel {
+    pub spec: ModelSpec,
+    pub data: FitData,
+    pub layout: Layout,
+    ranges: Vec<Range<usize>>,
+    base_floor: Vec<f64>,
+    lchoose: Vec<f64>,
+    logit_score: Vec<f64>,
+}
+
+/// One draw in constrained terms.
+#[derive(Debug, Clone)]
+pub struct Constrained {
+    pub curves: Vec<Curve>,
+    /// Per curve parameter: (location, scale).
+    pub population: [(f64, f64); 4],
+    pub phi: Option<f64>,
+    pub sigma: Option<f64>,
+    pub model_sd: Option<f64>,
+    /// Per evaluated model: shift of effective log size.
+    pub model_shift: Vec<f64>,
+}
+
+impl CurveModel {
+    /// Build the model; observations must be grouped by task (as [`FitData::build`] makes them).
+    pub fn new(spec: ModelSpec, data: FitData) -> Result<Self> {
+        let t = data.series.len();
+        let mut ranges = Vec::with_capacity(t);
+        let mut start = 0;
+        for task in 0..t {
+            let mut end = start;
+            while end < data.len() && data.task[end] == task {
+                end += 1;
+            }
+            if end == start {
+                return Err(Error::Fit(format!("task '{}' has no observations", data.series[task])));
+            }
+            ranges.push(start..end);
+            start = end;
+        }
+        if start != data.len() {
+            return Err(Error::Fit("observations are not grouped by task".into()));
+        }
+        let has_counts = data.n.iter().any(|&n| n > 0);
+        let has_scores = data.n.contains(&0);
+        let mut next = 0;
+        let mut slot = |p: &Prior, log: bool| match *p {
+            Prior::Fixed(v) => Slot::Fixed(if log { v.ln() } else { v }),
+            _ => {
+                next += 1;
+                Slot::Free(next - 1)
+            }
+        };
+        let mut location = [Slot::Fixed(0.0); 4];
+        let mut log_scale = [Slot::Fixed(0.0); 4];
+        for k in 0..4 {
+            location[k] = slot(&spec.blocks[k].location, false);
+            log_scale[k] = slot(&spec.blocks[k].scale, true);
+        }
+        let log_phi =
+            (has_counts && spec.likelihood == Likelihood::BetaBinomial).then(|| slot(&spec.concentration, false));
+        let log_sigma = has_scores.then(|| slot(&spec.noise, false));
+        let log_model_sd = spec.model_effect.then(|| slot(&spec.model_effect_scale, true));
+        let z_start = next;
+        let mut dim = z_start + 4 * t;
+        let w_start = spec.model_effect.then(|| {
+            dim += data.models.len();
+            z_start + 4 * t
+        });
+        let layout = Layout {
+            location,
+            log_scale,
+            log_phi,
+            log_sigma,
+            log_model_sd,
+            z_start,
+            w_start,
+            n_tasks: t,
+            n_models: data.models.len(),
+            dim,
+        };
+        let base_floor = data.chance.iter().map(|&c| logit(c.clamp(CHANCE_CLIP.0, CHANCE_CLIP.1))).collect();
+        let lchoose = (0..data.len())
+            .map(|i| {
+                let (y, n) = (data.y[i] as f64, data.n[i] as f64);
+                if data.n[i] > 0 { ln_gamma(n + 1.0) - ln_gamma(y + 1.0) - ln_gamma(n - y + 1.0) } else { 0.0 }
+            })
+            .collect();
+        let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
+        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score })
+    }
+
+    #[inline]
+    fn get(slot: Slot, x: &[f64]) -> f64 {
+        match slot {
+            Slot::Free(i) => x[i],
+            Slot::Fixed(v) => v,
+        }
+    }
+
+    /// The constrained values of a position.
+    pub fn constrain(&self, x: &[f64]) -> Constrained {
+        let l = &self.layout;
+        let mut population = [(0.0, 0.0); 4];
+        for k in 0..4 {
+            population[k] = (Self::get(l.location[k], x), Self::get(l.log_scale[k], x).exp());
+        }
+        let t = l.n_tasks;
+        let curves = (0..t)
+            .map(|task| {
+                let th = |k: usize| {
+                    let base = if k == 0 { self.base_floor[task] } else { 0.0 };
+                    base + population[k].0 + population[k].1 * x[l.z_start + k * t + task]
+                };
+                let floor = logistic(th(0));
+                let ceiling = floor + (1.0 - floor) * logistic(th(1));
+                Curve { floor, ceiling, midpoint: th(2), slope: th(3).exp() }
+            })
+            .collect();
+        let model_sd = l.log_model_sd.map(|s| Self::get(s, x).exp());
+        let model_shift = match (l.w_start, model_sd) {
+            (Some(w), Some(sd)) => (0..l.n_models).map(|j| sd * x[w + j]).collect(),
+            _ => vec![0.0; l.n_models],
+        };
+        Constrained {
+            curves,
+            population,
+            phi: l.log_phi.map(|s| Self::get(s, x).exp()),
+            sigma: l.log_sigma.map(|s| Self::get(s, x).exp()),
+            model_sd,
+            model_shift,
+        }
+    }
+
+    /// The unconstrained position (with w = 0) that gives these curves and population values;
+    /// used for initial values. Population values that are fixed are ignored.
+    pub fn unconstrain(&self, curves: &[Curve], population: [(f64, f64); 4], phi: f64) -> Vec<f64> {
+        let l = &self.layout;
+        let mut x = vec![0.0; l.dim];
+        for k in 0..4 {
+            if let Slot::Free(i) = l.location[k] {
+                x[i] = population[k].0;
+            }
+            if let Slot::Free(i) = l.log_scale[k] {
+                x[i] = population[k].1.max(1e-3).ln();
+            }
+        }
+        if let Some(Slot::Free(i)) = l.log_phi {
+            x[i] = phi.ln();
+        }
+        if let Some(Slot::Free(i)) = l.log_sigma {
+            x[i] = -3.0;
+        }
+        if let Some(Slot::Free(i)) = l.log_model_sd {
+            x[i] = (0.05f64).ln();
+        }
+        let t = l.n_tasks;
+        for (task, c) in curves.iter().enumerate() {
+            let fl = c.floor.clamp(1e-6, 1.0 - 1e-6);
+            let room = ((c.ceiling - fl) / (1.0 - fl)).clamp(1e-6, 1.0 - 1e-6);
+            let theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
+            for k in 0..4 {
+                let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
+                x[l.z_start + k * t + task] = (theta[k] - loc) / scale;
+            }
+        }
+        x
+    }
+
+    /// Names of the unconstrained parameters.
+    pub fn unconstrained_names(&self) -> Vec<String> {
+        let l = &self.layout;
+        let mut names = vec![String::new(); l.dim];
+        for k in 0..4 {
+            let p = crate::spec::CURVE_PARAMS[k];
+            if let Slot::Free(i) = l.location[k] {
+                names[i] = format!("{p}_location");
+            }
+            if let Slot::Free(i) = l.log_scale[k] {
+                names[i] = format!("{p}_log_scale");
+            }
+        }
+        for (s, n) in [(l.log_phi, "log_phi"), (l.log_sigma, "log_sigma"), (l.log_model_sd, "log_model_sd")] {
+            if let Some(Slot::Free(i)) = s {
+                names[i] = n.into();
+            }
+        }
+        for k in 0..4 {
+            for t in 0..l.n_tasks {
+                names[l.z_start + k * l.n_tasks + t] = format!("z_{}.{}", crate::spec::CURVE_PARAMS[k], t + 1);
+            }
+        }
+        if let Some(w) = l.w_start {
+            for j in 0..l.n_models {
+                names[w + j] = format!("w.{}", j + 1);
+            }
+        }
+        names
+    }
+
+    /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
+    /// d/dp and d/d(log φ or log σ).
+    #[inline]
+    fn obs_loglik(
+        &self,
+        i: usize,
+        p: f64,
+        q: f64,
+        log_phi: f64,
+        phi: f64,
+        psi_phi: f64,
+        sigma: f64,
+    ) -> (f64, f64, f64) {
+        let n = self.data.n[i];
+        if n == 0 {
+            let r = self.logit_score[i];
+            let lp = (p / q).ln();
+            let e = (r - lp) / sigma;
+            let ll = -0.5 * e * e - sigma.ln() - 0.918_938_533_204_672_8;
+            return (ll, e / sigma / (p * q), e * e - 1.0);
+        }
+        let y = self.data.y[i] as f64;
+        let nf = n as f64;
+        match self.spec.likelihood {
+            Likelihood::Binomial => {
+                let ll = self.lchoose[i] + y * p.ln() + (nf - y) * q.ln();
+                (ll, y / p - (nf - y) / q, 0.0)
+            }
+            Likelihood::BetaBinomial => {
+                let _ = log_phi;
+                let a = p * phi;
+                let b = q * phi;
+                let ll = self.lchoose[i] + ln_gamma(y + a) + ln_gamma(nf - y + b)
+                    - ln_gamma(nf + phi)
+                    - ln_gamma(a)
+                    - ln_gamma(b)
+                    + ln_gamma(phi);
+                let da = digamma(y + a) - digamma(a);
+                let db = digamma(nf - y + b) - digamma(b);
+                let dp = phi * (da - db);
+                let dlogphi = phi * (p * da + q * db - digamma(nf + phi) + psi_phi);
+                (ll, dp, dlogphi)
+            }
+        }
+    }
+
+    /// Pointwise log-likelihood of every observation at a position (for model comparison).
+    pub fn pointwise_loglik(&self, x: &[f64]) -> Vec<f64> {
+        let c = self.constrain(x);
+        let phi = c.phi.unwrap_or(1.0);
+        let psi_phi = digamma(phi);
+        (0..self.data.len())
+            .map(|i| {
+                let curve = &c.curves[self.data.task[i]];
+                let xe = self.data.x[i] + c.model_shift[self.data.model[i]];
+                let (p, q) = p_and_q(curve, xe);
+                self.obs_loglik(i, p, q, phi.ln(), phi, psi_phi, c.sigma.unwrap_or(1.0)).0
+            })
+            .collect()
+    }
+}
+
+/// p and 1 − p of a curve at x, each computed without cancellation.
+#[inline]
+pub fn p_and_q(c: &Curve, x: f64) -> (f64, f64) {
+    let u = c.slope * (x - c.midpoint);
+    let l = logistic(u);
+    let g = (c.ceiling - c.floor) / (1.0 - c.floor);
+    let p = c.floor + (1.0 - c.floor) * g * l;
+    let q = (1.0 - c.floor) * ((1.0 - g) + g * logistic(-u));
+    (p, q)
+}
+
+impl LogDensity for CurveModel {
+    fn dim(&self) -> usize {
+        self.layout.dim
+    }
+
+    fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
+        let l = &self.layout;
+        let d = &self.data;
+        let t_n = l.n_tasks;
+        grad.fill(0.0);
+        let mut lp = 0.0;
+        // population priors
+        let mut loc = [0.0; 4];
+        let mut scale = [0.0; 4];
+        for k in 0..4 {
+            let b = &self.spec.blocks[k];
+            loc[k] = Self::get(l.location[k], x);
+            if let Slot::Free(i) = l.location[k] {
+                let (v, dv) = b.location.logp(loc[k]);
+                lp += v;
+                grad[i] += dv;
+            }
+            let ls = Self::get(l.log_scale[k], x);
+            scale[k] = ls.exp();
+            if let Slot::Free(i) = l.log_scale[k] {
+                let (v, dv) = b.scale.logp(scale[k]);
+                lp += v + ls;
+                grad[i] += dv * scale[k] + 1.0;
+            }
+        }
+        let log_phi = l.log_phi.map_or(0.0, |s| Self::get(s, x));
+        if let Some(Slot::Free(i)) = l.log_phi {
+            let (v, dv) = self.spec.concentration.logp(log_phi);
+            lp += v;
+            grad[i] += dv;
+        }
+        let phi = log_phi.exp();
+        let psi_phi = if l.log_phi.is_some() { digamma(phi) } else { 0.0 };
+        let log_sigma = l.log_sigma.map_or(0.0, |s| Self::get(s, x));
+        if let Some(Slot::Free(i)) = l.log_sigma {
+            let (v, dv) = self.spec.noise.logp(log_sigma);
+            lp += v;
+            grad[i] += dv;
+        }
+        let sigma = log_sigma.exp();
+        let mut model_sd = 0.0;
+        if let Some(s) = l.log_model_sd {
+            let lsd = Self::get(s, x);
+            model_sd = lsd.exp();
+            if let Slot::Free(i) = s {
+                let (v, dv) = self.spec.model_effect_scale.logp(model_sd);
+                lp += v + lsd;
+                grad[i] += dv * model_sd + 1.0;
+            }
+        }
+        // standard normal z and w
+        let z_end = l.z_start + 4 * t_n;
+        for i in l.z_start..l.dim {
+            lp -= 0.5 * x[i] * x[i];
+        }
+        let mut dlogphi = 0.0;
+        let mut dlogsigma = 0.0;
+        // likelihood: accumulate d/dθ of each task in the z slots (scaled afterwards),
+        // and d/d(shift) of each model in the w slots
+        for (t, r) in self.ranges.iter().enumerate() {
+            let zi = |k: usize| l.z_start + k * t_n + t;
+            let th_f = self.base_floor[t] + loc[0] + scale[0] * x[zi(0)];
+            let th_g = loc[1] + scale[1] * x[zi(1)];
+            let mid = loc[2] + scale[2] * x[zi(2)];
+            let slope = (loc[3] + scale[3] * x[zi(3)]).exp();
+            let f = logistic(th_f);
+            let one_f = logistic(-th_f);
+            let g = logistic(th_g);
+            let one_g = logistic(-th_g);
+            let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
+            for i in r.clone() {
+                let shift = match l.w_start {
+                    Some(w) => model_sd * x[w + d.model[i]],
+                    None => 0.0,
+                };
+                let u = slope * (d.x[i] + shift - mid);
+                let lu = logistic(u);
+                let one_lu = logistic(-u);
+                let p = f + one_f * g * lu;
+                let q = one_f * (one_g + g * one_lu);
+                if !(p > 0.0 && q > 0.0) {
+                    return Err(DensityError::NonFinite);
+                }
+                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, log_phi, phi, psi_phi, sigma);
+                lp += ll;
+                if d.n[i] == 0 {
+                    dlogsigma += dlog;
+                } else {
+                    dlogphi += dlog;
+                }
+                let dpdu = one_f * g * lu * one_lu;
+                df += dldp * f * q;
+                dg += dldp * one_f * lu * g * one_g;
+                let dldu = dldp * dpdu;
+                dm -= dldu * slope;
+                ds += dldu * u;
+                if let Some(w) = l.w_start {
+                    grad[w + d.model[i]] += dldu * slope;
+                }
+            }
+            grad[zi(0)] = df;
+            grad[zi(1)] = dg;
+            grad[zi(2)] = dm;
+            grad[zi(3)] = ds;
+        }
+        // chain rule from θ to z, location and log scale
+        for k in 0..4 {
+            let mut dloc = 0.0;
+            let mut dls = 0.0;
+            for t in 0..t_n {
+                let i = l.z_start + k * t_n + t;
+                let dth = grad[i];
+                dloc += dth;
+                dls += dth * scale[k] * x[i];
+                grad[i] = dth * scale[k] - x[i];
+            }
+            if let Slot::Free(i) = l.location[k] {
+                grad[i] += dloc;
+            }
+            if let Slot::Free(i) = l.log_scale[k] {
+                grad[i] += dls;
+            }
+        }
+        if let Some(Slot::Free(i)) = l.log_phi {
+            grad[i] += dlogphi;
+        }
+        if let Some(Slot::Free(i)) = l.log_sigma {
+            grad[i] += dlogsigma;
+        }
+        if let Some(w) = l.w_start {
+            let mut dlsd = 0.0;
+            for j in 0..l.n_models {
+                let dshift = grad[w + j];
+                dlsd += dshift * model_sd * x[w + j];
+                grad[w + j] = dshift * model_sd - x[w + j];
+            }
+            if let Some(Slot::Free(i)) = l.log_model_sd {
+                grad[i] += dlsd;
+            }
+        }
+        let _ = z_end;
+        if !lp.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+            return Err(DensityError::NonFinite);
+        }
+        Ok(lp)
+    }
+}

@@ -1,0 +1,328 @@
+//! Model specification files (`models/*.toml`): priors, likelihood, x-axis.
+//!
+//! Each of the four curve parameters is, per task, `location + scale · z` on an unconstrained
+//! scale with `z ~ Normal(0, 1)` (non-centred). A number fixes `location` or `scale`; a table
+//! `{ normal = [mean, sd] }` or `{ half_normal = sd }` gives it a prior. Fixed location and scale
+//! make tasks independent; priors on them pool the tasks (partial pooling).
+//!
+//! The unconstrained scales: floor `logit(floor) − logit(chance)`; ceiling
+//! `logit((ceiling − floor) / (1 − floor))`; midpoint `log10(size)`; slope `log(slope)`.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use toml::{Table, Value};
+
+use crate::data::XAxis;
+use crate::error::{Error, Location, Result};
+
+/// A prior, or a fixed value.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Prior {
+    Fixed(f64),
+    Normal { mean: f64, sd: f64 },
+    HalfNormal { sd: f64 },
+}
+
+impl Prior {
+    /// Log density (up to a constant) at `v` on the prior's own scale, and its derivative.
+    #[inline]
+    pub fn logp(&self, v: f64) -> (f64, f64) {
+        match *self {
+            Prior::Fixed(_) => (0.0, 0.0),
+            Prior::Normal { mean, sd } => {
+                let z = (v - mean) / sd;
+                (-0.5 * z * z, -z / sd)
+            }
+            Prior::HalfNormal { sd } => {
+                let z = v / sd;
+                (-0.5 * z * z, -z / sd)
+            }
+        }
+    }
+    /// Whether this is a fixed value rather than a free parameter.
+    pub fn is_fixed(&self) -> bool {
+        matches!(self, Prior::Fixed(_))
+    }
+    /// A central value: the fixed value, the mean, or the half-normal's median.
+    pub fn center(&self) -> f64 {
+        match *self {
+            Prior::Fixed(v) => v,
+            Prior::Normal { mean, .. } => mean,
+            Prior::HalfNormal { sd } => 0.674 * sd,
+        }
+    }
+}
+
+/// How the counts are modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Likelihood {
+    /// Binomial counts.
+    Binomial,
+    /// Beta-binomial counts (extra spread beyond binomial).
+    BetaBinomial,
+}
+
+/// The pooled distribution of one curve parameter across tasks.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Block {
+    pub location: Prior,
+    pub scale: Prior,
+}
+
+/// Names of the four curve parameters, in the order used everywhere.
+pub const CURVE_PARAMS: [&str; 4] = ["floor", "ceiling", "midpoint", "slope"];
+
+/// A validated model specification.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelSpec {
+    pub name: String,
+    pub description: String,
+    pub x_axis: XAxis,
+    pub likelihood: Likelihood,
+    /// Whether each evaluated model has a shift of effective log size shared across tasks.
+    pub model_effect: bool,
+    /// floor, ceiling, midpoint, slope.
+    pub blocks: [Block; 4],
+    /// Prior of log(φ), the beta-binomial concentration.
+    pub concentration: Prior,
+    /// Prior of log(σ), the sd of logit(score) when only scores are known.
+    pub noise: Prior,
+    /// Prior of the sd of the per-model shift (decades of size).
+    pub model_effect_scale: Prior,
+    /// Where it was read from.
+    pub source: String,
+    /// SHA-256 of the file's text.
+    pub hash: String,
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// The model files that ship inside the binary.
+pub const BUILTIN: [(&str, &str); 3] = [
+    ("hierarchical", include_str!("../models/hierarchical.toml")),
+    ("independent", include_str!("../models/independent.toml")),
+    ("reference", include_str!("../models/reference.toml")),
+];
+
+impl ModelSpec {
+    /// A built-in model by name (`hierarchical`, `independent`, `reference`).
+    pub fn builtin(name: &str) -> Result<Self> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            Error::Usage(format!("no built-in model '{name}' (hierarchical, independent, reference)"))
+        })?;
+        Self::parse(text, &format!("models/{name}.toml"))
+    }
+
+    /// A model by file path, or by built-in name when no such file exists.
+    pub fn load(arg: &str) -> Result<Self> {
+        let p = Path::new(arg);
+        if p.exists() {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(arg, e))?;
+            Self::parse(&text, arg)
+        } else if BUILTIN.iter().any(|(n, _)| *n == arg) {
+            Self::builtin(arg)
+        } else {
+            Err(Error::io(arg, std::io::Error::new(std::io::ErrorKind::NotFound, "no such model file")))
+        }
+    }
+
+    /// Parse and validate a model file's text.
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let at = |key: &str| Location::file(file).key(key);
+        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            let mut loc = Location::file(file);
+            loc.row = line;
+            Error::input(loc, format!("malformed TOML: {}", e.message()))
+        })?;
+        let allowed = [
+            "name",
+            "description",
+            "x_axis",
+            "likelihood",
+            "model_effect",
+            "floor",
+            "ceiling",
+            "midpoint",
+            "slope",
+            "concentration",
+            "noise",
+            "model_effect_scale",
+        ];
+        for k in table.keys() {
+            if !allowed.contains(&k.as_str()) {
+                return Err(Error::input(at(k), format!("unknown key (allowed: {})", allowed.join(", "))));
+            }
+        }
+        let string = |k: &str| -> Result<Option<String>> {
+            match table.get(k) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Error::input(at(k), "must be a string")),
+            }
+        };
+        let name = string("name")?.ok_or_else(|| Error::input(at("name"), "missing"))?;
+        let description = string("description")?.unwrap_or_default();
+        let x_axis = match string("x_axis")?.as_deref() {
+            None | Some("params") => XAxis::Params,
+            Some("compute") => XAxis::Compute,
+            Some(o) => return Err(Error::input(at("x_axis"), format!("'{o}' is not params or compute"))),
+        };
+        let likelihood = match string("likelihood")?.as_deref() {
+            None | Some("beta_binomial") => Likelihood::BetaBinomial,
+            Some("binomial") => Likelihood::Binomial,
+            Some(o) => return Err(Error::input(at("likelihood"), format!("'{o}' is not beta_binomial or binomial"))),
+        };
+        let model_effect = match table.get("model_effect") {
+            None => false,
+            Some(Value::Boolean(b)) => *b,
+            Some(_) => return Err(Error::input(at("model_effect"), "must be true or false")),
+        };
+        let section = |k: &str| -> Result<&Table> {
+            match table.get(k) {
+                Some(Value::Table(t)) => Ok(t),
+                Some(_) => Err(Error::input(at(k), "must be a table")),
+                None => Err(Error::input(at(k), "missing section")),
+            }
+        };
+        let mut blocks = [Block { location: Prior::Fixed(0.0), scale: Prior::Fixed(1.0) }; 4];
+        for (i, k) in CURVE_PARAMS.iter().enumerate() {
+            let t = section(k)?;
+            check_keys(t, &["location", "scale"], file, k)?;
+            let loc = parse_prior(t.get("location"), file, &format!("{k}.location"), false)?;
+            let scale = parse_prior(t.get("scale"), file, &format!("{k}.scale"), true)?;
+            blocks[i] = Block { location: loc, scale };
+        }
+        let single = |k: &str, positive: bool, default: Prior| -> Result<Prior> {
+            match table.get(k) {
+                None => Ok(default),
+                Some(Value::Table(t)) => {
+                    check_keys(t, &["prior"], file, k)?;
+                    parse_prior(t.get("prior"), file, &format!("{k}.prior"), positive)
+                }
+                Some(_) => Err(Error::input(at(k), "must be a table with a 'prior'")),
+            }
+        };
+        let concentration = single("concentration", false, Prior::Normal { mean: 4.0, sd: 1.5 })?;
+        let noise = single("noise", false, Prior::Normal { mean: -3.0, sd: 1.0 })?;
+        let model_effect_scale = single("model_effect_scale", true, Prior::HalfNormal { sd: 0.2 })?;
+        let hash = crate::data::hex(&Sha256::digest(text.as_bytes()));
+        Ok(ModelSpec {
+            name,
+            description,
+            x_axis,
+            likelihood,
+            model_effect,
+            blocks,
+            concentration,
+            noise,
+            model_effect_scale,
+            source: file.to_string(),
+            hash,
+            text: text.to_string(),
+        })
+    }
+
+    /// Whether tasks share information (any location or scale is free).
+    pub fn is_pooled(&self) -> bool {
+        self.blocks.iter().any(|b| !b.location.is_fixed() || !b.scale.is_fixed())
+    }
+}
+
+fn check_keys(t: &Table, allowed: &[&str], file: &str, section: &str) -> Result<()> {
+    for k in t.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(Error::input(
+                Location::file(file).key(format!("{section}.{k}")),
+                format!("unknown key (allowed: {})", allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(f) => Some(*f),
+        Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+fn parse_prior(v: Option<&Value>, file: &str, key: &str, positive: bool) -> Result<Prior> {
+    let at = || Location::file(file).key(key);
+    let v = v.ok_or_else(|| Error::input(at(), "missing"))?;
+    if let Some(x) = number(v) {
+        if !x.is_finite() || (positive && x <= 0.0) {
+            return Err(Error::input(
+                at(),
+                format!("fixed value {x} must be finite{}", if positive { " and > 0" } else { "" }),
+            ));
+        }
+        return Ok(Prior::Fixed(x));
+    }
+    let Value::Table(t) = v else {
+        return Err(Error::input(at(), "must be a number or a table such as { normal = [0.0, 1.0] }"));
+    };
+    if t.len() != 1 {
+        return Err(Error::input(at(), "give exactly one distribution: normal or half_normal"));
+    }
+    let (dist, args) = t.iter().next().unwrap_or_else(|| unreachable!());
+    match dist.as_str() {
+        "normal" if !positive => {
+            let arr = args.as_array().filter(|a| a.len() == 2).and_then(|a| Some([number(&a[0])?, number(&a[1])?]));
+            let [mean, sd] = arr.ok_or_else(|| Error::input(at(), "normal takes [mean, sd]"))?;
+            if !mean.is_finite() || !(sd > 0.0 && sd.is_finite()) {
+                return Err(Error::input(at(), format!("impossible prior normal({mean}, {sd}): sd must be > 0")));
+            }
+            Ok(Prior::Normal { mean, sd })
+        }
+        "half_normal" if positive => {
+            let sd = number(args).ok_or_else(|| Error::input(at(), "half_normal takes one number, the sd"))?;
+            if !(sd > 0.0 && sd.is_finite()) {
+                return Err(Error::input(at(), format!("impossible prior half_normal({sd}): sd must be > 0")));
+            }
+            Ok(Prior::HalfNormal { sd })
+        }
+        "normal" => Err(Error::input(at(), "a scale needs a positive prior: half_normal = sd")),
+        "half_normal" => Err(Error::input(at(), "half_normal is for scales; use normal = [mean, sd]")),
+        o => Err(Error::input(at(), format!("unknown distribution '{o}' (normal, half_normal)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_models_parse() {
+        for (name, _) in BUILTIN {
+            let s = ModelSpec::builtin(name).unwrap();
+            assert_eq!(s.name, name);
+        }
+        assert!(!ModelSpec::builtin("independent").unwrap().is_pooled());
+        assert!(ModelSpec::builtin("hierarchical").unwrap().is_pooled());
+    }
+
+    #[test]
+    fn unknown_keys_and_impossible_priors_are_errors() {
+        let base = ModelSpec::BUILTIN_TEXT_FOR_TESTS;
+        let bad = base.replace("[slope]", "[slope]\nwidth = 3");
+        let e = ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string();
+        assert!(e.contains("m.toml") && e.contains("slope.width") && e.contains("unknown key"), "{e}");
+        let bad = base.replace("half_normal = 0.5", "half_normal = -1.0");
+        let e = ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string();
+        assert!(e.contains("impossible prior"), "{e}");
+        let bad = format!("{base}\nspeed = 3\n");
+        assert!(ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string().contains("'speed'"));
+        let e = ModelSpec::parse("name = [", "m.toml").unwrap_err().to_string();
+        assert!(e.contains("malformed TOML"), "{e}");
+    }
+}
+
+#[cfg(test)]
+impl ModelSpec {
+    const BUILTIN_TEXT_FOR_TESTS: &'static str = include_str!("../models/reference.toml");
+}
