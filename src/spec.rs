@@ -315,7 +315,7 @@ mod tests {
         let bad = base.replace("half_normal = 0.5", "half_normal = -1.0");
         let e = ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string();
         assert!(e.contains("impossible prior"), "{e}");
-        let bad = format!("{base}\nspeed = 3\n");
+        let bad = format!("speed = 3\n{base}");
         assert!(ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string().contains("'speed'"));
         let e = ModelSpec::parse("name = [", "m.toml").unwrap_err().to_string();
         assert!(e.contains("malformed TOML"), "{e}");

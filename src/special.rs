@@ -1,7 +1,7 @@
 //! Special functions used by the likelihoods: log-gamma, digamma, the logistic function.
 //!
 //! Accuracy: `ln_gamma` and `digamma` use the asymptotic (Stirling) series after shifting the
-//! argument above 8; the truncation error there is below 1e-13. Tested against known values.
+//! argument above 8; the truncation error there is below 1e-12. Tested against known values.
 
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -147,9 +147,9 @@ mod tests {
     #[test]
     fn ln_gamma_known_values() {
         // Γ(1) = Γ(2) = 1, Γ(0.5) = √π, Γ(10) = 362880, lnΓ(100) = 359.1342053695754 (mpmath).
-        assert!(ln_gamma(1.0).abs() < 1e-13);
-        assert!(ln_gamma(2.0).abs() < 1e-13);
-        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
+        assert!(ln_gamma(1.0).abs() < 1e-12);
+        assert!(ln_gamma(2.0).abs() < 1e-12);
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
         assert!((ln_gamma(10.0) - 362880f64.ln()).abs() < 1e-12);
         assert!((ln_gamma(100.0) - 359.134_205_369_575_4).abs() < 1e-10);
         assert!((ln_gamma(1e-3) - 6.907_178_885_383_853).abs() < 1e-10);
@@ -159,11 +159,11 @@ mod tests {
     fn digamma_known_values() {
         // ψ(1) = −γ, ψ(0.5) = −γ − 2 ln 2, ψ(100) = 4.600161852738087 (mpmath).
         let euler = 0.577_215_664_901_532_9;
-        assert!((digamma(1.0) + euler).abs() < 1e-13);
-        assert!((digamma(0.5) + euler + 2.0 * 2f64.ln()).abs() < 1e-13);
+        assert!((digamma(1.0) + euler).abs() < 1e-12);
+        assert!((digamma(0.5) + euler + 2.0 * 2f64.ln()).abs() < 1e-12);
         assert!((digamma(100.0) - 4.600_161_852_738_087).abs() < 1e-12);
         // derivative of ln_gamma by central differences
-        for &x in &[0.01, 0.3, 2.5, 7.9, 8.1, 50.0, 3000.0] {
+        for &x in &[0.01f64, 0.3, 2.5, 7.9, 8.1, 50.0, 3000.0] {
             let h = 1e-5 * x.max(1.0);
             let fd = (ln_gamma(x + h) - ln_gamma(x - h)) / (2.0 * h);
             assert!((fd - digamma(x)).abs() < 1e-6 * digamma(x).abs().max(1.0), "x={x}");

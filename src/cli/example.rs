@@ -8,6 +8,6 @@ use anyhow::Result;
 pub struct Args {}
 
 pub fn run(_: Args) -> Result<ExitCode> {
-    print!("{}", scurve::data::example::EXAMPLE_CSV);
+    out!("{}", scurve::data::example::EXAMPLE_CSV.trim_end());
     Ok(ExitCode::SUCCESS)
 }

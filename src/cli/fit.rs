@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let summaries: Vec<TaskSummary> = fits.iter().map(|f| f.summary()).collect();
     if a.json {
         let v = serde_json::json!({ "method": "map", "model": spec.name, "tasks": summaries });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        out!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_table(&summaries);
         let bad: Vec<&str> = summaries.iter().filter(|s| !s.converged).map(|s| s.task.as_str()).collect();
@@ -65,7 +65,7 @@ fn iv(i: &Interval, f: impl Fn(f64) -> String) -> String {
 /// The per-task table with 90% intervals.
 pub fn print_table(rows: &[TaskSummary]) {
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
-    println!(
+    out!(
         "{:<w$}  {:<22} {:<22} {:<26} {:<20} {}",
         "task", "floor", "ceiling", "midpoint (size)", "slope (/decade)", "conv"
     );
@@ -73,7 +73,7 @@ pub fn print_table(rows: &[TaskSummary]) {
     let sz = |v: f64| format_size(10f64.powf(v));
     let p2 = |v: f64| format!("{v:.2}");
     for r in rows {
-        println!(
+        out!(
             "{:<w$}  {:<22} {:<22} {:<26} {:<20} {}",
             r.task,
             iv(&r.floor, p3),
@@ -83,5 +83,5 @@ pub fn print_table(rows: &[TaskSummary]) {
             if r.converged { "yes" } else { "NO" }
         );
     }
-    println!("(estimate [90% interval])");
+    out!("(estimate [90% interval])");
 }

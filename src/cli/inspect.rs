@@ -31,10 +31,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "observations": observations,
             "series": reports,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    out!(
         "{}: {} tasks, {} models, {} observations, {} series",
         ds.source,
         tasks.len(),
@@ -47,9 +47,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     sizes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
     sizes.dedup();
     let shown: Vec<String> = sizes.iter().map(|(p, m)| format!("{m} ({})", format_size(*p))).collect();
-    println!("models: {}", shown.join(", "));
-    println!();
-    println!("{:<44} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
+    out!("models: {}", shown.join(", "));
+    out!();
+    out!("{:<44} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
     for r in &reports {
         let mut notes = Vec::new();
         if r.too_few_sizes {
@@ -61,7 +61,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if r.falls {
             notes.push("falls with size");
         }
-        println!(
+        out!(
             "{:<44} {:>6.3} {:>6} {:>15} {:>13}  {}",
             r.series,
             r.chance,
@@ -73,7 +73,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let items: BTreeSet<u64> = reports.iter().filter_map(|r| r.items).collect();
     if let (Some(lo), Some(hi)) = (items.first(), items.last()) {
-        println!("\nitems per task: {lo} to {hi}");
+        out!("\nitems per task: {lo} to {hi}");
     }
     Ok(ExitCode::SUCCESS)
 }

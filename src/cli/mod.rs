@@ -1,5 +1,11 @@
 //! Subcommands, one file each. Each has its `Args` and its `run`.
 
+/// Print a line to standard output; a closed pipe (`scurve ... | head`) ends the program quietly.
+macro_rules! out {
+    () => { $crate::cli::emit(format_args!("")) };
+    ($($t:tt)*) => { $crate::cli::emit(format_args!($($t)*)) };
+}
+
 mod example;
 mod fit;
 mod inspect;
@@ -119,7 +125,16 @@ pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }
 
-/// Format a number with a fixed number of decimals, or "—" when not finite.
-pub fn num(v: f64, decimals: usize) -> String {
-    if v.is_finite() { format!("{v:.decimals$}") } else { "—".into() }
+
+/// Write one line to standard output, exiting quietly when the reader has gone away.
+pub fn emit(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut s = std::io::stdout().lock();
+    if let Err(e) = writeln!(s, "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
 }

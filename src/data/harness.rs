@@ -159,12 +159,8 @@ pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
         let o = &mut observations[i];
         if let Some(&n) = task_n.get(&o.task) {
             o.outcome = Outcome::Counts { correct: (p * n as f64).round() as u64, n };
-        } else if p == 0.0 || p == 1.0 {
-            return Err(Error::input(
-                o.at.clone(),
-                format!("score {p} has no standard error and no other model gives the item count of task '{}'", o.task),
-            ));
         }
+        // otherwise the task has no item count anywhere: it stays a score-only observation
     }
     if observations.is_empty() {
         return Err(Error::input(

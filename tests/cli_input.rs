@@ -1,0 +1,173 @@
+//! Every class of bad input gives a one-line error naming file, row/key and field, exit code 2.
+
+mod common;
+
+use common::{scurve, scurve_in, shared, stderr, stdout};
+
+const HEADER: &str = "task,model,params,correct,n,chance\n";
+
+fn good_rows() -> String {
+    "a,m1,1e8,30,100,0.25\na,m2,1e9,40,100,0.25\na,m3,1e10,60,100,0.25\n".to_string()
+}
+
+/// Write `body` to a CSV in a temp dir, run `scurve fit` on it, and check the error.
+fn bad_csv(body: &str, must_contain: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "bad.csv", "--method", "map"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("bad.csv"), "names the file: {err}");
+    for m in must_contain {
+        assert!(err.contains(m), "expected '{m}' in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_file() {
+    let out = scurve(&["fit", "no-such-file.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no-such-file.csv"));
+}
+
+#[test]
+fn empty_file() {
+    bad_csv("", &["empty"]);
+    bad_csv(HEADER, &["no rows"]);
+}
+
+#[test]
+fn missing_column() {
+    bad_csv("task,model,params,correct,chance\na,m,1e9,3,0.25\n", &["row 1", "field 'n'", "missing column"]);
+    bad_csv("task,params,correct,n,chance\na,1e9,3,10,0.25\n", &["field 'model'"]);
+}
+
+#[test]
+fn non_numeric_and_non_finite() {
+    bad_csv(&format!("{HEADER}{}a,m4,1e11,abc,100,0.25\n", good_rows()), &["row 5", "field 'correct'", "abc"]);
+    bad_csv(&format!("{HEADER}a,m1,NaN,30,100,0.25\n"), &["row 2", "field 'params'"]);
+    bad_csv(&format!("{HEADER}a,m1,1e9,30,100,inf\n"), &["row 2", "field 'chance'"]);
+}
+
+#[test]
+fn score_outside_unit_interval() {
+    bad_csv("task,model,params,score,chance\na,m1,1e9,1.5,0.25\n", &["row 2", "field 'score'", "outside"]);
+    bad_csv("task,model,params,score,chance\na,m1,1e9,-0.1,0.25\n", &["field 'score'"]);
+}
+
+#[test]
+fn correct_above_n_and_zero_n() {
+    bad_csv(&format!("{HEADER}a,m1,1e9,120,100,0.25\n"), &["row 2", "field 'correct'", "exceeds"]);
+    bad_csv(&format!("{HEADER}a,m1,1e9,0,0,0.25\n"), &["row 2", "field 'n'"]);
+}
+
+#[test]
+fn bad_sizes() {
+    bad_csv(&format!("{HEADER}a,m1,-5,30,100,0.25\n"), &["row 2", "field 'params'", "positive"]);
+    bad_csv(&format!("{HEADER}a,m1,0,30,100,0.25\n"), &["row 2", "field 'params'"]);
+}
+
+#[test]
+fn conflicting_duplicates() {
+    bad_csv(&format!("{HEADER}{}a,m2,1e9,41,100,0.25\n", good_rows()), &["row 5", "twice"]);
+}
+
+#[test]
+fn identical_duplicates_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}a,m2,1e9,40,100,0.25\n", good_rows())).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "d.csv", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"observations\": 3"));
+}
+
+#[test]
+fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
+    let body = format!("{HEADER}{}b,m1,1e8,30,100,0.25\nb,m2,1e9,35,100,0.25\n", good_rows());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("few.csv"), &body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'b'") && stderr(&out).contains("3"), "{}", stderr(&out));
+    let out = scurve_in(dir.path(), &["inspect", "few.csv"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("fewer than 3 sizes"));
+}
+
+#[test]
+fn unknown_chance_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.csv"), "task,model,params,correct,n\nmytask,m1,1e9,3,10\n").unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "c.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("mytask") && stderr(&out).contains("--chance"));
+    let out = scurve_in(dir.path(), &["inspect", "c.csv", "--chance", "0.25"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn malformed_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.json"), "{\"results\": {\"arc_easy\": {\"acc\": 0.5,}}").unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("r.json") && e.contains("malformed JSON"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1);
+}
+
+#[test]
+fn json_score_outside_range_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"results": {"arc_easy": {"acc": 1.5, "acc_stderr": 0.01}}, "config": {"model_args": "pretrained=org/pythia-1b", "num_fewshot": 0}}"#;
+    std::fs::write(dir.path().join("r.json"), body).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("results.arc_easy.acc"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_size_option() {
+    let out = scurve(&["fit", "--holdout-above", "lots"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lots"));
+}
+
+#[test]
+fn real_tidy_file_fits_65_tasks() {
+    let f = shared("data/tidy/opt-0shot.csv");
+    let out = scurve(&["fit", f.to_str().unwrap(), "--method", "map", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let tasks = v["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 65);
+    assert_eq!(v["method"], "map");
+    for key in ["floor", "ceiling", "midpoint_log10", "slope"] {
+        assert!(tasks[0][key]["lo"].as_f64().unwrap() <= tasks[0][key]["hi"].as_f64().unwrap());
+    }
+}
+
+#[test]
+fn inspect_json_has_counts() {
+    let out = scurve(&["inspect", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["tasks"], 8);
+    assert_eq!(v["models"], 16);
+    assert_eq!(v["observations"], 128);
+    assert_eq!(v["series"].as_array().unwrap().len(), 16);
+    // logiqa stays at chance in both families
+    let logiqa = v["series"].as_array().unwrap().iter().find(|s| s["series"] == "opt/logiqa").unwrap();
+    assert_eq!(logiqa["at_chance"], true);
+}
+
+#[test]
+fn example_prints_the_builtin_csv() {
+    let out = scurve(&["example"]);
+    assert!(out.status.success());
+    let s = stdout(&out);
+    assert!(s.starts_with("family,model,params,task,correct,n,chance"));
+    assert_eq!(s.lines().count(), 129);
+}

@@ -1,0 +1,87 @@
+//! Loaders on the real data in ../shared/data.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use common::shared;
+use scurve::data::harness::HarnessOptions;
+use scurve::data::{Dataset, Outcome, Selection};
+
+#[test]
+fn tidy_csvs_load_with_65_tasks() {
+    for (file, models) in [
+        ("opt-0shot.csv", 8),
+        ("pythia-0shot.csv", 8),
+        ("pythia-5shot.csv", 8),
+        ("pythia-deduped-0shot.csv", 8),
+        ("pythia-deduped-5shot.csv", 8),
+        ("bloom-0shot.csv", 5),
+    ] {
+        let ds = Dataset::load(&shared(&format!("data/tidy/{file}")), &HarnessOptions::default()).unwrap();
+        let series = ds.select(&Selection::default()).unwrap();
+        assert_eq!(series.len(), 65, "{file}");
+        assert_eq!(ds.observations.len(), 65 * models, "{file}");
+        assert!(series.iter().all(|s| s.n_sizes() == models), "{file}");
+        assert!(ds.observations.iter().all(|o| matches!(o.outcome, Outcome::Counts { n, .. } if n >= 100)));
+    }
+}
+
+#[test]
+fn harness_tree_matches_the_tidy_csv() {
+    let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
+    let sel = Selection { family: Some("pythia-v1.1".into()), shots: Some(0), chance: None };
+    let series = tree.select(&sel).unwrap();
+    let tidy = Dataset::load(&shared("data/tidy/pythia-0shot.csv"), &HarnessOptions::default()).unwrap();
+    let tidy_series = tidy.select(&Selection::default()).unwrap();
+    let tidy_n: HashMap<&str, Vec<(f64, Outcome)>> = tidy_series
+        .iter()
+        .map(|s| (s.task.as_str(), s.points.iter().map(|p| (p.params, p.outcome)).collect()))
+        .collect();
+    assert_eq!(series.len(), 65);
+    for s in &series {
+        assert_eq!(s.points.len(), 8, "{}", s.task);
+        let want = &tidy_n[s.task.as_str()];
+        for (p, (params, outcome)) in s.points.iter().zip(want) {
+            // same item counts and the same correct counts as the tidy CSV
+            assert_eq!(p.outcome, *outcome, "{} {}", s.task, p.model);
+            let rel = (p.params - params).abs() / params;
+            assert!(rel < 0.15, "{} {} size {} vs {}", s.task, p.model, p.params, params);
+        }
+    }
+    let models: BTreeSet<&str> = series.iter().flat_map(|s| s.points.iter().map(|p| p.model.as_str())).collect();
+    assert!(models.contains("pythia-v1.1-1.4b"));
+}
+
+#[test]
+fn harness_mixed_shots_need_a_choice() {
+    let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
+    let e = tree.select(&Selection::default()).unwrap_err().to_string();
+    assert!(e.contains("0, 5") && e.contains("--shots"), "{e}");
+}
+
+#[test]
+fn harness_sizes_map_overrides_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let sizes = dir.path().join("sizes.csv");
+    std::fs::write(&sizes, "model,params\nopt-66b,65.7B\n").unwrap();
+    let map = scurve::data::harness::load_sizes(&sizes).unwrap();
+    let ds = Dataset::load(
+        &shared("data/pythia_evals/opt/opt-66b.json"),
+        &HarnessOptions { sizes: Some(map), ..Default::default() },
+    )
+    .unwrap();
+    assert!(ds.observations.iter().all(|o| o.params == 65.7e9));
+    assert!(ds.observations.iter().all(|o| o.shots == Some(0)));
+}
+
+#[test]
+fn example_has_two_families_of_eight_tasks() {
+    let ds = Dataset::example();
+    let series = ds.select(&Selection::default()).unwrap();
+    assert_eq!(series.len(), 16);
+    assert!(series.iter().any(|s| s.name == "opt/arc_easy"));
+    let only = ds.select(&Selection { family: Some("pythia".into()), ..Default::default() }).unwrap();
+    assert_eq!(only.len(), 8);
+    assert_eq!(only[0].name, only[0].task);
+}
