@@ -62,3 +62,197 @@ pub fn fit_independent(spec: &ModelSpec, data: &FitData, seed: u64, n_draws: usi
         })
         .collect()
 }
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::diagnostics::{ParamDiagnostics, diagnose, ebfmi};
+use crate::posterior::Posterior;
+use crate::sample::{NutsOptions, Progress, Samples, sample};
+
+/// Starting point of a pooled model: each task fitted alone (with the independent model's
+/// priors, on this model's axis and likelihood), population values from the spread of those
+/// fits, then the joint mode. Returns the joint MAP (or the assembled start when the search
+/// fails) and the per-task fits.
+pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<(MapFit, Vec<TaskMap>)> {
+    let mut alone = ModelSpec::builtin("independent")?;
+    alone.likelihood = model.spec.likelihood;
+    alone.x_axis = model.spec.x_axis;
+    let fits = fit_independent(&alone, &model.data, seed, 0)?;
+    let curves: Vec<Curve> = fits.iter().map(|f| f.curve).collect();
+    // θ per task on the unconstrained scales, then their mean and sd per parameter
+    let tmp = model.unconstrain(&curves, [(0.0, 1.0); 4], 50.0);
+    let t = model.layout.n_tasks;
+    let mut population = [(0.0, 1.0); 4];
+    for (k, pop) in population.iter_mut().enumerate() {
+        let (loc0, sc0) = (fixed_or(model.layout.location[k], 0.0), fixed_or(model.layout.log_scale[k], 0.0).exp());
+        let th: Vec<f64> = (0..t).map(|i| loc0 + sc0 * tmp[model.layout.z_start + k * t + i]).collect();
+        let mean = th.iter().sum::<f64>() / t as f64;
+        let sd = if t > 1 { (th.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (t - 1) as f64).sqrt() } else { 1.0 };
+        *pop = (mean, sd.clamp(0.05, 3.0));
+    }
+    let phis: Vec<f64> = fits.iter().filter_map(|f| f.model.constrain(&f.map.position).phi).collect();
+    let phi = if phis.is_empty() { 50.0 } else { crate::summary::sorted(phis)[fits.len() / 2].clamp(5.0, 5000.0) };
+    let start = model.unconstrain(&curves, population, phi);
+    let map = find_map(model, std::slice::from_ref(&start), 3000).unwrap_or(MapFit {
+        position: start,
+        logp: f64::NAN,
+        grad_max: f64::NAN,
+        converged: false,
+        covariance: None,
+    });
+    Ok((map, fits))
+}
+
+fn fixed_or(slot: crate::model::Slot, default: f64) -> f64 {
+    match slot {
+        crate::model::Slot::Fixed(v) => v,
+        crate::model::Slot::Free(_) => default,
+    }
+}
+
+/// Convergence and efficiency figures of a NUTS fit.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FitDiagnostics {
+    pub rhat_max: f64,
+    pub ess_bulk_min: f64,
+    pub ess_tail_min: f64,
+    pub divergences: u64,
+    pub max_depth_hits: u64,
+    pub mean_tree_depth: f64,
+    pub ebfmi_min: f64,
+    /// Wall seconds of warm-up plus draws, all chains.
+    pub sampling_seconds: f64,
+    /// Smallest bulk ESS over population values and every task's four curve parameters,
+    /// divided by `sampling_seconds`.
+    pub ess_bulk_per_second: f64,
+    /// The quantity with the largest R-hat and the one with the smallest bulk ESS.
+    pub worst_rhat: String,
+    pub worst_ess: String,
+}
+
+impl FitDiagnostics {
+    /// Plain-words warnings, with what to try.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.rhat_max > 1.01 {
+            w.push(format!(
+                "R-hat is {:.3} for {} (above 1.01): the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                self.rhat_max, self.worst_rhat
+            ));
+        }
+        if self.ess_bulk_min < 400.0 {
+            w.push(format!(
+                "bulk ESS is {:.0} for {} (below 400): intervals are imprecise. Draw more (--draws 2000) or more chains.",
+                self.ess_bulk_min, self.worst_ess
+            ));
+        }
+        if self.divergences > 0 {
+            w.push(format!(
+                "{} divergent transition(s): the sampler met curvature it could not follow, and the posterior may be biased. Try --target-accept 0.95, or a model with tighter priors.",
+                self.divergences
+            ));
+        }
+        if self.ebfmi_min < 0.3 {
+            w.push(format!(
+                "E-BFMI is {:.2} (below 0.3): the sampler explores the energy poorly; consider reparametrising.",
+                self.ebfmi_min
+            ));
+        }
+        w
+    }
+}
+
+/// A NUTS fit of a (pooled) model.
+#[derive(Debug, Clone)]
+pub struct NutsFit {
+    pub model: Arc<CurveModel>,
+    pub start: MapFit,
+    pub options: NutsOptions,
+    pub posterior: Posterior,
+    /// Diagnostics per constrained column.
+    pub columns: Vec<ParamDiagnostics>,
+    pub diagnostics: FitDiagnostics,
+}
+
+/// Fit a model with NUTS: start at the joint mode, sample, diagnose.
+pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, stop: &AtomicBool) -> Result<NutsFit> {
+    let (start, _) = pooled_start(&model, opts.seed)?;
+    let model = Arc::new(model);
+    let samples = sample(model.clone(), &start.position, opts, progress, stop)?;
+    Ok(assemble(model, start, *opts, samples))
+}
+
+/// Turn samples into a posterior with diagnostics.
+pub fn assemble(model: Arc<CurveModel>, start: MapFit, options: NutsOptions, samples: Samples) -> NutsFit {
+    let names = model.constrained_names();
+    let draws: Vec<Vec<Vec<f64>>> =
+        samples.chains.par_iter().map(|c| c.positions.iter().map(|x| model.constrained_vector(x)).collect()).collect();
+    let stats: Vec<_> = samples.chains.iter().map(|c| c.stats.clone()).collect();
+    let posterior = Posterior::new(names.clone(), draws, stats, model.data.series.clone(), model.data.models.clone())
+        .expect("the model's own column names");
+    let columns: Vec<ParamDiagnostics> = (0..names.len())
+        .into_par_iter()
+        .map(|j| {
+            let by_chain = posterior.column_by_chain(j);
+            let refs: Vec<&[f64]> = by_chain.iter().map(Vec::as_slice).collect();
+            diagnose(&refs)
+        })
+        .collect();
+    let is_key = |n: &str| !n.starts_with("model_shift");
+    let mut rhat_max: f64 = 0.0;
+    let mut worst_rhat = String::new();
+    let mut ess_min = f64::INFINITY;
+    let mut worst_ess = String::new();
+    let mut tail_min = f64::INFINITY;
+    for (n, d) in names.iter().zip(&columns) {
+        if d.rhat.is_finite() && d.rhat > rhat_max {
+            rhat_max = d.rhat;
+            worst_rhat = n.clone();
+        }
+        if is_key(n) && d.ess_bulk < ess_min {
+            ess_min = d.ess_bulk;
+            worst_ess = n.clone();
+        }
+        if is_key(n) {
+            tail_min = tail_min.min(d.ess_tail);
+        }
+    }
+    let all_stats: Vec<&crate::sample::DrawStats> = posterior.stats.iter().flatten().collect();
+    let divergences = all_stats.iter().filter(|s| s.divergent).count() as u64;
+    let max_depth_hits = all_stats.iter().filter(|s| s.max_depth_hit).count() as u64;
+    let mean_tree_depth = all_stats.iter().map(|s| s.treedepth as f64).sum::<f64>() / all_stats.len().max(1) as f64;
+    let ebfmi_min = posterior
+        .stats
+        .iter()
+        .map(|c| ebfmi(&c.iter().map(|s| s.energy).collect::<Vec<_>>()))
+        .fold(f64::INFINITY, f64::min);
+    let diagnostics = FitDiagnostics {
+        rhat_max,
+        ess_bulk_min: ess_min,
+        ess_tail_min: tail_min,
+        divergences,
+        max_depth_hits,
+        mean_tree_depth,
+        ebfmi_min,
+        sampling_seconds: samples.seconds,
+        ess_bulk_per_second: ess_min / samples.seconds,
+        worst_rhat,
+        worst_ess,
+    };
+    NutsFit { model, start, options, posterior, columns, diagnostics }
+}
+
+impl NutsFit {
+    /// Per-task summaries: posterior medians and 90% intervals.
+    pub fn task_summaries(&self) -> Vec<TaskSummary> {
+        let p = &self.posterior;
+        let ok = self.diagnostics.rhat_max <= 1.01 && self.diagnostics.divergences == 0;
+        (0..p.series.len())
+            .map(|t| {
+                let curves: Vec<Curve> = p.rows().map(|r| p.curve(r, t)).collect();
+                TaskSummary::from_curves(&p.series[t], &curves, None, ok, 0.9)
+            })
+            .collect()
+    }
+}

@@ -20,10 +20,13 @@
 pub mod curve;
 pub mod data;
 pub mod density;
+pub mod diagnostics;
 pub mod error;
 pub mod fit;
 pub mod map;
 pub mod model;
+pub mod posterior;
+pub mod sample;
 pub mod size;
 pub mod spec;
 pub mod special;

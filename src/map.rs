@@ -102,14 +102,14 @@ fn polish<D: LogDensity + ?Sized>(d: &D, mut x: Vec<f64>, steps: usize) -> Vec<f
         for _ in 0..20 {
             let cand: Vec<f64> = x.iter().zip(dir.iter()).map(|(a, b)| a + t * b).collect();
             let mut gc = vec![0.0; n];
-            if let Ok(lc) = d.logp_grad(&cand, &mut gc) {
-                if lc >= lp - 1e-12 {
-                    x = cand;
-                    lp = lc;
-                    g = gc;
-                    improved = true;
-                    break;
-                }
+            if let Ok(lc) = d.logp_grad(&cand, &mut gc)
+                && lc >= lp - 1e-12
+            {
+                x = cand;
+                lp = lc;
+                g = gc;
+                improved = true;
+                break;
             }
             t *= 0.5;
         }

@@ -142,6 +142,13 @@ impl CurveModel {
         Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score })
     }
 
+    /// θ of task t (the floor without its chance base): location + scale · z.
+    #[inline]
+    fn theta(&self, t: usize, x: &[f64], loc: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
+        let t_n = self.layout.n_tasks;
+        std::array::from_fn(|k| loc[k] + scale[k] * x[self.layout.z_start + k * t_n + t])
+    }
+
     #[inline]
     fn get(slot: Slot, x: &[f64]) -> f64 {
         match slot {
@@ -153,20 +160,17 @@ impl CurveModel {
     /// The constrained values of a position.
     pub fn constrain(&self, x: &[f64]) -> Constrained {
         let l = &self.layout;
-        let mut population = [(0.0, 0.0); 4];
-        for k in 0..4 {
-            population[k] = (Self::get(l.location[k], x), Self::get(l.log_scale[k], x).exp());
-        }
+        let population: [(f64, f64); 4] =
+            std::array::from_fn(|k| (Self::get(l.location[k], x), Self::get(l.log_scale[k], x).exp()));
         let t = l.n_tasks;
+        let loc: [f64; 4] = std::array::from_fn(|k| population[k].0);
+        let scale: [f64; 4] = std::array::from_fn(|k| population[k].1);
         let curves = (0..t)
             .map(|task| {
-                let th = |k: usize| {
-                    let base = if k == 0 { self.base_floor[task] } else { 0.0 };
-                    base + population[k].0 + population[k].1 * x[l.z_start + k * t + task]
-                };
-                let floor = logistic(th(0));
-                let ceiling = floor + (1.0 - floor) * logistic(th(1));
-                Curve { floor, ceiling, midpoint: th(2), slope: th(3).exp() }
+                let th = self.theta(task, x, &loc, &scale);
+                let floor = logistic(self.base_floor[task] + th[0]);
+                let ceiling = floor + (1.0 - floor) * logistic(th[1]);
+                Curve { floor, ceiling, midpoint: th[2], slope: th[3].exp() }
             })
             .collect();
         let model_sd = l.log_model_sd.map(|s| Self::get(s, x).exp());
@@ -189,12 +193,12 @@ impl CurveModel {
     pub fn unconstrain(&self, curves: &[Curve], population: [(f64, f64); 4], phi: f64) -> Vec<f64> {
         let l = &self.layout;
         let mut x = vec![0.0; l.dim];
-        for k in 0..4 {
+        for (k, pop) in population.iter().enumerate() {
             if let Slot::Free(i) = l.location[k] {
-                x[i] = population[k].0;
+                x[i] = pop.0;
             }
             if let Slot::Free(i) = l.log_scale[k] {
-                x[i] = population[k].1.max(1e-3).ln();
+                x[i] = pop.1.max(1e-3).ln();
             }
         }
         if let Some(Slot::Free(i)) = l.log_phi {
@@ -253,16 +257,8 @@ impl CurveModel {
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
     /// d/dp and d/d(log φ or log σ).
     #[inline]
-    fn obs_loglik(
-        &self,
-        i: usize,
-        p: f64,
-        q: f64,
-        log_phi: f64,
-        phi: f64,
-        psi_phi: f64,
-        sigma: f64,
-    ) -> (f64, f64, f64) {
+    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64) {
+        let Noise { phi, psi_phi, sigma } = *noise;
         let n = self.data.n[i];
         if n == 0 {
             let r = self.logit_score[i];
@@ -279,7 +275,6 @@ impl CurveModel {
                 (ll, y / p - (nf - y) / q, 0.0)
             }
             Likelihood::BetaBinomial => {
-                let _ = log_phi;
                 let a = p * phi;
                 let b = q * phi;
                 let ll = self.lchoose[i] + ln_gamma(y + a) + ln_gamma(nf - y + b)
@@ -306,10 +301,20 @@ impl CurveModel {
                 let curve = &c.curves[self.data.task[i]];
                 let xe = self.data.x[i] + c.model_shift[self.data.model[i]];
                 let (p, q) = p_and_q(curve, xe);
-                self.obs_loglik(i, p, q, phi.ln(), phi, psi_phi, c.sigma.unwrap_or(1.0)).0
+                self.obs_loglik(i, p, q, &Noise { phi, psi_phi, sigma: c.sigma.unwrap_or(1.0) }).0
             })
             .collect()
     }
+}
+
+/// The spread parameters of the likelihood at one position.
+#[derive(Debug, Clone, Copy)]
+struct Noise {
+    /// Beta-binomial concentration, and ψ(φ).
+    phi: f64,
+    psi_phi: f64,
+    /// Sd of logit(score) for score-only observations.
+    sigma: f64,
 }
 
 /// p and 1 − p of a curve at x, each computed without cancellation.
@@ -367,7 +372,7 @@ impl LogDensity for CurveModel {
             lp += v;
             grad[i] += dv;
         }
-        let sigma = log_sigma.exp();
+        let noise = Noise { phi, psi_phi, sigma: log_sigma.exp() };
         let mut model_sd = 0.0;
         if let Some(s) = l.log_model_sd {
             let lsd = Self::get(s, x);
@@ -379,20 +384,22 @@ impl LogDensity for CurveModel {
             }
         }
         // standard normal z and w
-        let z_end = l.z_start + 4 * t_n;
-        for i in l.z_start..l.dim {
-            lp -= 0.5 * x[i] * x[i];
+        for &v in &x[l.z_start..] {
+            lp -= 0.5 * v * v;
         }
+        let mut dloc = [0.0; 4];
+        let mut dls = [0.0; 4];
         let mut dlogphi = 0.0;
         let mut dlogsigma = 0.0;
         // likelihood: accumulate d/dθ of each task in the z slots (scaled afterwards),
         // and d/d(shift) of each model in the w slots
         for (t, r) in self.ranges.iter().enumerate() {
             let zi = |k: usize| l.z_start + k * t_n + t;
-            let th_f = self.base_floor[t] + loc[0] + scale[0] * x[zi(0)];
-            let th_g = loc[1] + scale[1] * x[zi(1)];
-            let mid = loc[2] + scale[2] * x[zi(2)];
-            let slope = (loc[3] + scale[3] * x[zi(3)]).exp();
+            let th = self.theta(t, x, &loc, &scale);
+            let th_f = self.base_floor[t] + th[0];
+            let th_g = th[1];
+            let mid = th[2];
+            let slope = th[3].exp();
             let f = logistic(th_f);
             let one_f = logistic(-th_f);
             let g = logistic(th_g);
@@ -411,7 +418,7 @@ impl LogDensity for CurveModel {
                 if !(p > 0.0 && q > 0.0) {
                     return Err(DensityError::NonFinite);
                 }
-                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, log_phi, phi, psi_phi, sigma);
+                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &noise);
                 lp += ll;
                 if d.n[i] == 0 {
                     dlogsigma += dlog;
@@ -428,27 +435,20 @@ impl LogDensity for CurveModel {
                     grad[w + d.model[i]] += dldu * slope;
                 }
             }
-            grad[zi(0)] = df;
-            grad[zi(1)] = dg;
-            grad[zi(2)] = dm;
-            grad[zi(3)] = ds;
-        }
-        // chain rule from θ to z, location and log scale
-        for k in 0..4 {
-            let mut dloc = 0.0;
-            let mut dls = 0.0;
-            for t in 0..t_n {
-                let i = l.z_start + k * t_n + t;
-                let dth = grad[i];
-                dloc += dth;
-                dls += dth * scale[k] * x[i];
-                grad[i] = dth * scale[k] - x[i];
+            // chain rule from θ to z, location and log scale
+            for (k, dth) in [df, dg, dm, ds].into_iter().enumerate() {
+                let z = x[zi(k)];
+                dloc[k] += dth;
+                dls[k] += dth * scale[k] * z;
+                grad[zi(k)] = dth * scale[k] - z;
             }
+        }
+        for k in 0..4 {
             if let Slot::Free(i) = l.location[k] {
-                grad[i] += dloc;
+                grad[i] += dloc[k];
             }
             if let Slot::Free(i) = l.log_scale[k] {
-                grad[i] += dls;
+                grad[i] += dls[k];
             }
         }
         if let Some(Slot::Free(i)) = l.log_phi {
@@ -468,10 +468,74 @@ impl LogDensity for CurveModel {
                 grad[i] += dlsd;
             }
         }
-        let _ = z_end;
         if !lp.is_finite() || grad.iter().any(|g| !g.is_finite()) {
             return Err(DensityError::NonFinite);
         }
         Ok(lp)
+    }
+}
+
+impl CurveModel {
+    /// Names of the constrained quantities a fit stores, in order: population values (free
+    /// ones), `phi`, `sigma`, `model_sd` when used, then `floor.t`, `ceiling.t`, `midpoint.t`,
+    /// `slope.t` for t = 1..T, then `model_shift.j` for each evaluated model.
+    pub fn constrained_names(&self) -> Vec<String> {
+        let l = &self.layout;
+        let mut names = Vec::new();
+        for k in 0..4 {
+            let p = crate::spec::CURVE_PARAMS[k];
+            if matches!(l.location[k], Slot::Free(_)) {
+                names.push(format!("{p}_location"));
+            }
+            if matches!(l.log_scale[k], Slot::Free(_)) {
+                names.push(format!("{p}_scale"));
+            }
+        }
+        if l.log_phi.is_some() {
+            names.push("phi".into());
+        }
+        if l.log_sigma.is_some() {
+            names.push("sigma".into());
+        }
+        if l.log_model_sd.is_some() {
+            names.push("model_sd".into());
+        }
+        for p in crate::spec::CURVE_PARAMS {
+            for t in 0..l.n_tasks {
+                names.push(format!("{p}.{}", t + 1));
+            }
+        }
+        if l.w_start.is_some() {
+            for j in 0..l.n_models {
+                names.push(format!("model_shift.{}", j + 1));
+            }
+        }
+        names
+    }
+
+    /// The constrained quantities of a position, in the order of [`Self::constrained_names`].
+    pub fn constrained_vector(&self, x: &[f64]) -> Vec<f64> {
+        let l = &self.layout;
+        let c = self.constrain(x);
+        let mut v = Vec::with_capacity(x.len() + 8);
+        for k in 0..4 {
+            if matches!(l.location[k], Slot::Free(_)) {
+                v.push(c.population[k].0);
+            }
+            if matches!(l.log_scale[k], Slot::Free(_)) {
+                v.push(c.population[k].1);
+            }
+        }
+        v.extend(c.phi);
+        v.extend(c.sigma);
+        v.extend(c.model_sd);
+        v.extend(c.curves.iter().map(|c| c.floor));
+        v.extend(c.curves.iter().map(|c| c.ceiling));
+        v.extend(c.curves.iter().map(|c| c.midpoint));
+        v.extend(c.curves.iter().map(|c| c.slope));
+        if l.w_start.is_some() {
+            v.extend(&c.model_shift);
+        }
+        v
     }
 }

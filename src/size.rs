@@ -27,7 +27,7 @@ pub fn parse_size(text: &str) -> Option<f64> {
 /// Returns `None` when the token is not a size.
 pub fn parse_name_token(token: &str) -> Option<f64> {
     let t = token.to_ascii_lowercase();
-    let pos = t.find(|c: char| matches!(c, 'k' | 'm' | 'b' | 't'))?;
+    let pos = t.find(['k', 'm', 'b', 't'])?;
     let (head, rest) = t.split_at(pos);
     if head.is_empty() || !head.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;

@@ -274,7 +274,7 @@ fn parse_prior(v: Option<&Value>, file: &str, key: &str, positive: bool) -> Resu
         "normal" if !positive => {
             let arr = args.as_array().filter(|a| a.len() == 2).and_then(|a| Some([number(&a[0])?, number(&a[1])?]));
             let [mean, sd] = arr.ok_or_else(|| Error::input(at(), "normal takes [mean, sd]"))?;
-            if !mean.is_finite() || !(sd > 0.0 && sd.is_finite()) {
+            if !(mean.is_finite() && sd > 0.0 && sd.is_finite()) {
                 return Err(Error::input(at(), format!("impossible prior normal({mean}, {sd}): sd must be > 0")));
             }
             Ok(Prior::Normal { mean, sd })
@@ -290,6 +290,11 @@ fn parse_prior(v: Option<&Value>, file: &str, key: &str, positive: bool) -> Resu
         "half_normal" => Err(Error::input(at(), "half_normal is for scales; use normal = [mean, sd]")),
         o => Err(Error::input(at(), format!("unknown distribution '{o}' (normal, half_normal)"))),
     }
+}
+
+#[cfg(test)]
+impl ModelSpec {
+    const BUILTIN_TEXT_FOR_TESTS: &'static str = include_str!("../models/reference.toml");
 }
 
 #[cfg(test)]
@@ -320,9 +325,4 @@ mod tests {
         let e = ModelSpec::parse("name = [", "m.toml").unwrap_err().to_string();
         assert!(e.contains("malformed TOML"), "{e}");
     }
-}
-
-#[cfg(test)]
-impl ModelSpec {
-    const BUILTIN_TEXT_FOR_TESTS: &'static str = include_str!("../models/reference.toml");
 }

@@ -8,7 +8,7 @@ use rand_distr::{Binomial, Distribution};
 use scurve::curve::Curve;
 use scurve::data::harness::HarnessOptions;
 use scurve::data::{Dataset, FitData, Observation, Outcome, Selection, XAxis};
-use scurve::density::{gradient_error, LogDensity};
+use scurve::density::{LogDensity, gradient_error};
 use scurve::error::Location;
 use scurve::fit::fit_independent;
 use scurve::model::CurveModel;
@@ -29,7 +29,12 @@ fn gradients_match_finite_differences_on_real_data() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..3 {
             let x: Vec<f64> = (0..model.dim())
-                .map(|_| 0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng))
+                .map(|_| {
+                    0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(
+                        &rand_distr::StandardNormal,
+                        &mut rng,
+                    )
+                })
                 .collect();
             // relative error against central differences; the log density is ~1e4 in size, so
             // differences carry ~1e-7 of rounding and ~h² of truncation
@@ -92,11 +97,34 @@ fn map_recovers_known_curves() {
     for (f, truth) in fits.iter().zip(&truths) {
         assert!(f.map.converged, "{}", f.task);
         let s = f.summary();
-        assert!((f.curve.midpoint - truth.midpoint).abs() < 0.25, "{}: midpoint {} vs {}", f.task, f.curve.midpoint, truth.midpoint);
-        assert!((f.curve.ceiling - truth.ceiling).abs() < 0.05, "{}: ceiling {} vs {}", f.task, f.curve.ceiling, truth.ceiling);
+        assert!(
+            (f.curve.midpoint - truth.midpoint).abs() < 0.25,
+            "{}: midpoint {} vs {}",
+            f.task,
+            f.curve.midpoint,
+            truth.midpoint
+        );
+        assert!(
+            (f.curve.ceiling - truth.ceiling).abs() < 0.05,
+            "{}: ceiling {} vs {}",
+            f.task,
+            f.curve.ceiling,
+            truth.ceiling
+        );
         assert!((f.curve.floor - truth.floor).abs() < 0.05, "{}: floor {} vs {}", f.task, f.curve.floor, truth.floor);
-        assert!((f.curve.slope / truth.slope).ln().abs() < 0.3, "{}: slope {} vs {}", f.task, f.curve.slope, truth.slope);
-        assert!(s.midpoint_log10.lo < truth.midpoint && truth.midpoint < s.midpoint_log10.hi, "{}: {:?}", f.task, s.midpoint_log10);
+        assert!(
+            (f.curve.slope / truth.slope).ln().abs() < 0.3,
+            "{}: slope {} vs {}",
+            f.task,
+            f.curve.slope,
+            truth.slope
+        );
+        assert!(
+            s.midpoint_log10.lo < truth.midpoint && truth.midpoint < s.midpoint_log10.hi,
+            "{}: {:?}",
+            f.task,
+            s.midpoint_log10
+        );
     }
 }
 

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use scurve::data::FitData;
-use scurve::fit::{LAPLACE_DRAWS, fit_independent};
+use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts};
+use scurve::model::CurveModel;
+use scurve::sample::NutsOptions;
 use scurve::size::format_size;
 use scurve::spec::ModelSpec;
 use scurve::summary::{Interval, TaskSummary};
@@ -14,6 +16,8 @@ use super::{DataArgs, size_arg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
+    /// All tasks jointly, sampled with NUTS (the default).
+    Nuts,
     /// Each task alone, at its posterior mode, with Laplace intervals.
     Map,
 }
@@ -23,7 +27,7 @@ pub struct Args {
     #[command(flatten)]
     pub data: DataArgs,
     /// Fitting method.
-    #[arg(long, value_enum, default_value = "map")]
+    #[arg(long, value_enum, default_value = "nuts")]
     pub method: Method,
     /// Model file (or a built-in name: hierarchical, independent, reference).
     #[arg(long)]
@@ -37,9 +41,40 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+/// NUTS settings.
+#[derive(Debug, clap::Args)]
+pub struct SamplerArgs {
+    /// Number of chains (run in parallel).
+    #[arg(long, default_value_t = 4)]
+    pub chains: usize,
+    /// Warm-up iterations per chain.
+    #[arg(long, default_value_t = 1000)]
+    pub warmup: u64,
+    /// Draws per chain after warm-up.
+    #[arg(long, default_value_t = 1000)]
+    pub draws: u64,
+    /// Target acceptance rate of the step size adaptation.
+    #[arg(long, default_value_t = 0.9)]
+    pub target_accept: f64,
+    /// Maximum tree depth.
+    #[arg(long, default_value_t = 10)]
+    pub max_depth: u64,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Exit with code 3 when the diagnostics warn (R-hat, ESS, divergences).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    if a.method == Method::Nuts {
+        return run_nuts(a);
+    }
     let (_, series) = a.data.series()?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("independent"))?;
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
@@ -67,7 +102,12 @@ pub fn print_table(rows: &[TaskSummary]) {
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
     out!(
         "{:<w$}  {:<22} {:<22} {:<26} {:<20} {}",
-        "task", "floor", "ceiling", "midpoint (size)", "slope (/decade)", "conv"
+        "task",
+        "floor",
+        "ceiling",
+        "midpoint (size)",
+        "slope (/decade)",
+        "conv"
     );
     let p3 = |v: f64| format!("{v:.3}");
     let sz = |v: f64| format_size(10f64.powf(v));
@@ -84,4 +124,85 @@ pub fn print_table(rows: &[TaskSummary]) {
         );
     }
     out!("(estimate [90% interval])");
+}
+
+fn run_nuts(a: Args) -> Result<ExitCode> {
+    let (_, series) = a.data.series()?;
+    let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
+    let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
+    let opts = a.sampler.options(a.seed)?;
+    let model = CurveModel::new(spec, data)?;
+    let bar = super::progress::Bar::new(opts.chains as u64 * (opts.warmup + opts.draws), a.sampler.quiet);
+    let stop = super::progress::interrupt_flag();
+    let fit = fit_nuts(model, &opts, &bar, stop)?;
+    bar.finish();
+    let d = &fit.diagnostics;
+    let summaries = fit.task_summaries();
+    if a.json {
+        let v = serde_json::json!({
+            "method": "nuts",
+            "model": fit.model.spec.name,
+            "diagnostics": d,
+            "population": population_json(&fit),
+            "tasks": summaries,
+        });
+        out!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_table(&summaries);
+        out!(
+            "\nNUTS: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {:.3}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
+            opts.chains,
+            opts.draws,
+            opts.warmup,
+            d.sampling_seconds,
+            d.rhat_max,
+            d.ess_bulk_min,
+            d.ess_bulk_per_second,
+            d.ess_tail_min,
+            d.divergences,
+            d.mean_tree_depth
+        );
+    }
+    let warnings = d.warnings();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// Population values with 90% intervals, by column name.
+pub fn population_json(fit: &NutsFit) -> serde_json::Value {
+    let p = &fit.posterior;
+    let mut m = serde_json::Map::new();
+    for (j, name) in p.names.iter().enumerate() {
+        if name.contains('.') {
+            continue;
+        }
+        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        m.insert(name.clone(), serde_json::json!({"est": iv.est, "lo": iv.lo, "hi": iv.hi, "rhat": fit.columns[j].rhat, "ess_bulk": fit.columns[j].ess_bulk}));
+    }
+    serde_json::Value::Object(m)
+}
+
+impl SamplerArgs {
+    /// Validated sampler options.
+    pub fn options(&self, seed: u64) -> Result<NutsOptions> {
+        if self.chains == 0 || self.draws < 4 {
+            return Err(scurve::Error::Usage("--chains must be ≥ 1 and --draws ≥ 4".into()).into());
+        }
+        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+            return Err(
+                scurve::Error::Usage(format!("--target-accept {} must be in (0, 1)", self.target_accept)).into()
+            );
+        }
+        Ok(NutsOptions {
+            chains: self.chains,
+            warmup: self.warmup,
+            draws: self.draws,
+            seed,
+            max_depth: self.max_depth,
+            target_accept: self.target_accept,
+            ..NutsOptions::default()
+        })
+    }
 }

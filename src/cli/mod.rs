@@ -9,6 +9,7 @@ macro_rules! out {
 mod example;
 mod fit;
 mod inspect;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,10 +98,10 @@ impl DataArgs {
 
     /// The selection the options ask for.
     pub fn selection(&self) -> Result<Selection> {
-        if let Some(c) = self.chance {
-            if !(0.0..1.0).contains(&c) {
-                return Err(scurve::Error::Usage(format!("--chance {c} is outside [0, 1)")).into());
-            }
+        if let Some(c) = self.chance
+            && !(0.0..1.0).contains(&c)
+        {
+            return Err(scurve::Error::Usage(format!("--chance {c} is outside [0, 1)")).into());
         }
         Ok(Selection { family: self.family.clone(), shots: self.shots, chance: self.chance })
     }
@@ -124,7 +125,6 @@ impl DataArgs {
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }
-
 
 /// Write one line to standard output, exiting quietly when the reader has gone away.
 pub fn emit(args: std::fmt::Arguments) {

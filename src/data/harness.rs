@@ -212,16 +212,16 @@ fn model_name(v: &Value, file: &Path) -> String {
         .or_else(|| v.get("model_name").and_then(Value::as_str))
         .map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p).to_string());
     let good = |name: &str| split_model_name(name).is_some_and(|(f, _)| !f.is_empty());
-    if let Some(n) = &from_args {
-        if good(n) {
-            return n.clone();
-        }
+    if let Some(n) = &from_args
+        && good(n)
+    {
+        return n.clone();
     }
     for dir in file.ancestors().skip(1) {
-        if let Some(name) = dir.file_name().and_then(|s| s.to_str()) {
-            if good(name) {
-                return name.to_string();
-            }
+        if let Some(name) = dir.file_name().and_then(|s| s.to_str())
+            && good(name)
+        {
+            return name.to_string();
         }
     }
     from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())

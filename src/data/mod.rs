@@ -193,15 +193,15 @@ impl Dataset {
                 list.join(", ")
             )));
         }
-        if let Some(k) = sel.shots {
-            if !shots.contains(&k) {
-                let list: Vec<String> = shots.iter().map(|s| s.to_string()).collect();
-                return Err(Error::Usage(format!(
-                    "{}: no results with --shots {k} (found: {})",
-                    self.source,
-                    if list.is_empty() { "none recorded".into() } else { list.join(", ") }
-                )));
-            }
+        if let Some(k) = sel.shots
+            && !shots.contains(&k)
+        {
+            let list: Vec<String> = shots.iter().map(|s| s.to_string()).collect();
+            return Err(Error::Usage(format!(
+                "{}: no results with --shots {k} (found: {})",
+                self.source,
+                if list.is_empty() { "none recorded".into() } else { list.join(", ") }
+            )));
         }
         if let Some(f) = &sel.family {
             let fams = self.families();

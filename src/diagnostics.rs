@@ -1,0 +1,241 @@
+//! Convergence diagnostics, following Vehtari et al. (2021) as ArviZ computes them:
+//! rank-normalised split R-hat, bulk and tail effective sample size, Monte Carlo standard error,
+//! and E-BFMI. Input: `chains[c][d]`, one slice per chain, all of the same length.
+
+use serde::{Deserialize, Serialize};
+
+/// Diagnostics of one scalar quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParamDiagnostics {
+    pub mean: f64,
+    pub sd: f64,
+    pub rhat: f64,
+    pub ess_bulk: f64,
+    pub ess_tail: f64,
+    /// Monte Carlo standard error of the mean.
+    pub mcse_mean: f64,
+}
+
+/// Compute every diagnostic of one quantity.
+pub fn diagnose(chains: &[&[f64]]) -> ParamDiagnostics {
+    let all: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
+    let n = all.len() as f64;
+    let mean = all.iter().sum::<f64>() / n;
+    let sd = (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let split = split_chains(chains);
+    let ess_mean = ess(&split);
+    ParamDiagnostics {
+        mean,
+        sd,
+        rhat: rhat_rank(chains),
+        ess_bulk: ess_bulk(chains),
+        ess_tail: ess_tail(chains),
+        mcse_mean: sd / ess_mean.sqrt(),
+    }
+}
+
+/// Split every chain in two halves (the middle draw of an odd-length chain is dropped).
+pub fn split_chains(chains: &[&[f64]]) -> Vec<Vec<f64>> {
+    let mut out = Vec::with_capacity(chains.len() * 2);
+    for c in chains {
+        let half = c.len() / 2;
+        out.push(c[..half].to_vec());
+        out.push(c[c.len() - half..].to_vec());
+    }
+    out
+}
+
+/// Classic R-hat (Gelman et al.) of equal-length chains.
+pub fn rhat(chains: &[Vec<f64>]) -> f64 {
+    let m = chains.len() as f64;
+    let n = chains[0].len() as f64;
+    let means: Vec<f64> = chains.iter().map(|c| c.iter().sum::<f64>() / n).collect();
+    let grand = means.iter().sum::<f64>() / m;
+    let between = n * means.iter().map(|x| (x - grand).powi(2)).sum::<f64>() / (m - 1.0);
+    let within = chains
+        .iter()
+        .zip(&means)
+        .map(|(c, mu)| c.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (n - 1.0))
+        .sum::<f64>()
+        / m;
+    ((between / within + n - 1.0) / n).sqrt()
+}
+
+/// Rank-normalised split R-hat: the larger of the bulk and the tail (folded) versions.
+pub fn rhat_rank(chains: &[&[f64]]) -> f64 {
+    let split = split_chains(chains);
+    let bulk = rhat(&z_scale(&split));
+    let all: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
+    let med = median(&all);
+    let folded: Vec<Vec<f64>> = split.iter().map(|c| c.iter().map(|x| (x - med).abs()).collect()).collect();
+    let tail = rhat(&z_scale(&folded));
+    bulk.max(tail)
+}
+
+/// Bulk effective sample size: ESS of the rank-normalised split chains.
+pub fn ess_bulk(chains: &[&[f64]]) -> f64 {
+    ess(&z_scale(&split_chains(chains)))
+}
+
+/// Tail effective sample size: the smaller ESS of the 5% and 95% quantile indicators.
+pub fn ess_tail(chains: &[&[f64]]) -> f64 {
+    let all: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
+    let mut s = all.clone();
+    s.sort_by(f64::total_cmp);
+    let q05 = crate::summary::quantile_sorted(&s, 0.05);
+    let q95 = crate::summary::quantile_sorted(&s, 0.95);
+    let split = split_chains(chains);
+    let ind = |q: f64| -> Vec<Vec<f64>> {
+        split.iter().map(|c| c.iter().map(|&x| if x <= q { 1.0 } else { 0.0 }).collect()).collect()
+    };
+    ess(&ind(q05)).min(ess(&ind(q95)))
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    crate::summary::quantile_sorted(&s, 0.5)
+}
+
+/// Rank-normalise pooled draws: Φ⁻¹((rank − 3/8) / (S + 1/4)), average ranks for ties.
+pub fn z_scale(chains: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut idx: Vec<(usize, usize)> =
+        chains.iter().enumerate().flat_map(|(c, ch)| (0..ch.len()).map(move |d| (c, d))).collect();
+    let s = idx.len();
+    idx.sort_by(|a, b| chains[a.0][a.1].total_cmp(&chains[b.0][b.1]));
+    let mut out: Vec<Vec<f64>> = chains.iter().map(|c| vec![0.0; c.len()]).collect();
+    let mut i = 0;
+    while i < s {
+        let v = chains[idx[i].0][idx[i].1];
+        let mut j = i;
+        while j + 1 < s && chains[idx[j + 1].0][idx[j + 1].1] == v {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let z = inv_normal_cdf((rank - 0.375) / (s as f64 + 0.25));
+        for k in i..=j {
+            out[idx[k].0][idx[k].1] = z;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Effective sample size of equal-length chains by Geyer's initial monotone sequence on the
+/// multi-chain autocorrelation (as ArviZ's `_ess`). NaN for a constant quantity.
+pub fn ess(chains: &[Vec<f64>]) -> f64 {
+    let m = chains.len();
+    let n = chains[0].len();
+    if n < 4 {
+        return f64::NAN;
+    }
+    let nf = n as f64;
+    let means: Vec<f64> = chains.iter().map(|c| c.iter().sum::<f64>() / nf).collect();
+    let centred: Vec<Vec<f64>> = chains.iter().zip(&means).map(|(c, mu)| c.iter().map(|x| x - mu).collect()).collect();
+    // mean over chains of the biased autocovariance at a lag
+    let acov = |lag: usize| -> f64 {
+        centred.iter().map(|c| c[..n - lag].iter().zip(&c[lag..]).map(|(a, b)| a * b).sum::<f64>() / nf).sum::<f64>()
+            / m as f64
+    };
+    let acov0 = acov(0);
+    let mean_var = acov0 * nf / (nf - 1.0);
+    let mut var_plus = mean_var * (nf - 1.0) / nf;
+    if m > 1 {
+        let g = means.iter().sum::<f64>() / m as f64;
+        var_plus += means.iter().map(|x| (x - g).powi(2)).sum::<f64>() / (m as f64 - 1.0);
+    }
+    if var_plus.is_nan() || var_plus <= 0.0 {
+        return f64::NAN;
+    }
+    let mut rho = vec![0.0; n];
+    let mut rho_even = 1.0;
+    rho[0] = rho_even;
+    let mut rho_odd = 1.0 - (mean_var - acov(1)) / var_plus;
+    rho[1] = rho_odd;
+    let mut t = 1;
+    while t < n - 3 && rho_even + rho_odd > 0.0 {
+        rho_even = 1.0 - (mean_var - acov(t + 1)) / var_plus;
+        rho_odd = 1.0 - (mean_var - acov(t + 2)) / var_plus;
+        if rho_even + rho_odd >= 0.0 {
+            rho[t + 1] = rho_even;
+            rho[t + 2] = rho_odd;
+        }
+        t += 2;
+    }
+    // as ArviZ: max_t may be −1 when the first pair of autocorrelations already sums below 0
+    let max_t = t as i64 - 2;
+    let next = (max_t + 1) as usize;
+    if rho_even > 0.0 {
+        rho[next] = rho_even;
+    }
+    let mut t = 1i64;
+    while t <= max_t - 2 {
+        let u = t as usize;
+        if rho[u + 1] + rho[u + 2] > rho[u - 1] + rho[u] {
+            rho[u + 1] = (rho[u - 1] + rho[u]) / 2.0;
+            rho[u + 2] = rho[u + 1];
+        }
+        t += 2;
+    }
+    let total = (m * n) as f64;
+    let mut tau = -1.0 + 2.0 * rho[..next].iter().sum::<f64>() + rho[next..(next + 1).min(n)].iter().sum::<f64>();
+    tau = tau.max(1.0 / total.log10());
+    total / tau
+}
+
+/// Energy Bayesian fraction of missing information of one chain's energies.
+pub fn ebfmi(energy: &[f64]) -> f64 {
+    let n = energy.len() as f64;
+    let mean = energy.iter().sum::<f64>() / n;
+    let num: f64 = energy.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / n;
+    let den: f64 = energy.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / n;
+    num / den
+}
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
+pub fn inv_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] =
+        [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    let plow = 0.02425;
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    if p < plow {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - plow {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -inv_normal_cdf(1.0 - p)
+    }
+}

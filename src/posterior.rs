@@ -1,0 +1,100 @@
+//! Posterior draws in constrained terms, from NUTS or from a Laplace approximation: the common
+//! input of forecasts, thresholds, validation and plots.
+
+use crate::curve::Curve;
+use crate::sample::DrawStats;
+
+/// Draws of the constrained quantities, by chain.
+#[derive(Debug, Clone)]
+pub struct Posterior {
+    /// Column names (see `CurveModel::constrained_names`).
+    pub names: Vec<String>,
+    /// `draws[chain][draw][column]`.
+    pub draws: Vec<Vec<Vec<f64>>>,
+    /// Sampler statistics per chain and draw (empty for Laplace draws).
+    pub stats: Vec<Vec<DrawStats>>,
+    /// Series names, in the order of the task columns.
+    pub series: Vec<String>,
+    /// Evaluated models, in the order of the `model_shift` columns.
+    pub models: Vec<String>,
+    cols: Columns,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    floor: usize,
+    phi: Option<usize>,
+    model_sd: Option<usize>,
+}
+
+impl Posterior {
+    /// Assemble from named columns; the names must include `floor.1 ..`, `ceiling.1 ..`, ...
+    pub fn new(
+        names: Vec<String>,
+        draws: Vec<Vec<Vec<f64>>>,
+        stats: Vec<Vec<DrawStats>>,
+        series: Vec<String>,
+        models: Vec<String>,
+    ) -> Option<Self> {
+        let find = |n: &str| names.iter().position(|x| x == n);
+        let floor = find("floor.1")?;
+        let t = series.len();
+        for (k, p) in crate::spec::CURVE_PARAMS.iter().enumerate() {
+            if find(&format!("{p}.1")) != Some(floor + k * t) {
+                return None;
+            }
+        }
+        let cols = Columns { floor, phi: find("phi"), model_sd: find("model_sd") };
+        Some(Posterior { names, draws, stats, series, models, cols })
+    }
+
+    /// Number of chains.
+    pub fn n_chains(&self) -> usize {
+        self.draws.len()
+    }
+
+    /// Total number of draws over chains.
+    pub fn n_draws(&self) -> usize {
+        self.draws.iter().map(Vec::len).sum()
+    }
+
+    /// Every draw, chain after chain.
+    pub fn rows(&self) -> impl Iterator<Item = &[f64]> {
+        self.draws.iter().flat_map(|c| c.iter().map(Vec::as_slice))
+    }
+
+    /// The column index of a name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|x| x == name)
+    }
+
+    /// The curve of task `t` in a draw.
+    #[inline]
+    pub fn curve(&self, row: &[f64], t: usize) -> Curve {
+        let n = self.series.len();
+        let f = self.cols.floor;
+        Curve { floor: row[f + t], ceiling: row[f + n + t], midpoint: row[f + 2 * n + t], slope: row[f + 3 * n + t] }
+    }
+
+    /// The beta-binomial concentration of a draw (None: binomial).
+    #[inline]
+    pub fn phi(&self, row: &[f64]) -> Option<f64> {
+        self.cols.phi.map(|i| row[i])
+    }
+
+    /// The sd of the per-model shift of a draw (0 when the model has none).
+    #[inline]
+    pub fn model_sd(&self, row: &[f64]) -> f64 {
+        self.cols.model_sd.map_or(0.0, |i| row[i])
+    }
+
+    /// One column of every chain: `[chain][draw]`.
+    pub fn column_by_chain(&self, col: usize) -> Vec<Vec<f64>> {
+        self.draws.iter().map(|c| c.iter().map(|r| r[col]).collect()).collect()
+    }
+
+    /// Index of a series by name.
+    pub fn series_index(&self, name: &str) -> Option<usize> {
+        self.series.iter().position(|s| s == name)
+    }
+}
