@@ -183,12 +183,13 @@ pub fn ess(chains: &[Vec<f64>]) -> f64 {
     total / tau
 }
 
-/// Energy Bayesian fraction of missing information of one chain's energies.
+/// Energy Bayesian fraction of missing information of one chain's energies (as ArviZ: mean
+/// squared step over the variance with one degree of freedom removed).
 pub fn ebfmi(energy: &[f64]) -> f64 {
     let n = energy.len() as f64;
     let mean = energy.iter().sum::<f64>() / n;
-    let num: f64 = energy.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / n;
-    let den: f64 = energy.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / n;
+    let num: f64 = energy.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / (n - 1.0);
+    let den: f64 = energy.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1.0);
     num / den
 }
 
