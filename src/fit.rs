@@ -256,3 +256,67 @@ impl NutsFit {
             .collect()
     }
 }
+
+/// Laplace draws of tasks fitted alone as one posterior (a single "chain"): columns
+/// `floor.t`, `ceiling.t`, `midpoint.t`, `slope.t` and, for beta-binomial counts, `phi.t`.
+pub fn posterior_from_task_maps(fits: &[TaskMap]) -> Posterior {
+    let t = fits.len();
+    let n = fits.iter().map(|f| f.draws.len()).min().unwrap_or(0);
+    let with_phi = fits.iter().all(|f| f.model.layout.log_phi.is_some());
+    let mut names: Vec<String> = Vec::new();
+    for p in crate::spec::CURVE_PARAMS {
+        names.extend((1..=t).map(|i| format!("{p}.{i}")));
+    }
+    if with_phi {
+        names.extend((1..=t).map(|i| format!("phi.{i}")));
+    }
+    let constrained: Vec<Vec<crate::model::Constrained>> =
+        fits.iter().map(|f| f.draws.iter().take(n).map(|x| f.model.constrain(x)).collect()).collect();
+    let rows: Vec<Vec<f64>> = (0..n)
+        .map(|d| {
+            let mut row = Vec::with_capacity(names.len());
+            row.extend(constrained.iter().map(|c| c[d].curves[0].floor));
+            row.extend(constrained.iter().map(|c| c[d].curves[0].ceiling));
+            row.extend(constrained.iter().map(|c| c[d].curves[0].midpoint));
+            row.extend(constrained.iter().map(|c| c[d].curves[0].slope));
+            if with_phi {
+                row.extend(constrained.iter().map(|c| c[d].phi.unwrap_or(f64::NAN)));
+            }
+            row
+        })
+        .collect();
+    Posterior::new(names, vec![rows], Vec::new(), fits.iter().map(|f| f.task.clone()).collect(), Vec::new())
+        .expect("curve columns are present")
+}
+
+/// The joint model at its mode with Laplace draws, as a posterior (one "chain").
+pub fn hierarchical_map(model: CurveModel, seed: u64, n_draws: usize) -> Result<(Arc<CurveModel>, MapFit, Posterior)> {
+    let (map, _) = pooled_start(&model, seed)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let draws = map.laplace_draws(n_draws, &mut rng);
+    let rows: Vec<Vec<f64>> = draws.iter().map(|x| model.constrained_vector(x)).collect();
+    let posterior = Posterior::new(
+        model.constrained_names(),
+        vec![rows],
+        Vec::new(),
+        model.data.series.clone(),
+        model.data.models.clone(),
+    )
+    .expect("the model's own column names");
+    Ok((Arc::new(model), map, posterior))
+}
+
+/// Per-series facts for a saved fit.
+pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
+    (0..data.series.len())
+        .map(|t| {
+            let idx = data.indices_of(t);
+            crate::fitio::SeriesRecord {
+                name: data.series[t].clone(),
+                chance: data.chance[t],
+                items: idx.iter().map(|&i| data.n[i]).filter(|&n| n > 0).max(),
+                largest_x: idx.iter().map(|&i| data.x[i]).fold(f64::NEG_INFINITY, f64::max),
+            }
+        })
+        .collect()
+}

@@ -24,6 +24,8 @@ pub struct Posterior {
 struct Columns {
     floor: usize,
     phi: Option<usize>,
+    /// First of the per-task `phi.t` columns (fits of each task alone).
+    phi_per_task: Option<usize>,
     model_sd: Option<usize>,
 }
 
@@ -44,7 +46,7 @@ impl Posterior {
                 return None;
             }
         }
-        let cols = Columns { floor, phi: find("phi"), model_sd: find("model_sd") };
+        let cols = Columns { floor, phi: find("phi"), phi_per_task: find("phi.1"), model_sd: find("model_sd") };
         Some(Posterior { names, draws, stats, series, models, cols })
     }
 
@@ -76,10 +78,10 @@ impl Posterior {
         Curve { floor: row[f + t], ceiling: row[f + n + t], midpoint: row[f + 2 * n + t], slope: row[f + 3 * n + t] }
     }
 
-    /// The beta-binomial concentration of a draw (None: binomial).
+    /// The beta-binomial concentration of task `t` in a draw (None: binomial).
     #[inline]
-    pub fn phi(&self, row: &[f64]) -> Option<f64> {
-        self.cols.phi.map(|i| row[i])
+    pub fn phi(&self, row: &[f64], t: usize) -> Option<f64> {
+        self.cols.phi.map(|i| row[i]).or_else(|| self.cols.phi_per_task.map(|i| row[i + t]))
     }
 
     /// The sd of the per-model shift of a draw (0 when the model has none).

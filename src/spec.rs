@@ -112,7 +112,7 @@ impl ModelSpec {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
             Error::Usage(format!("no built-in model '{name}' (hierarchical, independent, reference)"))
         })?;
-        Self::parse(text, &format!("models/{name}.toml"))
+        Self::parse(text, &format!("built-in {name} model"))
     }
 
     /// A model by file path, or by built-in name when no such file exists.

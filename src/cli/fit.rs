@@ -1,11 +1,14 @@
 //! `scurve fit`: fit the curves and print them.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
 use scurve::data::FitData;
 use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts};
+use scurve::fit::{posterior_from_task_maps, series_records};
+use scurve::fitio::{FitRecord, ModelRecord, check_writable, now_utc, save};
 use scurve::model::CurveModel;
 use scurve::sample::NutsOptions;
 use scurve::size::format_size;
@@ -41,6 +44,12 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Save the fit in this folder (fit.json and CmdStan-format draws_N.csv).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
 }
@@ -75,11 +84,36 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.method == Method::Nuts {
         return run_nuts(a);
     }
-    let (_, series) = a.data.series()?;
+    let (ds, series) = a.data.series()?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("independent"))?;
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
+    if let Some(dir) = &a.out {
+        check_writable(dir, a.force)?;
+    }
     let fits = fit_independent(&spec, &data, a.seed, LAPLACE_DRAWS)?;
     let summaries: Vec<TaskSummary> = fits.iter().map(|f| f.summary()).collect();
+    if let Some(dir) = &a.out {
+        let posterior = posterior_from_task_maps(&fits);
+        let record = FitRecord {
+            scurve_version: env!("CARGO_PKG_VERSION").into(),
+            created: now_utc(),
+            method: "map".into(),
+            model: model_record(&spec),
+            data: a.data.record(&ds, a.holdout_above),
+            settings: None,
+            seed: a.seed,
+            diagnostics: None,
+            population: serde_json::json!({}),
+            tasks: summaries.clone(),
+            series: series_records(&data),
+            models: Vec::new(),
+            observations: data.clone(),
+            columns: posterior.names.clone(),
+            draws_files: vec!["draws_1.csv".into()],
+        };
+        save(dir, &record, &posterior, a.force)?;
+        eprintln!("saved {}", dir.display());
+    }
     if a.json {
         let v = serde_json::json!({ "method": "map", "model": spec.name, "tasks": summaries });
         out!("{}", serde_json::to_string_pretty(&v)?);
@@ -127,10 +161,13 @@ pub fn print_table(rows: &[TaskSummary]) {
 }
 
 fn run_nuts(a: Args) -> Result<ExitCode> {
-    let (_, series) = a.data.series()?;
+    let (ds, series) = a.data.series()?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
+    if let Some(dir) = &a.out {
+        check_writable(dir, a.force)?;
+    }
     let model = CurveModel::new(spec, data)?;
     let bar = super::progress::Bar::new(opts.chains as u64 * (opts.warmup + opts.draws), a.sampler.quiet);
     let stop = super::progress::interrupt_flag();
@@ -138,6 +175,27 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     bar.finish();
     let d = &fit.diagnostics;
     let summaries = fit.task_summaries();
+    if let Some(dir) = &a.out {
+        let record = FitRecord {
+            scurve_version: env!("CARGO_PKG_VERSION").into(),
+            created: now_utc(),
+            method: "nuts".into(),
+            model: model_record(&fit.model.spec),
+            data: a.data.record(&ds, a.holdout_above),
+            settings: Some(opts),
+            seed: a.seed,
+            diagnostics: Some(d.clone()),
+            population: population_json(&fit),
+            tasks: summaries.clone(),
+            series: series_records(&fit.model.data),
+            models: fit.model.data.models.clone(),
+            observations: fit.model.data.clone(),
+            columns: fit.posterior.names.clone(),
+            draws_files: (1..=opts.chains).map(|c| format!("draws_{c}.csv")).collect(),
+        };
+        save(dir, &record, &fit.posterior, a.force)?;
+        eprintln!("saved {}", dir.display());
+    }
     if a.json {
         let v = serde_json::json!({
             "method": "nuts",
@@ -204,5 +262,15 @@ impl SamplerArgs {
             target_accept: self.target_accept,
             ..NutsOptions::default()
         })
+    }
+}
+
+/// What a saved fit records about its model file.
+pub fn model_record(spec: &ModelSpec) -> ModelRecord {
+    ModelRecord {
+        name: spec.name.clone(),
+        source: spec.source.clone(),
+        hash: spec.hash.clone(),
+        text: spec.text.clone(),
     }
 }

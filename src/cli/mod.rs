@@ -8,8 +8,11 @@ macro_rules! out {
 
 mod example;
 mod fit;
+mod forecast;
 mod inspect;
 mod progress;
+mod score;
+mod threshold;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +39,12 @@ enum Command {
     Inspect(inspect::Args),
     /// Fit a curve per task and print the parameters with intervals.
     Fit(fit::Args),
+    /// Forecast the score of a new model of a given size, per task.
+    Forecast(forecast::Args),
+    /// The size at which each task's curve reaches a target score.
+    Threshold(threshold::Args),
+    /// Score a stored forecast against the real results.
+    Score(score::Args),
 }
 
 /// Run a parsed command line.
@@ -44,6 +53,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Example(a) => example::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Forecast(a) => forecast::run(a),
+        Command::Threshold(a) => threshold::run(a),
+        Command::Score(a) => score::run(a),
     }
 }
 
@@ -111,6 +123,23 @@ impl DataArgs {
         let ds = self.load()?;
         let s = ds.select(&self.selection()?)?;
         Ok((ds, s))
+    }
+
+    /// What a saved fit records about the data.
+    pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> scurve::fitio::DataRecord {
+        scurve::fitio::DataRecord {
+            source: self.data.as_ref().map_or_else(|| "built-in example".to_string(), |p| p.display().to_string()),
+            hash: ds.hash(),
+            holdout_above,
+            family: self.family.clone(),
+            shots: self.shots,
+            metric: match self.metric {
+                MetricArg::Acc => "acc".into(),
+                MetricArg::AccNorm => "acc_norm".into(),
+            },
+            chance: self.chance,
+            sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
+        }
     }
 
     pub fn x_axis(&self) -> XAxis {

@@ -1,0 +1,167 @@
+//! `scurve forecast`: what will a new model of a given size score on each task.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use rayon::prelude::*;
+use scurve::data::XAxis;
+use scurve::fitio::{SavedFit, load_verified};
+use scurve::forecast::{ForecastRow, Target, predictive, summarise};
+use scurve::size::format_size;
+
+use super::size_arg;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A saved fit folder (from `scurve fit --out`).
+    pub fit: PathBuf,
+    /// Size(s) of the new model (e.g. 30B); repeat for several.
+    #[arg(long = "size", value_parser = size_arg, required = true, value_name = "SIZE")]
+    pub sizes: Vec<f64>,
+    /// Only these tasks (repeatable); every task when omitted.
+    #[arg(long = "task", value_name = "TASK")]
+    pub tasks: Vec<String>,
+    /// Also give the probability that the observed score exceeds this.
+    #[arg(long)]
+    pub above: Option<f64>,
+    /// Training tokens of the new model (needed when the fit's x-axis is compute).
+    #[arg(long, value_parser = size_arg)]
+    pub tokens: Option<f64>,
+    /// Seed of the predictive draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Store the forecast, with the fit's hash and the date, to be scored later by `scurve score`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+}
+
+/// Indices of the tasks asked for (all when none), or an error naming the unknown one.
+pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
+    if names.is_empty() {
+        return Ok((0..fit.posterior.series.len()).collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            fit.posterior.series_index(n).ok_or_else(|| {
+                scurve::Error::Usage(format!(
+                    "no task '{n}' in {} (tasks: {}…)",
+                    fit.dir.display(),
+                    fit.posterior.series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                ))
+                .into()
+            })
+        })
+        .collect()
+}
+
+/// The x of a size on the fit's axis.
+pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
+    match fit.record.observations.x_axis {
+        XAxis::Params => Ok(size.log10()),
+        XAxis::Compute => match tokens {
+            Some(t) => Ok((6.0 * size * t).log10()),
+            None => Err(scurve::Error::Usage("this fit's x-axis is compute: pass --tokens".into()).into()),
+        },
+    }
+}
+
+/// Forecast rows and their predictive draws.
+pub fn forecast_rows(
+    fit: &SavedFit,
+    tasks: &[usize],
+    sizes: &[f64],
+    tokens: Option<f64>,
+    above: Option<f64>,
+    seed: u64,
+) -> Result<Vec<(ForecastRow, Vec<f64>)>> {
+    let mut jobs = Vec::new();
+    for &t in tasks {
+        for &s in sizes {
+            jobs.push((t, s, x_of(fit, s, tokens)?));
+        }
+    }
+    Ok(jobs
+        .par_iter()
+        .map(|&(t, size, x)| {
+            let target = Target { task: t, items: fit.record.series[t].items };
+            let pred = predictive(&fit.posterior, &target, x, seed);
+            (summarise(&fit.posterior.series[t], size, &pred, above), pred.observed)
+        })
+        .collect())
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let fit = load_verified(&a.fit)?;
+    let tasks = select_tasks(&fit, &a.tasks)?;
+    if let Some(s) = a.above {
+        if !(0.0..=1.0).contains(&s) {
+            return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
+        }
+    }
+    let rows = forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?;
+    if let Some(path) = &a.save {
+        super::score::save_forecast(path, &fit, &rows, a.seed)?;
+        eprintln!("saved {}", path.display());
+    }
+    let rows: Vec<ForecastRow> = rows.into_iter().map(|(r, _)| r).collect();
+    if a.json {
+        out!("{}", serde_json::to_string_pretty(&serde_json::json!({ "forecasts": rows }))?);
+    } else if a.csv {
+        out!("task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above");
+        for r in &rows {
+            out!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.task,
+                r.size,
+                r.median,
+                r.lo50,
+                r.hi50,
+                r.lo80,
+                r.hi80,
+                r.lo95,
+                r.hi95,
+                r.latent_median,
+                r.latent_lo80,
+                r.latent_hi80,
+                r.p_above.map(|p| p.to_string()).unwrap_or_default()
+            );
+        }
+    } else {
+        let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
+        out!(
+            "{:<w$}  {:>6}  {:>6}  {:<15} {:<15} {:<15} {:<20}{}",
+            "task",
+            "size",
+            "median",
+            "50%",
+            "80%",
+            "95%",
+            "curve (80%)",
+            if a.above.is_some() { "  P(score > above)" } else { "" }
+        );
+        let iv = |lo: f64, hi: f64| format!("{:.3}–{:.3}", lo, hi);
+        for r in &rows {
+            out!(
+                "{:<w$}  {:>6}  {:>6.3}  {:<15} {:<15} {:<15} {:<20}{}",
+                r.task,
+                format_size(r.size),
+                r.median,
+                iv(r.lo50, r.hi50),
+                iv(r.lo80, r.hi80),
+                iv(r.lo95, r.hi95),
+                format!("{:.3} ({})", r.latent_median, iv(r.latent_lo80, r.latent_hi80)),
+                r.p_above.map(|p| format!("  {p:.2}")).unwrap_or_default()
+            );
+        }
+        out!("(observed score of a new model: median and central intervals; curve: the latent S-curve)");
+    }
+    Ok(ExitCode::SUCCESS)
+}

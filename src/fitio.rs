@@ -1,0 +1,309 @@
+//! Saved fits: a folder with `fit.json` (settings, hashes, diagnostics, summaries, the data
+//! fitted) and one CmdStan-format CSV of draws per chain (`draws_1.csv`, ...), which ArviZ's
+//! `from_cmdstan` and R's posterior read. Folders are written whole or not at all.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::FitData;
+use crate::error::{Error, Location, Result};
+use crate::fit::FitDiagnostics;
+use crate::posterior::Posterior;
+use crate::sample::{DrawStats, NutsOptions};
+use crate::spec::ModelSpec;
+use crate::summary::TaskSummary;
+
+/// The sampler statistics columns of a CmdStan CSV, in order.
+pub const STAT_COLUMNS: [&str; 7] =
+    ["lp__", "accept_stat__", "stepsize__", "treedepth__", "n_leapfrog__", "divergent__", "energy__"];
+
+/// What a saved fit records about its data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataRecord {
+    /// The file or folder read, as given ("built-in example" for the example).
+    pub source: String,
+    /// SHA-256 of the observations read (see `Dataset::hash`).
+    pub hash: String,
+    pub holdout_above: Option<f64>,
+    pub family: Option<String>,
+    pub shots: Option<u32>,
+    pub metric: String,
+    pub chance: Option<f64>,
+    /// The `--sizes` map used for harness JSON, when any.
+    #[serde(default)]
+    pub sizes: Option<String>,
+}
+
+/// What a saved fit records about its model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub name: String,
+    pub source: String,
+    pub hash: String,
+    /// The file's whole text, so the fit can be used without it.
+    pub text: String,
+}
+
+/// Per-series facts a forecast needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeriesRecord {
+    pub name: String,
+    pub chance: f64,
+    /// Item count of the task (the largest seen), None for scores only.
+    pub items: Option<u64>,
+    /// Largest x in the fit (log10 size, or log10 compute).
+    pub largest_x: f64,
+}
+
+/// The contents of `fit.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub scurve_version: String,
+    /// UTC time of writing, ISO 8601.
+    pub created: String,
+    /// `nuts`, `map` (each task alone) or `hierarchical_map`.
+    pub method: String,
+    pub model: ModelRecord,
+    pub data: DataRecord,
+    pub settings: Option<NutsOptions>,
+    pub seed: u64,
+    pub diagnostics: Option<FitDiagnostics>,
+    pub population: serde_json::Value,
+    pub tasks: Vec<TaskSummary>,
+    pub series: Vec<SeriesRecord>,
+    pub models: Vec<String>,
+    /// The observations fitted.
+    pub observations: FitData,
+    /// Draw columns (besides the sampler statistics) and the CSV files holding them.
+    pub columns: Vec<String>,
+    pub draws_files: Vec<String>,
+}
+
+/// A fit loaded from its folder.
+#[derive(Debug, Clone)]
+pub struct SavedFit {
+    pub dir: PathBuf,
+    pub record: FitRecord,
+    pub posterior: Posterior,
+    pub spec: ModelSpec,
+}
+
+/// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // civil from days (H. Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Write a fit folder atomically: everything goes to a temporary sibling folder that is renamed
+/// into place at the end. An existing folder is replaced only with `force`.
+pub fn save(dir: &Path, record: &FitRecord, posterior: &Posterior, force: bool) -> Result<()> {
+    check_writable(dir, force)?;
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("fit");
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir(&tmp).map_err(|e| Error::io(tmp.display().to_string(), e))?;
+        for (c, file) in record.draws_files.iter().enumerate() {
+            write_cmdstan_csv(&tmp.join(file), record, posterior, c)?;
+        }
+        let json = serde_json::to_string_pretty(record).map_err(|e| Error::Fit(e.to_string()))?;
+        write_file(&tmp.join("fit.json"), json.as_bytes())?;
+        if dir.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(dir, &old).map_err(|e| Error::io(dir.display().to_string(), e))?;
+            std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// Refuse to overwrite an existing fit without `force` (checked before any work is done).
+pub fn check_writable(dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() && !force {
+        return Err(Error::Usage(format!(
+            "{} already exists: choose another --out or pass --force to replace it",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = std::fs::File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(path.display().to_string(), e))
+}
+
+fn write_cmdstan_csv(path: &Path, record: &FitRecord, p: &Posterior, chain: usize) -> Result<()> {
+    let mut s = String::new();
+    let opts = record.settings.unwrap_or_default();
+    s.push_str(&format!("# model = {}\n", record.model.name));
+    s.push_str(&format!("# scurve_version = {}\n", record.scurve_version));
+    s.push_str(&format!("# method = {}\n", if record.method == "nuts" { "sample" } else { "laplace" }));
+    s.push_str(&format!("#   num_samples = {}\n", p.draws[chain].len()));
+    s.push_str(&format!("#   num_warmup = {}\n", if record.method == "nuts" { opts.warmup } else { 0 }));
+    s.push_str("#   save_warmup = false\n#   thin = 1\n");
+    s.push_str(&format!("#     max_depth = {}\n", opts.max_depth));
+    s.push_str(&format!("#     delta = {}\n", opts.target_accept));
+    s.push_str(&format!("# id = {}\n", chain + 1));
+    s.push_str(&format!("# seed = {}\n", record.seed));
+    s.push_str(&format!("# data_hash = {}\n", record.data.hash));
+    let mut header: Vec<&str> = STAT_COLUMNS.to_vec();
+    header.extend(p.names.iter().map(String::as_str));
+    s.push_str(&header.join(","));
+    s.push('\n');
+    let stats = p.stats.get(chain);
+    for (d, row) in p.draws[chain].iter().enumerate() {
+        let st = stats.and_then(|c| c.get(d)).copied().unwrap_or_default();
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{}",
+            st.lp, st.accept_stat, st.stepsize, st.treedepth, st.n_leapfrog, st.divergent as u8, st.energy
+        ));
+        for v in row {
+            s.push(',');
+            s.push_str(&v.to_string());
+        }
+        s.push('\n');
+    }
+    write_file(path, s.as_bytes())
+}
+
+/// Load a fit folder.
+pub fn load(dir: &Path) -> Result<SavedFit> {
+    let json_path = dir.join("fit.json");
+    let shown = json_path.display().to_string();
+    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&shown, e))?;
+    let record: FitRecord = serde_json::from_str(&text)
+        .map_err(|e| Error::input(Location::file(&shown).row(e.line()), format!("not a scurve fit: {e}")))?;
+    let spec = ModelSpec::parse(&record.model.text, &record.model.source)?;
+    let mut draws = Vec::new();
+    let mut stats = Vec::new();
+    for file in &record.draws_files {
+        let (d, s) = read_cmdstan_csv(&dir.join(file), &record.columns)?;
+        draws.push(d);
+        stats.push(s);
+    }
+    let posterior = Posterior::new(
+        record.columns.clone(),
+        draws,
+        stats,
+        record.series.iter().map(|s| s.name.clone()).collect(),
+        record.models.clone(),
+    )
+    .ok_or_else(|| Error::input(Location::file(&shown).key("columns"), "the draw columns lack the curve parameters"))?;
+    Ok(SavedFit { dir: dir.to_path_buf(), record, posterior, spec })
+}
+
+type ChainRead = (Vec<Vec<f64>>, Vec<DrawStats>);
+
+fn read_cmdstan_csv(path: &Path, columns: &[String]) -> Result<ChainRead> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(&shown, e))?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or_else(|| Error::input(Location::file(&shown), "no header"))?;
+    let names: Vec<&str> = header.split(',').collect();
+    let want: Vec<&str> = STAT_COLUMNS.iter().copied().chain(columns.iter().map(String::as_str)).collect();
+    if names != want {
+        return Err(Error::input(Location::file(&shown).row(1), "columns differ from those fit.json lists"));
+    }
+    let mut draws = Vec::new();
+    let mut stats = Vec::new();
+    for (i, line) in lines {
+        let vals: std::result::Result<Vec<f64>, _> = line.split(',').map(str::parse::<f64>).collect();
+        let vals = vals.map_err(|_| Error::input(Location::file(&shown).row(i + 1), "a value is not a number"))?;
+        if vals.len() != want.len() {
+            return Err(Error::input(Location::file(&shown).row(i + 1), "wrong number of values"));
+        }
+        stats.push(DrawStats {
+            lp: vals[0],
+            accept_stat: vals[1],
+            stepsize: vals[2],
+            treedepth: vals[3] as u64,
+            n_leapfrog: vals[4] as u64,
+            divergent: vals[5] != 0.0,
+            energy: vals[6],
+            max_depth_hit: false,
+        });
+        draws.push(vals[STAT_COLUMNS.len()..].to_vec());
+    }
+    Ok((draws, stats))
+}
+
+/// Refuse a fit whose data file or model file changed since it was made (when they are still
+/// on disk): the numbers in the fit would no longer describe them.
+pub fn verify(saved: &SavedFit) -> Result<()> {
+    let d = &saved.record.data;
+    let path = Path::new(&d.source);
+    if d.source != "built-in example" && path.exists() {
+        let sizes = d.sizes.as_ref().map(|p| crate::data::harness::load_sizes(Path::new(p))).transpose()?;
+        let metric = if d.metric == "acc_norm" {
+            crate::data::harness::Metric::AccNorm
+        } else {
+            crate::data::harness::Metric::Acc
+        };
+        let ds = crate::data::Dataset::load(path, &crate::data::harness::HarnessOptions { metric, sizes })?;
+        if ds.hash() != d.hash {
+            return Err(Error::Usage(format!(
+                "{}: the data file {} changed since this fit was made (hash {} now, {} then); fit again",
+                saved.dir.display(),
+                d.source,
+                &ds.hash()[..12],
+                &d.hash[..12]
+            )));
+        }
+    }
+    let m = &saved.record.model;
+    let mpath = Path::new(&m.source);
+    if mpath.exists() {
+        let text = std::fs::read_to_string(mpath).map_err(|e| Error::io(&m.source, e))?;
+        let spec = ModelSpec::parse(&text, &m.source)?;
+        if spec.hash != m.hash {
+            return Err(Error::Usage(format!(
+                "{}: the model file {} changed since this fit was made; fit again",
+                saved.dir.display(),
+                m.source
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Load a fit folder and check that its data and model files are unchanged.
+pub fn load_verified(dir: &Path) -> Result<SavedFit> {
+    let f = load(dir)?;
+    verify(&f)?;
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates_are_well_formed() {
+        let s = super::now_utc();
+        assert_eq!(s.len(), 20);
+        assert!(s.starts_with("20") && s.ends_with('Z'));
+    }
+}

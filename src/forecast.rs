@@ -1,0 +1,175 @@
+//! Forecasts: the posterior predictive of the score a new model of a given size would get, and
+//! the size at which a task's curve reaches a target score.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Binomial, Distribution, Normal};
+use serde::{Deserialize, Serialize};
+
+use crate::posterior::Posterior;
+use crate::special::{logistic, logit};
+use crate::summary::{quantile_sorted, sorted};
+
+/// What a forecast of one task at one size needs to know about the task.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Index of the series in the posterior.
+    pub task: usize,
+    /// Item count of the new evaluation (None: only a score, modelled on the logit scale).
+    pub items: Option<u64>,
+}
+
+/// Predictive draws of the observed score and of the latent curve value.
+#[derive(Debug, Clone)]
+pub struct Predictive {
+    pub observed: Vec<f64>,
+    pub latent: Vec<f64>,
+}
+
+/// One row of a forecast.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForecastRow {
+    pub task: String,
+    /// Parameter count.
+    pub size: f64,
+    pub median: f64,
+    pub lo50: f64,
+    pub hi50: f64,
+    pub lo80: f64,
+    pub hi80: f64,
+    pub lo95: f64,
+    pub hi95: f64,
+    pub latent_median: f64,
+    pub latent_lo80: f64,
+    pub latent_hi80: f64,
+    /// Probability that the observed score exceeds `above` (when asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_above: Option<f64>,
+}
+
+/// Seed for one (task, x) pair, so forecasts do not depend on order or threads.
+fn seed_for(seed: u64, task: usize, x: f64) -> u64 {
+    seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ x.to_bits().rotate_left(17)
+}
+
+/// Predictive draws for task `target.task` at `x`: per posterior draw, a fresh per-model shift
+/// (when the model has one), the curve's value there, then beta-binomial (or binomial) counts of
+/// `items`, or a logit-normal score when there are no counts.
+pub fn predictive(post: &Posterior, target: &Target, x: f64, seed: u64) -> Predictive {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, target.task, x));
+    let sigma_col = post.column("sigma");
+    let mut observed = Vec::with_capacity(post.n_draws());
+    let mut latent = Vec::with_capacity(post.n_draws());
+    for row in post.rows() {
+        let c = post.curve(row, target.task);
+        latent.push(c.value(x));
+        let sd = post.model_sd(row);
+        let shift = if sd > 0.0 {
+            let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
+            sd * z
+        } else {
+            0.0
+        };
+        let p = c.value(x + shift).clamp(1e-12, 1.0 - 1e-12);
+        let score = match target.items {
+            Some(n) => {
+                let q = match post.phi(row, target.task) {
+                    Some(phi) => match Beta::new(p * phi, (1.0 - p) * phi) {
+                        Ok(b) => b.sample(&mut rng),
+                        Err(_) => p,
+                    },
+                    None => p,
+                };
+                let q = q.clamp(0.0, 1.0);
+                Binomial::new(n, q).map(|b| b.sample(&mut rng) as f64 / n as f64).unwrap_or(q)
+            }
+            None => {
+                let s = sigma_col.map_or(0.05, |i| row[i]);
+                let e: f64 = Normal::new(0.0, s).map(|d| d.sample(&mut rng)).unwrap_or(0.0);
+                logistic(logit(p) + e)
+            }
+        };
+        observed.push(score);
+    }
+    Predictive { observed, latent }
+}
+
+/// Summarise predictive draws as a forecast row.
+pub fn summarise(task: &str, size: f64, pred: &Predictive, above: Option<f64>) -> ForecastRow {
+    let o = sorted(pred.observed.iter().copied());
+    let l = sorted(pred.latent.iter().copied());
+    let q = |s: &[f64], p: f64| quantile_sorted(s, p);
+    ForecastRow {
+        task: task.to_string(),
+        size,
+        median: q(&o, 0.5),
+        lo50: q(&o, 0.25),
+        hi50: q(&o, 0.75),
+        lo80: q(&o, 0.1),
+        hi80: q(&o, 0.9),
+        lo95: q(&o, 0.025),
+        hi95: q(&o, 0.975),
+        latent_median: q(&l, 0.5),
+        latent_lo80: q(&l, 0.1),
+        latent_hi80: q(&l, 0.9),
+        p_above: above.map(|a| o.iter().filter(|&&v| v > a).count() as f64 / o.len() as f64),
+    }
+}
+
+/// The posterior of the size at which a task's curve reaches a score.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThresholdRow {
+    pub task: String,
+    pub score: f64,
+    /// Median size (parameter count); None when more than half the draws never reach it.
+    pub median_size: Option<f64>,
+    pub lo80_size: Option<f64>,
+    pub hi80_size: Option<f64>,
+    /// Probability the score is reached at or below the largest size asked about.
+    pub p_reach: f64,
+    /// Probability it is already reached at the largest size in the fit.
+    pub p_already: f64,
+    /// Probability it is never reached (the ceiling is below the score).
+    pub p_never: f64,
+    /// log10 size per draw: −∞ when reached at any size, +∞ when never (for plots).
+    #[serde(skip)]
+    pub x_draws: Vec<f64>,
+}
+
+/// Threshold of task `t`: per draw, the x where the curve reaches `score` (−∞ when the floor is
+/// already above it, +∞ when the ceiling is below it). `largest_x` is the largest x in the fit,
+/// `max_x` the largest x of interest. Sizes are 10^x (a parameter-count axis).
+pub fn threshold(post: &Posterior, t: usize, score: f64, largest_x: f64, max_x: f64) -> ThresholdRow {
+    let xs: Vec<f64> = post
+        .rows()
+        .map(|row| {
+            let c = post.curve(row, t);
+            if score >= c.ceiling {
+                f64::INFINITY
+            } else if score <= c.floor {
+                f64::NEG_INFINITY
+            } else {
+                c.inverse(score).unwrap_or(f64::INFINITY)
+            }
+        })
+        .collect();
+    let n = xs.len() as f64;
+    let mut s = xs.clone();
+    s.sort_by(f64::total_cmp);
+    let size_at = |p: f64| {
+        let i = ((s.len() - 1) as f64 * p).round() as usize;
+        let v = s[i];
+        v.is_finite().then(|| 10f64.powf(v)).or(if v == f64::NEG_INFINITY { Some(0.0) } else { None })
+    };
+    ThresholdRow {
+        task: post.series[t].clone(),
+        score,
+        median_size: size_at(0.5),
+        lo80_size: size_at(0.1),
+        hi80_size: size_at(0.9),
+        p_reach: xs.iter().filter(|&&x| x <= max_x).count() as f64 / n,
+        p_already: xs.iter().filter(|&&x| x <= largest_x).count() as f64 / n,
+        p_never: xs.iter().filter(|x| x.is_infinite() && x.is_sign_positive()).count() as f64 / n,
+        x_draws: xs,
+    }
+}
