@@ -101,10 +101,10 @@ pub fn forecast_rows(
 pub fn run(a: Args) -> Result<ExitCode> {
     let fit = load_verified(&a.fit)?;
     let tasks = select_tasks(&fit, &a.tasks)?;
-    if let Some(s) = a.above {
-        if !(0.0..=1.0).contains(&s) {
-            return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
-        }
+    if let Some(s) = a.above
+        && !(0.0..=1.0).contains(&s)
+    {
+        return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
     }
     let rows = forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?;
     if let Some(path) = &a.save {
