@@ -1,0 +1,128 @@
+//! The fit → forecast → threshold → score path through the binary, and saved-fit safety.
+
+mod common;
+
+use common::{scurve_in, stderr, stdout};
+
+fn example_csv(dir: &std::path::Path) {
+    let out = common::scurve(&["example"]);
+    std::fs::write(dir.join("ex.csv"), &out.stdout).unwrap();
+}
+
+#[test]
+fn map_fit_saves_and_forecasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out = scurve_in(
+        d,
+        &["fit", "ex.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "fits/opt"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(d.join("fits/opt/fit.json").exists() && d.join("fits/opt/draws_1.csv").exists());
+    // not overwritten without --force
+    let again = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", "--out", "fits/opt"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"));
+    let f = scurve_in(d, &["forecast", "fits/opt", "--size", "30B", "--size", "66B", "--json", "--above", "0.7"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&f)).unwrap();
+    let rows = v["forecasts"].as_array().unwrap();
+    assert_eq!(rows.len(), 16);
+    for r in rows {
+        for k in ["median", "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "latent_median", "p_above"] {
+            assert!(r[k].is_number(), "{k} in {r}");
+        }
+        assert!(r["lo95"].as_f64() <= r["lo80"].as_f64() && r["lo80"].as_f64() <= r["lo50"].as_f64());
+    }
+    let t = scurve_in(d, &["threshold", "fits/opt", "--score", "0.5", "--task", "arc_easy", "--json"]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&t)).unwrap();
+    let r = &v["thresholds"][0];
+    assert_eq!(r["task"], "arc_easy");
+    // OPT's arc_easy passed 0.5 around 1.3B, inside the fit
+    assert!(r["p_already"].as_f64().unwrap() > 0.9, "{r}");
+    for k in ["median_size", "lo80_size", "hi80_size", "p_reach", "p_never"] {
+        assert!(r.get(k).is_some(), "{k}");
+    }
+    let bad = scurve_in(d, &["forecast", "fits/opt", "--size", "30B", "--task", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_fit_whose_data_changed_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "pythia", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(d.join("ex.csv"))
+        .unwrap()
+        .replace("pythia-70m,70426624,arc_easy,888", "pythia-70m,70426624,arc_easy,889");
+    std::fs::write(d.join("ex.csv"), text).unwrap();
+    let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+    assert_eq!(f.status.code(), Some(2));
+    assert!(stderr(&f).contains("changed"), "{}", stderr(&f));
+}
+
+#[test]
+fn stored_forecasts_are_scored_and_protected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out =
+        scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let f = scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "66B", "--save", "pre.json"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    let s = scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--json"]);
+    assert!(s.status.success(), "{}", stderr(&s));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&s)).unwrap();
+    assert_eq!(v["scored"], 16);
+    assert!(v["mae_pp"].as_f64().unwrap() < 10.0);
+    // saving again over it is refused
+    let again = scurve_in(d, &["forecast", "f", "--size", "30B", "--save", "pre.json"]);
+    assert_eq!(again.status.code(), Some(2));
+    // an altered forecast is refused
+    let text = std::fs::read_to_string(d.join("pre.json")).unwrap();
+    let altered = text.replacen("\"median\": 0.", "\"median\": 0.0", 1);
+    assert_ne!(text, altered);
+    std::fs::write(d.join("pre.json"), altered).unwrap();
+    let s = scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt"]);
+    assert_eq!(s.status.code(), Some(2));
+    assert!(stderr(&s).contains("altered"), "{}", stderr(&s));
+}
+
+#[test]
+fn nuts_fit_json_has_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = scurve_in(
+        d,
+        &[
+            "fit", "--family", "opt", "--chains", "2", "--warmup", "200", "--draws", "150", "--json", "--out", "n",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["method"], "nuts");
+    for k in [
+        "rhat_max",
+        "ess_bulk_min",
+        "ess_tail_min",
+        "divergences",
+        "mean_tree_depth",
+        "sampling_seconds",
+        "ess_bulk_per_second",
+    ] {
+        assert!(v["diagnostics"][k].is_number(), "{k}");
+    }
+    assert!(v["population"]["midpoint_location"]["est"].is_number());
+    assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
+    assert!(d.join("n/draws_2.csv").exists());
+    // the saved fit loads and forecasts
+    let f = scurve_in(d, &["forecast", "n", "--size", "30B", "--task", "arc_easy"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert!(stdout(&f).contains("arc_easy"));
+}

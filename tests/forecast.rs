@@ -1,0 +1,125 @@
+//! Forecasts and thresholds on known curves, and MAP against NUTS on a well-identified task.
+
+use std::sync::atomic::AtomicBool;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Binomial, Distribution};
+use scurve::curve::Curve;
+use scurve::data::{Dataset, FitData, Observation, Outcome, Selection, XAxis};
+use scurve::error::Location;
+use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
+use scurve::forecast::{Target, predictive, summarise, threshold};
+use scurve::model::CurveModel;
+use scurve::posterior::Posterior;
+use scurve::sample::NutsOptions;
+use scurve::spec::ModelSpec;
+
+/// A posterior whose every draw is the same curve (and φ, when given).
+fn point_posterior(c: Curve, phi: Option<f64>, n: usize) -> Posterior {
+    let mut names: Vec<String> = ["floor.1", "ceiling.1", "midpoint.1", "slope.1"].map(String::from).to_vec();
+    let mut row = vec![c.floor, c.ceiling, c.midpoint, c.slope];
+    if let Some(p) = phi {
+        names.push("phi".into());
+        row.push(p);
+    }
+    Posterior::new(names, vec![vec![row; n]], Vec::new(), vec!["t".into()], Vec::new()).unwrap()
+}
+
+const C: Curve = Curve { floor: 0.25, ceiling: 0.85, midpoint: 9.5, slope: 1.5 };
+
+#[test]
+fn predictive_intervals_reproduce_the_binomial_spread() {
+    let post = point_posterior(C, None, 20_000);
+    let n = 1000;
+    let pred = predictive(&post, &Target { task: 0, items: Some(n) }, 9.5, 3);
+    let row = summarise("t", 10f64.powf(9.5), &pred, Some(0.55));
+    let p = C.value(9.5);
+    let sd = (p * (1.0 - p) / n as f64).sqrt();
+    assert!((row.median - p).abs() < 0.002, "{row:?}");
+    assert!((row.lo80 - (p - 1.2816 * sd)).abs() < 0.003, "{row:?}");
+    assert!((row.hi80 - (p + 1.2816 * sd)).abs() < 0.003, "{row:?}");
+    assert!((row.hi95 - row.lo95) / (2.0 * 1.96 * sd) - 1.0 < 0.1);
+    assert!((row.latent_median - p).abs() < 1e-12);
+    // P(score > p) is about a half (a bit less: the median sits on the grid)
+    assert!((row.p_above.unwrap() - 0.5).abs() < 0.05, "{row:?}");
+}
+
+#[test]
+fn beta_binomial_widens_the_interval_by_the_known_factor() {
+    let n = 1000u64;
+    let phi = 200.0;
+    let post = point_posterior(C, Some(phi), 20_000);
+    let pred = predictive(&post, &Target { task: 0, items: Some(n) }, 9.5, 4);
+    let row = summarise("t", 1.0, &pred, None);
+    let p = C.value(9.5);
+    let sd = (p * (1.0 - p) / n as f64 * (n as f64 + phi) / (1.0 + phi)).sqrt();
+    let width = row.hi80 - row.lo80;
+    assert!((width / (2.0 * 1.2816 * sd) - 1.0).abs() < 0.05, "width {width} vs {}", 2.0 * 1.2816 * sd);
+}
+
+#[test]
+fn threshold_inverts_known_curves() {
+    let post = point_posterior(C, None, 100);
+    let r = threshold(&post, 0, 0.7, 10.0, 15.0);
+    let want = 9.5 + (0.75f64 / 0.25).ln() / 1.5;
+    assert!((r.median_size.unwrap().log10() - want).abs() < 1e-9, "{r:?}");
+    assert_eq!(r.p_never, 0.0);
+    assert_eq!(r.p_already, 0.0);
+    assert_eq!(r.p_reach, 1.0);
+    let r = threshold(&post, 0, 0.5, 10.0, 15.0);
+    assert_eq!(r.p_already, 1.0);
+}
+
+#[test]
+fn unreachable_scores_are_a_probability_not_an_error() {
+    let post = point_posterior(C, None, 100);
+    let r = threshold(&post, 0, 0.9, 10.0, 15.0);
+    assert_eq!(r.p_never, 1.0);
+    assert_eq!(r.p_reach, 0.0);
+    assert!(r.median_size.is_none() && r.hi80_size.is_none());
+}
+
+#[test]
+fn map_and_nuts_forecasts_agree_on_a_well_identified_task() {
+    let truth = [
+        Curve { floor: 0.25, ceiling: 0.8, midpoint: 9.0, slope: 1.6 },
+        Curve { floor: 0.5, ceiling: 0.9, midpoint: 8.8, slope: 1.2 },
+        Curve { floor: 0.25, ceiling: 0.9, midpoint: 9.4, slope: 2.0 },
+    ];
+    // sizes from 10M to 160B: both plateaus are seen, so every parameter is identified
+    let sizes: Vec<f64> = (0..9).map(|i| 10f64.powf(7.0 + 0.53 * i as f64)).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut obs = Vec::new();
+    for (t, c) in truth.iter().enumerate() {
+        for (j, &s) in sizes.iter().enumerate() {
+            let y = Binomial::new(5000, c.value(s.log10())).unwrap().sample(&mut rng);
+            obs.push(Observation {
+                task: format!("t{t}"),
+                family: None,
+                model: format!("m{j}"),
+                params: s,
+                tokens: None,
+                outcome: Outcome::Counts { correct: y, n: 5000 },
+                chance: Some(c.floor),
+                shots: None,
+                at: Location::file("synthetic"),
+            });
+        }
+    }
+    let ds = Dataset { source: "synthetic".into(), observations: obs };
+    let data = FitData::build(&ds.select(&Selection::default()).unwrap(), XAxis::Params, None).unwrap();
+    let maps = fit_independent(&ModelSpec::builtin("independent").unwrap(), &data, 1, 4000).unwrap();
+    let map_post = posterior_from_task_maps(&maps);
+
+    let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), data).unwrap();
+    let opts = NutsOptions { chains: 2, warmup: 400, draws: 500, ..NutsOptions::default() };
+    let nuts = fit_nuts(model, &opts, &(), &AtomicBool::new(false)).unwrap();
+    for t in 0..3 {
+        let target = Target { task: t, items: Some(5000) };
+        let a = summarise("t", 1.0, &predictive(&map_post, &target, 11.5, 1), None);
+        let b = summarise("t", 1.0, &predictive(&nuts.posterior, &target, 11.5, 1), None);
+        assert!((a.median - b.median).abs() < 0.01, "task {t}: MAP {a:?} vs NUTS {b:?}");
+        assert!((a.hi80 - a.lo80) / (b.hi80 - b.lo80) < 1.6 && (b.hi80 - b.lo80) / (a.hi80 - a.lo80) < 1.6);
+    }
+}

@@ -1,0 +1,90 @@
+//! The NUTS fit: the reference model's posterior against Stan's, repeatability, saved fits.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use scurve::data::harness::HarnessOptions;
+use scurve::data::{Dataset, FitData, Selection, XAxis};
+use scurve::diagnostics::diagnose;
+use scurve::fit::fit_nuts;
+use scurve::model::CurveModel;
+use scurve::sample::NutsOptions;
+use scurve::spec::ModelSpec;
+
+fn opt_13b() -> FitData {
+    let ds = Dataset::load(&common::shared("data/tidy/opt-0shot.csv"), &HarnessOptions::default()).unwrap();
+    let series = ds.select(&Selection::default()).unwrap();
+    FitData::build(&series, XAxis::Params, Some(13e9)).unwrap()
+}
+
+/// Posterior means and sds of the population parameters agree with Stan's (PyStan run recorded in
+/// tests/fixtures/stan_reference_opt.json by tests/fixtures/make_stan_reference.py) within four
+/// combined Monte Carlo standard errors.
+#[test]
+fn reference_model_matches_stan() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stan_reference_opt.json"))
+        .unwrap();
+    let stan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_13b()).unwrap();
+    let fit = fit_nuts(model, &NutsOptions::default(), &(), &AtomicBool::new(false)).unwrap();
+    assert_eq!(fit.diagnostics.divergences, 0, "{:?}", fit.diagnostics);
+    assert!(fit.diagnostics.rhat_max < 1.02, "{:?}", fit.diagnostics);
+    let p = &fit.posterior;
+    for (ours, theirs, log) in [
+        ("ceiling_location", "mu_g", false),
+        ("midpoint_location", "mu_m", false),
+        ("slope_location", "mu_s", false),
+        ("floor_scale", "tau_f", false),
+        ("ceiling_scale", "tau_g", false),
+        ("midpoint_scale", "tau_m", false),
+        ("slope_scale", "tau_s", false),
+        ("phi", "log_phi", true),
+    ] {
+        let j = p.column(ours).unwrap();
+        let chains: Vec<Vec<f64>> = p
+            .column_by_chain(j)
+            .into_iter()
+            .map(|c| if log { c.into_iter().map(f64::ln).collect() } else { c })
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let d = diagnose(&refs);
+        let s = &stan["params"][theirs];
+        let (m, sd) = (s["mean"].as_f64().unwrap(), s["sd"].as_f64().unwrap());
+        let (mcse_m, mcse_sd) = (s["mcse_mean"].as_f64().unwrap(), s["mcse_sd"].as_f64().unwrap());
+        let our_mcse_sd = d.sd / (2.0 * d.ess_bulk).sqrt();
+        let tol_m = 4.0 * (d.mcse_mean.powi(2) + mcse_m.powi(2)).sqrt();
+        let tol_sd = 4.0 * (our_mcse_sd.powi(2) + mcse_sd.powi(2)).sqrt();
+        assert!((d.mean - m).abs() < tol_m, "{ours} mean {} vs Stan {m} (tolerance {tol_m})", d.mean);
+        assert!((d.sd - sd).abs() < tol_sd, "{ours} sd {} vs Stan {sd} (tolerance {tol_sd})", d.sd);
+    }
+}
+
+fn small_example() -> FitData {
+    let ds = Dataset::example();
+    let series = ds.select(&Selection { family: Some("opt".into()), ..Default::default() }).unwrap();
+    FitData::build(&series, XAxis::Params, None).unwrap()
+}
+
+fn quick() -> NutsOptions {
+    NutsOptions { chains: 2, warmup: 150, draws: 100, seed: 5, ..NutsOptions::default() }
+}
+
+#[test]
+fn same_seed_same_draws() {
+    let run = |seed| {
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        fit_nuts(model, &NutsOptions { seed, ..quick() }, &(), &AtomicBool::new(false)).unwrap().posterior.draws
+    };
+    let a = run(5);
+    assert_eq!(a, run(5));
+    assert_ne!(a, run(6));
+}
+
+#[test]
+fn a_stop_request_saves_nothing_and_says_so() {
+    let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+    let e = fit_nuts(model, &quick(), &(), &AtomicBool::new(true)).unwrap_err();
+    assert!(matches!(e, scurve::Error::Interrupted), "{e}");
+    assert!(e.to_string().contains("nothing was saved"));
+}
