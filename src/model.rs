@@ -18,7 +18,7 @@ use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
-use crate::special::{digamma, ln_gamma, logistic, logit};
+use crate::special::{ln_gamma, ln_gamma_digamma, logistic, logit};
 
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
@@ -258,7 +258,7 @@ impl CurveModel {
     /// d/dp and d/d(log φ or log σ).
     #[inline]
     fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64) {
-        let Noise { phi, psi_phi, sigma } = *noise;
+        let Noise { phi, psi_phi, lg_phi, sigma } = *noise;
         let n = self.data.n[i];
         if n == 0 {
             let r = self.logit_score[i];
@@ -277,15 +277,16 @@ impl CurveModel {
             Likelihood::BetaBinomial => {
                 let a = p * phi;
                 let b = q * phi;
-                let ll = self.lchoose[i] + ln_gamma(y + a) + ln_gamma(nf - y + b)
-                    - ln_gamma(nf + phi)
-                    - ln_gamma(a)
-                    - ln_gamma(b)
-                    + ln_gamma(phi);
-                let da = digamma(y + a) - digamma(a);
-                let db = digamma(nf - y + b) - digamma(b);
+                let (lg_ya, dg_ya) = ln_gamma_digamma(y + a);
+                let (lg_a, dg_a) = ln_gamma_digamma(a);
+                let (lg_yb, dg_yb) = ln_gamma_digamma(nf - y + b);
+                let (lg_b, dg_b) = ln_gamma_digamma(b);
+                let (lg_n, dg_n) = ln_gamma_digamma(nf + phi);
+                let ll = self.lchoose[i] + lg_ya + lg_yb - lg_n - lg_a - lg_b + lg_phi;
+                let da = dg_ya - dg_a;
+                let db = dg_yb - dg_b;
                 let dp = phi * (da - db);
-                let dlogphi = phi * (p * da + q * db - digamma(nf + phi) + psi_phi);
+                let dlogphi = phi * (p * da + q * db - dg_n + psi_phi);
                 (ll, dp, dlogphi)
             }
         }
@@ -295,13 +296,13 @@ impl CurveModel {
     pub fn pointwise_loglik(&self, x: &[f64]) -> Vec<f64> {
         let c = self.constrain(x);
         let phi = c.phi.unwrap_or(1.0);
-        let psi_phi = digamma(phi);
+        let (lg_phi, psi_phi) = ln_gamma_digamma(phi);
         (0..self.data.len())
             .map(|i| {
                 let curve = &c.curves[self.data.task[i]];
                 let xe = self.data.x[i] + c.model_shift[self.data.model[i]];
                 let (p, q) = p_and_q(curve, xe);
-                self.obs_loglik(i, p, q, &Noise { phi, psi_phi, sigma: c.sigma.unwrap_or(1.0) }).0
+                self.obs_loglik(i, p, q, &Noise { phi, psi_phi, lg_phi, sigma: c.sigma.unwrap_or(1.0) }).0
             })
             .collect()
     }
@@ -310,9 +311,10 @@ impl CurveModel {
 /// The spread parameters of the likelihood at one position.
 #[derive(Debug, Clone, Copy)]
 struct Noise {
-    /// Beta-binomial concentration, and ψ(φ).
+    /// Beta-binomial concentration, ψ(φ) and ln Γ(φ).
     phi: f64,
     psi_phi: f64,
+    lg_phi: f64,
     /// Sd of logit(score) for score-only observations.
     sigma: f64,
 }
@@ -365,14 +367,14 @@ impl LogDensity for CurveModel {
             grad[i] += dv;
         }
         let phi = log_phi.exp();
-        let psi_phi = if l.log_phi.is_some() { digamma(phi) } else { 0.0 };
+        let (lg_phi, psi_phi) = if l.log_phi.is_some() { ln_gamma_digamma(phi) } else { (0.0, 0.0) };
         let log_sigma = l.log_sigma.map_or(0.0, |s| Self::get(s, x));
         if let Some(Slot::Free(i)) = l.log_sigma {
             let (v, dv) = self.spec.noise.logp(log_sigma);
             lp += v;
             grad[i] += dv;
         }
-        let noise = Noise { phi, psi_phi, sigma: log_sigma.exp() };
+        let noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp() };
         let mut model_sd = 0.0;
         if let Some(s) = l.log_model_sd {
             let lsd = Self::get(s, x);
