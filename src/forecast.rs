@@ -173,3 +173,38 @@ pub fn threshold(post: &Posterior, t: usize, score: f64, largest_x: f64, max_x: 
         x_draws: xs,
     }
 }
+
+/// Log predictive density of observing `y` of `n` correct for task `t` at `x`: the log of the
+/// mean, over posterior draws (each with a fresh per-model shift), of the beta-binomial (or
+/// binomial) probability of y.
+pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64, seed: u64) -> f64 {
+    use crate::special::ln_gamma;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, t, x) ^ 0x5bd1_e995);
+    let (yf, nf) = (y as f64, n as f64);
+    let lchoose = ln_gamma(nf + 1.0) - ln_gamma(yf + 1.0) - ln_gamma(nf - yf + 1.0);
+    let logs: Vec<f64> = post
+        .rows()
+        .map(|row| {
+            let c = post.curve(row, t);
+            let sd = post.model_sd(row);
+            let shift = if sd > 0.0 {
+                let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
+                sd * z
+            } else {
+                0.0
+            };
+            let (p, q) = crate::model::p_and_q(&c, x + shift);
+            let (p, q) = (p.max(1e-300), q.max(1e-300));
+            match post.phi(row, t) {
+                Some(phi) => {
+                    let (a, b) = (p * phi, q * phi);
+                    lchoose + ln_gamma(yf + a) + ln_gamma(nf - yf + b) - ln_gamma(nf + phi) - ln_gamma(a) - ln_gamma(b)
+                        + ln_gamma(phi)
+                }
+                None => lchoose + yf * p.ln() + (nf - yf) * q.ln(),
+            }
+        })
+        .collect();
+    let m = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    m + (logs.iter().map(|l| (l - m).exp()).sum::<f64>() / logs.len() as f64).ln()
+}

@@ -34,5 +34,6 @@ pub mod size;
 pub mod spec;
 pub mod special;
 pub mod summary;
+pub mod validate;
 
 pub use error::{Error, Result};

@@ -13,6 +13,7 @@ mod inspect;
 mod progress;
 mod score;
 mod threshold;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,8 @@ enum Command {
     Threshold(threshold::Args),
     /// Score a stored forecast against the real results.
     Score(score::Args),
+    /// Fit on smaller models, predict the larger ones, and score every method side by side.
+    Validate(validate::Args),
 }
 
 /// Run a parsed command line.
@@ -56,6 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forecast(a) => forecast::run(a),
         Command::Threshold(a) => threshold::run(a),
         Command::Score(a) => score::run(a),
+        Command::Validate(a) => validate::run(a),
     }
 }
 

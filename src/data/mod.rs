@@ -317,6 +317,17 @@ impl FitData {
     /// Flatten series into fit arrays, leaving out sizes above `holdout_above` (a parameter
     /// count). Refuses series with fewer than three sizes left.
     pub fn build(series: &[Series], x_axis: XAxis, holdout_above: Option<f64>) -> Result<Self> {
+        Self::build_with(series, x_axis, |_, p| holdout_above.is_none_or(|h| p.params <= h), holdout_above.is_some())
+    }
+
+    /// Flatten series, keeping the points `keep(series index, point)` accepts. Refuses series
+    /// with fewer than three sizes kept; `held_out` only words that error.
+    pub fn build_with(
+        series: &[Series],
+        x_axis: XAxis,
+        keep: impl Fn(usize, &Point) -> bool,
+        held_out: bool,
+    ) -> Result<Self> {
         let mut d = FitData {
             series: Vec::new(),
             chance: Vec::new(),
@@ -330,8 +341,8 @@ impl FitData {
             x_axis,
         };
         let mut model_ix: HashMap<String, usize> = HashMap::new();
-        for s in series {
-            let pts: Vec<&Point> = s.points.iter().filter(|p| holdout_above.is_none_or(|h| p.params <= h)).collect();
+        for (si, s) in series.iter().enumerate() {
+            let pts: Vec<&Point> = s.points.iter().filter(|p| keep(si, p)).collect();
             let mut sizes: Vec<f64> = pts.iter().map(|p| p.params).collect();
             sizes.dedup();
             if sizes.len() < 3 {
@@ -339,7 +350,7 @@ impl FitData {
                     "task '{}' has {} size(s) to fit{}; a curve needs at least 3 (see `scurve inspect`)",
                     s.name,
                     sizes.len(),
-                    if holdout_above.is_some() { " after the holdout" } else { "" }
+                    if held_out { " after the holdout" } else { "" }
                 )));
             }
             let t = d.series.len();

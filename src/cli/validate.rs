@@ -1,0 +1,173 @@
+//! `scurve validate`: fit on smaller models, predict the larger ones, score every method.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::ValueEnum;
+use scurve::spec::ModelSpec;
+use scurve::validate::{Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate};
+
+use super::fit::SamplerArgs;
+use super::{DataArgs, size_arg};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Hierarchical,
+    HierarchicalMap,
+    IndependentMap,
+    Persistence,
+    Momentum,
+}
+
+impl From<MethodArg> for Method {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::Hierarchical => Method::Hierarchical,
+            MethodArg::HierarchicalMap => Method::HierarchicalMap,
+            MethodArg::IndependentMap => Method::IndependentMap,
+            MethodArg::Persistence => Method::Persistence,
+            MethodArg::Momentum => Method::Momentum,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("split").required(true).args(["holdout_above", "holdout_largest", "rolling"])))]
+pub struct Args {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Hold out every size above this (e.g. 13B).
+    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    pub holdout_above: Option<f64>,
+    /// Hold out each task's K largest sizes.
+    #[arg(long, value_name = "K")]
+    pub holdout_largest: Option<usize>,
+    /// Every cutoff between observed sizes; errors grouped by distance ahead.
+    #[arg(long)]
+    pub rolling: bool,
+    /// Methods to compare (comma-separated); all by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub methods: Vec<MethodArg>,
+    /// Model file of the hierarchical methods (default: the built-in hierarchical model).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// A table per task as well.
+    #[arg(long)]
+    pub per_task: bool,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let (_, series) = a.data.series()?;
+    let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
+        (Some(s), _, _) => Split::Above(s),
+        (_, Some(k), _) if k >= 1 => Split::Largest(k),
+        (_, Some(_), _) => return Err(scurve::Error::Usage("--holdout-largest must be at least 1".into()).into()),
+        _ => Split::Rolling,
+    };
+    let methods: Vec<Method> =
+        if a.methods.is_empty() { Method::ALL.to_vec() } else { a.methods.iter().map(|&m| m.into()).collect() };
+    let opts = ValidateOptions {
+        split,
+        methods,
+        model: ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?,
+        nuts: a.sampler.options(a.seed)?,
+        x_axis: a.data.x_axis(),
+        seed: a.seed,
+    };
+    let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
+    let per_fit = opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);
+    let bar = super::progress::Bar::new(per_fit * rounds as u64, a.sampler.quiet);
+    let preds = validate(&series, &opts, &bar, super::progress::interrupt_flag())?;
+    bar.finish();
+    let first = opts.methods[0];
+    let heldout = preds.iter().filter(|p| p.method == first).count();
+    let all: Vec<&Prediction> = preds.iter().collect();
+    let overall = score(&all);
+    let distance = a.rolling.then(|| by_distance(&preds));
+    let per_task = a.per_task.then(|| per_task_scores(&preds));
+    if a.json {
+        let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
+        let mut v = serde_json::json!({ "heldout": heldout, "methods": methods });
+        if let Some(d) = &distance {
+            let d: BTreeMap<&String, BTreeMap<&str, &MethodScores>> =
+                d.iter().map(|(g, s)| (g, s.iter().map(|(m, x)| (m.name(), x)).collect())).collect();
+            v["by_distance"] = serde_json::to_value(d)?;
+        }
+        if let Some(t) = &per_task {
+            v["per_task"] = serde_json::to_value(t)?;
+        }
+        out!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    out!("{heldout} held-out scores");
+    print_scores(&overall);
+    if let Some(d) = &distance {
+        for (g, s) in d {
+            out!("\n{g} orders of magnitude ahead:");
+            print_scores(s);
+        }
+    }
+    if let Some(t) = &per_task {
+        out!("\nmean absolute error per task (pp):");
+        let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
+        out!("{:<44} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
+        for (task, by) in t {
+            let cells: String =
+                names.iter().map(|n| format!("{:>17.2}", by.get(*n).copied().unwrap_or(f64::NAN))).collect();
+            out!("{task:<44} {cells}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_scores(s: &BTreeMap<Method, MethodScores>) {
+    out!(
+        "{:<17} {:>5} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}",
+        "method",
+        "n",
+        "MAE pp",
+        "medAE pp",
+        "RMSE pp",
+        "CRPS",
+        "LPD",
+        "50%",
+        "80%",
+        "95%"
+    );
+    for (m, x) in s {
+        let cov = |k: &str| x.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
+        out!(
+            "{:<17} {:>5} {:>8.2} {:>9.2} {:>8.2} {:>8.4} {:>8} {:>6} {:>6} {:>6}",
+            m.name(),
+            x.n,
+            x.mae_pp,
+            x.median_ae_pp,
+            x.rmse_pp,
+            x.crps,
+            x.lpd.map_or("—".to_string(), |l| format!("{l:.2}")),
+            cov("50"),
+            cov("80"),
+            cov("95")
+        );
+    }
+}
+
+/// Mean absolute error (pp) per task and method.
+fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
+    let mut acc: BTreeMap<String, BTreeMap<&'static str, (f64, usize)>> = BTreeMap::new();
+    for p in preds {
+        let e = acc.entry(p.task.clone()).or_default().entry(p.method.name()).or_insert((0.0, 0));
+        e.0 += (p.predicted - p.observed).abs();
+        e.1 += 1;
+    }
+    acc.into_iter().map(|(t, m)| (t, m.into_iter().map(|(k, (s, n))| (k, 100.0 * s / n as f64)).collect())).collect()
+}

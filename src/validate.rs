@@ -1,0 +1,298 @@
+//! Validation on held-out sizes: fit on the smaller models, predict the larger ones, and score
+//! every method side by side — the hierarchical model, its MAP, each task alone, and two honest
+//! baselines (the last score; the last gain per decade carried forward).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+
+use crate::data::{FitData, Outcome, Series, XAxis, x_value};
+use crate::error::{Error, Result};
+use crate::fit::{fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
+use crate::forecast::{Target, log_predictive_density, predictive};
+use crate::metrics::{covers, crps, pit};
+use crate::model::CurveModel;
+use crate::posterior::Posterior;
+use crate::sample::{NutsOptions, Progress};
+use crate::spec::ModelSpec;
+use crate::summary::{quantile_sorted, sorted};
+
+/// The forecasting methods compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The default pooled model, sampled with NUTS.
+    Hierarchical,
+    /// The same model at its mode, with Laplace draws.
+    HierarchicalMap,
+    /// Each task alone at its mode, with Laplace draws.
+    IndependentMap,
+    /// The last observed score.
+    Persistence,
+    /// The last gain per decade of size carried forward, clipped to [0, 1].
+    Momentum,
+}
+
+impl Method {
+    pub const ALL: [Method; 5] =
+        [Method::Hierarchical, Method::HierarchicalMap, Method::IndependentMap, Method::Persistence, Method::Momentum];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Hierarchical => "hierarchical",
+            Method::HierarchicalMap => "hierarchical_map",
+            Method::IndependentMap => "independent_map",
+            Method::Persistence => "persistence",
+            Method::Momentum => "momentum",
+        }
+    }
+
+    fn probabilistic(self) -> bool {
+        !matches!(self, Method::Persistence | Method::Momentum)
+    }
+}
+
+/// Which sizes are held out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Split {
+    /// Every size above this parameter count.
+    Above(f64),
+    /// Each series' K largest sizes.
+    Largest(usize),
+    /// Every cutoff between observed sizes (at least three sizes kept).
+    Rolling,
+}
+
+/// One prediction of one held-out point.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub method: Method,
+    pub task: String,
+    pub model: String,
+    pub size: f64,
+    /// Orders of magnitude beyond the largest fitted size.
+    pub distance: f64,
+    pub observed: f64,
+    pub predicted: f64,
+    pub crps: f64,
+    pub lpd: Option<f64>,
+    pub pit: Option<f64>,
+    pub cover50: Option<bool>,
+    pub cover80: Option<bool>,
+    pub cover95: Option<bool>,
+}
+
+/// Summary of one method's predictions.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodScores {
+    pub n: usize,
+    pub mae_pp: f64,
+    pub median_ae_pp: f64,
+    pub rmse_pp: f64,
+    pub crps: f64,
+    pub lpd: Option<f64>,
+    pub coverage: Option<BTreeMap<String, f64>>,
+}
+
+/// Settings of a validation run.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    pub split: Split,
+    pub methods: Vec<Method>,
+    pub model: ModelSpec,
+    pub nuts: NutsOptions,
+    pub x_axis: XAxis,
+    pub seed: u64,
+}
+
+/// Fit on the kept sizes and predict the held-out ones, for every cutoff of the split.
+pub fn validate(
+    series: &[Series],
+    opts: &ValidateOptions,
+    progress: &dyn Progress,
+    stop: &AtomicBool,
+) -> Result<Vec<Prediction>> {
+    let rounds: Vec<Vec<f64>> = match opts.split {
+        Split::Above(c) => vec![vec![c; series.len()]],
+        Split::Largest(k) => vec![series.iter().map(|s| cutoff_below_largest(s, k)).collect()],
+        Split::Rolling => {
+            let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
+            (3..most).map(|kept| series.iter().map(|s| nth_size(s, kept)).collect()).collect()
+        }
+    };
+    let mut out = Vec::new();
+    for cut in rounds {
+        out.extend(one_round(series, &cut, opts, progress, stop)?);
+    }
+    if out.is_empty() {
+        return Err(Error::Usage("nothing is held out: every size is at or below the cutoff".into()));
+    }
+    Ok(out)
+}
+
+fn sizes(s: &Series) -> Vec<f64> {
+    let mut v: Vec<f64> = s.points.iter().map(|p| p.params).collect();
+    v.dedup();
+    v
+}
+
+/// The cutoff that keeps all but the `k` largest sizes of a series.
+fn cutoff_below_largest(s: &Series, k: usize) -> f64 {
+    let v = sizes(s);
+    if k >= v.len() { 0.0 } else { v[v.len() - 1 - k] }
+}
+
+/// The cutoff that keeps the `kept` smallest sizes (all of them when there are fewer).
+fn nth_size(s: &Series, kept: usize) -> f64 {
+    let v = sizes(s);
+    v[kept.min(v.len()) - 1]
+}
+
+fn one_round(
+    series: &[Series],
+    cut: &[f64],
+    opts: &ValidateOptions,
+    progress: &dyn Progress,
+    stop: &AtomicBool,
+) -> Result<Vec<Prediction>> {
+    // series with fewer than 3 sizes kept, or nothing held out, sit this round out
+    let usable: Vec<usize> = (0..series.len())
+        .filter(|&i| {
+            let kept = sizes(&series[i]).iter().filter(|&&p| p <= cut[i]).count();
+            kept >= 3 && series[i].points.iter().any(|p| p.params > cut[i])
+        })
+        .collect();
+    if usable.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chosen: Vec<Series> = usable.iter().map(|&i| series[i].clone()).collect();
+    let cuts: Vec<f64> = usable.iter().map(|&i| cut[i]).collect();
+    let data = FitData::build_with(&chosen, opts.x_axis, |i, p| p.params <= cuts[i], true)?;
+    let mut posteriors: Vec<(Method, Posterior)> = Vec::new();
+    for &m in &opts.methods {
+        let post = match m {
+            Method::Hierarchical => {
+                let model = CurveModel::new(opts.model.clone(), data.clone())?;
+                fit_nuts(model, &opts.nuts, progress, stop)?.posterior
+            }
+            Method::HierarchicalMap => {
+                let model = CurveModel::new(opts.model.clone(), data.clone())?;
+                hierarchical_map(model, opts.seed, 4000)?.2
+            }
+            Method::IndependentMap => {
+                let mut spec = ModelSpec::builtin("independent")?;
+                spec.x_axis = opts.x_axis;
+                posterior_from_task_maps(&fit_independent(&spec, &data, opts.seed, 4000)?)
+            }
+            Method::Persistence | Method::Momentum => continue,
+        };
+        posteriors.push((m, post));
+    }
+    let mut out = Vec::new();
+    for (t, s) in chosen.iter().enumerate() {
+        let kept: Vec<_> = s.points.iter().filter(|p| p.params <= cuts[t]).collect();
+        let last = kept[kept.len() - 1];
+        let prev = kept[kept.len() - 2];
+        let x_last = x_value(last, opts.x_axis)?;
+        let x_prev = x_value(prev, opts.x_axis)?;
+        let gain = (last.outcome.score() - prev.outcome.score()) / (x_last - x_prev);
+        for p in s.points.iter().filter(|p| p.params > cuts[t]) {
+            let x = x_value(p, opts.x_axis)?;
+            let y = p.outcome.score();
+            let base = |method, predicted: f64| Prediction {
+                method,
+                task: s.name.clone(),
+                model: p.model.clone(),
+                size: p.params,
+                distance: x - x_last,
+                observed: y,
+                predicted,
+                crps: (predicted - y).abs(),
+                lpd: None,
+                pit: None,
+                cover50: None,
+                cover80: None,
+                cover95: None,
+            };
+            for &m in &opts.methods {
+                match m {
+                    Method::Persistence => out.push(base(m, last.outcome.score())),
+                    Method::Momentum => out.push(base(m, (last.outcome.score() + gain * (x - x_last)).clamp(0.0, 1.0))),
+                    _ => {
+                        let post = &posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
+                        let target = Target { task: t, items: p.outcome.n() };
+                        let pred = predictive(post, &target, x, opts.seed);
+                        let draws = sorted(pred.observed.iter().copied());
+                        let lpd = match p.outcome {
+                            Outcome::Counts { correct, n } => {
+                                Some(log_predictive_density(post, t, x, correct, n, opts.seed))
+                            }
+                            Outcome::Score(_) => None,
+                        };
+                        out.push(Prediction {
+                            crps: crps(&draws, y),
+                            lpd,
+                            pit: Some(pit(&draws, y)),
+                            cover50: Some(covers(&draws, y, 0.5)),
+                            cover80: Some(covers(&draws, y, 0.8)),
+                            cover95: Some(covers(&draws, y, 0.95)),
+                            ..base(m, quantile_sorted(&draws, 0.5))
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Scores of each method over a set of predictions.
+pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
+    let mut by: BTreeMap<Method, Vec<&Prediction>> = BTreeMap::new();
+    for p in preds {
+        by.entry(p.method).or_default().push(p);
+    }
+    by.into_iter()
+        .map(|(m, ps)| {
+            let n = ps.len() as f64;
+            let errs: Vec<f64> = ps.iter().map(|p| (p.predicted - p.observed).abs()).collect();
+            let s = sorted(errs.iter().copied());
+            let frac = |f: fn(&Prediction) -> Option<bool>| ps.iter().filter(|p| f(p) == Some(true)).count() as f64 / n;
+            let scores = MethodScores {
+                n: ps.len(),
+                mae_pp: 100.0 * errs.iter().sum::<f64>() / n,
+                median_ae_pp: 100.0 * quantile_sorted(&s, 0.5),
+                rmse_pp: 100.0 * (errs.iter().map(|e| e * e).sum::<f64>() / n).sqrt(),
+                crps: ps.iter().map(|p| p.crps).sum::<f64>() / n,
+                lpd: m.probabilistic().then(|| {
+                    let l: Vec<f64> = ps.iter().filter_map(|p| p.lpd).collect();
+                    l.iter().sum::<f64>() / l.len().max(1) as f64
+                }),
+                coverage: m.probabilistic().then(|| {
+                    BTreeMap::from([
+                        ("50".to_string(), frac(|p| p.cover50)),
+                        ("80".to_string(), frac(|p| p.cover80)),
+                        ("95".to_string(), frac(|p| p.cover95)),
+                    ])
+                }),
+            };
+            (m, scores)
+        })
+        .collect()
+}
+
+/// The distance groups of `--rolling`, in orders of magnitude ahead.
+pub const DISTANCE_GROUPS: [(&str, f64, f64); 4] =
+    [("<=0.5", 0.0, 0.5), ("0.5-1", 0.5, 1.0), ("1-1.5", 1.0, 1.5), (">1.5", 1.5, f64::INFINITY)];
+
+/// Scores per distance group.
+pub fn by_distance(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<Method, MethodScores>> {
+    DISTANCE_GROUPS
+        .iter()
+        .filter_map(|&(name, lo, hi)| {
+            let g: Vec<&Prediction> = preds.iter().filter(|p| p.distance > lo && p.distance <= hi).collect();
+            (!g.is_empty()).then(|| (name.to_string(), score(&g)))
+        })
+        .collect()
+}
