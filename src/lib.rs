@@ -28,6 +28,7 @@ pub mod forecast;
 pub mod map;
 pub mod metrics;
 pub mod model;
+pub mod momentum;
 pub mod posterior;
 pub mod sample;
 pub mod size;

@@ -10,6 +10,7 @@ mod example;
 mod fit;
 mod forecast;
 mod inspect;
+mod momentum;
 mod progress;
 mod score;
 mod threshold;
@@ -48,6 +49,8 @@ enum Command {
     Score(score::Args),
     /// Fit on smaller models, predict the larger ones, and score every method side by side.
     Validate(validate::Args),
+    /// Does a task's gain from size A to B predict its gain from B to C?
+    Momentum(momentum::Args),
 }
 
 /// Run a parsed command line.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Threshold(a) => threshold::run(a),
         Command::Score(a) => score::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Momentum(a) => momentum::run(a),
     }
 }
 
