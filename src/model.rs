@@ -5,11 +5,12 @@
 //!    not fixed) and log scale (when not fixed); then log φ (beta-binomial counts), log σ
 //!    (scores without counts) and the log sd of the per-model effect, each when used;
 //! 2. `z` per task for floor, ceiling, midpoint, slope (four blocks of T);
-//! 3. `w` per evaluated model (when the per-model effect is on).
+//! 3. the shift of effective log size per evaluated model (when the per-model effect is on),
+//!    centred: shift_j ~ Normal(0, sd_model).
 //!
 //! Per task t: θ_k = base_k + location_k + scale_k · z_kt, where base is logit(chance) for the
 //! floor and 0 otherwise; floor = logistic(θ_f), ceiling = floor + (1 − floor)·logistic(θ_g),
-//! midpoint = θ_m, slope = exp(θ_s). Model j's effective x is x + sd_model · w_j.
+//! midpoint = θ_m, slope = exp(θ_s). Model j's effective x is x + shift_j.
 
 use std::ops::Range;
 
@@ -175,7 +176,7 @@ impl CurveModel {
             .collect();
         let model_sd = l.log_model_sd.map(|s| Self::get(s, x).exp());
         let model_shift = match (l.w_start, model_sd) {
-            (Some(w), Some(sd)) => (0..l.n_models).map(|j| sd * x[w + j]).collect(),
+            (Some(w), Some(_)) => x[w..w + l.n_models].to_vec(),
             _ => vec![0.0; l.n_models],
         };
         Constrained {
@@ -248,7 +249,7 @@ impl CurveModel {
         }
         if let Some(w) = l.w_start {
             for j in 0..l.n_models {
-                names[w + j] = format!("w.{}", j + 1);
+                names[w + j] = format!("shift.{}", j + 1);
             }
         }
         names
@@ -385,8 +386,8 @@ impl LogDensity for CurveModel {
                 grad[i] += dv * model_sd + 1.0;
             }
         }
-        // standard normal z and w
-        for &v in &x[l.z_start..] {
+        // standard normal z
+        for &v in &x[l.z_start..l.z_start + 4 * t_n] {
             lp -= 0.5 * v * v;
         }
         let mut dloc = [0.0; 4];
@@ -409,7 +410,7 @@ impl LogDensity for CurveModel {
             let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
             for i in r.clone() {
                 let shift = match l.w_start {
-                    Some(w) => model_sd * x[w + d.model[i]],
+                    Some(w) => x[w + d.model[i]],
                     None => 0.0,
                 };
                 let u = slope * (d.x[i] + shift - mid);
@@ -461,10 +462,13 @@ impl LogDensity for CurveModel {
         }
         if let Some(w) = l.w_start {
             let mut dlsd = 0.0;
+            // centred: the slot holds the shift itself, shift ~ Normal(0, sd); the data pin most
+            // shifts, which the non-centred form turns into a funnel in the sd
             for j in 0..l.n_models {
-                let dshift = grad[w + j];
-                dlsd += dshift * model_sd * x[w + j];
-                grad[w + j] = dshift * model_sd - x[w + j];
+                let r = x[w + j] / model_sd;
+                lp += -0.5 * r * r - model_sd.ln();
+                grad[w + j] -= r / model_sd;
+                dlsd += r * r - 1.0;
             }
             if let Some(Slot::Free(i)) = l.log_model_sd {
                 grad[i] += dlsd;

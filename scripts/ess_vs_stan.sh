@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# ESS per second of scurve and of the Stan reference on the same tidy CSV, one after the other,
+# with the reference model and the same holdout. Compare only figures from one run of this script.
+#
+# usage: scripts/ess_vs_stan.sh DATA.csv LOG10_CUTOFF
+#   e.g. scripts/ess_vs_stan.sh ../shared/data/tidy/opt-0shot.csv 10.2
+# STAN_PYTHON: a Python with pystan, arviz and numpy (see ../shared/anchors/README.md);
+#              default: python3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$(realpath "$1")
+cut=$2
+py=${STAN_PYTHON:-python3}
+cargo build --release -q
+size=$(python3 -c "print(10**$cut)")
+echo "data: $1, sizes up to 10^$cut"
+./target/release/scurve fit "$data" --model reference --holdout-above "$size" --json --quiet \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print("scurve:", json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth"]}))'
+(cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | head -1 | sed 's/^/stan:   /')
