@@ -31,6 +31,7 @@ pub mod model;
 pub mod momentum;
 pub mod posterior;
 pub mod sample;
+pub mod simulate;
 pub mod size;
 pub mod spec;
 pub mod special;

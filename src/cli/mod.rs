@@ -13,6 +13,7 @@ mod inspect;
 mod momentum;
 mod progress;
 mod score;
+mod simulate;
 mod threshold;
 mod validate;
 
@@ -51,6 +52,10 @@ enum Command {
     Validate(validate::Args),
     /// Does a task's gain from size A to B predict its gain from B to C?
     Momentum(momentum::Args),
+    /// Write a tidy CSV drawn from a model's generative process.
+    Simulate(simulate::SimulateArgs),
+    /// Simulation-based calibration: prior draws, simulated data, fits, rank uniformity.
+    Sbc(simulate::SbcArgs),
 }
 
 /// Run a parsed command line.
@@ -64,6 +69,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Momentum(a) => momentum::run(a),
+        Command::Simulate(a) => simulate::run_simulate(a),
+        Command::Sbc(a) => simulate::run_sbc(a),
     }
 }
 

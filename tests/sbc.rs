@@ -1,0 +1,107 @@
+//! Simulation-based calibration and parameter recovery.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
+use scurve::fit::fit_nuts;
+use scurve::model::CurveModel;
+use scurve::sample::NutsOptions;
+use scurve::simulate::{SbcOptions, SimDesign, sbc, simulate};
+use scurve::spec::ModelSpec;
+use scurve::summary::Interval;
+
+fn design(tasks: usize) -> SimDesign {
+    SimDesign {
+        tasks,
+        sizes: vec![70e6, 160e6, 410e6, 1e9, 1.4e9, 2.8e9, 6.9e9, 12e9],
+        items: 1000,
+        chance: 0.25,
+        fixed: HashMap::new(),
+    }
+}
+
+/// A small SBC in the normal test run: a broken sampler or gradient gives p-values far below
+/// 1e-3 within 40 simulations. The larger run is `sbc_large` (ignored) and docs/sbc.md.
+#[test]
+fn sbc_small_reference_model() {
+    let o = SbcOptions {
+        sims: 40,
+        design: design(3),
+        nuts: NutsOptions { chains: 2, warmup: 300, draws: 300, ..NutsOptions::default() },
+        draws: 50,
+        bins: 5,
+        tasks_checked: 2,
+        seed: 11,
+    };
+    let checks = sbc(&ModelSpec::builtin("reference").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
+    assert_eq!(checks.len(), 8 + 8);
+    for c in &checks {
+        assert!(c.p_value > 1e-3, "{}: p = {} {:?}", c.parameter, c.p_value, c.histogram);
+    }
+    assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
+}
+
+#[test]
+#[ignore = "about 3 minutes on 2 cores: cargo test --release --test sbc -- --ignored"]
+fn sbc_large_hierarchical_model() {
+    let o = SbcOptions {
+        sims: 200,
+        design: design(4),
+        nuts: NutsOptions { chains: 2, warmup: 400, draws: 400, ..NutsOptions::default() },
+        draws: 99,
+        bins: 10,
+        tasks_checked: 2,
+        seed: 12,
+    };
+    let checks = sbc(&ModelSpec::builtin("hierarchical").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
+    for c in &checks {
+        eprintln!("{:<20} p {:.3} {:?}", c.parameter, c.p_value, c.histogram);
+    }
+    assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
+}
+
+#[test]
+fn simulate_is_repeatable_and_respects_fixed_values() {
+    let spec = ModelSpec::builtin("hierarchical").unwrap();
+    let mut d = design(5);
+    d.fixed.insert("midpoint_location".into(), 9.5);
+    let a = simulate(&spec, &d, 3).unwrap();
+    let b = simulate(&spec, &d, 3).unwrap();
+    assert_eq!(a.data.y, b.data.y);
+    let mid = a.truth.iter().find(|(n, _)| n == "midpoint_location").unwrap().1;
+    assert_eq!(mid, 9.5);
+    assert_eq!(a.data.len(), 5 * 8);
+    d.fixed.insert("nonsense".into(), 1.0);
+    assert!(simulate(&spec, &d, 3).unwrap_err().to_string().contains("nonsense"));
+}
+
+/// 60 simulated tasks with known parameters: 90% intervals cover close to 90% of them.
+#[test]
+#[ignore = "about a minute: cargo test --release --test sbc -- --ignored"]
+fn recovery_of_60_tasks() {
+    let spec = ModelSpec::builtin("hierarchical").unwrap();
+    let mut d = design(60);
+    // population values typical of real ladders, so the tasks rise inside the sizes
+    for (k, v) in [("midpoint_location", 9.5), ("midpoint_scale", 1.0), ("phi", 2000.0), ("model_sd", 0.1)] {
+        d.fixed.insert(k.into(), v);
+    }
+    let sim = simulate(&spec, &d, 21).unwrap();
+    let model = CurveModel::new(spec, sim.data.clone()).unwrap();
+    let fit = fit_nuts(model, &NutsOptions::default(), &(), &AtomicBool::new(false)).unwrap();
+    let p = &fit.posterior;
+    let (mut inside, mut total) = (0, 0);
+    for (j, (name, truth)) in sim.truth.iter().enumerate() {
+        if !["floor.", "ceiling.", "midpoint.", "slope."].iter().any(|s| name.starts_with(s)) {
+            continue;
+        }
+        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        total += 1;
+        inside += (iv.lo <= *truth && *truth <= iv.hi) as usize;
+    }
+    let coverage = inside as f64 / total as f64;
+    eprintln!(
+        "recovery: {inside} of {total} task parameters inside their 90% intervals ({coverage:.3}); {:?}",
+        fit.diagnostics
+    );
+    assert!((0.84..=0.96).contains(&coverage), "coverage {coverage}");
+}
