@@ -100,17 +100,18 @@ pub struct ModelSpec {
 }
 
 /// The model files that ship inside the binary.
-pub const BUILTIN: [(&str, &str); 3] = [
+pub const BUILTIN: [(&str, &str); 4] = [
     ("hierarchical", include_str!("../models/hierarchical.toml")),
     ("independent", include_str!("../models/independent.toml")),
     ("reference", include_str!("../models/reference.toml")),
+    ("model_effect", include_str!("../models/model_effect.toml")),
 ];
 
 impl ModelSpec {
     /// A built-in model by name (`hierarchical`, `independent`, `reference`).
     pub fn builtin(name: &str) -> Result<Self> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            Error::Usage(format!("no built-in model '{name}' (hierarchical, independent, reference)"))
+            Error::Usage(format!("no built-in model '{name}' (hierarchical, independent, reference, model_effect)"))
         })?;
         Self::parse(text, &format!("built-in {name} model"))
     }
@@ -309,6 +310,7 @@ mod tests {
         }
         assert!(!ModelSpec::builtin("independent").unwrap().is_pooled());
         assert!(ModelSpec::builtin("hierarchical").unwrap().is_pooled());
+        assert!(ModelSpec::builtin("model_effect").unwrap().model_effect);
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn opt_data() -> FitData {
 #[test]
 fn gradients_match_finite_differences_on_real_data() {
     let data = opt_data();
-    for name in ["independent", "reference", "hierarchical"] {
+    for name in ["independent", "reference", "hierarchical", "model_effect"] {
         let spec = ModelSpec::builtin(name).unwrap();
         let model = CurveModel::new(spec, data.clone()).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -52,7 +52,7 @@ fn binomial_and_score_likelihoods_have_right_gradients() {
         data.n[i] = 0;
         data.y[i] = 0;
     }
-    let mut spec = ModelSpec::builtin("hierarchical").unwrap();
+    let mut spec = ModelSpec::builtin("model_effect").unwrap();
     spec.likelihood = scurve::spec::Likelihood::Binomial;
     let model = CurveModel::new(spec, data).unwrap();
     let x = vec![0.1; model.dim()];

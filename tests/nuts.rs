@@ -73,7 +73,7 @@ fn quick() -> NutsOptions {
 #[test]
 fn same_seed_same_draws() {
     let run = |seed| {
-        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        let model = CurveModel::new(ModelSpec::builtin("model_effect").unwrap(), small_example()).unwrap();
         fit_nuts(model, &NutsOptions { seed, ..quick() }, &(), &AtomicBool::new(false)).unwrap().posterior.draws
     };
     let a = run(5);

@@ -43,7 +43,7 @@ fn sbc_small_reference_model() {
 
 #[test]
 #[ignore = "about 3 minutes on 2 cores: cargo test --release --test sbc -- --ignored"]
-fn sbc_large_hierarchical_model() {
+fn sbc_large_model_effect_model() {
     let o = SbcOptions {
         sims: 200,
         design: design(4),
@@ -53,7 +53,7 @@ fn sbc_large_hierarchical_model() {
         tasks_checked: 2,
         seed: 12,
     };
-    let checks = sbc(&ModelSpec::builtin("hierarchical").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
+    let checks = sbc(&ModelSpec::builtin("model_effect").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
     for c in &checks {
         eprintln!("{:<20} p {:.3} {:?}", c.parameter, c.p_value, c.histogram);
     }
@@ -79,7 +79,7 @@ fn simulate_is_repeatable_and_respects_fixed_values() {
 #[test]
 #[ignore = "about a minute: cargo test --release --test sbc -- --ignored"]
 fn recovery_of_60_tasks() {
-    let spec = ModelSpec::builtin("hierarchical").unwrap();
+    let spec = ModelSpec::builtin("model_effect").unwrap();
     let mut d = design(60);
     // population values typical of real ladders, so the tasks rise inside the sizes
     for (k, v) in [("midpoint_location", 9.5), ("midpoint_scale", 1.0), ("phi", 2000.0), ("model_sd", 0.1)] {
