@@ -5,8 +5,7 @@
 //!    not fixed) and log scale (when not fixed); then log φ (beta-binomial counts), log σ
 //!    (scores without counts) and the log sd of the per-model effect, each when used;
 //! 2. `z` per task for floor, ceiling, midpoint, slope (four blocks of T);
-//! 3. the shift of effective log size per evaluated model (when the per-model effect is on),
-//!    centred: shift_j ~ Normal(0, sd_model).
+//! 3. `w` per evaluated model (when the per-model effect is on): shift_j = sd_model · w_j.
 //!
 //! Per task t: θ_k = base_k + location_k + scale_k · z_kt, where base is logit(chance) for the
 //! floor and 0 otherwise; floor = logistic(θ_f), ceiling = floor + (1 − floor)·logistic(θ_g),
@@ -176,7 +175,7 @@ impl CurveModel {
             .collect();
         let model_sd = l.log_model_sd.map(|s| Self::get(s, x).exp());
         let model_shift = match (l.w_start, model_sd) {
-            (Some(w), Some(_)) => x[w..w + l.n_models].to_vec(),
+            (Some(w), Some(sd)) => x[w..w + l.n_models].iter().map(|v| sd * v).collect(),
             _ => vec![0.0; l.n_models],
         };
         Constrained {
@@ -249,7 +248,7 @@ impl CurveModel {
         }
         if let Some(w) = l.w_start {
             for j in 0..l.n_models {
-                names[w + j] = format!("shift.{}", j + 1);
+                names[w + j] = format!("w.{}", j + 1);
             }
         }
         names
@@ -410,7 +409,7 @@ impl LogDensity for CurveModel {
             let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
             for i in r.clone() {
                 let shift = match l.w_start {
-                    Some(w) => x[w + d.model[i]],
+                    Some(w) => model_sd * x[w + d.model[i]],
                     None => 0.0,
                 };
                 let u = slope * (d.x[i] + shift - mid);
@@ -462,13 +461,14 @@ impl LogDensity for CurveModel {
         }
         if let Some(w) = l.w_start {
             let mut dlsd = 0.0;
-            // centred: the slot holds the shift itself, shift ~ Normal(0, sd); the data pin most
-            // shifts, which the non-centred form turns into a funnel in the sd
+            // non-centred: the slot holds w_j, shift_j = sd · w_j, w_j ~ Normal(0, 1). (A centred
+            // form failed simulation-based calibration: chains could not reach small sds.)
             for j in 0..l.n_models {
-                let r = x[w + j] / model_sd;
-                lp += -0.5 * r * r - model_sd.ln();
-                grad[w + j] -= r / model_sd;
-                dlsd += r * r - 1.0;
+                let dshift = grad[w + j];
+                let wj = x[w + j];
+                lp -= 0.5 * wj * wj;
+                dlsd += dshift * model_sd * wj;
+                grad[w + j] = dshift * model_sd - wj;
             }
             if let Some(Slot::Free(i)) = l.log_model_sd {
                 grad[i] += dlsd;

@@ -112,23 +112,16 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
     if let Some(Slot::Free(i)) = l.log_phi {
         x[i] = fixed("phi").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.concentration, &mut rng));
     }
-    let mut model_sd = 0.0;
-    if let Some(s) = l.log_model_sd {
-        model_sd = match s {
-            Slot::Free(i) => {
-                let v = fixed("model_sd").unwrap_or_else(|| draw_prior(&spec.model_effect_scale, &mut rng)).max(1e-6);
-                x[i] = v.ln();
-                v
-            }
-            Slot::Fixed(v) => v.exp(),
-        };
+    if let Some(Slot::Free(i)) = l.log_model_sd {
+        let v = fixed("model_sd").unwrap_or_else(|| draw_prior(&spec.model_effect_scale, &mut rng)).max(1e-6);
+        x[i] = v.ln();
     }
     for v in &mut x[l.z_start..l.z_start + 4 * l.n_tasks] {
         *v = rng.sample(StandardNormal);
     }
     if let Some(w) = l.w_start {
         for v in &mut x[w..w + l.n_models] {
-            *v = model_sd * rng.sample::<f64, _>(StandardNormal);
+            *v = rng.sample(StandardNormal);
         }
     }
     let c = skel.constrain(&x);
