@@ -16,4 +16,4 @@ size=$(python3 -c "print(10**$cut)")
 echo "data: $1, sizes up to 10^$cut"
 ./target/release/scurve fit "$data" --model reference --holdout-above "$size" --json --quiet \
   | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print("scurve:", json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth"]}))'
-(cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | head -1 | sed 's/^/stan:   /')
+(cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | grep '^{"build_s"' | sed 's/^/stan:   /')

@@ -223,37 +223,6 @@ impl CurveModel {
         x
     }
 
-    /// Names of the unconstrained parameters.
-    pub fn unconstrained_names(&self) -> Vec<String> {
-        let l = &self.layout;
-        let mut names = vec![String::new(); l.dim];
-        for k in 0..4 {
-            let p = crate::spec::CURVE_PARAMS[k];
-            if let Slot::Free(i) = l.location[k] {
-                names[i] = format!("{p}_location");
-            }
-            if let Slot::Free(i) = l.log_scale[k] {
-                names[i] = format!("{p}_log_scale");
-            }
-        }
-        for (s, n) in [(l.log_phi, "log_phi"), (l.log_sigma, "log_sigma"), (l.log_model_sd, "log_model_sd")] {
-            if let Some(Slot::Free(i)) = s {
-                names[i] = n.into();
-            }
-        }
-        for k in 0..4 {
-            for t in 0..l.n_tasks {
-                names[l.z_start + k * l.n_tasks + t] = format!("z_{}.{}", crate::spec::CURVE_PARAMS[k], t + 1);
-            }
-        }
-        if let Some(w) = l.w_start {
-            for j in 0..l.n_models {
-                names[w + j] = format!("w.{}", j + 1);
-            }
-        }
-        names
-    }
-
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
     /// d/dp and d/d(log φ or log σ).
     #[inline]
@@ -292,20 +261,6 @@ impl CurveModel {
         }
     }
 
-    /// Pointwise log-likelihood of every observation at a position (for model comparison).
-    pub fn pointwise_loglik(&self, x: &[f64]) -> Vec<f64> {
-        let c = self.constrain(x);
-        let phi = c.phi.unwrap_or(1.0);
-        let (lg_phi, psi_phi) = ln_gamma_digamma(phi);
-        (0..self.data.len())
-            .map(|i| {
-                let curve = &c.curves[self.data.task[i]];
-                let xe = self.data.x[i] + c.model_shift[self.data.model[i]];
-                let (p, q) = p_and_q(curve, xe);
-                self.obs_loglik(i, p, q, &Noise { phi, psi_phi, lg_phi, sigma: c.sigma.unwrap_or(1.0) }).0
-            })
-            .collect()
-    }
 }
 
 /// The spread parameters of the likelihood at one position.

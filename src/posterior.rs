@@ -50,11 +50,6 @@ impl Posterior {
         Some(Posterior { names, draws, stats, series, models, cols })
     }
 
-    /// Number of chains.
-    pub fn n_chains(&self) -> usize {
-        self.draws.len()
-    }
-
     /// Total number of draws over chains.
     pub fn n_draws(&self) -> usize {
         self.draws.iter().map(Vec::len).sum()

@@ -52,8 +52,6 @@ pub struct DrawStats {
 pub struct ChainDraws {
     pub positions: Vec<Vec<f64>>,
     pub stats: Vec<DrawStats>,
-    /// Divergences during warm-up (not counted in the diagnostics).
-    pub warmup_divergences: u64,
 }
 
 /// All chains plus timing.
@@ -153,7 +151,6 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
             let mut out = ChainDraws {
                 positions: Vec::with_capacity(opts.draws as usize),
                 stats: Vec::with_capacity(opts.draws as usize),
-                warmup_divergences: 0,
             };
             for it in 0..opts.warmup + opts.draws {
                 if stop.load(Ordering::Relaxed) {
@@ -166,7 +163,6 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
                     progress.update(n);
                 }
                 if it < opts.warmup {
-                    out.warmup_divergences += prog.diverging as u64;
                     continue;
                 }
                 out.positions.push(pos.to_vec());

@@ -44,14 +44,6 @@ impl Prior {
     pub fn is_fixed(&self) -> bool {
         matches!(self, Prior::Fixed(_))
     }
-    /// A central value: the fixed value, the mean, or the half-normal's median.
-    pub fn center(&self) -> f64 {
-        match *self {
-            Prior::Fixed(v) => v,
-            Prior::Normal { mean, .. } => mean,
-            Prior::HalfNormal { sd } => 0.674 * sd,
-        }
-    }
 }
 
 /// How the counts are modelled.

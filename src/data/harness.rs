@@ -2,7 +2,7 @@
 //! "config": {"model_args": "pretrained=org/name,...", "num_fewshot": k}}`, as one file or a
 //! folder tree of them. Both the v0.3 keys (`acc`) and the v0.4 keys (`acc,none`) are read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -238,13 +238,4 @@ fn shots_from_name(file: &Path) -> Option<u64> {
     let pos = s.rfind("-shot")?;
     let digits: String = s[..pos].chars().rev().take_while(|c| c.is_ascii_digit()).collect();
     digits.chars().rev().collect::<String>().parse().ok()
-}
-
-/// Count results per (model, shots) for a quick overview.
-pub fn summary(ds: &Dataset) -> BTreeMap<(String, Option<u32>), usize> {
-    let mut m = BTreeMap::new();
-    for o in &ds.observations {
-        *m.entry((o.model.clone(), o.shots)).or_insert(0) += 1;
-    }
-    m
 }
