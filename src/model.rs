@@ -260,7 +260,6 @@ impl CurveModel {
             }
         }
     }
-
 }
 
 /// The spread parameters of the likelihood at one position.

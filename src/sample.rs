@@ -30,7 +30,7 @@ pub struct NutsOptions {
 
 impl Default for NutsOptions {
     fn default() -> Self {
-        NutsOptions { chains: 4, warmup: 1000, draws: 1000, seed: 1, max_depth: 10, target_accept: 0.9, jitter: 0.5 }
+        NutsOptions { chains: 4, warmup: 1000, draws: 1000, seed: 1, max_depth: 10, target_accept: 0.95, jitter: 0.5 }
     }
 }
 
