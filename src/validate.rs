@@ -93,6 +93,8 @@ pub struct MethodScores {
     pub crps: f64,
     pub lpd: Option<f64>,
     pub coverage: Option<BTreeMap<String, f64>>,
+    /// Probability integral transforms of the held-out scores (uniform when calibrated).
+    pub pit: Option<Vec<f64>>,
 }
 
 /// Settings of a validation run.
@@ -269,6 +271,7 @@ pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
                     let l: Vec<f64> = ps.iter().filter_map(|p| p.lpd).collect();
                     l.iter().sum::<f64>() / l.len().max(1) as f64
                 }),
+                pit: m.probabilistic().then(|| ps.iter().filter_map(|p| p.pit).collect()),
                 coverage: m.probabilistic().then(|| {
                     BTreeMap::from([
                         ("50".to_string(), frac(|p| p.cover50)),

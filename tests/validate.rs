@@ -97,5 +97,8 @@ fn probabilistic_methods_report_coverage_and_lpd() {
         let c = s[&m].coverage.as_ref().unwrap();
         assert!(c["50"] <= c["80"] && c["80"] <= c["95"]);
         assert!(s[&m].lpd.unwrap().is_finite() && s[&m].lpd.unwrap() < 0.0);
+        let pit = s[&m].pit.as_ref().unwrap();
+        assert_eq!(pit.len(), 2);
+        assert!(pit.iter().all(|u| (0.0..=1.0).contains(u)));
     }
 }
