@@ -52,6 +52,18 @@ fn seed_for(seed: u64, task: usize, x: f64) -> u64 {
     seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ x.to_bits().rotate_left(17)
 }
 
+/// The shift of effective size of a new model in one draw: Normal(0, sd) when the model has a
+/// per-model effect, else 0.
+fn fresh_shift(post: &Posterior, row: &[f64], rng: &mut ChaCha8Rng) -> f64 {
+    let sd = post.model_sd(row);
+    if sd > 0.0 {
+        let z: f64 = rand_distr::StandardNormal.sample(rng);
+        sd * z
+    } else {
+        0.0
+    }
+}
+
 /// Predictive draws for task `target.task` at `x`: per posterior draw, a fresh per-model shift
 /// (when the model has one), the curve's value there, then beta-binomial (or binomial) counts of
 /// `items`, or a logit-normal score when there are no counts.
@@ -63,13 +75,7 @@ pub fn predictive(post: &Posterior, target: &Target, x: f64, seed: u64) -> Predi
     for row in post.rows() {
         let c = post.curve(row, target.task);
         latent.push(c.value(x));
-        let sd = post.model_sd(row);
-        let shift = if sd > 0.0 {
-            let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
-            sd * z
-        } else {
-            0.0
-        };
+        let shift = fresh_shift(post, row, &mut rng);
         let p = c.value(x + shift).clamp(1e-12, 1.0 - 1e-12);
         let score = match target.items {
             Some(n) => {
@@ -186,13 +192,7 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
         .rows()
         .map(|row| {
             let c = post.curve(row, t);
-            let sd = post.model_sd(row);
-            let shift = if sd > 0.0 {
-                let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
-                sd * z
-            } else {
-                0.0
-            };
+            let shift = fresh_shift(post, row, &mut rng);
             let (p, q) = crate::model::p_and_q(&c, x + shift);
             let (p, q) = (p.max(1e-300), q.max(1e-300));
             match post.phi(row, t) {

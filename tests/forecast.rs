@@ -1,13 +1,11 @@
 //! Forecasts and thresholds on known curves, and MAP against NUTS on a well-identified task.
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution};
 use scurve::curve::Curve;
-use scurve::data::{Dataset, FitData, Observation, Outcome, Selection, XAxis};
-use scurve::error::Location;
+use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
 use scurve::forecast::{Target, predictive, summarise, threshold};
 use scurve::model::CurveModel;
@@ -89,25 +87,7 @@ fn map_and_nuts_forecasts_agree_on_a_well_identified_task() {
     ];
     // sizes from 10M to 160B: both plateaus are seen, so every parameter is identified
     let sizes: Vec<f64> = (0..9).map(|i| 10f64.powf(7.0 + 0.53 * i as f64)).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let mut obs = Vec::new();
-    for (t, c) in truth.iter().enumerate() {
-        for (j, &s) in sizes.iter().enumerate() {
-            let y = Binomial::new(5000, c.value(s.log10())).unwrap().sample(&mut rng);
-            obs.push(Observation {
-                task: format!("t{t}"),
-                family: None,
-                model: format!("m{j}"),
-                params: s,
-                tokens: None,
-                outcome: Outcome::Counts { correct: y, n: 5000 },
-                chance: Some(c.floor),
-                shots: None,
-                at: Location::file("synthetic"),
-            });
-        }
-    }
-    let ds = Dataset { source: "synthetic".into(), observations: obs };
+    let ds = common::synthetic(&truth, &sizes, 5000, 9);
     let data = FitData::build(&ds.select(&Selection::default()).unwrap(), XAxis::Params, None).unwrap();
     let maps = fit_independent(&ModelSpec::builtin("independent").unwrap(), &data, 1, 4000).unwrap();
     let map_post = posterior_from_task_maps(&maps);

@@ -4,12 +4,11 @@ mod common;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution};
+use rand_distr::Distribution;
 use scurve::curve::Curve;
 use scurve::data::harness::HarnessOptions;
-use scurve::data::{Dataset, FitData, Observation, Outcome, Selection, XAxis};
+use scurve::data::{Dataset, FitData, Selection, XAxis};
 use scurve::density::{LogDensity, gradient_error};
-use scurve::error::Location;
 use scurve::fit::fit_independent;
 use scurve::model::CurveModel;
 use scurve::spec::ModelSpec;
@@ -69,27 +68,7 @@ fn map_recovers_known_curves() {
         Curve { floor: 0.02, ceiling: 0.75, midpoint: 8.4, slope: 2.5 },
     ];
     let sizes: Vec<f64> = (0..9).map(|i| 10f64.powf(7.8 + 0.4 * i as f64)).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
-    let n = 5000u64;
-    let mut obs = Vec::new();
-    for (t, c) in truths.iter().enumerate() {
-        for (j, &s) in sizes.iter().enumerate() {
-            let p = c.value(s.log10());
-            let y = Binomial::new(n, p).unwrap().sample(&mut rng);
-            obs.push(Observation {
-                task: format!("t{t}"),
-                family: None,
-                model: format!("m{j}"),
-                params: s,
-                tokens: None,
-                outcome: Outcome::Counts { correct: y, n },
-                chance: Some(c.floor.max(0.0)),
-                shots: None,
-                at: Location::file("synthetic"),
-            });
-        }
-    }
-    let ds = Dataset { source: "synthetic".into(), observations: obs };
+    let ds = common::synthetic(&truths, &sizes, 5000, 42);
     let series = ds.select(&Selection::default()).unwrap();
     let data = FitData::build(&series, XAxis::Params, None).unwrap();
     let spec = ModelSpec::builtin("independent").unwrap();

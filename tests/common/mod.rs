@@ -26,3 +26,29 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Binomial counts of `n` items from known curves at the given sizes, one task per curve
+/// (named t0, t1, ...; models m0, m1, ...), chance at each curve's floor.
+pub fn synthetic(curves: &[scurve::curve::Curve], sizes: &[f64], n: u64, seed: u64) -> scurve::data::Dataset {
+    use rand::SeedableRng;
+    use rand_distr::{Binomial, Distribution};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut observations = Vec::new();
+    for (t, c) in curves.iter().enumerate() {
+        for (j, &s) in sizes.iter().enumerate() {
+            let y = Binomial::new(n, c.value(s.log10())).unwrap().sample(&mut rng);
+            observations.push(scurve::data::Observation {
+                task: format!("t{t}"),
+                family: None,
+                model: format!("m{j}"),
+                params: s,
+                tokens: None,
+                outcome: scurve::data::Outcome::Counts { correct: y, n },
+                chance: Some(c.floor.max(0.0)),
+                shots: None,
+                at: scurve::error::Location::file("synthetic"),
+            });
+        }
+    }
+    scurve::data::Dataset { source: "synthetic".into(), observations }
+}
