@@ -73,8 +73,8 @@ use crate::sample::{NutsOptions, Progress, Samples, sample};
 /// Starting point of a pooled model: each task fitted alone (with the independent model's
 /// priors, on this model's axis and likelihood), population values from the spread of those
 /// fits, then the joint mode. Returns the joint MAP (or the assembled start when the search
-/// fails) and the per-task fits.
-pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<(MapFit, Vec<TaskMap>)> {
+/// fails).
+pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<MapFit> {
     let mut alone = ModelSpec::builtin("independent")?;
     alone.likelihood = model.spec.likelihood;
     alone.x_axis = model.spec.x_axis;
@@ -101,7 +101,7 @@ pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<(MapFit, Vec<TaskMa
         converged: false,
         covariance: None,
     });
-    Ok((map, fits))
+    Ok(map)
 }
 
 fn fixed_or(slot: crate::model::Slot, default: f64) -> f64 {
@@ -177,7 +177,7 @@ pub struct NutsFit {
 
 /// Fit a model with NUTS: start at the joint mode, sample, diagnose.
 pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, stop: &AtomicBool) -> Result<NutsFit> {
-    let (start, _) = pooled_start(&model, opts.seed)?;
+    let start = pooled_start(&model, opts.seed)?;
     let model = Arc::new(model);
     let samples = sample(model.clone(), &start.position, opts, progress, stop)?;
     Ok(assemble(model, start, *opts, samples))
@@ -290,8 +290,8 @@ pub fn posterior_from_task_maps(fits: &[TaskMap]) -> Posterior {
 }
 
 /// The joint model at its mode with Laplace draws, as a posterior (one "chain").
-pub fn hierarchical_map(model: CurveModel, seed: u64, n_draws: usize) -> Result<(Arc<CurveModel>, MapFit, Posterior)> {
-    let (map, _) = pooled_start(&model, seed)?;
+pub fn hierarchical_map(model: &CurveModel, seed: u64, n_draws: usize) -> Result<Posterior> {
+    let map = pooled_start(model, seed)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let draws = map.laplace_draws(n_draws, &mut rng);
     let rows: Vec<Vec<f64>> = draws.iter().map(|x| model.constrained_vector(x)).collect();
@@ -303,7 +303,7 @@ pub fn hierarchical_map(model: CurveModel, seed: u64, n_draws: usize) -> Result<
         model.data.models.clone(),
     )
     .expect("the model's own column names");
-    Ok((Arc::new(model), map, posterior))
+    Ok(posterior)
 }
 
 /// Per-series facts for a saved fit.

@@ -55,18 +55,10 @@ fn draw_prior<R: Rng + ?Sized>(p: &Prior, rng: &mut R) -> f64 {
 fn skeleton(d: &SimDesign) -> FitData {
     let t = d.tasks;
     let m = d.sizes.len();
-    let mut data = FitData {
-        series: (1..=t).map(|i| format!("task{i}")).collect(),
-        chance: vec![d.chance; t],
-        models: d.sizes.iter().map(|s| format!("model-{}", crate::size::format_size(*s))).collect(),
-        task: Vec::new(),
-        model: Vec::new(),
-        x: Vec::new(),
-        y: Vec::new(),
-        n: Vec::new(),
-        score: Vec::new(),
-        x_axis: XAxis::Params,
-    };
+    let mut data = FitData::empty(XAxis::Params);
+    data.series = (1..=t).map(|i| format!("task{i}")).collect();
+    data.chance = vec![d.chance; t];
+    data.models = d.sizes.iter().map(|s| format!("model-{}", crate::size::format_size(*s))).collect();
     for i in 0..t {
         for j in 0..m {
             data.task.push(i);

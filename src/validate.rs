@@ -180,7 +180,7 @@ fn one_round(
             }
             Method::HierarchicalMap => {
                 let model = CurveModel::new(opts.model.clone(), data.clone())?;
-                hierarchical_map(model, opts.seed, 4000)?.2
+                hierarchical_map(&model, opts.seed, 4000)?
             }
             Method::IndependentMap => {
                 let mut spec = ModelSpec::builtin("independent")?;

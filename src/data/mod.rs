@@ -328,18 +328,7 @@ impl FitData {
         keep: impl Fn(usize, &Point) -> bool,
         held_out: bool,
     ) -> Result<Self> {
-        let mut d = FitData {
-            series: Vec::new(),
-            chance: Vec::new(),
-            models: Vec::new(),
-            task: Vec::new(),
-            model: Vec::new(),
-            x: Vec::new(),
-            y: Vec::new(),
-            n: Vec::new(),
-            score: Vec::new(),
-            x_axis,
-        };
+        let mut d = FitData::empty(x_axis);
         let mut model_ix: HashMap<String, usize> = HashMap::new();
         for (si, s) in series.iter().enumerate() {
             let pts: Vec<&Point> = s.points.iter().filter(|p| keep(si, p)).collect();
@@ -379,6 +368,22 @@ impl FitData {
             }
         }
         Ok(d)
+    }
+
+    /// No series and no observations, on an axis.
+    pub fn empty(x_axis: XAxis) -> Self {
+        FitData {
+            series: Vec::new(),
+            chance: Vec::new(),
+            models: Vec::new(),
+            task: Vec::new(),
+            model: Vec::new(),
+            x: Vec::new(),
+            y: Vec::new(),
+            n: Vec::new(),
+            score: Vec::new(),
+            x_axis,
+        }
     }
 
     /// Number of observations.
