@@ -68,6 +68,9 @@ pub enum Error {
     /// A fit could not be carried out.
     #[error("{0}")]
     Fit(String),
+    /// A figure could not be drawn.
+    #[error("{0}")]
+    Plot(String),
     /// Sampling was interrupted by the user.
     #[error("interrupted: nothing was saved")]
     Interrupted,

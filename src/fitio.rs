@@ -252,28 +252,53 @@ fn read_cmdstan_csv(path: &Path, columns: &[String]) -> Result<ChainRead> {
     Ok((draws, stats))
 }
 
+/// The data set a fit was made from, read again; None when it is the built-in example or no
+/// longer on disk.
+fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
+    let d = &saved.record.data;
+    let path = Path::new(&d.source);
+    if d.source == "built-in example" {
+        return Ok(Some(crate::data::Dataset::example()));
+    }
+    if !path.exists() {
+        return Ok(None);
+    }
+    let sizes = d.sizes.as_ref().map(|p| crate::data::harness::load_sizes(Path::new(p))).transpose()?;
+    let metric =
+        if d.metric == "acc_norm" { crate::data::harness::Metric::AccNorm } else { crate::data::harness::Metric::Acc };
+    Ok(Some(crate::data::Dataset::load(path, &crate::data::harness::HarnessOptions { metric, sizes })?))
+}
+
+/// Per series of the fit, the points its data holds above `--holdout-above` (empty when nothing
+/// was held out or the data is no longer on disk): what a plot marks as held out.
+pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> {
+    let mut out = vec![Vec::new(); saved.record.series.len()];
+    let d = &saved.record.data;
+    let Some(cut) = d.holdout_above else { return Ok(out) };
+    let Some(ds) = reload(saved)? else { return Ok(out) };
+    let sel = crate::data::Selection { family: d.family.clone(), shots: d.shots, chance: d.chance };
+    for s in ds.select(&sel)? {
+        if let Some(t) = saved.record.series.iter().position(|r| r.name == s.name) {
+            out[t] = s.points.into_iter().filter(|p| p.params > cut).collect();
+        }
+    }
+    Ok(out)
+}
+
 /// Refuse a fit whose data file or model file changed since it was made (when they are still
 /// on disk): the numbers in the fit would no longer describe them.
 pub fn verify(saved: &SavedFit) -> Result<()> {
     let d = &saved.record.data;
-    let path = Path::new(&d.source);
-    if d.source != "built-in example" && path.exists() {
-        let sizes = d.sizes.as_ref().map(|p| crate::data::harness::load_sizes(Path::new(p))).transpose()?;
-        let metric = if d.metric == "acc_norm" {
-            crate::data::harness::Metric::AccNorm
-        } else {
-            crate::data::harness::Metric::Acc
-        };
-        let ds = crate::data::Dataset::load(path, &crate::data::harness::HarnessOptions { metric, sizes })?;
-        if ds.hash() != d.hash {
-            return Err(Error::Usage(format!(
-                "{}: the data file {} changed since this fit was made (hash {} now, {} then); fit again",
-                saved.dir.display(),
-                d.source,
-                &ds.hash()[..12],
-                &d.hash[..12]
-            )));
-        }
+    if let Some(ds) = reload(saved)?
+        && ds.hash() != d.hash
+    {
+        return Err(Error::Usage(format!(
+            "{}: the data file {} changed since this fit was made (hash {} now, {} then); fit again",
+            saved.dir.display(),
+            d.source,
+            &ds.hash()[..12],
+            &d.hash[..12]
+        )));
     }
     let m = &saved.record.model;
     let mpath = Path::new(&m.source);

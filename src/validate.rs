@@ -81,6 +81,8 @@ pub struct Prediction {
     pub cover50: Option<bool>,
     pub cover80: Option<bool>,
     pub cover95: Option<bool>,
+    /// The central 80% predictive interval (probabilistic methods).
+    pub interval80: Option<(f64, f64)>,
 }
 
 /// Summary of one method's predictions.
@@ -216,6 +218,7 @@ fn one_round(
                 cover50: None,
                 cover80: None,
                 cover95: None,
+                interval80: None,
             };
             for &m in &opts.methods {
                 match m {
@@ -239,6 +242,7 @@ fn one_round(
                             cover50: Some(covers(&draws, y, 0.5)),
                             cover80: Some(covers(&draws, y, 0.8)),
                             cover95: Some(covers(&draws, y, 0.95)),
+                            interval80: Some((quantile_sorted(&draws, 0.1), quantile_sorted(&draws, 0.9))),
                             ..base(m, quantile_sorted(&draws, 0.5))
                         });
                     }

@@ -11,7 +11,9 @@ mod fit;
 mod forecast;
 mod inspect;
 mod momentum;
+mod plot;
 mod progress;
+mod report;
 mod score;
 mod simulate;
 mod threshold;
@@ -52,6 +54,10 @@ enum Command {
     Validate(validate::Args),
     /// Does a task's gain from size A to B predict its gain from B to C?
     Momentum(momentum::Args),
+    /// Draw a saved fit: each task's curve, all tasks at a glance, the population.
+    Plot(plot::Args),
+    /// Fit, forecast, threshold and validate, and write one self-contained HTML page.
+    Report(report::Args),
     /// Write a tidy CSV drawn from a model's generative process.
     Simulate(simulate::SimulateArgs),
     /// Simulation-based calibration: prior draws, simulated data, fits, rank uniformity.
@@ -69,6 +75,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(a) => score::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Momentum(a) => momentum::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
         Command::Simulate(a) => simulate::run_simulate(a),
         Command::Sbc(a) => simulate::run_sbc(a),
     }

@@ -8,6 +8,7 @@ use scurve::fit::fit_nuts;
 use scurve::forecast::{Target, predictive};
 use scurve::model::CurveModel;
 use scurve::momentum::{Correlation, gain_correlations, momentum_forecast, simulate, triples};
+use scurve::plot::{Format, MomentumFigure, check_new, save};
 use scurve::size::{format_size, parse_size};
 use scurve::spec::ModelSpec;
 use scurve::summary::{quantile_sorted, sorted};
@@ -49,6 +50,12 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Draw gain A→B against gain B→C, beside predicted against actual gain (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<std::path::PathBuf>,
+    /// Replace an existing --plot file.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
 }
@@ -82,6 +89,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !(sa < sb && sb < sc) {
         return Err(scurve::Error::Usage("--sizes must increase: A < B < C".into()).into());
     }
+    let format = a.plot.as_deref().map(Format::of_path).transpose()?;
+    if let Some(path) = &a.plot {
+        check_new(path, a.force)?;
+    }
     let data_args = a.data();
     let (_, series) = data_args.series()?;
     let t = triples(&series, [sa, sb, sc]);
@@ -101,7 +112,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let mae_momentum = mae(&|i| momentum_forecast(&t[i]));
     let mae_persistence = mae(&|i| t[i].scores[1]);
-    let mut mae_model = None;
+    let mut model_pred: Option<Vec<f64>> = None;
     if !a.no_fit {
         let names: Vec<&str> = t.iter().map(|x| x.task.as_str()).collect();
         let kept: Vec<_> = series.iter().filter(|s| names.contains(&s.name.as_str())).cloned().collect();
@@ -112,15 +123,33 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let fit = fit_nuts(model, &a.sampler.options(a.seed)?, &bar, super::progress::interrupt_flag())?;
         bar.finish();
         let post = &fit.posterior;
-        mae_model = Some(mae(&|i| {
-            let ti = post.series_index(&t[i].task).expect("fitted");
-            let items = kept
-                .iter()
-                .find(|s| s.name == t[i].task)
-                .and_then(|s| s.points.iter().filter_map(|p| p.outcome.n()).max());
-            let pred = predictive(post, &Target { task: ti, items }, t[i].x[2], a.seed);
-            quantile_sorted(&sorted(pred.observed), 0.5)
-        }));
+        model_pred = Some(
+            t.iter()
+                .map(|tr| {
+                    let ti = post.series_index(&tr.task).expect("fitted");
+                    let items = kept
+                        .iter()
+                        .find(|s| s.name == tr.task)
+                        .and_then(|s| s.points.iter().filter_map(|p| p.outcome.n()).max());
+                    let pred = predictive(post, &Target { task: ti, items }, tr.x[2], a.seed);
+                    quantile_sorted(&sorted(pred.observed), 0.5)
+                })
+                .collect(),
+        );
+    }
+    let mae_model = model_pred.as_ref().map(|m| mae(&|i| m[i]));
+    if let (Some(path), Some(format)) = (&a.plot, format) {
+        let pp = |v: f64| 100.0 * v;
+        let fig = MomentumFigure {
+            first: format!("{}→{}", format_size(sa), format_size(sb)),
+            second: format!("{}→{}", format_size(sb), format_size(sc)),
+            gains: t.iter().map(|x| (pp(x.scores[1] - x.scores[0]), pp(x.scores[2] - x.scores[1]))).collect(),
+            momentum: t.iter().map(|x| pp(momentum_forecast(x) - x.scores[1])).collect(),
+            model: model_pred.as_ref().map(|m| m.iter().zip(&t).map(|(p, x)| pp(p - x.scores[1])).collect()),
+            r: (corr.raw.r, corr.raw.lo90, corr.raw.hi90),
+        };
+        save(&fig, path, format)?;
+        eprintln!("wrote {}", path.display());
     }
     if a.json {
         let v = serde_json::json!({

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::fitio::load_verified;
+use scurve::fitio::{SavedFit, load_verified};
 use scurve::forecast::{ThresholdRow, threshold};
+use scurve::plot::{Format, ThresholdFigure, check_new, save};
 use scurve::size::format_size;
 
 use super::forecast::select_tasks;
@@ -28,6 +29,24 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Draw the posterior of the size per task, with the mass that never reaches the score (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Replace an existing --plot file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The threshold figure of rows of a saved fit.
+pub fn threshold_figure<'a>(fit: &SavedFit, rows: &'a [ThresholdRow], score: f64, max_x: f64) -> ThresholdFigure<'a> {
+    let xs = &fit.record.observations.x;
+    ThresholdFigure {
+        score,
+        rows: rows.iter().collect(),
+        largest_x: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        smallest_x: xs.iter().copied().fold(f64::INFINITY, f64::min),
+        max_x,
+    }
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -39,10 +58,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Err(scurve::Error::Usage("threshold gives sizes: it needs a fit on the params axis".into()).into());
     }
     let tasks = select_tasks(&fit, &a.tasks)?;
+    let format = a.plot.as_deref().map(Format::of_path).transpose()?;
+    if let Some(path) = &a.plot {
+        check_new(path, a.force)?;
+    }
     let rows: Vec<ThresholdRow> = tasks
         .iter()
         .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, a.max_size.log10()))
         .collect();
+    if let (Some(path), Some(format)) = (&a.plot, format) {
+        let fig = threshold_figure(&fit, &rows, a.score, a.max_size.log10());
+        save(&fig, path, format)?;
+        eprintln!("wrote {}", path.display());
+    }
     if a.json {
         out!("{}", serde_json::to_string_pretty(&serde_json::json!({ "thresholds": rows }))?);
         return Ok(ExitCode::SUCCESS);

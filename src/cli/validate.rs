@@ -1,14 +1,17 @@
 //! `scurve validate`: fit on smaller models, predict the larger ones, score every method.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
+use scurve::plot::{Format, check_new, figures, save};
 use scurve::spec::ModelSpec;
 use scurve::validate::{Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate};
 
 use super::fit::SamplerArgs;
+use super::plot::FormatArg;
 use super::{DataArgs, size_arg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +64,16 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write figures in this folder: calibration, PIT histograms, predicted against observed,
+    /// and error by distance ahead (with --rolling).
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Image format of --plots.
+    #[arg(long, value_enum, default_value = "svg")]
+    pub plot_format: FormatArg,
+    /// Replace images already in the --plots folder.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sampler: SamplerArgs,
 }
@@ -75,6 +88,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let methods: Vec<Method> =
         if a.methods.is_empty() { Method::ALL.to_vec() } else { a.methods.iter().map(|&m| m.into()).collect() };
+    let format: Format = a.plot_format.into();
+    if let Some(dir) = &a.plots {
+        for f in plot_files(dir, format, a.rolling) {
+            check_new(&f, a.force)?;
+        }
+    }
     let opts = ValidateOptions {
         split,
         methods,
@@ -94,6 +113,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let overall = score(&all);
     let distance = a.rolling.then(|| by_distance(&preds));
     let per_task = a.per_task.then(|| per_task_scores(&preds));
+    if let Some(dir) = &a.plots {
+        write_plots(dir, format, &preds, &opts.methods, a.rolling)?;
+        eprintln!("wrote figures in {}", dir.display());
+    }
     if a.json {
         let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
         let mut v = serde_json::json!({ "heldout": heldout, "methods": methods });
@@ -127,6 +150,28 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files `--plots` writes.
+fn plot_files(dir: &Path, format: Format, rolling: bool) -> Vec<PathBuf> {
+    let mut names = vec!["calibration", "pit", "predicted_vs_observed"];
+    if rolling {
+        names.push("distance");
+    }
+    names.into_iter().map(|n| dir.join(format!("{n}.{}", format.ext()))).collect()
+}
+
+fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Method], rolling: bool) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| scurve::Error::io(dir.display().to_string(), e))?;
+    let files = plot_files(dir, format, rolling);
+    let (calibration, pit, scatter, distance) = figures(preds, methods);
+    save(&calibration, &files[0], format)?;
+    save(&pit, &files[1], format)?;
+    save(&scatter, &files[2], format)?;
+    if rolling {
+        save(&distance, &files[3], format)?;
+    }
+    Ok(())
 }
 
 fn print_scores(s: &BTreeMap<Method, MethodScores>) {

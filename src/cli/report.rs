@@ -1,0 +1,204 @@
+//! `scurve report`: fit, forecast, threshold and validate, and write it all as one HTML page.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use rayon::prelude::*;
+use scurve::data::FitData;
+use scurve::fit::{fit_nuts, series_records};
+use scurve::forecast::{Target, ThresholdRow, predictive, summarise, threshold};
+use scurve::model::CurveModel;
+use scurve::plot::{OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, svg_string, task_panels};
+use scurve::report::{Report, ValidationSection};
+use scurve::size::format_size;
+use scurve::spec::ModelSpec;
+use scurve::validate::{Split, ValidateOptions, score, validate};
+
+use super::fit::SamplerArgs;
+use super::{DataArgs, size_arg};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
+    /// Model file (or a built-in name).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Leave sizes above this out of the main fit (they are drawn as held out).
+    #[arg(long, value_parser = size_arg, value_name = "SIZE")]
+    pub holdout_above: Option<f64>,
+    /// Forecast sizes (repeatable; default: 3× and 10× the largest size in the data).
+    #[arg(long = "size", value_parser = size_arg, value_name = "SIZE")]
+    pub sizes: Vec<f64>,
+    /// Target score of the thresholds.
+    #[arg(long, default_value_t = 0.8)]
+    pub score: f64,
+    /// Validation: hold out each task's K largest sizes.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub validate_largest: usize,
+    /// Leave the validation out (one fit instead of two).
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    if !(a.score > 0.0 && a.score < 1.0) {
+        return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
+    }
+    if a.validate_largest == 0 {
+        return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
+    }
+    check_new(&a.out, a.force)?;
+    let (ds, series) = a.data.series()?;
+    let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
+    let axis = a.data.x_axis();
+    let data = FitData::build(&series, axis, a.holdout_above)?;
+    let opts = a.sampler.options(a.seed)?;
+    let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
+    let fits = if a.no_validate { 1 } else { 2 };
+    let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
+    let stop = super::progress::interrupt_flag();
+    let fit = fit_nuts(CurveModel::new(spec.clone(), data.clone())?, &opts, &bar, stop)?;
+    let post = &fit.posterior;
+
+    // held-out points and forecasts, per fitted series
+    let heldout: Vec<Vec<_>> = data
+        .series
+        .iter()
+        .map(|name| {
+            series
+                .iter()
+                .find(|s| &s.name == name)
+                .map(|s| s.points.iter().filter(|p| a.holdout_above.is_some_and(|h| p.params > h)).cloned().collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    let records = series_records(&data);
+    let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
+    let largest = series.iter().flat_map(|s| s.points.iter().map(|p| p.params)).fold(0.0, f64::max);
+    let sizes = if a.sizes.is_empty() { vec![3.0 * largest, 10.0 * largest] } else { a.sizes.clone() };
+    let size_x = |s: f64| -> Result<f64> {
+        match axis {
+            scurve::data::XAxis::Params => Ok(s.log10()),
+            scurve::data::XAxis::Compute => {
+                Err(scurve::Error::Usage("report forecasts sizes: use the params axis (--x params)".into()).into())
+            }
+        }
+    };
+    let forecast_x: Vec<f64> = sizes.iter().map(|&s| size_x(s)).collect::<Result<_>>()?;
+    let tasks: Vec<usize> = (0..data.series.len()).collect();
+    let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast_x, a.seed)?;
+    let overview_svg = svg_string(&OverviewFigure { panels: panels.iter().collect(), axis })?;
+    let (lo, hi) = data.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    let summaries = fit.task_summaries();
+    let population_svg = svg_string(&PopulationFigure {
+        midpoints: panels.iter().map(|p| p.midpoint).collect(),
+        slopes: summaries.iter().map(|s| s.slope.est).collect(),
+        observed: (lo, hi),
+        axis,
+    })?;
+    let mut jobs = Vec::new();
+    for &t in &tasks {
+        for (&s, &x) in sizes.iter().zip(&forecast_x) {
+            jobs.push((t, s, x));
+        }
+    }
+    let forecasts = jobs
+        .par_iter()
+        .map(|&(t, s, x)| {
+            let pred = predictive(post, &Target { task: t, items: items[t] }, x, a.seed);
+            summarise(&post.series[t], s, &pred, None)
+        })
+        .collect();
+    let max_x = 15.0;
+    let thresholds: Vec<ThresholdRow> =
+        tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
+    let threshold_svg = svg_string(&ThresholdFigure {
+        score: a.score,
+        rows: thresholds.iter().collect(),
+        largest_x: hi,
+        max_x,
+        smallest_x: lo,
+    })?;
+
+    let validation = if a.no_validate {
+        None
+    } else {
+        let vopts = ValidateOptions {
+            split: Split::Largest(a.validate_largest),
+            methods: scurve::validate::Method::ALL.to_vec(),
+            model: spec.clone(),
+            nuts: opts,
+            x_axis: axis,
+            seed: a.seed,
+        };
+        let preds = validate(&series, &vopts, &bar, stop)?;
+        let all: Vec<_> = preds.iter().collect();
+        let heldout = preds.iter().filter(|p| p.method == vopts.methods[0]).count();
+        let (calibration, pit, scatter, _) = figures(&preds, &vopts.methods);
+        Some(ValidationSection {
+            split: format!("each task's {} largest size(s) held out", a.validate_largest),
+            heldout,
+            scores: score(&all),
+            figures: vec![
+                ("Calibration: share of held-out scores inside central predictive intervals of each level.".into(), svg_string(&calibration)?),
+                ("PIT histograms: flat when the predictive distributions are calibrated; a hump in the middle means intervals too wide.".into(), svg_string(&pit)?),
+                ("Predicted (median) against observed held-out scores, with 80% predictive intervals.".into(), svg_string(&scatter)?),
+            ],
+        })
+    };
+    bar.finish();
+
+    let d = &fit.diagnostics;
+    let mut facts = vec![
+        ("data".to_string(), a.data.record(&ds, a.holdout_above).source),
+        ("series".into(), format!("{} fitted, {} observations", data.series.len(), data.len())),
+        ("model".into(), format!("{} ({})", spec.name, spec.source)),
+        (
+            "sampler".into(),
+            format!(
+                "NUTS, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
+                opts.chains, opts.draws, opts.warmup, a.seed, opts.target_accept
+            ),
+        ),
+        ("forecast sizes".into(), sizes.iter().map(|&s| format_size(s)).collect::<Vec<_>>().join(", ")),
+        ("scurve".into(), env!("CARGO_PKG_VERSION").into()),
+    ];
+    if let Some(h) = a.holdout_above {
+        facts.insert(2, ("held out of the fit".into(), format!("sizes above {}", format_size(h))));
+    }
+    let report = Report {
+        title: format!("scurve report: {}", a.data.record(&ds, None).source),
+        facts,
+        series: series.iter().map(|s| s.report()).collect(),
+        diagnostics: Some(d.clone()),
+        warnings: d.warnings(),
+        overview_svg,
+        population_svg,
+        forecasts,
+        threshold_score: a.score,
+        thresholds,
+        threshold_svg,
+        validation,
+    };
+    let html = report.html();
+    let shown = a.out.display().to_string();
+    let tmp =
+        a.out.with_file_name(format!(".{}.tmp", a.out.file_name().and_then(|n| n.to_str()).unwrap_or("report.html")));
+    std::fs::write(&tmp, html).map_err(|e| scurve::Error::io(shown.clone(), e))?;
+    std::fs::rename(&tmp, &a.out).map_err(|e| scurve::Error::io(shown.clone(), e))?;
+    eprintln!("wrote {shown}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,283 @@
+//! One self-contained HTML page: the data, the fit's diagnostics, every task's curve, the
+//! population, forecasts, thresholds and the validation on held-out sizes. Figures are inline
+//! SVG; the page loads nothing from the network.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::data::SeriesReport;
+use crate::fit::FitDiagnostics;
+use crate::forecast::{ForecastRow, ThresholdRow};
+use crate::size::format_size;
+use crate::validate::{Method, MethodScores};
+
+/// The validation part of a report.
+pub struct ValidationSection {
+    /// How the sizes were split, in words.
+    pub split: String,
+    pub heldout: usize,
+    pub scores: BTreeMap<Method, MethodScores>,
+    /// Inline SVG figures, with captions.
+    pub figures: Vec<(String, String)>,
+}
+
+/// Everything a report shows.
+pub struct Report {
+    pub title: String,
+    /// Data source, model name, settings, in words.
+    pub facts: Vec<(String, String)>,
+    pub series: Vec<SeriesReport>,
+    pub diagnostics: Option<FitDiagnostics>,
+    pub warnings: Vec<String>,
+    pub overview_svg: String,
+    pub population_svg: String,
+    pub forecasts: Vec<ForecastRow>,
+    pub threshold_score: f64,
+    pub thresholds: Vec<ThresholdRow>,
+    pub threshold_svg: String,
+    pub validation: Option<ValidationSection>,
+}
+
+/// Escape text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1f3a5a;color:#fff;padding:18px 32px}header h1{margin:0;font-size:24px}header p{margin:4px 0 0;opacity:.85}
+nav{padding:8px 32px;background:#eef2f6;position:sticky;top:0;z-index:1}nav a{margin-right:18px;color:#1f3a5a;text-decoration:none;font-weight:600}
+section{background:#fff;margin:18px 32px;padding:8px 24px 20px;border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h2{color:#1f3a5a;border-bottom:1px solid #dde;padding-bottom:6px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+th{background:#f3f5f8}td:first-child,th:first-child{text-align:left}
+.figure{overflow-x:auto;margin:12px 0}.figure svg{max-width:100%;height:auto}
+.caption{color:#555;font-size:13px;margin:4px 0 14px}.warn{color:#a33;font-weight:600}.ok{color:#2a7a2a;font-weight:600}
+.flag{color:#a60}dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}";
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+fn size_or(v: Option<f64>) -> String {
+    match v {
+        None => "never".into(),
+        Some(0.0) => "any size".into(),
+        Some(s) => format_size(s),
+    }
+}
+
+impl Report {
+    /// The page.
+    pub fn html(&self) -> String {
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\
+             <header><h1>{t}</h1><p>S-curves fitted per task, pooled across tasks; forecasts with honest intervals.</p></header>\
+             <nav><a href=\"#data\">Data</a><a href=\"#diagnostics\">Diagnostics</a><a href=\"#curves\">Curves</a>\
+             <a href=\"#population\">Population</a><a href=\"#forecasts\">Forecasts</a><a href=\"#thresholds\">Thresholds</a>\
+             <a href=\"#validation\">Validation</a></nav>",
+            t = escape(&self.title)
+        );
+        self.data_section(&mut h);
+        self.diagnostics_section(&mut h);
+        let _ = write!(
+            h,
+            "<section id=\"curves\"><h2>Curves</h2><p class=\"caption\">Every task, sorted by the size of fastest gain. \
+             Blue: posterior median of the curve with 50% and 90% intervals; black: fitted scores with 95% binomial \
+             intervals; red: held-out scores; orange: the predictive interval of a new model.</p>\
+             <div class=\"figure\">{}</div></section>",
+            self.overview_svg
+        );
+        let _ = write!(
+            h,
+            "<section id=\"population\"><h2>Population</h2><p class=\"caption\">Posterior medians of each task's midpoint \
+             and slope. Midpoints far beyond the sizes in the data belong to tasks still at chance: the data say little \
+             about them, and their intervals are wide.</p><div class=\"figure\">{}</div></section>",
+            self.population_svg
+        );
+        self.forecast_section(&mut h);
+        self.threshold_section(&mut h);
+        self.validation_section(&mut h);
+        h.push_str("</body></html>\n");
+        h
+    }
+
+    fn data_section(&self, h: &mut String) {
+        h.push_str("<section id=\"data\"><h2>Data</h2><dl>");
+        for (k, v) in &self.facts {
+            let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
+        }
+        h.push_str("</dl><table><tr><th>series</th><th>chance</th><th>sizes</th><th>range</th><th>items</th><th>scores</th><th>notes</th></tr>");
+        for s in &self.series {
+            let mut notes = Vec::new();
+            if s.at_chance {
+                notes.push("at chance at every size: midpoint not identified");
+            }
+            if s.falls {
+                notes.push("falls with size");
+            }
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{:.3}–{:.3}</td><td class=\"flag\">{}</td></tr>",
+                escape(&s.series),
+                s.chance,
+                s.sizes,
+                format_size(s.smallest),
+                format_size(s.largest),
+                s.items.map_or("—".to_string(), |n| n.to_string()),
+                s.min_score,
+                s.max_score,
+                notes.join("; ")
+            );
+        }
+        h.push_str("</table></section>");
+    }
+
+    fn diagnostics_section(&self, h: &mut String) {
+        h.push_str("<section id=\"diagnostics\"><h2>Diagnostics</h2>");
+        match &self.diagnostics {
+            None => h.push_str("<p>No sampler diagnostics (not a NUTS fit).</p>"),
+            Some(d) => {
+                let _ = write!(
+                    h,
+                    "<table><tr><th>quantity</th><th>value</th><th>wanted</th></tr>\
+                     <tr><td>largest R-hat ({})</td><td>{:.3}</td><td>≤ 1.01</td></tr>\
+                     <tr><td>smallest bulk ESS ({})</td><td>{:.0}</td><td>≥ 400</td></tr>\
+                     <tr><td>smallest tail ESS</td><td>{:.0}</td><td>≥ 400</td></tr>\
+                     <tr><td>divergences</td><td>{}</td><td>0</td></tr>\
+                     <tr><td>hits of the maximum tree depth</td><td>{}</td><td>0</td></tr>\
+                     <tr><td>mean tree depth</td><td>{:.1}</td><td></td></tr>\
+                     <tr><td>smallest E-BFMI</td><td>{:.2}</td><td>≥ 0.3</td></tr>\
+                     <tr><td>sampling time</td><td>{:.1} s</td><td></td></tr>\
+                     <tr><td>bulk ESS per second</td><td>{:.1}</td><td></td></tr></table>",
+                    escape(&d.worst_rhat),
+                    d.rhat_max,
+                    escape(&d.worst_ess),
+                    d.ess_bulk_min,
+                    d.ess_tail_min,
+                    d.divergences,
+                    d.max_depth_hits,
+                    d.mean_tree_depth,
+                    d.ebfmi_min,
+                    d.sampling_seconds,
+                    d.ess_bulk_per_second
+                );
+            }
+        }
+        if self.warnings.is_empty() {
+            h.push_str("<p class=\"ok\">No warnings.</p>");
+        }
+        for w in &self.warnings {
+            let _ = write!(h, "<p class=\"warn\">{}</p>", escape(w));
+        }
+        h.push_str("</section>");
+    }
+
+    fn forecast_section(&self, h: &mut String) {
+        h.push_str(
+            "<section id=\"forecasts\"><h2>Forecasts</h2><p class=\"caption\">The score a new model of each size \
+             would get, as observed on the same items: median with central 50%, 80% and 95% intervals.</p>\
+             <table><tr><th>task</th><th>size</th><th>median</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+        );
+        for r in &self.forecasts {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}–{}</td><td>{}–{}</td></tr>",
+                escape(&r.task),
+                format_size(r.size),
+                pct(r.median),
+                pct(r.lo50),
+                pct(r.hi50),
+                pct(r.lo80),
+                pct(r.hi80),
+                pct(r.lo95),
+                pct(r.hi95)
+            );
+        }
+        h.push_str("</table></section>");
+    }
+
+    fn threshold_section(&self, h: &mut String) {
+        let _ = write!(
+            h,
+            "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The size at which each task's curve \
+             reaches {}: median and 80% interval, the probability it is already reached at the largest fitted size, \
+             and the probability it is never reached (the ceiling lies below).</p><div class=\"figure\">{}</div>\
+             <table><tr><th>task</th><th>median</th><th>80% interval</th><th>P(already)</th><th>P(never)</th></tr>",
+            pct(self.threshold_score),
+            self.threshold_svg
+        );
+        for r in &self.thresholds {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                escape(&r.task),
+                size_or(r.median_size),
+                size_or(r.lo80_size),
+                size_or(r.hi80_size),
+                r.p_already,
+                r.p_never
+            );
+        }
+        h.push_str("</table></section>");
+    }
+
+    fn validation_section(&self, h: &mut String) {
+        h.push_str("<section id=\"validation\"><h2>Validation</h2>");
+        let Some(v) = &self.validation else {
+            h.push_str("<p>Not run (--no-validate).</p></section>");
+            return;
+        };
+        let _ = write!(
+            h,
+            "<p class=\"caption\">{}: {} held-out scores, each method fitted on the smaller sizes only. \
+             Persistence carries the last score on; momentum the last gain per decade.</p>\
+             <table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th><th>CRPS</th>\
+             <th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+            escape(&v.split),
+            v.heldout
+        );
+        for (m, s) in &v.scores {
+            let cov = |k: &str| s.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                m.name(),
+                s.n,
+                s.mae_pp,
+                s.median_ae_pp,
+                s.rmse_pp,
+                s.crps,
+                s.lpd.map_or("—".to_string(), |l| format!("{l:.2}")),
+                cov("50"),
+                cov("80"),
+                cov("95")
+            );
+        }
+        h.push_str("</table>");
+        for (caption, svg) in &v.figures {
+            let _ = write!(h, "<div class=\"figure\">{svg}</div><p class=\"caption\">{}</p>", escape(caption));
+        }
+        h.push_str("</section>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_covers_markup() {
+        assert_eq!(super::escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+    }
+}

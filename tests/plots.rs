@@ -1,0 +1,202 @@
+//! Figures and the HTML report, run against the binary: files are written whole, are valid SVG
+//! or PNG of the size the figure declares, are not overwritten without --force, and the report
+//! opens in a headless browser with every section.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{scurve_in, stderr, stdout};
+
+/// A short sampler run: enough for pictures, not for inference.
+const QUICK: [&str; 7] = ["--chains", "2", "--warmup", "150", "--draws", "100", "--quiet"];
+
+fn ok(o: &std::process::Output) {
+    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), stdout(o), stderr(o));
+}
+
+/// Width and height of a PNG file, from its IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+    assert_eq!(&b[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+/// Width and height of an SVG file, which must be well-formed XML with an `svg` root.
+fn svg_size(path: &Path) -> (u32, u32) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let num = |k: &str| root.attribute(k).unwrap().trim_end_matches("px").parse::<u32>().unwrap();
+    (num("width"), num("height"))
+}
+
+/// The texts of an SVG file, trimmed.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+/// A quick NUTS fit of the example's OPT ladder with sizes above 13B held out.
+fn quick_fit(dir: &Path) {
+    let mut args = vec!["fit", "--family", "opt", "--holdout-above", "13B", "--out", "fit"];
+    args.extend(QUICK);
+    ok(&scurve_in(dir, &args));
+}
+
+#[test]
+fn plot_writes_valid_svg_and_png_and_keeps_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    quick_fit(d);
+    ok(&scurve_in(d, &["plot", "fit", "--out", "svg", "--size", "175B"]));
+    let tasks: Vec<_> = std::fs::read_dir(d.join("svg/tasks")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(tasks.len(), 8, "one image per task");
+    for t in &tasks {
+        assert_eq!(svg_size(t), (1140, 580));
+    }
+    // 8 tasks: 4 columns of 250 px, 2 rows of 180 px under a 56 px header
+    assert_eq!(svg_size(&d.join("svg/overview.svg")), (1000, 416));
+    assert_eq!(svg_size(&d.join("svg/population.svg")), (1100, 440));
+    // held-out points (30B, 66B) are drawn: the red triangles are polygons in the SVG
+    let arc = std::fs::read_to_string(d.join("svg/tasks/arc_easy.svg")).unwrap();
+    assert!(arc.contains("<polygon"), "held-out markers missing");
+    let texts = svg_texts(&d.join("svg/tasks/arc_easy.svg"));
+    for want in ["100M", "1B", "10B", "100B", "held out (95% binomial)", "new model: 50% and 90%"] {
+        assert!(texts.iter().any(|t| t == want), "'{want}' missing from {texts:?}");
+    }
+
+    ok(&scurve_in(d, &["plot", "fit", "--out", "png", "--format", "png", "--task", "arc_easy"]));
+    assert_eq!(png_size(&d.join("png/tasks/arc_easy.png")), (1140, 580));
+    assert_eq!(png_size(&d.join("png/overview.png")), (250, 236));
+
+    // nothing is replaced without --force
+    let before = std::fs::read(d.join("png/tasks/arc_easy.png")).unwrap();
+    let o = scurve_in(d, &["plot", "fit", "--out", "png", "--format", "png", "--task", "arc_easy", "--seed", "9"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(d.join("png/tasks/arc_easy.png")).unwrap(), before);
+    ok(&scurve_in(d, &["plot", "fit", "--out", "png", "--format", "png", "--task", "arc_easy", "--force"]));
+    // no temporary files are left behind
+    let stray: Vec<_> = std::fs::read_dir(d.join("png/tasks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+
+    let o = scurve_in(d, &["plot", "fit", "--out", "x", "--task", "no_such_task"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn threshold_and_momentum_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    quick_fit(d);
+    ok(&scurve_in(d, &["threshold", "fit", "--score", "0.6", "--plot", "thr.svg"]));
+    // 8 tasks: 84 px above, 60 below, 24 per task
+    assert_eq!(svg_size(&d.join("thr.svg")), (1100, 84 + 60 + 8 * 24));
+    let texts = svg_texts(&d.join("thr.svg"));
+    assert!(texts.iter().any(|t| t == "never") && texts.iter().any(|t| t == "already"), "{texts:?}");
+    ok(&scurve_in(d, &["threshold", "fit", "--score", "0.6", "--plot", "thr.png", "--task", "sciq"]));
+    assert_eq!(png_size(&d.join("thr.png")), (1100, 84 + 60 + 24));
+    let o = scurve_in(d, &["threshold", "fit", "--score", "0.6", "--plot", "thr.pdf"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(".svg or .png"), "{}", stderr(&o));
+
+    let mut args = vec!["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B", "--plot", "m.svg"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    assert_eq!(svg_size(&d.join("m.svg")), (1160, 560));
+    let texts = svg_texts(&d.join("m.svg"));
+    assert!(texts.iter().any(|t| t.contains("r = ")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.starts_with("hierarchical model (MAE")), "{texts:?}");
+}
+
+#[test]
+fn validate_writes_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut args = vec![
+        "validate",
+        "--family",
+        "pythia",
+        "--rolling",
+        "--methods",
+        "hierarchical,persistence,momentum",
+        "--plots",
+        "v",
+        "--plot-format",
+        "png",
+    ];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    assert_eq!(png_size(&d.join("v/calibration.png")), (620, 560));
+    assert_eq!(png_size(&d.join("v/pit.png")), (420, 360));
+    assert_eq!(png_size(&d.join("v/predicted_vs_observed.png")), (1200, 400));
+    assert_eq!(png_size(&d.join("v/distance.png")), (700, 460));
+}
+
+/// Render a page in headless Chromium and return the DOM it built.
+fn chromium_dom(page: &Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium is needed for this test (Debian package `chromium`; .ci/run installs it)");
+    assert!(o.status.success(), "chromium failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn report_is_one_page_with_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut args = vec!["report", "--family", "opt", "--holdout-above", "13B", "--out", "report.html"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(only_svg_namespaces(&html), "the page refers to nothing on the network");
+    let dom = chromium_dom(&d.join("report.html"));
+    for id in ["data", "diagnostics", "curves", "population", "forecasts", "thresholds", "validation"] {
+        assert!(dom.contains(&format!("<section id=\"{id}\">")), "section {id} missing from the rendered page");
+    }
+    // overview, population, thresholds, and three validation figures
+    assert_eq!(dom.matches("<svg").count(), 6, "inline figures");
+    assert!(dom.contains("persistence") && dom.contains("hierarchical_map"), "validation table");
+    assert!(dom.contains("opt/arc_easy") || dom.contains("arc_easy"));
+
+    // not replaced without --force
+    let o = scurve_in(d, &["report", "--out", "report.html", "--no-validate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The only addresses in the page are XML namespace names of the inline SVG, which are not fetched.
+fn only_svg_namespaces(html: &str) -> bool {
+    html.match_indices("http").all(|(i, _)| {
+        let rest = &html[i..];
+        rest.starts_with("http://www.w3.org/2000/svg") || rest.starts_with("http://www.w3.org/1999/xlink")
+    })
+}
