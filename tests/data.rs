@@ -85,3 +85,30 @@ fn example_has_two_families_of_eight_tasks() {
     assert_eq!(only.len(), 8);
     assert_eq!(only[0].name, only[0].task);
 }
+
+#[test]
+fn fuzz_seeds_are_valid_inputs() {
+    // the fuzz corpus starts from inputs the loaders accept, so fuzzing begins deep inside them
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for e in std::fs::read_dir(root.join("tidy_csv")).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let ds = scurve::data::tidy::parse_csv(&bytes, "seed.csv").unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!ds.observations.is_empty());
+    }
+    let v04 = std::fs::read_to_string(root.join("harness_json/v04.json")).unwrap();
+    let ds = scurve::data::harness::parse_json(&v04, "v04.json", &HarnessOptions::default()).unwrap();
+    assert_eq!(ds.observations.len(), 2);
+    let arc = ds.observations.iter().find(|o| o.task == "arc_easy").unwrap();
+    assert_eq!(arc.outcome, Outcome::Counts { correct: 1036, n: 2376 });
+    assert_eq!(arc.params, 160e6);
+    let v03 = std::fs::read_to_string(root.join("harness_json/v03.json")).unwrap();
+    let ds = scurve::data::harness::parse_json(&v03, "v03.json", &HarnessOptions::default()).unwrap();
+    assert_eq!(ds.observations.len(), 2);
+    assert_eq!(ds.observations[0].shots, Some(5));
+    for e in std::fs::read_dir(root.join("model_spec")).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        scurve::spec::ModelSpec::parse(&text, "seed.toml").unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    }
+}

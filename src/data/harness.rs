@@ -74,15 +74,38 @@ pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
     if files.is_empty() {
         return Err(Error::input(Location::file(root.display().to_string()), "no .json files found"));
     }
-    let mut observations = Vec::new();
-    // n for a task recovered from any file, to fill in scores of exactly 0 or 1
-    let mut task_n: HashMap<String, u64> = HashMap::new();
-    let mut pending: Vec<(usize, f64)> = Vec::new();
-    let mut harness_files = 0;
+    let mut c = Collector::default();
     for f in &files {
         let shown = f.display().to_string();
         let text = std::fs::read_to_string(f).map_err(|e| Error::io(&shown, e))?;
-        let v: Value = serde_json::from_str(&text)
+        c.add(&text, f, single, opts)?;
+    }
+    c.finish(&root.display().to_string(), opts)
+}
+
+/// Parse the text of one harness JSON file named `file`.
+pub fn parse_json(text: &str, file: &str, opts: &HarnessOptions) -> Result<Dataset> {
+    let mut c = Collector::default();
+    c.add(text, Path::new(file), true, opts)?;
+    c.finish(file, opts)
+}
+
+/// Observations gathered file by file.
+#[derive(Default)]
+struct Collector {
+    observations: Vec<Observation>,
+    /// n for a task recovered from any file, to fill in scores of exactly 0 or 1
+    task_n: HashMap<String, u64>,
+    pending: Vec<(usize, f64)>,
+    harness_files: usize,
+}
+
+impl Collector {
+    /// Add the results of one file; `single` when it is the only file asked for (then a file
+    /// without results is an error rather than skipped).
+    fn add(&mut self, text: &str, f: &Path, single: bool, opts: &HarnessOptions) -> Result<()> {
+        let shown = f.display().to_string();
+        let v: Value = serde_json::from_str(text)
             .map_err(|e| Error::input(Location::file(&shown).row(e.line()), format!("malformed JSON: {e}")))?;
         let Some(results) = v.get("results").and_then(Value::as_object) else {
             if single {
@@ -91,9 +114,9 @@ pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
                     "not an lm-evaluation-harness result file (no 'results' object)",
                 ));
             }
-            continue;
+            return Ok(());
         };
-        harness_files += 1;
+        self.harness_files += 1;
         let model = model_name(&v, f);
         let params = match opts.sizes.as_ref().and_then(|m| m.get(&model)) {
             Some(&p) => p,
@@ -128,15 +151,15 @@ pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
             });
             let task_key = task.split(',').next().unwrap_or(task).to_string();
             if let Some(n) = n {
-                task_n.entry(task_key.clone()).or_insert(n);
+                self.task_n.entry(task_key.clone()).or_insert(n);
             } else {
-                pending.push((observations.len(), p));
+                self.pending.push((self.observations.len(), p));
             }
             let outcome = match n {
                 Some(n) if n > 0 => Outcome::Counts { correct: (p * n as f64).round() as u64, n },
                 _ => Outcome::Score(p),
             };
-            observations.push(Observation {
+            self.observations.push(Observation {
                 task: task_key,
                 family: family.clone(),
                 model: model.clone(),
@@ -148,27 +171,31 @@ pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
                 at,
             });
         }
+        Ok(())
     }
-    if harness_files == 0 {
-        return Err(Error::input(
-            Location::file(root.display().to_string()),
-            "no lm-evaluation-harness result files (JSON with a 'results' object) found",
-        ));
-    }
-    for (i, p) in pending {
-        let o = &mut observations[i];
-        if let Some(&n) = task_n.get(&o.task) {
-            o.outcome = Outcome::Counts { correct: (p * n as f64).round() as u64, n };
+
+    fn finish(mut self, source: &str, opts: &HarnessOptions) -> Result<Dataset> {
+        if self.harness_files == 0 {
+            return Err(Error::input(
+                Location::file(source),
+                "no lm-evaluation-harness result files (JSON with a 'results' object) found",
+            ));
         }
-        // otherwise the task has no item count anywhere: it stays a score-only observation
+        for &(i, p) in &self.pending {
+            let o = &mut self.observations[i];
+            if let Some(&n) = self.task_n.get(&o.task) {
+                o.outcome = Outcome::Counts { correct: (p * n as f64).round() as u64, n };
+            }
+            // otherwise the task has no item count anywhere: it stays a score-only observation
+        }
+        if self.observations.is_empty() {
+            return Err(Error::input(
+                Location::file(source),
+                format!("no results with metric {:?}", opts.metric.keys()[0]),
+            ));
+        }
+        Ok(Dataset { source: source.to_string(), observations: self.observations })
     }
-    if observations.is_empty() {
-        return Err(Error::input(
-            Location::file(root.display().to_string()),
-            format!("no results with metric {:?}", opts.metric.keys()[0]),
-        ));
-    }
-    Ok(Dataset { source: root.display().to_string(), observations })
 }
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
