@@ -152,6 +152,19 @@ pub fn check_writable(dir: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Write a file whole or not at all: the bytes go to a hidden temporary file beside `path`,
+/// which is renamed over it at the end (and removed if anything fails).
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = write_file(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display().to_string(), e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path.display().to_string(), e))?;
     f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| Error::io(path.display().to_string(), e))

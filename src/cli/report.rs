@@ -7,6 +7,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use scurve::data::FitData;
 use scurve::fit::{fit_nuts, series_records};
+use scurve::fitio::write_whole;
 use scurve::forecast::{Target, ThresholdRow, predictive, summarise, threshold};
 use scurve::model::CurveModel;
 use scurve::plot::{OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, svg_string, task_panels};
@@ -193,12 +194,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         threshold_svg,
         validation,
     };
-    let html = report.html();
-    let shown = a.out.display().to_string();
-    let tmp =
-        a.out.with_file_name(format!(".{}.tmp", a.out.file_name().and_then(|n| n.to_str()).unwrap_or("report.html")));
-    std::fs::write(&tmp, html).map_err(|e| scurve::Error::io(shown.clone(), e))?;
-    std::fs::rename(&tmp, &a.out).map_err(|e| scurve::Error::io(shown.clone(), e))?;
-    eprintln!("wrote {shown}");
+    write_whole(&a.out, report.html().as_bytes())?;
+    eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -55,9 +55,7 @@ pub fn save_forecast(path: &Path, fit: &SavedFit, rows: &[(ForecastRow, Vec<f64>
             scurve::Error::Usage(format!("{} exists: a stored forecast is never overwritten", path.display())).into()
         );
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&v)?)?;
-    std::fs::rename(&tmp, path)?;
+    scurve::fitio::write_whole(path, serde_json::to_string_pretty(&v)?.as_bytes())?;
     Ok(())
 }
 

@@ -89,24 +89,28 @@ pub fn svg_string<F: Figure>(fig: &F) -> Result<String> {
     Ok(s)
 }
 
-/// Write a figure to `path` (a temporary file beside it, then a rename: never half a file).
+/// Write a figure to `path`, whole or not at all (a temporary file beside it, then a rename).
 pub fn save<F: Figure>(fig: &F, path: &Path, format: Format) -> Result<()> {
-    let shown = path.display().to_string();
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plot");
-    let tmp = path.with_file_name(format!(".{name}.tmp.{}", format.ext()));
-    let written = match format {
-        Format::Svg => svg_string(fig).and_then(|s| std::fs::write(&tmp, s).map_err(|e| Error::io(&shown, e))),
+    match format {
+        Format::Svg => crate::fitio::write_whole(path, svg_string(fig)?.as_bytes()),
         Format::Png => {
+            // the bitmap backend writes the file itself, and picks the encoder by extension
+            let shown = path.display().to_string();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plot");
+            let tmp = path.with_file_name(format!(".{name}.tmp.png"));
             register_font();
             let root = BitMapBackend::new(&tmp, fig.size()).into_drawing_area();
-            fig.draw(&root).and_then(|_| root.present()).map_err(|e| plot_error(&format!("{shown}: drawing PNG"), e))
+            let drawn = fig
+                .draw(&root)
+                .and_then(|_| root.present())
+                .map_err(|e| plot_error(&format!("{shown}: drawing PNG"), e))
+                .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| Error::io(&shown, e)));
+            if drawn.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            drawn
         }
-    };
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
     }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(&shown, e))
 }
 
 /// Refuse to replace an existing file unless asked to.
