@@ -4,9 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::palette::{BLUE, GREY, INK, LIGHT, ORANGE, RED};
+use super::palette::{BLUE, GREY, INK, ORANGE, RED};
 use super::{
-    DrawResult, Figure, SANS, Swatch, decade_ticks, legend, nice_ticks, percent, shorten, ticked, x_desc, x_label,
+    DrawResult, Figure, SANS, Swatch, decade_ticks, grid, legend, nice_ticks, percent, shorten, ticked, x_desc, x_label,
 };
 use rayon::prelude::*;
 
@@ -229,13 +229,11 @@ fn draw_panel<DB: DrawingBackend>(
     let fmt_x = |x: &f64| x_label(*x, axis);
     let fmt_y = |y: &f64| percent(*y);
     let mut mesh = chart.configure_mesh();
-    mesh.x_label_formatter(&fmt_x)
-        .y_label_formatter(&fmt_y)
-        .y_labels(if compact { 4 } else { 8 })
-        .bold_line_style(LIGHT.stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .label_style((SANS, label_size))
-        .axis_desc_style((SANS, 15));
+    grid(&mut mesh, label_size, 15).x_label_formatter(&fmt_x).y_label_formatter(&fmt_y).y_labels(if compact {
+        4
+    } else {
+        8
+    });
     if !compact {
         mesh.x_desc(x_desc(axis)).y_desc("score");
     }
@@ -430,16 +428,12 @@ fn draw_histogram<DB: DrawingBackend>(
         .y_label_area_size(46)
         .build_cartesian_2d(ticked(lo, hi, ticks), ticked(0.0, top, nice_ticks(0.0, top, 8, 1.0)))?;
     let fmt_y = |y: &f64| format!("{y:.0}");
-    let mut mesh = chart.configure_mesh();
-    mesh.x_label_formatter(x_fmt)
+    grid(&mut chart.configure_mesh(), 13, 14)
+        .x_label_formatter(x_fmt)
         .y_label_formatter(&fmt_y)
-        .bold_line_style(LIGHT.stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .label_style((SANS, 13))
-        .axis_desc_style((SANS, 14))
         .x_desc(x_name)
-        .y_desc("tasks");
-    mesh.draw()?;
+        .y_desc("tasks")
+        .draw()?;
     if let Some((a, b)) = shade {
         chart
             .draw_series(std::iter::once(Rectangle::new(

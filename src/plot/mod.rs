@@ -121,6 +121,24 @@ pub fn check_new(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// The grid every chart uses: light lines at the ticks only, tick labels of `label` px and axis
+/// names of `desc` px in the figures' font.
+pub(crate) fn grid<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+    label: u32,
+    desc: u32,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: DrawingBackend,
+{
+    mesh.bold_line_style(palette::LIGHT.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .label_style((SANS, label))
+        .axis_desc_style((SANS, desc))
+}
+
 /// The sample drawn beside a legend entry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Swatch {

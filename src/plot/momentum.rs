@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, GREY, LIGHT, RED};
-use super::{DrawResult, Figure, SANS};
+use super::{DrawResult, Figure, SANS, grid};
 
 /// Gains in percentage points per task; `model` holds the hierarchical model's predicted gain
 /// B→C per task (fitted up to B), when it was fitted.
@@ -62,16 +62,11 @@ impl Figure for MomentumFigure {
             .x_label_area_size(44)
             .y_label_area_size(52)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
+        grid(&mut chart.configure_mesh(), 12, 14)
             .x_labels(8)
             .y_labels(8)
             .x_label_formatter(&|x| format!("{x:+.0}"))
             .y_label_formatter(&|y| format!("{y:+.0}"))
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 12))
-            .axis_desc_style((SANS, 14))
             .x_desc(format!("gain {} (pp)", self.first))
             .y_desc(format!("gain {} (pp)", self.second))
             .draw()?;
@@ -103,16 +98,11 @@ impl Figure for MomentumFigure {
             .x_label_area_size(44)
             .y_label_area_size(52)
             .build_cartesian_2d(p0..p1, p0..p1)?;
-        chart
-            .configure_mesh()
+        grid(&mut chart.configure_mesh(), 12, 14)
             .x_labels(8)
             .y_labels(8)
             .x_label_formatter(&|x| format!("{x:+.0}"))
             .y_label_formatter(&|y| format!("{y:+.0}"))
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 12))
-            .axis_desc_style((SANS, 14))
             .x_desc(format!("actual gain {} (pp)", self.second))
             .y_desc("predicted gain (pp)")
             .draw()?;

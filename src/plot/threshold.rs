@@ -3,8 +3,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::palette::{BLUE, GREEN, GREY, INK, LIGHT, RED};
-use super::{DrawResult, Figure, SANS, decade_ticks, shorten, ticked, x_label};
+use super::palette::{BLUE, GREEN, GREY, INK, RED};
+use super::{DrawResult, Figure, SANS, decade_ticks, grid, shorten, ticked, x_label};
 use crate::data::XAxis;
 use crate::forecast::ThresholdRow;
 
@@ -80,14 +80,9 @@ impl Figure for ThresholdFigure<'_> {
             .x_label_area_size(44)
             .y_label_area_size(210)
             .build_cartesian_2d(ticked(x0, x1, decade_ticks(x0, x1)), ticked(n - 0.5, -0.5, y_ticks.clone()))?;
-        chart
-            .configure_mesh()
+        grid(&mut chart.configure_mesh(), 12, 14)
             .x_label_formatter(&|x| x_label(*x, XAxis::Params))
             .y_label_formatter(&label_of)
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 12))
-            .axis_desc_style((SANS, 14))
             .x_desc("parameters (log scale)")
             .draw()?;
         chart.draw_series(DashedLineSeries::new(
@@ -137,14 +132,11 @@ impl Figure for ThresholdFigure<'_> {
             .x_label_area_size(44)
             .y_label_area_size(4)
             .build_cartesian_2d(0.0..1.0, (n - 0.5)..-0.5)?;
-        bars.configure_mesh()
+        grid(&mut bars.configure_mesh(), 12, 14)
             .disable_y_mesh()
             .y_labels(0)
             .x_labels(5)
             .x_label_formatter(&|x| format!("{x:.1}"))
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 12))
             .draw()?;
         let by = format!("by {}", x_label(self.max_x, XAxis::Params));
         let parts = [(GREEN, "already"), (BLUE, by.as_str()), (GREY, "later"), (RED, "never")];

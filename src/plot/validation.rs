@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{GREY, INK, LIGHT, method};
-use super::{DrawResult, Figure, SANS, percent, ticked};
+use super::{DrawResult, Figure, SANS, grid, percent, ticked};
 use crate::validate::{DISTANCE_GROUPS, Method, Prediction, by_distance};
 
 /// Nominal against observed coverage of central predictive intervals, from PIT values: a
@@ -35,14 +35,9 @@ impl Figure for CalibrationFigure {
             .x_label_area_size(44)
             .y_label_area_size(56)
             .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
-        chart
-            .configure_mesh()
+        grid(&mut chart.configure_mesh(), 13, 14)
             .x_label_formatter(&|x| percent(*x))
             .y_label_formatter(&|y| percent(*y))
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 13))
-            .axis_desc_style((SANS, 14))
             .x_desc("nominal coverage of the central interval")
             .y_desc("share of held-out scores inside")
             .draw()?;
@@ -102,16 +97,11 @@ impl Figure for PitFigure {
                 .x_label_area_size(40)
                 .y_label_area_size(44)
                 .build_cartesian_2d(0.0..1.0, 0.0..top)?;
-            chart
-                .configure_mesh()
+            grid(&mut chart.configure_mesh(), 12, 13)
                 .x_labels(6)
                 .y_labels(6)
                 .x_label_formatter(&|x| format!("{x:.1}"))
                 .y_label_formatter(&|y| format!("{y:.0}"))
-                .bold_line_style(LIGHT.stroke_width(1))
-                .light_line_style(TRANSPARENT)
-                .label_style((SANS, 12))
-                .axis_desc_style((SANS, 13))
                 .x_desc("PIT of the held-out score")
                 .y_desc("count")
                 .draw()?;
@@ -174,16 +164,11 @@ impl Figure for ScatterFigure {
                 .x_label_area_size(40)
                 .y_label_area_size(48)
                 .build_cartesian_2d(lo..hi, lo..hi)?;
-            chart
-                .configure_mesh()
+            grid(&mut chart.configure_mesh(), 12, 13)
                 .x_labels(6)
                 .y_labels(6)
                 .x_label_formatter(&|x| percent(*x))
                 .y_label_formatter(&|y| percent(*y))
-                .bold_line_style(LIGHT.stroke_width(1))
-                .light_line_style(TRANSPARENT)
-                .label_style((SANS, 12))
-                .axis_desc_style((SANS, 13))
                 .x_desc("observed")
                 .y_desc("predicted")
                 .draw()?;
@@ -227,14 +212,9 @@ impl Figure for DistanceFigure {
             .x_label_area_size(44)
             .y_label_area_size(52)
             .build_cartesian_2d(ticked(-0.5, k as f64 - 0.5, ticks), 0.0..top)?;
-        chart
-            .configure_mesh()
+        grid(&mut chart.configure_mesh(), 13, 14)
             .x_label_formatter(&|x| groups.get(x.round() as usize).cloned().unwrap_or_default())
             .y_label_formatter(&|y| format!("{y:.1}"))
-            .bold_line_style(LIGHT.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .label_style((SANS, 13))
-            .axis_desc_style((SANS, 14))
             .x_desc("orders of magnitude beyond the largest fitted size")
             .y_desc("mean absolute error (pp)")
             .draw()?;
