@@ -285,17 +285,17 @@ fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
 /// Per series of the fit, the points its data holds above `--holdout-above` (empty when nothing
 /// was held out or the data is no longer on disk): what a plot marks as held out.
 pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> {
-    let mut out = vec![Vec::new(); saved.record.series.len()];
+    let names: Vec<String> = saved.record.series.iter().map(|r| r.name.clone()).collect();
     let d = &saved.record.data;
-    let Some(cut) = d.holdout_above else { return Ok(out) };
-    let Some(ds) = reload(saved)? else { return Ok(out) };
-    let sel = crate::data::Selection { family: d.family.clone(), shots: d.shots, chance: d.chance };
-    for s in ds.select(&sel)? {
-        if let Some(t) = saved.record.series.iter().position(|r| r.name == s.name) {
-            out[t] = s.points.into_iter().filter(|p| p.params > cut).collect();
+    // the data is read again only when something was held out
+    let ds = if d.holdout_above.is_some() { reload(saved)? } else { None };
+    let series = match ds {
+        Some(ds) => {
+            ds.select(&crate::data::Selection { family: d.family.clone(), shots: d.shots, chance: d.chance })?
         }
-    }
-    Ok(out)
+        None => Vec::new(),
+    };
+    Ok(crate::data::points_above(&series, &names, d.holdout_above))
 }
 
 /// Refuse a fit whose data file or model file changed since it was made (when they are still

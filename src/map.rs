@@ -196,8 +196,7 @@ pub fn self_start(xs: &[f64], scores: &[f64], chance: f64) -> Curve {
 pub fn task_inits(model: &CurveModel) -> Vec<Vec<f64>> {
     let d = &model.data;
     let base = self_start(&d.x, &d.score, d.chance[0]);
-    let xmin = d.x.iter().cloned().fold(f64::INFINITY, f64::min);
-    let xmax = d.x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let (xmin, xmax) = d.x_range();
     let mut curves = vec![base];
     for (mid, slope) in [((xmin + xmax) / 2.0, 1.0), (xmax + 1.5, 1.0), (xmin, 0.5), ((xmin + xmax) / 2.0, 3.0)] {
         curves.push(Curve { midpoint: mid, slope, ..base });

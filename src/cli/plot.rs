@@ -102,12 +102,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
     let axis = fit.record.observations.x_axis;
     save(&OverviewFigure { panels: panels.iter().collect(), axis }, &overview, format)?;
-    let data = &fit.record.observations;
-    let (lo, hi) = data.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     let pop = PopulationFigure {
         midpoints: panels.iter().map(|p| p.midpoint).collect(),
         slopes: tasks.iter().map(|&t| fit.record.tasks[t].slope.est).collect(),
-        observed: (lo, hi),
+        observed: fit.record.observations.x_range(),
         axis,
     };
     save(&pop, &population, format)?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use rayon::prelude::*;
-use scurve::data::FitData;
+use scurve::data::{FitData, points_above};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{Target, ThresholdRow, predictive, summarise, threshold};
@@ -75,17 +75,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let post = &fit.posterior;
 
     // held-out points and forecasts, per fitted series
-    let heldout: Vec<Vec<_>> = data
-        .series
-        .iter()
-        .map(|name| {
-            series
-                .iter()
-                .find(|s| &s.name == name)
-                .map(|s| s.points.iter().filter(|p| a.holdout_above.is_some_and(|h| p.params > h)).cloned().collect())
-                .unwrap_or_default()
-        })
-        .collect();
+    let heldout = points_above(&series, &data.series, a.holdout_above);
     let records = series_records(&data);
     let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
     let largest = series.iter().flat_map(|s| s.points.iter().map(|p| p.params)).fold(0.0, f64::max);
@@ -102,12 +92,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let tasks: Vec<usize> = (0..data.series.len()).collect();
     let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast_x, a.seed)?;
     let overview_svg = svg_string(&OverviewFigure { panels: panels.iter().collect(), axis })?;
-    let (lo, hi) = data.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
     let summaries = fit.task_summaries();
     let population_svg = svg_string(&PopulationFigure {
         midpoints: panels.iter().map(|p| p.midpoint).collect(),
         slopes: summaries.iter().map(|s| s.slope.est).collect(),
-        observed: (lo, hi),
+        observed: data.x_range(),
         axis,
     })?;
     let mut jobs = Vec::new();
@@ -126,13 +115,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let max_x = 15.0;
     let thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
-    let threshold_svg = svg_string(&ThresholdFigure {
-        score: a.score,
-        rows: thresholds.iter().collect(),
-        largest_x: hi,
-        max_x,
-        smallest_x: lo,
-    })?;
+    let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x))?;
 
     let validation = if a.no_validate {
         None

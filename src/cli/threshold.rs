@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::fitio::{SavedFit, load_verified};
+use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, threshold};
 use scurve::plot::{Format, ThresholdFigure, check_new, save};
 use scurve::size::format_size;
@@ -37,18 +37,6 @@ pub struct Args {
     pub force: bool,
 }
 
-/// The threshold figure of rows of a saved fit.
-pub fn threshold_figure<'a>(fit: &SavedFit, rows: &'a [ThresholdRow], score: f64, max_x: f64) -> ThresholdFigure<'a> {
-    let xs = &fit.record.observations.x;
-    ThresholdFigure {
-        score,
-        rows: rows.iter().collect(),
-        largest_x: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        smallest_x: xs.iter().copied().fold(f64::INFINITY, f64::min),
-        max_x,
-    }
-}
-
 pub fn run(a: Args) -> Result<ExitCode> {
     if !(a.score > 0.0 && a.score < 1.0) {
         return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
@@ -67,7 +55,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, a.max_size.log10()))
         .collect();
     if let (Some(path), Some(format)) = (&a.plot, format) {
-        let fig = threshold_figure(&fit, &rows, a.score, a.max_size.log10());
+        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), a.max_size.log10());
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }

@@ -69,6 +69,18 @@ pub struct Dataset {
     pub observations: Vec<Observation>,
 }
 
+/// Per name in `names`, the points of the series of that name above `cut` (a parameter count):
+/// what a fit held out. Empty lists for names not in `series`, and for every name without a cut.
+pub fn points_above(series: &[Series], names: &[String], cut: Option<f64>) -> Vec<Vec<Point>> {
+    names
+        .iter()
+        .map(|name| match (cut, series.iter().find(|s| &s.name == name)) {
+            (Some(cut), Some(s)) => s.points.iter().filter(|p| p.params > cut).cloned().collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// Choices that turn a dataset into series.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -394,6 +406,11 @@ impl FitData {
     /// Whether there are no observations.
     pub fn is_empty(&self) -> bool {
         self.x.is_empty()
+    }
+
+    /// The smallest and largest x fitted ((+∞, −∞) when empty).
+    pub fn x_range(&self) -> (f64, f64) {
+        self.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
     }
 
     /// The observations of one series, as indices.

@@ -27,7 +27,13 @@ fn quantile_inf(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-impl ThresholdFigure<'_> {
+impl<'a> ThresholdFigure<'a> {
+    /// The figure of `rows` at `score`, for a fit over `x_range` (smallest, largest x), with the
+    /// axis running to `max_x`.
+    pub fn new(score: f64, rows: &'a [ThresholdRow], (smallest_x, largest_x): (f64, f64), max_x: f64) -> Self {
+        ThresholdFigure { score, rows: rows.iter().collect(), largest_x, max_x, smallest_x }
+    }
+
     const ROW: u32 = 24;
     const TOP: u32 = 84;
     const BOTTOM: u32 = 60;
