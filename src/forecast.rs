@@ -122,6 +122,26 @@ pub fn summarise(task: &str, size: f64, pred: &Predictive, above: Option<f64>) -
     }
 }
 
+/// Forecast rows of each of `tasks` at each `(size, x)` of `at` (tasks outer, sizes inner), with
+/// their predictive draws of the observed score; `items[t]` is task t's item count.
+pub fn forecast_rows(
+    post: &Posterior,
+    items: &[Option<u64>],
+    tasks: &[usize],
+    at: &[(f64, f64)],
+    above: Option<f64>,
+    seed: u64,
+) -> Vec<(ForecastRow, Vec<f64>)> {
+    use rayon::prelude::*;
+    let jobs: Vec<(usize, f64, f64)> = tasks.iter().flat_map(|&t| at.iter().map(move |&(s, x)| (t, s, x))).collect();
+    jobs.par_iter()
+        .map(|&(t, size, x)| {
+            let pred = predictive(post, &Target { task: t, items: items[t] }, x, seed);
+            (summarise(&post.series[t], size, &pred, above), pred.observed)
+        })
+        .collect()
+}
+
 /// The posterior of the size at which a task's curve reaches a score.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThresholdRow {

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use rayon::prelude::*;
 use scurve::data::XAxis;
 use scurve::fitio::{SavedFit, load_verified};
-use scurve::forecast::{ForecastRow, Target, predictive, summarise};
+use scurve::forecast::ForecastRow;
 use scurve::size::format_size;
 
 use super::size_arg;
@@ -82,20 +81,9 @@ pub fn forecast_rows(
     above: Option<f64>,
     seed: u64,
 ) -> Result<Vec<(ForecastRow, Vec<f64>)>> {
-    let mut jobs = Vec::new();
-    for &t in tasks {
-        for &s in sizes {
-            jobs.push((t, s, x_of(fit, s, tokens)?));
-        }
-    }
-    Ok(jobs
-        .par_iter()
-        .map(|&(t, size, x)| {
-            let target = Target { task: t, items: fit.record.series[t].items };
-            let pred = predictive(&fit.posterior, &target, x, seed);
-            (summarise(&fit.posterior.series[t], size, &pred, above), pred.observed)
-        })
-        .collect())
+    let at: Vec<(f64, f64)> = sizes.iter().map(|&s| Ok((s, x_of(fit, s, tokens)?))).collect::<Result<_>>()?;
+    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
+    Ok(scurve::forecast::forecast_rows(&fit.posterior, &items, tasks, &at, above, seed))
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {

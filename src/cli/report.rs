@@ -4,11 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use rayon::prelude::*;
 use scurve::data::{FitData, points_above};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
-use scurve::forecast::{Target, ThresholdRow, predictive, summarise, threshold};
+use scurve::forecast::{ThresholdRow, forecast_rows, threshold};
 use scurve::model::CurveModel;
 use scurve::plot::{OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, svg_string, task_panels};
 use scurve::report::{Report, ValidationSection};
@@ -99,19 +98,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         observed: data.x_range(),
         axis,
     })?;
-    let mut jobs = Vec::new();
-    for &t in &tasks {
-        for (&s, &x) in sizes.iter().zip(&forecast_x) {
-            jobs.push((t, s, x));
-        }
-    }
-    let forecasts = jobs
-        .par_iter()
-        .map(|&(t, s, x)| {
-            let pred = predictive(post, &Target { task: t, items: items[t] }, x, a.seed);
-            summarise(&post.series[t], s, &pred, None)
-        })
-        .collect();
+    let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
+    let forecasts = forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
     let max_x = 15.0;
     let thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
