@@ -66,17 +66,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
-    let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
-    let fits = if a.no_validate { 1 } else { 2 };
-    let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
-    let stop = super::progress::interrupt_flag();
-    let fit = fit_nuts(CurveModel::new(spec.clone(), data.clone())?, &opts, &bar, stop)?;
-    let post = &fit.posterior;
-
-    // held-out points and forecasts, per fitted series
-    let heldout = points_above(&series, &data.series, a.holdout_above);
-    let records = series_records(&data);
-    let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
+    // forecast sizes are checked before any sampling
     let largest = series.iter().flat_map(|s| s.points.iter().map(|p| p.params)).fold(0.0, f64::max);
     let sizes = if a.sizes.is_empty() { vec![3.0 * largest, 10.0 * largest] } else { a.sizes.clone() };
     let size_x = |s: f64| -> Result<f64> {
@@ -88,6 +78,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     };
     let forecast_x: Vec<f64> = sizes.iter().map(|&s| size_x(s)).collect::<Result<_>>()?;
+    let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
+    let fits = if a.no_validate { 1 } else { 2 };
+    let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
+    let stop = super::progress::interrupt_flag();
+    let fit = fit_nuts(CurveModel::new(spec.clone(), data.clone())?, &opts, &bar, stop)?;
+    let post = &fit.posterior;
+
+    // held-out points and forecasts, per fitted series
+    let heldout = points_above(&series, &data.series, a.holdout_above);
+    let records = series_records(&data);
+    let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
     let tasks: Vec<usize> = (0..data.series.len()).collect();
     let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast_x, a.seed)?;
     let overview_svg = svg_string(&OverviewFigure { panels: panels.iter().collect(), axis })?;
@@ -134,8 +135,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     bar.finish();
 
     let d = &fit.diagnostics;
+    let source = a.data.record(&ds, a.holdout_above).source;
     let mut facts = vec![
-        ("data".to_string(), a.data.record(&ds, a.holdout_above).source),
+        ("data".to_string(), source.clone()),
         ("series".into(), format!("{} fitted, {} observations", data.series.len(), data.len())),
         ("model".into(), format!("{} ({})", spec.name, spec.source)),
         (
@@ -152,7 +154,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         facts.insert(2, ("held out of the fit".into(), format!("sizes above {}", format_size(h))));
     }
     let report = Report {
-        title: format!("scurve report: {}", a.data.record(&ds, None).source),
+        title: format!("scurve report: {source}"),
         facts,
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
