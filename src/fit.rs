@@ -178,9 +178,35 @@ pub struct NutsFit {
 /// Fit a model with NUTS: start at the joint mode, sample, diagnose.
 pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, stop: &AtomicBool) -> Result<NutsFit> {
     let start = pooled_start(&model, opts.seed)?;
+    let mut model = model;
+    let mut inits = vec![start.position.clone()];
+    let mut main_opts = *opts;
+    let mut pilot_seconds = 0.0;
+    if opts.pilot > 0 && opts.warmup >= 2 * opts.pilot {
+        // The pilot: the model as written (non-centred), its last third kept as draws.
+        let pilot_opts = NutsOptions { warmup: opts.pilot - opts.pilot / 3, draws: (opts.pilot / 3).max(4), ..*opts };
+        let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop)?;
+        let lambda = model.centring_from_draws(pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice)));
+        // each chain goes on from where its pilot ended, in the new coordinates
+        inits = pilot.chains.iter().filter_map(|c| c.positions.last()).map(|x| model.recentred(&lambda, x)).collect();
+        model.set_centring(lambda);
+        main_opts = NutsOptions { warmup: opts.warmup - opts.pilot, jitter: 0.0, seed: opts.seed ^ 0x5EED, ..*opts };
+        pilot_seconds = pilot.seconds;
+    }
     let model = Arc::new(model);
-    let samples = sample(model.clone(), &start.position, opts, progress, stop)?;
+    let done_before = opts.chains as u64 * (opts.warmup - main_opts.warmup);
+    let mut samples = sample(model.clone(), &inits, &main_opts, &Offset(progress, done_before), stop)?;
+    samples.seconds += pilot_seconds;
     Ok(assemble(model, start, *opts, samples))
+}
+
+/// Progress of a later stage: adds the iterations of the stages before.
+struct Offset<'a>(&'a dyn Progress, u64);
+
+impl Progress for Offset<'_> {
+    fn update(&self, done: u64) {
+        self.0.update(self.1 + done);
+    }
 }
 
 /// Turn samples into a posterior with diagnostics.

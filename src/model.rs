@@ -18,7 +18,7 @@ use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
-use crate::special::{ln_gamma, ln_gamma_digamma, logistic, logit};
+use crate::special::{ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
 
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
@@ -58,6 +58,8 @@ pub struct CurveModel {
     base_floor: Vec<f64>,
     lchoose: Vec<f64>,
     logit_score: Vec<f64>,
+    /// Centring λ of each task's curve parameters, at `k·T + t` (0 = non-centred, 1 = centred).
+    centring: Vec<f64>,
 }
 
 /// One draw in constrained terms.
@@ -139,14 +141,20 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score })
+        let centring = vec![0.0; 4 * t];
+        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score, centring })
     }
 
-    /// θ of task t (the floor without its chance base): location + scale · z.
+    /// θ of task t (the floor without its chance base): location + scale^(1−λ)·(z − λ·location),
+    /// which is location + scale · z when non-centred (λ = 0) and z itself when centred (λ = 1).
     #[inline]
     fn theta(&self, t: usize, x: &[f64], loc: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
         let t_n = self.layout.n_tasks;
-        std::array::from_fn(|k| loc[k] + scale[k] * x[self.layout.z_start + k * t_n + t])
+        std::array::from_fn(|k| {
+            let lam = self.centring[k * t_n + t];
+            let z = x[self.layout.z_start + k * t_n + t];
+            if lam == 0.0 { loc[k] + scale[k] * z } else { loc[k] + scale[k].powf(1.0 - lam) * (z - lam * loc[k]) }
+        })
     }
 
     #[inline]
@@ -217,16 +225,99 @@ impl CurveModel {
             let theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
             for k in 0..4 {
                 let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
-                x[l.z_start + k * t + task] = (theta[k] - loc) / scale;
+                let lam = self.centring[k * t + task];
+                x[l.z_start + k * t + task] = lam * loc + (theta[k] - loc) / scale.powf(1.0 - lam);
             }
         }
         x
     }
 
+    /// θ of every task (floor without its chance base) and the population scales at `x`.
+    pub fn thetas(&self, x: &[f64]) -> (Vec<[f64; 4]>, [f64; 4]) {
+        let l = &self.layout;
+        let loc: [f64; 4] = std::array::from_fn(|k| Self::get(l.location[k], x));
+        let scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x).exp());
+        ((0..l.n_tasks).map(|t| self.theta(t, x, &loc, &scale)).collect(), scale)
+    }
+
+    /// The centring λ of each task's curve parameters, at `k·T + t` (all 0 unless set).
+    pub fn centring(&self) -> &[f64] {
+        &self.centring
+    }
+
+    /// The position `x` (under the current centring) as the same point under the centring
+    /// `lambda` (values in [0, 1], at `k·T + t`). The posterior is the same under every
+    /// centring; only its shape in the sampler's coordinates changes.
+    pub fn recentred(&self, lambda: &[f64], x: &[f64]) -> Vec<f64> {
+        assert_eq!(lambda.len(), self.centring.len(), "one centring per task and curve parameter");
+        let l = &self.layout;
+        let t_n = l.n_tasks;
+        let (thetas, scale) = self.thetas(x);
+        let mut out = x.to_vec();
+        for (t, th) in thetas.iter().enumerate() {
+            for k in 0..4 {
+                let loc = Self::get(l.location[k], x);
+                let lam = lambda[k * t_n + t];
+                out[l.z_start + k * t_n + t] = lam * loc + (th[k] - loc) / scale[k].powf(1.0 - lam);
+            }
+        }
+        out
+    }
+
+    /// Sample in the centring `lambda` from now on (values in [0, 1], at `k·T + t`); convert
+    /// positions with [`Self::recentred`] first.
+    pub fn set_centring(&mut self, lambda: Vec<f64>) {
+        assert_eq!(lambda.len(), self.centring.len(), "one centring per task and curve parameter");
+        assert!(lambda.iter().all(|v| (0.0..=1.0).contains(v)), "centring outside [0, 1]");
+        self.centring = lambda;
+    }
+
+    /// A centring chosen from draws of the posterior: with r the posterior sd of a task's θ over
+    /// a population scale τ, λ = 1 − r² (clamped to [0, 1]). In a normal–normal model that is
+    /// the share of the posterior precision that comes from the data, the centring under which
+    /// the task's parameter and the population are independent: tasks the data pin down are
+    /// sampled centred, tasks still at chance non-centred, everything between partly centred.
+    /// τ is taken one sd below the mean of log τ: a centred task is a funnel when τ runs small,
+    /// so a τ that is poorly known leans the choice to non-centred. Fewer than two draws give
+    /// the non-centred form.
+    pub fn centring_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
+        let t_n = self.layout.n_tasks;
+        let mut sum = vec![0.0; 4 * t_n];
+        let mut sum_sq = vec![0.0; 4 * t_n];
+        let mut log_tau = [0.0; 4];
+        let mut log_tau_sq = [0.0; 4];
+        let mut n = 0.0;
+        for x in draws {
+            let (thetas, scale) = self.thetas(x);
+            for (t, th) in thetas.iter().enumerate() {
+                for k in 0..4 {
+                    sum[k * t_n + t] += th[k];
+                    sum_sq[k * t_n + t] += th[k] * th[k];
+                }
+            }
+            for k in 0..4 {
+                log_tau[k] += scale[k].ln();
+                log_tau_sq[k] += scale[k].ln().powi(2);
+            }
+            n += 1.0;
+        }
+        if n < 2.0 {
+            return vec![0.0; 4 * t_n];
+        }
+        let var = |s: f64, s2: f64| ((s2 / n - (s / n).powi(2)) * n / (n - 1.0)).max(0.0);
+        let tau: [f64; 4] = std::array::from_fn(|k| (log_tau[k] / n - var(log_tau[k], log_tau_sq[k]).sqrt()).exp());
+        (0..4 * t_n)
+            .map(|i| {
+                let lam = 1.0 - var(sum[i], sum_sq[i]) / tau[i / t_n].powi(2);
+                if lam.is_finite() { lam.clamp(0.0, 1.0) } else { 0.0 }
+            })
+            .collect()
+    }
+
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
     /// d/dp and d/d(log φ or log σ).
     #[inline]
-    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64) {
+    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise, total: &mut TotalTerm) -> (f64, f64, f64) {
         let Noise { phi, psi_phi, lg_phi, sigma } = *noise;
         let n = self.data.n[i];
         if n == 0 {
@@ -250,7 +341,11 @@ impl CurveModel {
                 let (lg_a, dg_a) = ln_gamma_digamma(a);
                 let (lg_yb, dg_yb) = ln_gamma_digamma(nf - y + b);
                 let (lg_b, dg_b) = ln_gamma_digamma(b);
-                let (lg_n, dg_n) = ln_gamma_digamma(nf + phi);
+                if total.n != n {
+                    (total.lg, total.dg) = ln_gamma_digamma(nf + phi);
+                    total.n = n;
+                }
+                let (lg_n, dg_n) = (total.lg, total.dg);
                 let ll = self.lchoose[i] + lg_ya + lg_yb - lg_n - lg_a - lg_b + lg_phi;
                 let da = dg_ya - dg_a;
                 let db = dg_yb - dg_b;
@@ -271,6 +366,14 @@ struct Noise {
     lg_phi: f64,
     /// Sd of logit(score) for score-only observations.
     sigma: f64,
+}
+
+/// ln Γ(n + φ) and ψ(n + φ) of the last item count seen: a task's models usually share n.
+#[derive(Debug, Clone, Copy, Default)]
+struct TotalTerm {
+    n: u64,
+    lg: f64,
+    dg: f64,
 }
 
 /// p and 1 − p of a curve at x, each computed without cancellation.
@@ -298,6 +401,7 @@ impl LogDensity for CurveModel {
         // population priors
         let mut loc = [0.0; 4];
         let mut scale = [0.0; 4];
+        let mut log_scale = [0.0; 4];
         for k in 0..4 {
             let b = &self.spec.blocks[k];
             loc[k] = Self::get(l.location[k], x);
@@ -307,6 +411,7 @@ impl LogDensity for CurveModel {
                 grad[i] += dv;
             }
             let ls = Self::get(l.log_scale[k], x);
+            log_scale[k] = ls;
             scale[k] = ls.exp();
             if let Slot::Free(i) = l.log_scale[k] {
                 let (v, dv) = b.scale.logp(scale[k]);
@@ -339,14 +444,11 @@ impl LogDensity for CurveModel {
                 grad[i] += dv * model_sd + 1.0;
             }
         }
-        // standard normal z
-        for &v in &x[l.z_start..l.z_start + 4 * t_n] {
-            lp -= 0.5 * v * v;
-        }
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
         let mut dlogphi = 0.0;
         let mut dlogsigma = 0.0;
+        let mut total = TotalTerm::default();
         // likelihood: accumulate d/dθ of each task in the z slots (scaled afterwards),
         // and d/d(shift) of each model in the w slots
         for (t, r) in self.ranges.iter().enumerate() {
@@ -356,10 +458,8 @@ impl LogDensity for CurveModel {
             let th_g = th[1];
             let mid = th[2];
             let slope = th[3].exp();
-            let f = logistic(th_f);
-            let one_f = logistic(-th_f);
-            let g = logistic(th_g);
-            let one_g = logistic(-th_g);
+            let (f, one_f) = logistic_pair(th_f);
+            let (g, one_g) = logistic_pair(th_g);
             let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
             for i in r.clone() {
                 let shift = match l.w_start {
@@ -367,14 +467,13 @@ impl LogDensity for CurveModel {
                     None => 0.0,
                 };
                 let u = slope * (d.x[i] + shift - mid);
-                let lu = logistic(u);
-                let one_lu = logistic(-u);
+                let (lu, one_lu) = logistic_pair(u);
                 let p = f + one_f * g * lu;
                 let q = one_f * (one_g + g * one_lu);
                 if !(p > 0.0 && q > 0.0) {
                     return Err(DensityError::NonFinite);
                 }
-                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &noise);
+                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &noise, &mut total);
                 lp += ll;
                 if d.n[i] == 0 {
                     dlogsigma += dlog;
@@ -391,12 +490,25 @@ impl LogDensity for CurveModel {
                     grad[w + d.model[i]] += dldu * slope;
                 }
             }
-            // chain rule from θ to z, location and log scale
+            // the prior of z and the chain rule from θ to z, location and log scale
             for (k, dth) in [df, dg, dm, ds].into_iter().enumerate() {
                 let z = x[zi(k)];
-                dloc[k] += dth;
-                dls[k] += dth * scale[k] * z;
-                grad[zi(k)] = dth * scale[k] - z;
+                let lam = self.centring[k * t_n + t];
+                if lam == 0.0 {
+                    lp -= 0.5 * z * z;
+                    dloc[k] += dth;
+                    dls[k] += dth * scale[k] * z;
+                    grad[zi(k)] = dth * scale[k] - z;
+                } else {
+                    // z ~ Normal(λ·location, scale^λ), θ = location + scale^(1−λ)·(z − λ·location)
+                    let a = scale[k].powf(1.0 - lam);
+                    let inv_b = scale[k].powf(-lam);
+                    let e = (z - lam * loc[k]) * inv_b;
+                    lp -= 0.5 * e * e + lam * log_scale[k];
+                    dloc[k] += dth * (1.0 - lam * a) + lam * e * inv_b;
+                    dls[k] += dth * (1.0 - lam) * a * (z - lam * loc[k]) + lam * (e * e - 1.0);
+                    grad[zi(k)] = dth * a - e * inv_b;
+                }
             }
         }
         for k in 0..4 {

@@ -26,11 +26,25 @@ pub struct NutsOptions {
     pub target_accept: f64,
     /// Initial values are the given point plus uniform(−jitter, jitter) per coordinate.
     pub jitter: f64,
+    /// Iterations per chain of the non-centred pilot that opens the warm-up and chooses each
+    /// task's centring (see [`crate::fit::fit_nuts`]); 0, or a warm-up shorter than twice this,
+    /// samples the model non-centred throughout.
+    #[serde(default)]
+    pub pilot: u64,
 }
 
 impl Default for NutsOptions {
     fn default() -> Self {
-        NutsOptions { chains: 4, warmup: 1000, draws: 1000, seed: 1, max_depth: 10, target_accept: 0.95, jitter: 0.5 }
+        NutsOptions {
+            chains: 4,
+            warmup: 1000,
+            draws: 1000,
+            seed: 1,
+            max_depth: 10,
+            target_accept: 0.95,
+            jitter: 0.5,
+            pilot: 150,
+        }
     }
 }
 
@@ -111,17 +125,17 @@ impl Progress for () {
     fn update(&self, _: u64) {}
 }
 
-/// Sample with NUTS from `init` (jittered per chain). Chains run in parallel; chain c uses the
+/// Sample with NUTS, chain c from `inits[c % inits.len()]` jittered. Chains run in parallel; chain c uses the
 /// seed `opts.seed` and its index, so draws do not depend on thread scheduling. `stop` is polled
 /// between draws: when set, sampling ends with [`Error::Interrupted`].
 pub fn sample<D: LogDensity + Send + Sync + 'static>(
     density: Arc<D>,
-    init: &[f64],
+    inits: &[Vec<f64>],
     opts: &NutsOptions,
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Samples> {
-    if opts.chains == 0 || opts.draws < 4 {
+    if opts.chains == 0 || opts.draws < 4 || inits.is_empty() {
         return Err(Error::Usage("sampling needs at least one chain and four draws".into()));
     }
     let start = Instant::now();
@@ -129,6 +143,7 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
     let chains: Result<Vec<ChainDraws>> = (0..opts.chains)
         .into_par_iter()
         .map(|c| {
+            let init = &inits[c % inits.len()];
             let settings = nuts_settings(opts);
             let mut rng =
                 ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(c as u64));

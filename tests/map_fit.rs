@@ -43,6 +43,64 @@ fn gradients_match_finite_differences_on_real_data() {
     }
 }
 
+/// A centring between 0 and 1 per task and parameter, deterministic but uneven.
+fn some_centring(model: &CurveModel) -> Vec<f64> {
+    (0..model.centring().len()).map(|i| [0.0, 0.3, 0.7, 1.0, 0.55][i % 5]).collect()
+}
+
+#[test]
+fn partially_centred_gradients_match_finite_differences() {
+    let data = opt_data();
+    for name in ["reference", "model_effect"] {
+        let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
+        model.set_centring(some_centring(&model));
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..3 {
+            let x: Vec<f64> = (0..model.dim())
+                .map(|_| {
+                    0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(
+                        &rand_distr::StandardNormal,
+                        &mut rng,
+                    )
+                })
+                .collect();
+            let err = gradient_error(&model, &x, 1e-4);
+            assert!(err < 1e-5, "{name}: relative gradient error {err}");
+        }
+    }
+}
+
+/// Re-centring moves the sampler's coordinates, not the point: the constrained values are the
+/// same, and the log density changes only by the Jacobian, Σ (λ_old − λ_new)·log τ.
+#[test]
+fn recentring_keeps_the_point_and_shifts_the_density_by_its_jacobian() {
+    let model = CurveModel::new(ModelSpec::builtin("model_effect").unwrap(), opt_data()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let x: Vec<f64> = (0..model.dim())
+        .map(|_| 0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng))
+        .collect();
+    let lambda = some_centring(&model);
+    let y = model.recentred(&lambda, &x);
+    let mut centred = model.clone();
+    centred.set_centring(lambda.clone());
+    let (before, after) = (model.constrained_vector(&x), centred.constrained_vector(&y));
+    for (a, b) in before.iter().zip(&after) {
+        assert!((a - b).abs() <= 1e-10 * a.abs().max(1.0), "{a} became {b}");
+    }
+    // and back again
+    let back = centred.recentred(&vec![0.0; lambda.len()], &y);
+    for (a, b) in x.iter().zip(&back) {
+        assert!((a - b).abs() < 1e-10, "{a} came back as {b}");
+    }
+    let mut g = vec![0.0; model.dim()];
+    let lp_x = model.logp_grad(&x, &mut g).unwrap();
+    let lp_y = centred.logp_grad(&y, &mut g).unwrap();
+    let (_, scale) = model.thetas(&x);
+    let t_n = lambda.len() / 4;
+    let jacobian: f64 = lambda.iter().enumerate().map(|(i, l)| -l * scale[i / t_n].ln()).sum();
+    assert!((lp_y - lp_x - jacobian).abs() < 1e-8 * lp_x.abs(), "{lp_x} → {lp_y}, Jacobian {jacobian}");
+}
+
 #[test]
 fn binomial_and_score_likelihoods_have_right_gradients() {
     let mut data = opt_data();

@@ -81,6 +81,19 @@ fn same_seed_same_draws() {
     assert_ne!(a, run(6));
 }
 
+/// With a centring pilot (warm-up long enough for one) the draws are still a function of the seed.
+#[test]
+fn same_seed_same_draws_with_a_centring_pilot() {
+    let run = |seed| {
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        let opts = NutsOptions { seed, warmup: 240, pilot: 90, ..quick() };
+        fit_nuts(model, &opts, &(), &AtomicBool::new(false)).unwrap().posterior.draws
+    };
+    let a = run(9);
+    assert_eq!(a, run(9));
+    assert_ne!(a, run(10));
+}
+
 #[test]
 fn a_stop_request_saves_nothing_and_says_so() {
     let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();

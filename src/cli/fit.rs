@@ -72,6 +72,10 @@ pub struct SamplerArgs {
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
+    /// Iterations of the non-centred pilot that opens the warm-up and chooses how each task's
+    /// parameters are centred (0: non-centred throughout; skipped when --warmup is under twice it).
+    #[arg(long, default_value_t = 150)]
+    pub pilot: u64,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -260,6 +264,7 @@ impl SamplerArgs {
             seed,
             max_depth: self.max_depth,
             target_accept: self.target_accept,
+            pilot: self.pilot,
             ..NutsOptions::default()
         })
     }
