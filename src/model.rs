@@ -453,7 +453,11 @@ impl LogDensity for CurveModel {
         // and d/d(shift) of each model in the w slots
         for (t, r) in self.ranges.iter().enumerate() {
             let zi = |k: usize| l.z_start + k * t_n + t;
-            let th = self.theta(t, x, &loc, &scale);
+            // θ = location + a·(z − λ·location) with a = scale^(1−λ) (λ = 0: the non-centred model)
+            let lam: [f64; 4] = std::array::from_fn(|k| self.centring[k * t_n + t]);
+            let a: [f64; 4] =
+                std::array::from_fn(|k| if lam[k] == 0.0 { scale[k] } else { ((1.0 - lam[k]) * log_scale[k]).exp() });
+            let th: [f64; 4] = std::array::from_fn(|k| loc[k] + a[k] * (x[zi(k)] - lam[k] * loc[k]));
             let th_f = self.base_floor[t] + th[0];
             let th_g = th[1];
             let mid = th[2];
@@ -493,7 +497,7 @@ impl LogDensity for CurveModel {
             // the prior of z and the chain rule from θ to z, location and log scale
             for (k, dth) in [df, dg, dm, ds].into_iter().enumerate() {
                 let z = x[zi(k)];
-                let lam = self.centring[k * t_n + t];
+                let (lam, a) = (lam[k], a[k]);
                 if lam == 0.0 {
                     lp -= 0.5 * z * z;
                     dloc[k] += dth;
@@ -501,8 +505,7 @@ impl LogDensity for CurveModel {
                     grad[zi(k)] = dth * scale[k] - z;
                 } else {
                     // z ~ Normal(λ·location, scale^λ), θ = location + scale^(1−λ)·(z − λ·location)
-                    let a = scale[k].powf(1.0 - lam);
-                    let inv_b = scale[k].powf(-lam);
+                    let inv_b = a / scale[k];
                     let e = (z - lam * loc[k]) * inv_b;
                     lp -= 0.5 * e * e + lam * log_scale[k];
                     dloc[k] += dth * (1.0 - lam * a) + lam * e * inv_b;
