@@ -132,8 +132,8 @@ pub struct FitDiagnostics {
 }
 
 impl FitDiagnostics {
-    /// Plain-words warnings, with what to try.
-    pub fn warnings(&self) -> Vec<String> {
+    /// Plain-words warnings, with what to try; `target_accept` is the one the fit used.
+    pub fn warnings(&self, target_accept: f64) -> Vec<String> {
         let mut w = Vec::new();
         if self.rhat_max > 1.01 {
             w.push(format!(
@@ -148,8 +148,15 @@ impl FitDiagnostics {
             ));
         }
         if self.divergences > 0 {
+            // halfway from the current target to 1, rounded up to a hundredth
+            let higher = ((1.0 + target_accept) * 50.0 - 1e-9).ceil() / 100.0;
+            let advice = if higher < 1.0 {
+                format!("Try --target-accept {higher:.2}, or a model with tighter priors.")
+            } else {
+                "Try a model with tighter priors.".to_string()
+            };
             w.push(format!(
-                "{} divergent transition(s): the sampler met curvature it could not follow, and the posterior may be biased. Try --target-accept 0.95, or a model with tighter priors.",
+                "{} divergent transition(s): the sampler met curvature it could not follow, and the posterior may be biased. {advice} See docs/sampling.md.",
                 self.divergences
             ));
         }
@@ -345,4 +352,35 @@ pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitDiagnostics;
+
+    fn with_divergences(divergences: u64) -> FitDiagnostics {
+        FitDiagnostics {
+            rhat_max: 1.0,
+            ess_bulk_min: 1000.0,
+            ess_tail_min: 1000.0,
+            divergences,
+            max_depth_hits: 0,
+            mean_tree_depth: 6.0,
+            ebfmi_min: 0.9,
+            sampling_seconds: 10.0,
+            ess_bulk_per_second: 100.0,
+            worst_rhat: "floor.1".into(),
+            worst_ess: "floor.1".into(),
+        }
+    }
+
+    #[test]
+    fn divergence_advice_raises_the_target_the_fit_used() {
+        assert!(with_divergences(0).warnings(0.95).is_empty());
+        let advice = |target| with_divergences(2).warnings(target).join(" ");
+        assert!(advice(0.8).contains("--target-accept 0.90"), "{}", advice(0.8));
+        assert!(advice(0.95).contains("--target-accept 0.98"), "{}", advice(0.95));
+        assert!(advice(0.98).contains("--target-accept 0.99"), "{}", advice(0.98));
+        assert!(!advice(0.99).contains("--target-accept"), "{}", advice(0.99));
+    }
 }

@@ -225,7 +225,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             d.mean_tree_depth
         );
     }
-    let warnings = d.warnings();
+    let warnings = d.warnings(opts.target_accept);
     for w in &warnings {
         eprintln!("warning: {w}");
     }

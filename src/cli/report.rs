@@ -158,7 +158,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         facts,
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
-        warnings: d.warnings(),
+        warnings: d.warnings(opts.target_accept),
         overview_svg,
         population_svg,
         forecasts,
