@@ -225,8 +225,7 @@ impl CurveModel {
             let theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
             for k in 0..4 {
                 let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
-                let lam = self.centring[k * t + task];
-                x[l.z_start + k * t + task] = lam * loc + (theta[k] - loc) / scale.powf(1.0 - lam);
+                x[l.z_start + k * t + task] = z_of(theta[k], loc, scale, self.centring[k * t + task]);
             }
         }
         x
@@ -257,8 +256,7 @@ impl CurveModel {
         for (t, th) in thetas.iter().enumerate() {
             for k in 0..4 {
                 let loc = Self::get(l.location[k], x);
-                let lam = lambda[k * t_n + t];
-                out[l.z_start + k * t_n + t] = lam * loc + (th[k] - loc) / scale[k].powf(1.0 - lam);
+                out[l.z_start + k * t_n + t] = z_of(th[k], loc, scale[k], lambda[k * t_n + t]);
             }
         }
         out
@@ -374,6 +372,12 @@ struct TotalTerm {
     n: u64,
     lg: f64,
     dg: f64,
+}
+
+/// The sampler's coordinate of a curve parameter θ under centring λ: the inverse of
+/// θ = location + scale^(1−λ)·(z − λ·location).
+fn z_of(theta: f64, location: f64, scale: f64, lambda: f64) -> f64 {
+    lambda * location + (theta - location) / scale.powf(1.0 - lambda)
 }
 
 /// p and 1 − p of a curve at x, each computed without cancellation.
