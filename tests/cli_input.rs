@@ -136,6 +136,19 @@ fn bad_size_option() {
 }
 
 #[test]
+fn bad_sampler_options_are_refused_before_fitting() {
+    for (args, says) in [
+        (&["--target-accept", "1.2"][..], "--target-accept"),
+        (&["--pilot", "10"][..], "--pilot 10"),
+        (&["--chains", "0"][..], "--chains"),
+    ] {
+        let out = scurve(&[&["fit"][..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn real_tidy_file_fits_65_tasks() {
     let f = shared("data/tidy/opt-0shot.csv");
     let out = scurve(&["fit", f.to_str().unwrap(), "--method", "map", "--json"]);

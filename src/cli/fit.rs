@@ -73,7 +73,8 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
     /// Iterations of the non-centred pilot that opens the warm-up and chooses how each task's
-    /// parameters are centred (0: non-centred throughout; skipped when --warmup is under twice it).
+    /// parameters are centred (0: non-centred throughout, else at least 30; skipped when --warmup
+    /// is under twice it).
     #[arg(long, default_value_t = 150)]
     pub pilot: u64,
     /// No progress bar.
@@ -256,6 +257,13 @@ impl SamplerArgs {
             return Err(
                 scurve::Error::Usage(format!("--target-accept {} must be in (0, 1)", self.target_accept)).into()
             );
+        }
+        if self.pilot > 0 && self.pilot < 30 {
+            return Err(scurve::Error::Usage(format!(
+                "--pilot {} is too short to measure the posterior's spread: give 0 (no pilot) or at least 30",
+                self.pilot
+            ))
+            .into());
         }
         Ok(NutsOptions {
             chains: self.chains,
