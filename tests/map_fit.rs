@@ -19,6 +19,13 @@ fn opt_data() -> FitData {
     FitData::build(&series, XAxis::Params, Some(13e9)).unwrap()
 }
 
+/// A point with coordinates Normal(0, 0.5²): away from the mode, where every term matters.
+fn random_position(dim: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    (0..dim)
+        .map(|_| 0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, rng))
+        .collect()
+}
+
 #[test]
 fn gradients_match_finite_differences_on_real_data() {
     let data = opt_data();
@@ -27,14 +34,7 @@ fn gradients_match_finite_differences_on_real_data() {
         let model = CurveModel::new(spec, data.clone()).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..3 {
-            let x: Vec<f64> = (0..model.dim())
-                .map(|_| {
-                    0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(
-                        &rand_distr::StandardNormal,
-                        &mut rng,
-                    )
-                })
-                .collect();
+            let x = random_position(model.dim(), &mut rng);
             // relative error against central differences; the log density is ~1e4 in size, so
             // differences carry ~1e-7 of rounding and ~h² of truncation
             let err = gradient_error(&model, &x, 1e-4);
@@ -56,14 +56,7 @@ fn partially_centred_gradients_match_finite_differences() {
         model.set_centring(some_centring(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         for _ in 0..3 {
-            let x: Vec<f64> = (0..model.dim())
-                .map(|_| {
-                    0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(
-                        &rand_distr::StandardNormal,
-                        &mut rng,
-                    )
-                })
-                .collect();
+            let x = random_position(model.dim(), &mut rng);
             let err = gradient_error(&model, &x, 1e-4);
             assert!(err < 1e-5, "{name}: relative gradient error {err}");
         }
@@ -76,9 +69,7 @@ fn partially_centred_gradients_match_finite_differences() {
 fn recentring_keeps_the_point_and_shifts_the_density_by_its_jacobian() {
     let model = CurveModel::new(ModelSpec::builtin("model_effect").unwrap(), opt_data()).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let x: Vec<f64> = (0..model.dim())
-        .map(|_| 0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng))
-        .collect();
+    let x = random_position(model.dim(), &mut rng);
     let lambda = some_centring(&model);
     let y = model.recentred(&lambda, &x);
     let mut centred = model.clone();
