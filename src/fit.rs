@@ -137,13 +137,18 @@ impl FitDiagnostics {
         let mut w = Vec::new();
         if self.rhat_max > 1.01 {
             w.push(format!(
-                "R-hat is {:.3} for {} (above 1.01): the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                "R-hat is {:.3} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
                 self.rhat_max, self.worst_rhat
             ));
         }
         if self.ess_bulk_min < 400.0 {
+            let why = if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
+                " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior."
+            } else {
+                ""
+            };
             w.push(format!(
-                "bulk ESS is {:.0} for {} (below 400): intervals are imprecise. Draw more (--draws 2000) or more chains.",
+                "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws 2000) or more chains.",
                 self.ess_bulk_min, self.worst_ess
             ));
         }
@@ -270,10 +275,29 @@ pub fn assemble(model: Arc<CurveModel>, start: MapFit, options: NutsOptions, sam
         ebfmi_min,
         sampling_seconds: samples.seconds,
         ess_bulk_per_second: ess_min / samples.seconds,
-        worst_rhat,
-        worst_ess,
+        worst_rhat: with_owner(&worst_rhat, &model.data.series, &model.data.models),
+        worst_ess: with_owner(&worst_ess, &model.data.series, &model.data.models),
     };
     NutsFit { model, start, options, posterior, columns, diagnostics }
+}
+
+/// A column name with the task or model it belongs to, so a warning can be acted on:
+/// `midpoint.4` → `midpoint.4 (opt/logiqa)`, `model_shift.2` → `model_shift.2 (pythia-160m)`.
+fn with_owner(name: &str, tasks: &[String], models: &[String]) -> String {
+    let owner = name.rsplit_once('.').and_then(|(p, i)| {
+        let list = if p == "model_shift" {
+            models
+        } else if crate::spec::CURVE_PARAMS.contains(&p) {
+            tasks
+        } else {
+            return None;
+        };
+        list.get(i.parse::<usize>().ok()?.checked_sub(1)?)
+    });
+    match owner {
+        Some(o) => format!("{name} ({o})"),
+        None => name.to_string(),
+    }
 }
 
 impl NutsFit {
@@ -372,6 +396,18 @@ mod tests {
             worst_rhat: "floor.1".into(),
             worst_ess: "floor.1".into(),
         }
+    }
+
+    #[test]
+    fn worst_columns_name_their_task_or_model() {
+        let tasks = ["opt/arc_easy".to_string(), "opt/logiqa".to_string()];
+        let models = ["opt-125m".to_string()];
+        assert_eq!(super::with_owner("midpoint.2", &tasks, &models), "midpoint.2 (opt/logiqa)");
+        assert_eq!(super::with_owner("floor.1", &tasks, &models), "floor.1 (opt/arc_easy)");
+        assert_eq!(super::with_owner("model_shift.1", &tasks, &models), "model_shift.1 (opt-125m)");
+        assert_eq!(super::with_owner("slope_scale", &tasks, &models), "slope_scale");
+        assert_eq!(super::with_owner("floor.9", &tasks, &models), "floor.9");
+        assert_eq!(super::with_owner("floor.0", &tasks, &models), "floor.0");
     }
 
     #[test]
