@@ -145,16 +145,24 @@ impl CurveModel {
         Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score, centring })
     }
 
-    /// θ of task t (the floor without its chance base): location + scale^(1−λ)·(z − λ·location),
-    /// which is location + scale · z when non-centred (λ = 0) and z itself when centred (λ = 1).
+    /// θ of task t (the floor without its chance base): location + a·(z − λ·location) with
+    /// a = scale^(1−λ), which is location + scale · z when non-centred (λ = 0) and z itself when
+    /// centred (λ = 1). Returns θ and a.
     #[inline]
-    fn theta(&self, t: usize, x: &[f64], loc: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
+    fn theta(
+        &self,
+        t: usize,
+        x: &[f64],
+        loc: &[f64; 4],
+        scale: &[f64; 4],
+        log_scale: &[f64; 4],
+    ) -> ([f64; 4], [f64; 4]) {
         let t_n = self.layout.n_tasks;
-        std::array::from_fn(|k| {
-            let lam = self.centring[k * t_n + t];
-            let z = x[self.layout.z_start + k * t_n + t];
-            if lam == 0.0 { loc[k] + scale[k] * z } else { loc[k] + scale[k].powf(1.0 - lam) * (z - lam * loc[k]) }
-        })
+        let lam: [f64; 4] = std::array::from_fn(|k| self.centring[k * t_n + t]);
+        let a: [f64; 4] =
+            std::array::from_fn(|k| if lam[k] == 0.0 { scale[k] } else { ((1.0 - lam[k]) * log_scale[k]).exp() });
+        let th = std::array::from_fn(|k| loc[k] + a[k] * (x[self.layout.z_start + k * t_n + t] - lam[k] * loc[k]));
+        (th, a)
     }
 
     #[inline]
@@ -173,9 +181,10 @@ impl CurveModel {
         let t = l.n_tasks;
         let loc: [f64; 4] = std::array::from_fn(|k| population[k].0);
         let scale: [f64; 4] = std::array::from_fn(|k| population[k].1);
+        let log_scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x));
         let curves = (0..t)
             .map(|task| {
-                let th = self.theta(task, x, &loc, &scale);
+                let (th, _) = self.theta(task, x, &loc, &scale, &log_scale);
                 let floor = logistic(self.base_floor[task] + th[0]);
                 let ceiling = floor + (1.0 - floor) * logistic(th[1]);
                 Curve { floor, ceiling, midpoint: th[2], slope: th[3].exp() }
@@ -235,8 +244,9 @@ impl CurveModel {
     pub fn thetas(&self, x: &[f64]) -> (Vec<[f64; 4]>, [f64; 4]) {
         let l = &self.layout;
         let loc: [f64; 4] = std::array::from_fn(|k| Self::get(l.location[k], x));
-        let scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x).exp());
-        ((0..l.n_tasks).map(|t| self.theta(t, x, &loc, &scale)).collect(), scale)
+        let log_scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x));
+        let scale = log_scale.map(f64::exp);
+        ((0..l.n_tasks).map(|t| self.theta(t, x, &loc, &scale, &log_scale).0).collect(), scale)
     }
 
     /// The centring λ of each task's curve parameters, at `k·T + t` (all 0 unless set).
@@ -457,11 +467,7 @@ impl LogDensity for CurveModel {
         // and d/d(shift) of each model in the w slots
         for (t, r) in self.ranges.iter().enumerate() {
             let zi = |k: usize| l.z_start + k * t_n + t;
-            // θ = location + a·(z − λ·location) with a = scale^(1−λ) (λ = 0: the non-centred model)
-            let lam: [f64; 4] = std::array::from_fn(|k| self.centring[k * t_n + t]);
-            let a: [f64; 4] =
-                std::array::from_fn(|k| if lam[k] == 0.0 { scale[k] } else { ((1.0 - lam[k]) * log_scale[k]).exp() });
-            let th: [f64; 4] = std::array::from_fn(|k| loc[k] + a[k] * (x[zi(k)] - lam[k] * loc[k]));
+            let (th, a) = self.theta(t, x, &loc, &scale, &log_scale);
             let th_f = self.base_floor[t] + th[0];
             let th_g = th[1];
             let mid = th[2];
@@ -501,7 +507,7 @@ impl LogDensity for CurveModel {
             // the prior of z and the chain rule from θ to z, location and log scale
             for (k, dth) in [df, dg, dm, ds].into_iter().enumerate() {
                 let z = x[zi(k)];
-                let (lam, a) = (lam[k], a[k]);
+                let (lam, a) = (self.centring[k * t_n + t], a[k]);
                 if lam == 0.0 {
                     lp -= 0.5 * z * z;
                     dloc[k] += dth;

@@ -136,7 +136,7 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
     stop: &AtomicBool,
 ) -> Result<Samples> {
     if opts.chains == 0 || opts.draws < 4 || inits.is_empty() {
-        return Err(Error::Usage("sampling needs at least one chain and four draws".into()));
+        return Err(Error::Usage("sampling needs at least one chain, four draws and a starting point".into()));
     }
     let start = Instant::now();
     let done = AtomicU64::new(0);
