@@ -18,7 +18,7 @@ use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
-use crate::special::{ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
+use crate::special::{ln_gamma, ln_gamma_digamma, ln_gamma_digamma_many, logistic, logistic_pair, logit};
 
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
@@ -60,6 +60,8 @@ pub struct CurveModel {
     logit_score: Vec<f64>,
     /// Centring λ of each task's curve parameters, at `k·T + t` (0 = non-centred, 1 = centred).
     centring: Vec<f64>,
+    /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
+    batch_beta_binomial: bool,
 }
 
 /// One draw in constrained terms.
@@ -142,7 +144,8 @@ impl CurveModel {
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
         let centring = vec![0.0; 4 * t];
-        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score, centring })
+        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
+        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score, centring, batch_beta_binomial })
     }
 
     /// θ of task t (the floor without its chance base): location + a·(z − λ·location) with
@@ -365,6 +368,63 @@ impl CurveModel {
     }
 }
 
+/// Observations per batch of the likelihood loop (a task's ladder usually fits in one).
+const CHUNK: usize = 8;
+
+/// The curve at one observation: u = slope·(x − midpoint), logistic(±u), p and 1 − p.
+#[derive(Debug, Clone, Copy, Default)]
+struct ObsCurve {
+    u: f64,
+    lu: f64,
+    one_lu: f64,
+    p: f64,
+    q: f64,
+}
+
+impl CurveModel {
+    /// [`Self::obs_loglik`] of the beta-binomial observations `start..start + obs.len()`, with
+    /// the log-gamma and digamma terms computed together.
+    #[inline]
+    fn beta_binomial_chunk(
+        &self,
+        start: usize,
+        obs: &[ObsCurve],
+        noise: &Noise,
+        total: &mut TotalTerm,
+    ) -> [(f64, f64, f64); CHUNK] {
+        let Noise { phi, psi_phi, lg_phi, .. } = *noise;
+        let m = obs.len();
+        // arguments y + a, a, n − y + b, b of observation j at j, m + j, 2m + j, 3m + j
+        let mut arg = [0.0; 4 * CHUNK];
+        for (j, o) in obs.iter().enumerate() {
+            let (y, nf) = (self.data.y[start + j] as f64, self.data.n[start + j] as f64);
+            let (a, b) = (o.p * phi, o.q * phi);
+            arg[j] = y + a;
+            arg[m + j] = a;
+            arg[2 * m + j] = nf - y + b;
+            arg[3 * m + j] = b;
+        }
+        let (mut lg, mut dg) = ([0.0; 4 * CHUNK], [0.0; 4 * CHUNK]);
+        ln_gamma_digamma_many(&arg[..4 * m], &mut lg[..4 * m], &mut dg[..4 * m]);
+        std::array::from_fn(|j| {
+            if j >= m {
+                return (0.0, 0.0, 0.0);
+            }
+            let n = self.data.n[start + j];
+            if total.n != n {
+                (total.lg, total.dg) = ln_gamma_digamma(n as f64 + phi);
+                total.n = n;
+            }
+            let (p, q) = (obs[j].p, obs[j].q);
+            let [ya, a, yb, b] = std::array::from_fn(|k| k * m + j);
+            let ll = self.lchoose[start + j] + lg[ya] + lg[yb] - total.lg - lg[a] - lg[b] + lg_phi;
+            let da = dg[ya] - dg[a];
+            let db = dg[yb] - dg[b];
+            (ll, phi * (da - db), phi * (p * da + q * db - total.dg + psi_phi))
+        })
+    }
+}
+
 /// The spread parameters of the likelihood at one position.
 #[derive(Debug, Clone, Copy)]
 struct Noise {
@@ -475,33 +535,53 @@ impl LogDensity for CurveModel {
             let (f, one_f) = logistic_pair(th_f);
             let (g, one_g) = logistic_pair(th_g);
             let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
-            for i in r.clone() {
-                let shift = match l.w_start {
-                    Some(w) => model_sd * x[w + d.model[i]],
-                    None => 0.0,
-                };
-                let u = slope * (d.x[i] + shift - mid);
-                let (lu, one_lu) = logistic_pair(u);
-                let p = f + one_f * g * lu;
-                let q = one_f * (one_g + g * one_lu);
-                if !(p > 0.0 && q > 0.0) {
-                    return Err(DensityError::NonFinite);
+            // a few observations at a time: the curve, then the likelihood of them all (the
+            // beta-binomial's log-gamma terms in one vectorised batch), then the chain rule
+            for start in (r.start..r.end).step_by(CHUNK) {
+                let m = CHUNK.min(r.end - start);
+                let mut obs = [ObsCurve::default(); CHUNK];
+                for (j, o) in obs[..m].iter_mut().enumerate() {
+                    let i = start + j;
+                    let shift = match l.w_start {
+                        Some(w) => model_sd * x[w + d.model[i]],
+                        None => 0.0,
+                    };
+                    o.u = slope * (d.x[i] + shift - mid);
+                    (o.lu, o.one_lu) = logistic_pair(o.u);
+                    o.p = f + one_f * g * o.lu;
+                    o.q = one_f * (one_g + g * o.one_lu);
+                    if !(o.p > 0.0 && o.q > 0.0) {
+                        return Err(DensityError::NonFinite);
+                    }
                 }
-                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &noise, &mut total);
-                lp += ll;
-                if d.n[i] == 0 {
-                    dlogsigma += dlog;
+                let ll = if self.batch_beta_binomial {
+                    self.beta_binomial_chunk(start, &obs[..m], &noise, &mut total)
                 } else {
-                    dlogphi += dlog;
-                }
-                let dpdu = one_f * g * lu * one_lu;
-                df += dldp * f * q;
-                dg += dldp * one_f * lu * g * one_g;
-                let dldu = dldp * dpdu;
-                dm -= dldu * slope;
-                ds += dldu * u;
-                if let Some(w) = l.w_start {
-                    grad[w + d.model[i]] += dldu * slope;
+                    std::array::from_fn(|j| {
+                        if j < m {
+                            self.obs_loglik(start + j, obs[j].p, obs[j].q, &noise, &mut total)
+                        } else {
+                            (0.0, 0.0, 0.0)
+                        }
+                    })
+                };
+                for (j, (o, &(ll, dldp, dlog))) in obs[..m].iter().zip(&ll[..m]).enumerate() {
+                    let i = start + j;
+                    lp += ll;
+                    if d.n[i] == 0 {
+                        dlogsigma += dlog;
+                    } else {
+                        dlogphi += dlog;
+                    }
+                    let dpdu = one_f * g * o.lu * o.one_lu;
+                    df += dldp * f * o.q;
+                    dg += dldp * one_f * o.lu * g * one_g;
+                    let dldu = dldp * dpdu;
+                    dm -= dldu * slope;
+                    ds += dldu * o.u;
+                    if let Some(w) = l.w_start {
+                        grad[w + d.model[i]] += dldu * slope;
+                    }
                 }
             }
             // the prior of z and the chain rule from θ to z, location and log scale
