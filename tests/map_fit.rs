@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::Distribution;
@@ -11,6 +13,7 @@ use scurve::data::{Dataset, FitData, Selection, XAxis};
 use scurve::density::{LogDensity, gradient_error};
 use scurve::fit::fit_independent;
 use scurve::model::CurveModel;
+use scurve::simulate::{SimDesign, simulate};
 use scurve::spec::ModelSpec;
 
 fn opt_data() -> FitData {
@@ -57,6 +60,26 @@ fn partially_centred_gradients_match_finite_differences() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         for _ in 0..3 {
             let x = random_position(model.dim(), &mut rng);
+            let err = gradient_error(&model, &x, 1e-4);
+            assert!(err < 1e-5, "{name}: relative gradient error {err}");
+        }
+    }
+}
+
+/// The likelihood runs a task's observations in batches of eight: a ladder of 13 sizes takes two
+/// batches per task, the second partly filled.
+#[test]
+fn gradients_match_finite_differences_across_likelihood_batches() {
+    let sizes: Vec<f64> = (0..13).map(|i| 10f64.powf(7.5 + 0.25 * i as f64)).collect();
+    for name in ["reference", "model_effect"] {
+        let spec = ModelSpec::builtin(name).unwrap();
+        let design = SimDesign { tasks: 5, sizes: sizes.clone(), items: 800, chance: 0.25, fixed: HashMap::new() };
+        let sim = simulate(&spec, &design, 4).unwrap();
+        assert_eq!(sim.data.len(), 5 * 13);
+        let mut model = CurveModel::new(spec, sim.data).unwrap();
+        model.set_centring(some_centring(&model));
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        for x in [sim.position.clone(), random_position(model.dim(), &mut rng)] {
             let err = gradient_error(&model, &x, 1e-4);
             assert!(err < 1e-5, "{name}: relative gradient error {err}");
         }
