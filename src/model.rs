@@ -329,7 +329,7 @@ impl CurveModel {
     /// d/dp and d/d(log φ or log σ).
     #[inline]
     fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise, total: &mut TotalTerm) -> (f64, f64, f64) {
-        let Noise { phi, psi_phi, lg_phi, sigma } = *noise;
+        let sigma = noise.sigma;
         let n = self.data.n[i];
         if n == 0 {
             let r = self.logit_score[i];
@@ -346,23 +346,8 @@ impl CurveModel {
                 (ll, y / p - (nf - y) / q, 0.0)
             }
             Likelihood::BetaBinomial => {
-                let a = p * phi;
-                let b = q * phi;
-                let (lg_ya, dg_ya) = ln_gamma_digamma(y + a);
-                let (lg_a, dg_a) = ln_gamma_digamma(a);
-                let (lg_yb, dg_yb) = ln_gamma_digamma(nf - y + b);
-                let (lg_b, dg_b) = ln_gamma_digamma(b);
-                if total.n != n {
-                    (total.lg, total.dg) = ln_gamma_digamma(nf + phi);
-                    total.n = n;
-                }
-                let (lg_n, dg_n) = (total.lg, total.dg);
-                let ll = self.lchoose[i] + lg_ya + lg_yb - lg_n - lg_a - lg_b + lg_phi;
-                let da = dg_ya - dg_a;
-                let db = dg_yb - dg_b;
-                let dp = phi * (da - db);
-                let dlogphi = phi * (p * da + q * db - dg_n + psi_phi);
-                (ll, dp, dlogphi)
+                let obs = ObsCurve { p, q, ..ObsCurve::default() };
+                self.beta_binomial_chunk(i, &[obs], noise, total)[0]
             }
         }
     }
@@ -382,8 +367,9 @@ struct ObsCurve {
 }
 
 impl CurveModel {
-    /// [`Self::obs_loglik`] of the beta-binomial observations `start..start + obs.len()`, with
-    /// the log-gamma and digamma terms computed together.
+    /// Log-likelihood of the beta-binomial observations `start..start + obs.len()` with d/dp and
+    /// d/d(log φ), as [`Self::obs_loglik`] returns them; their log-gamma and digamma terms are
+    /// computed in one batch.
     #[inline]
     fn beta_binomial_chunk(
         &self,

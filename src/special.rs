@@ -44,12 +44,7 @@ pub fn digamma(x: f64) -> f64 {
 #[inline]
 pub fn ln_gamma_digamma(x: f64) -> (f64, f64) {
     if x >= 40.0 {
-        let ln_z = x.ln();
-        let zi = 1.0 / x;
-        let zi2 = zi * zi;
-        let lg_series = zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 / 1260.0));
-        let dg_series = zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 / 252.0));
-        return ((x - 0.5) * ln_z - x + HALF_LN_2PI + lg_series, ln_z - 0.5 * zi - dg_series);
+        return asymptotic(x, x.ln());
     }
     let mut z = x;
     let mut prod = 1.0;
@@ -135,14 +130,19 @@ fn asymptotic_many_avx2(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
 #[inline(always)]
 fn asymptotic_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
     for ((&x, lg), dg) in x.iter().zip(lg.iter_mut()).zip(dg.iter_mut()) {
-        let ln_z = ln_positive(x);
-        let zi = 1.0 / x;
-        let zi2 = zi * zi;
-        let lg_series = zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 / 1260.0));
-        let dg_series = zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 / 252.0));
-        *lg = (x - 0.5) * ln_z - x + HALF_LN_2PI + lg_series;
-        *dg = ln_z - 0.5 * zi - dg_series;
+        (*lg, *dg) = asymptotic(x, ln_positive(x));
     }
+}
+
+/// ln Γ(x) and ψ(x) from the asymptotic series with three terms, given ln x (x ≥ 40: the next
+/// terms are below 1e-14).
+#[inline(always)]
+fn asymptotic(x: f64, ln_x: f64) -> (f64, f64) {
+    let xi = 1.0 / x;
+    let xi2 = xi * xi;
+    let lg_series = xi * (1.0 / 12.0 - xi2 * (1.0 / 360.0 - xi2 / 1260.0));
+    let dg_series = xi2 * (1.0 / 12.0 - xi2 * (1.0 / 120.0 - xi2 / 252.0));
+    ((x - 0.5) * ln_x - x + HALF_LN_2PI + lg_series, ln_x - 0.5 * xi - dg_series)
 }
 
 /// The logistic function 1 / (1 + e^(−x)), stable for large |x|.

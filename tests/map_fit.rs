@@ -123,12 +123,15 @@ fn binomial_and_score_likelihoods_have_right_gradients() {
         data.n[i] = 0;
         data.y[i] = 0;
     }
-    let mut spec = ModelSpec::builtin("model_effect").unwrap();
-    spec.likelihood = scurve::spec::Likelihood::Binomial;
-    let model = CurveModel::new(spec, data).unwrap();
-    let x = vec![0.1; model.dim()];
-    let err = gradient_error(&model, &x, 1e-4);
-    assert!(err < 1e-5, "relative gradient error {err}");
+    // counts beside scores: the beta-binomial goes one observation at a time
+    for likelihood in [scurve::spec::Likelihood::Binomial, scurve::spec::Likelihood::BetaBinomial] {
+        let mut spec = ModelSpec::builtin("model_effect").unwrap();
+        spec.likelihood = likelihood;
+        let model = CurveModel::new(spec, data.clone()).unwrap();
+        let x = vec![0.1; model.dim()];
+        let err = gradient_error(&model, &x, 1e-4);
+        assert!(err < 1e-5, "{likelihood:?}: relative gradient error {err}");
+    }
 }
 
 /// Synthetic counts from known curves, then fit each task alone.
