@@ -265,11 +265,11 @@ impl CurveModel {
         let l = &self.layout;
         let t_n = l.n_tasks;
         let (thetas, scale) = self.thetas(x);
+        let loc: [f64; 4] = std::array::from_fn(|k| Self::get(l.location[k], x));
         let mut out = x.to_vec();
         for (t, th) in thetas.iter().enumerate() {
             for k in 0..4 {
-                let loc = Self::get(l.location[k], x);
-                out[l.z_start + k * t_n + t] = z_of(th[k], loc, scale[k], lambda[k * t_n + t]);
+                out[l.z_start + k * t_n + t] = z_of(th[k], loc[k], scale[k], lambda[k * t_n + t]);
             }
         }
         out
