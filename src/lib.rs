@@ -17,6 +17,7 @@
 //! assert!(arc.curve.ceiling > 0.7 && arc.map.converged);
 //! ```
 
+mod batch;
 pub mod curve;
 pub mod data;
 pub mod density;

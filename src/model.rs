@@ -13,12 +13,13 @@
 
 use std::ops::Range;
 
+use crate::batch::{self, Batch};
 use crate::curve::Curve;
 use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
-use crate::special::{ln_gamma, ln_gamma_digamma, ln_gamma_digamma_many, logistic, logistic_pair, logit};
+use crate::special::{exp_clamped_many, ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
 
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
@@ -62,6 +63,12 @@ pub struct CurveModel {
     centring: Vec<f64>,
     /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
     batch_beta_binomial: bool,
+    /// The counts as floats, each observation's place among the distinct item counts, and
+    /// those counts (for the batched likelihood).
+    yf: Vec<f64>,
+    nf: Vec<f64>,
+    n_index: Vec<usize>,
+    counts: Vec<f64>,
 }
 
 /// One draw in constrained terms.
@@ -145,7 +152,34 @@ impl CurveModel {
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
         let centring = vec![0.0; 4 * t];
         let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
-        Ok(CurveModel { spec, data, layout, ranges, base_floor, lchoose, logit_score, centring, batch_beta_binomial })
+        let yf = data.y.iter().map(|&y| y as f64).collect();
+        let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
+        let mut counts: Vec<f64> = Vec::new();
+        let n_index = nf
+            .iter()
+            .map(|&n| match counts.iter().position(|&c| c == n) {
+                Some(k) => k,
+                None => {
+                    counts.push(n);
+                    counts.len() - 1
+                }
+            })
+            .collect();
+        Ok(CurveModel {
+            spec,
+            data,
+            layout,
+            ranges,
+            base_floor,
+            lchoose,
+            logit_score,
+            centring,
+            batch_beta_binomial,
+            yf,
+            nf,
+            n_index,
+            counts,
+        })
     }
 
     /// θ of task t (the floor without its chance base): location + a·(z − λ·location) with
@@ -328,7 +362,7 @@ impl CurveModel {
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
     /// d/dp and d/d(log φ or log σ).
     #[inline]
-    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise, total: &mut TotalTerm) -> (f64, f64, f64) {
+    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64) {
         let sigma = noise.sigma;
         let n = self.data.n[i];
         if n == 0 {
@@ -346,73 +380,143 @@ impl CurveModel {
                 (ll, y / p - (nf - y) / q, 0.0)
             }
             Likelihood::BetaBinomial => {
-                let obs = ObsCurve { p, q, ..ObsCurve::default() };
-                self.beta_binomial_chunk(i, &[obs], noise, total)[0]
+                let Noise { phi, psi_phi, lg_phi, .. } = *noise;
+                let (a, b) = (p * phi, q * phi);
+                let [(lg_ya, dg_ya), (lg_a, dg_a), (lg_yb, dg_yb), (lg_b, dg_b), (lg_n, dg_n)] =
+                    [y + a, a, nf - y + b, b, nf + phi].map(ln_gamma_digamma);
+                let ll = self.lchoose[i] + lg_ya + lg_yb - lg_n - lg_a - lg_b + lg_phi;
+                let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
+                (ll, phi * (da - db), phi * (p * da + q * db - dg_n + psi_phi))
             }
         }
     }
-}
 
-/// Observations per batch of the likelihood loop (a task's ladder usually fits in one).
-const CHUNK: usize = 8;
-
-/// The curve at one observation: u = slope·(x − midpoint), logistic(±u), p and 1 − p.
-#[derive(Debug, Clone, Copy, Default)]
-struct ObsCurve {
-    u: f64,
-    lu: f64,
-    one_lu: f64,
-    p: f64,
-    q: f64,
-}
-
-impl CurveModel {
-    /// Log-likelihood of the beta-binomial observations `start..start + obs.len()` with d/dp and
-    /// d/d(log φ), as [`Self::obs_loglik`] returns them; their log-gamma and digamma terms are
-    /// computed in one batch.
-    #[inline]
-    fn beta_binomial_chunk(
-        &self,
-        start: usize,
-        obs: &[ObsCurve],
-        noise: &Noise,
-        total: &mut TotalTerm,
-    ) -> [(f64, f64, f64); CHUNK] {
-        let Noise { phi, psi_phi, lg_phi, .. } = *noise;
-        let m = obs.len();
-        // arguments y + a, a, n − y + b, b of observation j at j, m + j, 2m + j, 3m + j
-        let mut arg = [0.0; 4 * CHUNK];
-        for (j, o) in obs.iter().enumerate() {
-            let (y, nf) = (self.data.y[start + j] as f64, self.data.n[start + j] as f64);
-            let (a, b) = (o.p * phi, o.q * phi);
-            arg[j] = y + a;
-            arg[m + j] = a;
-            arg[2 * m + j] = nf - y + b;
-            arg[3 * m + j] = b;
+    /// The likelihood of every observation, one at a time (any mix of counts and scores);
+    /// fills `s.dth` and the per-model slots of `grad`, adds to d/d(log φ) and d/d(log σ).
+    fn likelihood_per_observation(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
+        let d = &self.data;
+        let mut out = Lik::default();
+        for (t, r) in self.ranges.iter().enumerate() {
+            let tc = s.tasks[t];
+            let mut dth = [0.0; 4];
+            for i in r.clone() {
+                let u = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
+                let (lu, one_lu) = logistic_pair(u);
+                let (p, q) = (tc.f + tc.one_f * tc.g * lu, tc.one_f * (tc.one_g + tc.g * one_lu));
+                if !(p > 0.0 && q > 0.0) {
+                    out.finite = false;
+                    return out;
+                }
+                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &pop.noise);
+                out.lp += ll;
+                if d.n[i] == 0 {
+                    out.dlogsigma += dlog;
+                } else {
+                    out.dlogphi += dlog;
+                }
+                self.chain_rule(&tc, i, [u, lu, one_lu, q], dldp, &mut dth, grad);
+            }
+            s.dth[t] = dth;
         }
-        let (mut lg, mut dg) = ([0.0; 4 * CHUNK], [0.0; 4 * CHUNK]);
-        ln_gamma_digamma_many(&arg[..4 * m], &mut lg[..4 * m], &mut dg[..4 * m]);
-        std::array::from_fn(|j| {
-            if j >= m {
-                return (0.0, 0.0, 0.0);
+        out
+    }
+
+    /// The beta-binomial likelihood of every observation at once (all of them counts), in
+    /// the vectorised passes of [`crate::batch`]; the per-task sums follow. Same values as
+    /// [`Self::likelihood_per_observation`], to rounding.
+    fn likelihood_batched(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
+        let d = &self.data;
+        let b = &mut s.batch;
+        b.resize(d.len(), self.counts.len());
+        for (t, r) in self.ranges.iter().enumerate() {
+            let tc = &s.tasks[t];
+            for i in r.clone() {
+                (b.f[i], b.one_f[i], b.g[i], b.one_g[i], b.slope[i]) = (tc.f, tc.one_f, tc.g, tc.one_g, tc.slope);
+                b.u[i] = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
             }
-            let n = self.data.n[start + j];
-            if total.n != n {
-                (total.lg, total.dg) = ln_gamma_digamma(n as f64 + phi);
-                total.n = n;
+        }
+        let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
+        if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, [phi, lg_phi, psi_phi]) {
+            return Lik { finite: false, ..Lik::default() };
+        }
+        for (t, r) in self.ranges.iter().enumerate() {
+            let r = r.clone();
+            s.dth[t] = [&b.d_floor, &b.d_ceiling, &b.d_mid, &b.d_log_slope].map(|v| v[r.clone()].iter().sum());
+        }
+        if let Some(w) = self.layout.w_start {
+            for (i, &ds) in b.d_shift.iter().enumerate() {
+                grad[w + d.model[i]] += ds;
             }
-            let (p, q) = (obs[j].p, obs[j].q);
-            let [ya, a, yb, b] = std::array::from_fn(|k| k * m + j);
-            let ll = self.lchoose[start + j] + lg[ya] + lg[yb] - total.lg - lg[a] - lg[b] + lg_phi;
-            let da = dg[ya] - dg[a];
-            let db = dg[yb] - dg[b];
-            (ll, phi * (da - db), phi * (p * da + q * db - total.dg + psi_phi))
-        })
+        }
+        Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), ..Lik::default() }
+    }
+
+    /// Every task's curve at `x` into `s.tasks`: θ as [`Self::theta`] gives it, with the
+    /// exponentials of all tasks (the centring factors, then e^−|θ| of floor and ceiling and
+    /// the slope) taken in two vectorised batches.
+    fn task_curves(&self, x: &[f64], pop: &Population, s: &mut Scratch) {
+        let l = &self.layout;
+        let t_n = l.n_tasks;
+        s.task_args.resize(4 * t_n, 0.0);
+        s.task_exps.resize(4 * t_n, 0.0);
+        for k in 0..4 {
+            for t in 0..t_n {
+                s.task_args[k * t_n + t] = (1.0 - self.centring[k * t_n + t]) * pop.log_scale[k];
+            }
+        }
+        exp_clamped_many(&s.task_args, &mut s.task_exps);
+        s.tasks.clear();
+        s.tasks.resize(t_n, TaskCurve::default());
+        for (t, tc) in s.tasks.iter_mut().enumerate() {
+            for k in 0..4 {
+                let i = k * t_n + t;
+                let a = s.task_exps[i];
+                tc.a[k] = a;
+                let th = pop.loc[k] + a * (x[l.z_start + i] - self.centring[i] * pop.loc[k]);
+                // floor and ceiling go through the logistic function, from e^−|v|
+                let v = if k == 0 { self.base_floor[t] + th } else { th };
+                tc.sign[k] = v >= 0.0;
+                s.task_args[i] = if k < 2 { -v.abs() } else { th };
+            }
+        }
+        exp_clamped_many(&s.task_args, &mut s.task_exps);
+        for (t, tc) in s.tasks.iter_mut().enumerate() {
+            let (e_f, e_g) = (s.task_exps[t], s.task_exps[t_n + t]);
+            (tc.f, tc.one_f) = logistic_from(e_f, tc.sign[0]);
+            (tc.g, tc.one_g) = logistic_from(e_g, tc.sign[1]);
+            tc.mid = s.task_args[2 * t_n + t];
+            tc.slope = s.task_exps[3 * t_n + t];
+        }
+    }
+
+    /// Model j's shift of effective log size at observation i (0 without the per-model effect).
+    #[inline(always)]
+    fn shift(&self, x: &[f64], pop: &Population, i: usize) -> f64 {
+        match self.layout.w_start {
+            Some(w) => pop.model_sd * x[w + self.data.model[i]],
+            None => 0.0,
+        }
+    }
+
+    /// From d/dp of observation i to d/dθ of its task (added to `dth`) and d/d(shift) of its
+    /// model (added to its w slot); `o` holds u, logistic(u), logistic(−u) and 1 − p.
+    #[inline(always)]
+    fn chain_rule(&self, tc: &TaskCurve, i: usize, o: [f64; 4], dldp: f64, dth: &mut [f64; 4], grad: &mut [f64]) {
+        let [u, lu, one_lu, q] = o;
+        let dpdu = tc.one_f * tc.g * lu * one_lu;
+        dth[0] += dldp * tc.f * q;
+        dth[1] += dldp * tc.one_f * lu * tc.g * tc.one_g;
+        let dldu = dldp * dpdu;
+        dth[2] -= dldu * tc.slope;
+        dth[3] += dldu * u;
+        if let Some(w) = self.layout.w_start {
+            grad[w + self.data.model[i]] += dldu * tc.slope;
+        }
     }
 }
 
 /// The spread parameters of the likelihood at one position.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Noise {
     /// Beta-binomial concentration, ψ(φ) and ln Γ(φ).
     phi: f64,
@@ -422,12 +526,73 @@ struct Noise {
     sigma: f64,
 }
 
-/// ln Γ(n + φ) and ψ(n + φ) of the last item count seen: a task's models usually share n.
+/// The population values at one position.
 #[derive(Debug, Clone, Copy, Default)]
-struct TotalTerm {
-    n: u64,
-    lg: f64,
-    dg: f64,
+struct Population {
+    loc: [f64; 4],
+    scale: [f64; 4],
+    log_scale: [f64; 4],
+    noise: Noise,
+    model_sd: f64,
+}
+
+/// One task's curve at one position: θ and the centring factor a (see [`CurveModel::theta`]),
+/// the floor f and 1 − f, the share g of the room above the floor and 1 − g, midpoint, slope.
+#[derive(Debug, Clone, Copy, Default)]
+struct TaskCurve {
+    a: [f64; 4],
+    /// Whether the floor's logit (with its chance base) and the ceiling's θ are ≥ 0 (the
+    /// other two entries are not used).
+    sign: [bool; 4],
+    f: f64,
+    one_f: f64,
+    g: f64,
+    one_g: f64,
+    mid: f64,
+    slope: f64,
+}
+
+/// logistic(v) and logistic(−v) from e = e^−|v| and whether v ≥ 0, as [`logistic_pair`]
+/// computes them.
+#[inline(always)]
+fn logistic_from(e: f64, non_negative: bool) -> (f64, f64) {
+    let big = 1.0 / (1.0 + e);
+    let small = e * big;
+    if non_negative { (big, small) } else { (small, big) }
+}
+
+/// What a likelihood pass returns besides the per-task derivatives.
+#[derive(Debug, Clone, Copy)]
+struct Lik {
+    lp: f64,
+    dlogphi: f64,
+    dlogsigma: f64,
+    /// False when some observation's probability left (0, 1).
+    finite: bool,
+}
+
+impl Default for Lik {
+    fn default() -> Self {
+        Lik { lp: 0.0, dlogphi: 0.0, dlogsigma: 0.0, finite: true }
+    }
+}
+
+/// Working space of one log density evaluation, kept per thread so that a sampler's gradients
+/// allocate nothing after the first.
+#[derive(Debug, Default)]
+struct Scratch {
+    tasks: Vec<TaskCurve>,
+    /// d log p / dθ per task (floor, ceiling, midpoint, slope).
+    dth: Vec<[f64; 4]>,
+    /// Exponents and exponentials of the tasks' curves (four per task).
+    task_args: Vec<f64>,
+    task_exps: Vec<f64>,
+    /// The batched likelihood's arrays.
+    batch: Batch,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// The sampler's coordinate of a curve parameter θ under centring λ: the inverse of
@@ -453,30 +618,39 @@ impl LogDensity for CurveModel {
     }
 
     fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
+        SCRATCH.with_borrow_mut(|s| self.logp_grad_with(x, grad, s, self.batch_beta_binomial))
+    }
+}
+
+impl CurveModel {
+    /// The log density and its gradient with the likelihood taken one observation at a time,
+    /// whatever the data: the reference the batched likelihood is tested against.
+    pub fn logp_grad_per_observation(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
+        SCRATCH.with_borrow_mut(|s| self.logp_grad_with(x, grad, s, false))
+    }
+
+    fn logp_grad_with(&self, x: &[f64], grad: &mut [f64], s: &mut Scratch, batched: bool) -> Result<f64, DensityError> {
         let l = &self.layout;
-        let d = &self.data;
         let t_n = l.n_tasks;
         grad.fill(0.0);
         let mut lp = 0.0;
         // population priors
-        let mut loc = [0.0; 4];
-        let mut scale = [0.0; 4];
-        let mut log_scale = [0.0; 4];
+        let mut pop = Population::default();
         for k in 0..4 {
             let b = &self.spec.blocks[k];
-            loc[k] = Self::get(l.location[k], x);
+            pop.loc[k] = Self::get(l.location[k], x);
             if let Slot::Free(i) = l.location[k] {
-                let (v, dv) = b.location.logp(loc[k]);
+                let (v, dv) = b.location.logp(pop.loc[k]);
                 lp += v;
                 grad[i] += dv;
             }
             let ls = Self::get(l.log_scale[k], x);
-            log_scale[k] = ls;
-            scale[k] = ls.exp();
+            pop.log_scale[k] = ls;
+            pop.scale[k] = ls.exp();
             if let Slot::Free(i) = l.log_scale[k] {
-                let (v, dv) = b.scale.logp(scale[k]);
+                let (v, dv) = b.scale.logp(pop.scale[k]);
                 lp += v + ls;
-                grad[i] += dv * scale[k] + 1.0;
+                grad[i] += dv * pop.scale[k] + 1.0;
             }
         }
         let log_phi = l.log_phi.map_or(0.0, |s| Self::get(s, x));
@@ -493,92 +667,43 @@ impl LogDensity for CurveModel {
             lp += v;
             grad[i] += dv;
         }
-        let noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp() };
-        let mut model_sd = 0.0;
-        if let Some(s) = l.log_model_sd {
-            let lsd = Self::get(s, x);
-            model_sd = lsd.exp();
-            if let Slot::Free(i) = s {
-                let (v, dv) = self.spec.model_effect_scale.logp(model_sd);
+        pop.noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp() };
+        if let Some(slot) = l.log_model_sd {
+            let lsd = Self::get(slot, x);
+            pop.model_sd = lsd.exp();
+            if let Slot::Free(i) = slot {
+                let (v, dv) = self.spec.model_effect_scale.logp(pop.model_sd);
                 lp += v + lsd;
-                grad[i] += dv * model_sd + 1.0;
+                grad[i] += dv * pop.model_sd + 1.0;
             }
         }
+        self.task_curves(x, &pop, s);
+        s.dth.clear();
+        s.dth.resize(t_n, [0.0; 4]);
+        // the likelihood: d/dθ of each task into s.dth, d/d(shift) of each model in its w slot
+        let lik = if batched {
+            self.likelihood_batched(x, &pop, s, grad)
+        } else {
+            self.likelihood_per_observation(x, &pop, s, grad)
+        };
+        if !lik.finite {
+            return Err(DensityError::NonFinite);
+        }
+        lp += lik.lp;
+        // the prior of z and the chain rule from θ to z, location and log scale
+        let (loc, scale, log_scale) = (pop.loc, pop.scale, pop.log_scale);
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
-        let mut dlogphi = 0.0;
-        let mut dlogsigma = 0.0;
-        let mut total = TotalTerm::default();
-        // likelihood: accumulate d/dθ of each task in the z slots (scaled afterwards),
-        // and d/d(shift) of each model in the w slots
-        for (t, r) in self.ranges.iter().enumerate() {
-            let zi = |k: usize| l.z_start + k * t_n + t;
-            let (th, a) = self.theta(t, x, &loc, &scale, &log_scale);
-            let th_f = self.base_floor[t] + th[0];
-            let th_g = th[1];
-            let mid = th[2];
-            let slope = th[3].exp();
-            let (f, one_f) = logistic_pair(th_f);
-            let (g, one_g) = logistic_pair(th_g);
-            let (mut df, mut dg, mut dm, mut ds) = (0.0, 0.0, 0.0, 0.0);
-            // a few observations at a time: the curve, then the likelihood of them all (the
-            // beta-binomial's log-gamma terms in one vectorised batch), then the chain rule
-            for start in (r.start..r.end).step_by(CHUNK) {
-                let m = CHUNK.min(r.end - start);
-                let mut obs = [ObsCurve::default(); CHUNK];
-                for (j, o) in obs[..m].iter_mut().enumerate() {
-                    let i = start + j;
-                    let shift = match l.w_start {
-                        Some(w) => model_sd * x[w + d.model[i]],
-                        None => 0.0,
-                    };
-                    o.u = slope * (d.x[i] + shift - mid);
-                    (o.lu, o.one_lu) = logistic_pair(o.u);
-                    o.p = f + one_f * g * o.lu;
-                    o.q = one_f * (one_g + g * o.one_lu);
-                    if !(o.p > 0.0 && o.q > 0.0) {
-                        return Err(DensityError::NonFinite);
-                    }
-                }
-                let ll = if self.batch_beta_binomial {
-                    self.beta_binomial_chunk(start, &obs[..m], &noise, &mut total)
-                } else {
-                    std::array::from_fn(|j| {
-                        if j < m {
-                            self.obs_loglik(start + j, obs[j].p, obs[j].q, &noise, &mut total)
-                        } else {
-                            (0.0, 0.0, 0.0)
-                        }
-                    })
-                };
-                for (j, (o, &(ll, dldp, dlog))) in obs[..m].iter().zip(&ll[..m]).enumerate() {
-                    let i = start + j;
-                    lp += ll;
-                    if d.n[i] == 0 {
-                        dlogsigma += dlog;
-                    } else {
-                        dlogphi += dlog;
-                    }
-                    let dpdu = one_f * g * o.lu * o.one_lu;
-                    df += dldp * f * o.q;
-                    dg += dldp * one_f * o.lu * g * one_g;
-                    let dldu = dldp * dpdu;
-                    dm -= dldu * slope;
-                    ds += dldu * o.u;
-                    if let Some(w) = l.w_start {
-                        grad[w + d.model[i]] += dldu * slope;
-                    }
-                }
-            }
-            // the prior of z and the chain rule from θ to z, location and log scale
-            for (k, dth) in [df, dg, dm, ds].into_iter().enumerate() {
-                let z = x[zi(k)];
-                let (lam, a) = (self.centring[k * t_n + t], a[k]);
+        for t in 0..t_n {
+            for (k, dth) in s.dth[t].into_iter().enumerate() {
+                let zi = l.z_start + k * t_n + t;
+                let z = x[zi];
+                let (lam, a) = (self.centring[k * t_n + t], s.tasks[t].a[k]);
                 if lam == 0.0 {
                     lp -= 0.5 * z * z;
                     dloc[k] += dth;
                     dls[k] += dth * scale[k] * z;
-                    grad[zi(k)] = dth * scale[k] - z;
+                    grad[zi] = dth * scale[k] - z;
                 } else {
                     // z ~ Normal(λ·location, scale^λ), θ = location + scale^(1−λ)·(z − λ·location)
                     let inv_b = a / scale[k];
@@ -586,7 +711,7 @@ impl LogDensity for CurveModel {
                     lp -= 0.5 * e * e + lam * log_scale[k];
                     dloc[k] += dth * (1.0 - lam * a) + lam * e * inv_b;
                     dls[k] += dth * (1.0 - lam) * a * (z - lam * loc[k]) + lam * (e * e - 1.0);
-                    grad[zi(k)] = dth * a - e * inv_b;
+                    grad[zi] = dth * a - e * inv_b;
                 }
             }
         }
@@ -599,10 +724,10 @@ impl LogDensity for CurveModel {
             }
         }
         if let Some(Slot::Free(i)) = l.log_phi {
-            grad[i] += dlogphi;
+            grad[i] += lik.dlogphi;
         }
         if let Some(Slot::Free(i)) = l.log_sigma {
-            grad[i] += dlogsigma;
+            grad[i] += lik.dlogsigma;
         }
         if let Some(w) = l.w_start {
             let mut dlsd = 0.0;
@@ -612,8 +737,8 @@ impl LogDensity for CurveModel {
                 let dshift = grad[w + j];
                 let wj = x[w + j];
                 lp -= 0.5 * wj * wj;
-                dlsd += dshift * model_sd * wj;
-                grad[w + j] = dshift * model_sd - wj;
+                dlsd += dshift * pop.model_sd * wj;
+                grad[w + j] = dshift * pop.model_sd - wj;
             }
             if let Some(Slot::Free(i)) = l.log_model_sd {
                 grad[i] += dlsd;

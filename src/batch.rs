@@ -1,0 +1,188 @@
+//! The beta-binomial likelihood of a whole data set in a few passes over arrays, each an
+//! element-wise loop that the compiler vectorises: the curve at every observation, e^−|u| of
+//! all of them, ln Γ and ψ of all their arguments, then the derivatives. [`crate::model`]
+//! fills the inputs and sums the outputs per task; the per-observation path there is the
+//! reference these passes are tested against.
+
+use crate::special::{dispatch_lanes, exp_clamped_many, ln_gamma_digamma_many};
+
+/// Per-observation arrays of one evaluation, reused between evaluations.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// The task's curve at each observation: floor f, 1 − f, share g of the room above the
+    /// floor, 1 − g, slope.
+    pub f: Vec<f64>,
+    pub one_f: Vec<f64>,
+    pub g: Vec<f64>,
+    pub one_g: Vec<f64>,
+    pub slope: Vec<f64>,
+    /// u = slope·(x − midpoint), and −|u| (then e^−|u|, then p).
+    pub u: Vec<f64>,
+    pub neg_abs_u: Vec<f64>,
+    pub e: Vec<f64>,
+    /// logistic(u), logistic(−u) and 1 − p.
+    pub lu: Vec<f64>,
+    pub one_lu: Vec<f64>,
+    pub q: Vec<f64>,
+    /// ln Γ/ψ arguments: y + a, a, n − y + b, b of observation i at i, N + i, 2N + i, 3N + i
+    /// (a = pφ, b = (1 − p)φ), then n + φ for each distinct item count.
+    pub arg: Vec<f64>,
+    pub lg: Vec<f64>,
+    pub dg: Vec<f64>,
+    /// ln Γ(n + φ) and ψ(n + φ) of each observation's n.
+    pub total_lg: Vec<f64>,
+    pub total_dg: Vec<f64>,
+    /// Outputs per observation: log-likelihood, d/d(log φ), and d/d of floor θ, ceiling θ,
+    /// midpoint, log slope and the model's shift.
+    pub ll: Vec<f64>,
+    pub d_log_phi: Vec<f64>,
+    pub d_floor: Vec<f64>,
+    pub d_ceiling: Vec<f64>,
+    pub d_mid: Vec<f64>,
+    pub d_log_slope: Vec<f64>,
+    pub d_shift: Vec<f64>,
+}
+
+impl Batch {
+    /// Room for `n_obs` observations and `n_counts` distinct item counts.
+    pub fn resize(&mut self, n_obs: usize, n_counts: usize) {
+        for v in [
+            &mut self.f,
+            &mut self.one_f,
+            &mut self.g,
+            &mut self.one_g,
+            &mut self.slope,
+            &mut self.u,
+            &mut self.neg_abs_u,
+            &mut self.e,
+            &mut self.lu,
+            &mut self.one_lu,
+            &mut self.q,
+            &mut self.total_lg,
+            &mut self.total_dg,
+            &mut self.ll,
+            &mut self.d_log_phi,
+            &mut self.d_floor,
+            &mut self.d_ceiling,
+            &mut self.d_mid,
+            &mut self.d_log_slope,
+            &mut self.d_shift,
+        ] {
+            v.resize(n_obs, 0.0);
+        }
+        for v in [&mut self.arg, &mut self.lg, &mut self.dg] {
+            v.resize(4 * n_obs + n_counts, 0.0);
+        }
+    }
+
+    /// With `f`, `one_f`, `g`, `one_g`, `slope` and `u` filled: the log-likelihood of every
+    /// observation and its derivatives (`y`, `n` the counts as floats, `n_index` each
+    /// observation's place in `counts`, the distinct item counts; `noise` is φ, ln Γ(φ) and
+    /// ψ(φ)). False when some
+    /// observation's probability is not inside (0, 1): the density is not finite there.
+    pub fn beta_binomial(
+        &mut self,
+        y: &[f64],
+        n: &[f64],
+        n_index: &[usize],
+        counts: &[f64],
+        lchoose: &[f64],
+        noise: [f64; 3],
+    ) -> bool {
+        let phi = noise[0];
+        let n_obs = self.u.len();
+        for (v, &u) in self.neg_abs_u.iter_mut().zip(&self.u) {
+            *v = -u.abs();
+        }
+        exp_clamped_many(&self.neg_abs_u, &mut self.e);
+        let batch = self;
+        if !dispatch_lanes!(curve(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
+            return false;
+        }
+        for (a, &c) in batch.arg[4 * n_obs..].iter_mut().zip(counts) {
+            *a = c + phi;
+        }
+        ln_gamma_digamma_many(&batch.arg, &mut batch.lg, &mut batch.dg);
+        for (i, &k) in n_index.iter().enumerate() {
+            batch.total_lg[i] = batch.lg[4 * n_obs + k];
+            batch.total_dg[i] = batch.dg[4 * n_obs + k];
+        }
+        dispatch_lanes!(derivatives(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
+        true
+    }
+}
+
+/// logistic(±u) from e^−|u|, p and 1 − p, and the four ln Γ/ψ arguments of each observation.
+#[inline(always)]
+fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
+    let len = b.u.len();
+    let (u, f, one_f, g, one_g) = (&b.u[..len], &b.f[..len], &b.one_f[..len], &b.g[..len], &b.one_g[..len]);
+    let (y, n) = (&y[..len], &n[..len]);
+    let (e, lu, one_lu, q) = (&mut b.e[..len], &mut b.lu[..len], &mut b.one_lu[..len], &mut b.q[..len]);
+    let (ya, rest) = b.arg.split_at_mut(len);
+    let (a, rest) = rest.split_at_mut(len);
+    let (yb, rest) = rest.split_at_mut(len);
+    let bb = &mut rest[..len];
+    let mut valid = true;
+    for i in 0..len {
+        let big = 1.0 / (1.0 + e[i]);
+        let small = e[i] * big;
+        let up = u[i] >= 0.0;
+        let l = if up { big } else { small };
+        let one_l = if up { small } else { big };
+        let p = f[i] + one_f[i] * g[i] * l;
+        let qi = one_f[i] * (one_g[i] + g[i] * one_l);
+        valid &= (p > 0.0) & (qi > 0.0);
+        // e^−|u| is used up: its slot keeps p from here on
+        (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
+        a[i] = p * phi;
+        ya[i] = y[i] + a[i];
+        bb[i] = qi * phi;
+        yb[i] = n[i] - y[i] + bb[i];
+    }
+    valid
+}
+
+/// Each observation's log-likelihood, d/d(log φ), and d/dθ through p.
+#[inline(always)]
+fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
+    let [phi, lg_phi, psi_phi] = noise;
+    let len = b.u.len();
+    let (lg, dg) = (&b.lg[..4 * len], &b.dg[..4 * len]);
+    let (lg_ya, lg_a, lg_yb, lg_b) = (&lg[..len], &lg[len..2 * len], &lg[2 * len..3 * len], &lg[3 * len..]);
+    let (dg_ya, dg_a, dg_yb, dg_b) = (&dg[..len], &dg[len..2 * len], &dg[2 * len..3 * len], &dg[3 * len..]);
+    let (tot_lg, tot_dg, lchoose) = (&b.total_lg[..len], &b.total_dg[..len], &lchoose[..len]);
+    let (u, f, one_f, g, one_g, slope) =
+        (&b.u[..len], &b.f[..len], &b.one_f[..len], &b.g[..len], &b.one_g[..len], &b.slope[..len]);
+    let (p, q, lu, one_lu) = (&b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len]);
+    let (ll, d_log_phi) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
+    let (d_floor, d_ceiling) = (&mut b.d_floor[..len], &mut b.d_ceiling[..len]);
+    let (d_mid, d_log_slope, d_shift) = (&mut b.d_mid[..len], &mut b.d_log_slope[..len], &mut b.d_shift[..len]);
+    for i in 0..len {
+        ll[i] = lchoose[i] + lg_ya[i] + lg_yb[i] - tot_lg[i] - lg_a[i] - lg_b[i] + lg_phi;
+        let da = dg_ya[i] - dg_a[i];
+        let db = dg_yb[i] - dg_b[i];
+        d_log_phi[i] = phi * (p[i] * da + q[i] * db - tot_dg[i] + psi_phi);
+        let dldp = phi * (da - db);
+        d_floor[i] = dldp * f[i] * q[i];
+        d_ceiling[i] = dldp * one_f[i] * lu[i] * g[i] * one_g[i];
+        let dldu = dldp * one_f[i] * g[i] * lu[i] * one_lu[i];
+        d_shift[i] = dldu * slope[i];
+        d_mid[i] = -d_shift[i];
+        d_log_slope[i] = dldu * u[i];
+    }
+}
+
+/// Σ v in a fixed order, eight partial sums at a time (so the loop vectorises and the result
+/// does not depend on the CPU).
+pub(crate) fn sum(v: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    let rest: f64 = chunks.remainder().iter().sum();
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + rest
+}
