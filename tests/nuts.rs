@@ -28,7 +28,10 @@ fn reference_model_matches_stan() {
     let stan: serde_json::Value = serde_json::from_str(&text).unwrap();
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_13b()).unwrap();
     let fit = fit_nuts(model, &NutsOptions::default(), &(), &AtomicBool::new(false)).unwrap();
-    assert_eq!(fit.diagnostics.divergences, 0, "{:?}", fit.diagnostics);
+    // Divergences on this posterior are rare but not absent: over seeds 1–12 about one run in
+    // three has 1–6 of its 4,000 transitions divergent (docs/sampling.md). More than 0.25%
+    // would mean the sampler, not the seed, has changed.
+    assert!(fit.diagnostics.divergences <= 10, "{:?}", fit.diagnostics);
     assert!(fit.diagnostics.rhat_max < 1.02, "{:?}", fit.diagnostics);
     let p = &fit.posterior;
     for (ours, theirs, log) in [
