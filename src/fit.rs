@@ -416,6 +416,7 @@ mod tests {
         let advice = |target| with_divergences(2).warnings(target).join(" ");
         assert!(advice(0.8).contains("--target-accept 0.90"), "{}", advice(0.8));
         assert!(advice(0.95).contains("--target-accept 0.98"), "{}", advice(0.95));
+        assert!(advice(0.96).contains("--target-accept 0.98"), "{}", advice(0.96));
         assert!(advice(0.98).contains("--target-accept 0.99"), "{}", advice(0.98));
         assert!(!advice(0.99).contains("--target-accept"), "{}", advice(0.99));
     }

@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
 use crate::special::{exp_clamped_many, ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
 
+/// The smallest centring [`CurveModel::centring_from_draws`] keeps; below it a parameter is
+/// sampled non-centred.
+pub const MIN_CENTRING: f64 = 0.5;
+
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
 
@@ -317,18 +321,26 @@ impl CurveModel {
         self.centring = lambda;
     }
 
-    /// A centring chosen from draws of the posterior: with r the posterior sd of a task's θ over
-    /// a population scale τ, λ = 1 − r² (clamped to [0, 1]). In a normal–normal model that is
-    /// the share of the posterior precision that comes from the data, the centring under which
-    /// the task's parameter and the population are independent: tasks the data pin down are
-    /// sampled centred, tasks still at chance non-centred, everything between partly centred.
-    /// τ is taken one sd below the mean of log τ: a centred task is a funnel when τ runs small,
-    /// so a τ that is poorly known leans the choice to non-centred. Fewer than two draws give
-    /// the non-centred form.
+    /// A centring chosen from draws of the posterior: with r the sd of a task's θ over a
+    /// population scale τ, λ = 1 − r² (clamped to [0, 1]). In a normal–normal model that is the
+    /// share of the posterior precision that comes from the data, the centring under which the
+    /// task's parameter and the population are independent: tasks the data pin down are
+    /// sampled centred, tasks still at chance non-centred.
+    ///
+    /// r is the sd of θ given the task's other three curve parameters (from the 4×4 covariance
+    /// of the task's θ over the draws), not its marginal sd: the data of a well-fitted task pin
+    /// a combination of floor, ceiling and midpoint rather than each alone, and it is that
+    /// conditional pin that ties a non-centred θ to its population location. λ below
+    /// [`MIN_CENTRING`] is set to 0: a weakly informed parameter (a midpoint of a task at
+    /// chance, whose posterior is its prior cut off by the data) is best left non-centred, and
+    /// small λ are mostly noise of a short pilot. τ is taken one sd below the mean of log τ: a
+    /// centred task is a funnel when τ runs small, so a τ that is poorly known leans the choice
+    /// to non-centred. Fewer than two draws, or a covariance that cannot be inverted, give the
+    /// marginal sd for that task; fewer than two draws in all give the non-centred form.
     pub fn centring_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
         let t_n = self.layout.n_tasks;
-        let mut sum = vec![0.0; 4 * t_n];
-        let mut sum_sq = vec![0.0; 4 * t_n];
+        let mut sum = vec![[0.0; 4]; t_n];
+        let mut cross = vec![[[0.0; 4]; 4]; t_n];
         let mut log_tau = [0.0; 4];
         let mut log_tau_sq = [0.0; 4];
         let mut n = 0.0;
@@ -336,8 +348,10 @@ impl CurveModel {
             let (thetas, scale) = self.thetas(x);
             for (t, th) in thetas.iter().enumerate() {
                 for k in 0..4 {
-                    sum[k * t_n + t] += th[k];
-                    sum_sq[k * t_n + t] += th[k] * th[k];
+                    sum[t][k] += th[k];
+                    for j in 0..4 {
+                        cross[t][k][j] += th[k] * th[j];
+                    }
                 }
             }
             for k in 0..4 {
@@ -351,12 +365,22 @@ impl CurveModel {
         }
         let var = |s: f64, s2: f64| ((s2 / n - (s / n).powi(2)) * n / (n - 1.0)).max(0.0);
         let tau: [f64; 4] = std::array::from_fn(|k| (log_tau[k] / n - var(log_tau[k], log_tau_sq[k]).sqrt()).exp());
-        (0..4 * t_n)
-            .map(|i| {
-                let lam = 1.0 - var(sum[i], sum_sq[i]) / tau[i / t_n].powi(2);
-                if lam.is_finite() { lam.clamp(0.0, 1.0) } else { 0.0 }
-            })
-            .collect()
+        let mut lambda = vec![0.0; 4 * t_n];
+        for t in 0..t_n {
+            let cov = nalgebra::Matrix4::from_fn(|k, j| {
+                (cross[t][k][j] / n - sum[t][k] / n * (sum[t][j] / n)) * n / (n - 1.0)
+            });
+            let precision = cov.try_inverse();
+            for k in 0..4 {
+                let conditional = match &precision {
+                    Some(p) if p[(k, k)] > 0.0 && p[(k, k)].is_finite() => 1.0 / p[(k, k)],
+                    _ => cov[(k, k)].max(0.0),
+                };
+                let lam = 1.0 - conditional / tau[k].powi(2);
+                lambda[k * t_n + t] = if lam.is_finite() && lam >= MIN_CENTRING { lam.min(1.0) } else { 0.0 };
+            }
+        }
+        lambda
     }
 
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with

@@ -41,7 +41,7 @@ impl Default for NutsOptions {
             draws: 1000,
             seed: 1,
             max_depth: 10,
-            target_accept: 0.95,
+            target_accept: 0.96,
             jitter: 0.5,
             pilot: 150,
         }

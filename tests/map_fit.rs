@@ -108,6 +108,48 @@ fn batched_likelihood_matches_the_per_observation_one() {
     }
 }
 
+/// The pilot's centring: λ = 1 − (sd of θ given the task's other parameters / τ)², kept only
+/// from 0.5 up. Draws with every population value fixed (location 0, scale 1, so θ = z): task 0
+/// has ceiling and midpoint tied (each sd 0.9 alone, 0.01 given the other), task 1 a floor of
+/// sd 0.4 alone (λ = 0.84), task 2 a floor of sd 0.8 (λ = 0.36, cut to 0), the rest sd 1.
+#[test]
+fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred() {
+    let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
+    let l = &model.layout;
+    let t_n = l.n_tasks;
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut normal =
+        || <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng);
+    let draws: Vec<Vec<f64>> = (0..4000)
+        .map(|_| {
+            let mut x = vec![0.0; l.dim];
+            for z in &mut x[l.z_start..l.z_start + 4 * t_n] {
+                *z = normal();
+            }
+            let w = 0.9 * normal();
+            x[l.z_start + t_n] = w;
+            x[l.z_start + 2 * t_n] = w + 0.01 * normal();
+            x[l.z_start + 1] = 0.4 * normal();
+            x[l.z_start + 2] = 0.8 * normal();
+            x
+        })
+        .collect();
+    // the population slots hold location 0 and log scale 0 in every draw: τ = 1 exactly
+    for k in 0..4 {
+        for slot in [l.location[k], l.log_scale[k]] {
+            if let scurve::model::Slot::Free(i) = slot {
+                assert!(draws.iter().all(|x| x[i] == 0.0));
+            }
+        }
+    }
+    let lambda = model.centring_from_draws(draws.iter().map(Vec::as_slice));
+    let at = |k: usize, t: usize| lambda[k * t_n + t];
+    assert!(at(1, 0) > 0.99 && at(2, 0) > 0.99, "tied ceiling and midpoint: {} {}", at(1, 0), at(2, 0));
+    assert!((at(0, 1) - 0.84).abs() < 0.03, "floor of sd 0.4: {}", at(0, 1));
+    assert_eq!(at(0, 2), 0.0, "floor of sd 0.8 gives λ ≈ 0.36, below the cut");
+    assert!(lambda.iter().enumerate().filter(|&(i, _)| ![t_n, 2 * t_n, 1, 2].contains(&i)).all(|(_, &v)| v == 0.0));
+}
+
 /// Re-centring moves the sampler's coordinates, not the point: the constrained values are the
 /// same, and the log density changes only by the Jacobian, Σ (λ_old − λ_new)·log τ.
 #[test]

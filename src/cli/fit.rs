@@ -67,7 +67,7 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 1000)]
     pub draws: u64,
     /// Target acceptance rate of the step size adaptation.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 0.96)]
     pub target_accept: f64,
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
