@@ -335,7 +335,9 @@ impl CurveModel {
     /// chance, whose posterior is its prior cut off by the data) is best left non-centred, and
     /// small λ are mostly noise of a short pilot. τ is taken one sd below the mean of log τ: a
     /// centred task is a funnel when τ runs small, so a τ that is poorly known leans the choice
-    /// to non-centred. Fewer than two draws, or a covariance that cannot be inverted, give the
+    /// to non-centred. Slopes always stay non-centred: the slope scale's posterior reaches
+    /// towards 0 (OPT: 0.01–0.33) further than a short pilot sees, and chains with well-fitted
+    /// tasks' slopes centred got stuck in that funnel (docs/sampling.md). Fewer than two draws, or a covariance that cannot be inverted, give the
     /// marginal sd for that task; fewer than two draws in all give the non-centred form.
     pub fn centring_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
         let t_n = self.layout.n_tasks;
@@ -371,7 +373,7 @@ impl CurveModel {
                 (cross[t][k][j] / n - sum[t][k] / n * (sum[t][j] / n)) * n / (n - 1.0)
             });
             let precision = cov.try_inverse();
-            for k in 0..4 {
+            for k in 0..3 {
                 let conditional = match &precision {
                     Some(p) if p[(k, k)] > 0.0 && p[(k, k)].is_finite() => 1.0 / p[(k, k)],
                     _ => cov[(k, k)].max(0.0),

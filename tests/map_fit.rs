@@ -111,7 +111,8 @@ fn batched_likelihood_matches_the_per_observation_one() {
 /// The pilot's centring: λ = 1 − (sd of θ given the task's other parameters / τ)², kept only
 /// from 0.5 up. Draws with every population value fixed (location 0, scale 1, so θ = z): task 0
 /// has ceiling and midpoint tied (each sd 0.9 alone, 0.01 given the other), task 1 a floor of
-/// sd 0.4 alone (λ = 0.84), task 2 a floor of sd 0.8 (λ = 0.36, cut to 0), the rest sd 1.
+/// sd 0.4 alone (λ = 0.84), task 2 a floor of sd 0.8 (λ = 0.36, cut to 0), task 3 a slope of
+/// sd 0.1 (λ would be 0.99, but slopes stay non-centred), the rest sd 1.
 #[test]
 fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred() {
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
@@ -131,6 +132,7 @@ fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred()
             x[l.z_start + 2 * t_n] = w + 0.01 * normal();
             x[l.z_start + 1] = 0.4 * normal();
             x[l.z_start + 2] = 0.8 * normal();
+            x[l.z_start + 3 * t_n + 3] = 0.1 * normal();
             x
         })
         .collect();
@@ -147,6 +149,7 @@ fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred()
     assert!(at(1, 0) > 0.99 && at(2, 0) > 0.99, "tied ceiling and midpoint: {} {}", at(1, 0), at(2, 0));
     assert!((at(0, 1) - 0.84).abs() < 0.03, "floor of sd 0.4: {}", at(0, 1));
     assert_eq!(at(0, 2), 0.0, "floor of sd 0.8 gives λ ≈ 0.36, below the cut");
+    assert_eq!(at(3, 3), 0.0, "a slope is never centred");
     assert!(lambda.iter().enumerate().filter(|&(i, _)| ![t_n, 2 * t_n, 1, 2].contains(&i)).all(|(_, &v)| v == 0.0));
 }
 
