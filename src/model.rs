@@ -322,7 +322,7 @@ impl CurveModel {
     }
 
     /// A centring chosen from draws of the posterior: with r the sd of a task's θ over a
-    /// population scale τ, λ = 1 − r² (clamped to [0, 1]). In a normal–normal model that is the
+    /// population scale τ, λ = 1 − r² (at most 1). In a normal–normal model that is the
     /// share of the posterior precision that comes from the data, the centring under which the
     /// task's parameter and the population are independent: tasks the data pin down are
     /// sampled centred, tasks still at chance non-centred.
@@ -337,8 +337,9 @@ impl CurveModel {
     /// centred task is a funnel when τ runs small, so a τ that is poorly known leans the choice
     /// to non-centred. Slopes always stay non-centred: the slope scale's posterior reaches
     /// towards 0 (OPT: 0.01–0.33) further than a short pilot sees, and chains with well-fitted
-    /// tasks' slopes centred got stuck in that funnel (docs/sampling.md). Fewer than two draws, or a covariance that cannot be inverted, give the
-    /// marginal sd for that task; fewer than two draws in all give the non-centred form.
+    /// tasks' slopes centred got stuck in that funnel (docs/sampling.md). A covariance that
+    /// cannot be inverted gives the marginal sd for that task; fewer than two draws give the
+    /// non-centred form.
     pub fn centring_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
         let t_n = self.layout.n_tasks;
         let mut sum = vec![[0.0; 4]; t_n];

@@ -158,14 +158,16 @@ pub fn exp_clamped(x: f64) -> f64 {
     (low + high * r8) * f64::from_bits(k.wrapping_add(1023) << 52)
 }
 
-/// CPU features for the vectorised loops, looked up once.
+/// CPU features for the vectorised loops, looked up once (only x86-64 has more than one path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) enum Lanes {
     Avx512,
     Avx2,
     Baseline,
 }
 
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn lanes() -> Lanes {
     #[cfg(target_arch = "x86_64")]
     {
