@@ -6,14 +6,25 @@
 #   e.g. scripts/ess_vs_stan.sh ../shared/data/tidy/opt-0shot.csv 10.2
 # STAN_PYTHON: a Python with pystan, arviz and numpy (see ../shared/anchors/README.md);
 #              default: python3
+# SEEDS: the scurve seeds to run (default "1"); one run's ESS/s varies about twofold between
+#        seeds, so a speed claim wants several, e.g. SEEDS="1 2 3 4 5 6". Stan runs once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "$1")
 cut=$2
 py=${STAN_PYTHON:-python3}
+seeds=${SEEDS:-1}
 cargo build --release -q
 size=$(python3 -c "print(10**$cut)")
 echo "data: $1, sizes up to 10^$cut"
-./target/release/scurve fit "$data" --model reference --holdout-above "$size" --json --quiet \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print("scurve:", json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth"]}))'
+rates=()
+for seed in $seeds; do
+  line=$(./target/release/scurve fit "$data" --model reference --holdout-above "$size" --seed "$seed" --json --quiet \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print(json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth"]}))')
+  echo "scurve (seed $seed): $line"
+  rates+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ess_bulk_per_second"])' "$line")")
+done
+if [ ${#rates[@]} -gt 1 ]; then
+  python3 -c 'import sys; r=[float(v) for v in sys.argv[1:]]; print(f"scurve mean ESS/s over {len(r)} seeds: {sum(r)/len(r):.2f} (range {min(r):.2f}-{max(r):.2f})")' "${rates[@]}"
+fi
 (cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | grep '^{"build_s"' | sed 's/^/stan:   /')
