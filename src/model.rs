@@ -199,11 +199,18 @@ impl CurveModel {
         log_scale: &[f64; 4],
     ) -> ([f64; 4], [f64; 4]) {
         let t_n = self.layout.n_tasks;
-        let lam: [f64; 4] = std::array::from_fn(|k| self.centring[k * t_n + t]);
-        let a: [f64; 4] =
-            std::array::from_fn(|k| if lam[k] == 0.0 { scale[k] } else { ((1.0 - lam[k]) * log_scale[k]).exp() });
-        let th = std::array::from_fn(|k| loc[k] + a[k] * (x[self.layout.z_start + k * t_n + t] - lam[k] * loc[k]));
-        (th, a)
+        let a: [f64; 4] = std::array::from_fn(|k| {
+            let lam = self.centring[k * t_n + t];
+            if lam == 0.0 { scale[k] } else { ((1.0 - lam) * log_scale[k]).exp() }
+        });
+        (std::array::from_fn(|k| self.theta_with(t, k, x, loc[k], a[k])), a)
+    }
+
+    /// θ of task t's curve parameter k given its centring factor a (see [`Self::theta`]).
+    #[inline(always)]
+    fn theta_with(&self, t: usize, k: usize, x: &[f64], loc: f64, a: f64) -> f64 {
+        let i = k * self.layout.n_tasks + t;
+        loc + a * (x[self.layout.z_start + i] - self.centring[i] * loc)
     }
 
     #[inline]
@@ -497,13 +504,16 @@ impl CurveModel {
         for (t, tc) in s.tasks.iter_mut().enumerate() {
             for k in 0..4 {
                 let i = k * t_n + t;
-                let a = s.task_exps[i];
-                tc.a[k] = a;
-                let th = pop.loc[k] + a * (x[l.z_start + i] - self.centring[i] * pop.loc[k]);
+                tc.a[k] = s.task_exps[i];
+                let th = self.theta_with(t, k, x, pop.loc[k], tc.a[k]);
                 // floor and ceiling go through the logistic function, from e^−|v|
-                let v = if k == 0 { self.base_floor[t] + th } else { th };
-                tc.sign[k] = v >= 0.0;
-                s.task_args[i] = if k < 2 { -v.abs() } else { th };
+                s.task_args[i] = if k < 2 {
+                    let v = if k == 0 { self.base_floor[t] + th } else { th };
+                    tc.sign[k] = v >= 0.0;
+                    -v.abs()
+                } else {
+                    th
+                };
             }
         }
         exp_clamped_many(&s.task_args, &mut s.task_exps);
@@ -568,9 +578,8 @@ struct Population {
 #[derive(Debug, Clone, Copy, Default)]
 struct TaskCurve {
     a: [f64; 4],
-    /// Whether the floor's logit (with its chance base) and the ceiling's θ are ≥ 0 (the
-    /// other two entries are not used).
-    sign: [bool; 4],
+    /// Whether the floor's logit (with its chance base) and the ceiling's θ are ≥ 0.
+    sign: [bool; 2],
     f: f64,
     one_f: f64,
     g: f64,
