@@ -462,20 +462,42 @@ impl CurveModel {
         let d = &self.data;
         let b = &mut s.batch;
         b.resize(d.len(), self.counts.len());
-        for (t, r) in self.ranges.iter().enumerate() {
-            let tc = &s.tasks[t];
-            for i in r.clone() {
-                (b.f[i], b.one_f[i], b.g[i], b.one_g[i], b.slope[i]) = (tc.f, tc.one_f, tc.g, tc.one_g, tc.slope);
-                b.u[i] = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
+        for (tc, r) in s.tasks.iter().zip(&self.ranges) {
+            let r = r.clone();
+            b.f[r.clone()].fill(tc.f);
+            b.one_f[r.clone()].fill(tc.one_f);
+            b.g[r.clone()].fill(tc.g);
+            b.one_g[r.clone()].fill(tc.one_g);
+            b.slope[r.clone()].fill(tc.slope);
+            match self.layout.w_start {
+                Some(w) => {
+                    for ((u, &xi), &j) in b.u[r.clone()].iter_mut().zip(&d.x[r.clone()]).zip(&d.model[r]) {
+                        *u = tc.slope * (xi + pop.model_sd * x[w + j] - tc.mid);
+                    }
+                }
+                None => {
+                    for (u, &xi) in b.u[r.clone()].iter_mut().zip(&d.x[r]) {
+                        *u = tc.slope * (xi - tc.mid);
+                    }
+                }
             }
         }
         let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
         if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, [phi, lg_phi, psi_phi]) {
             return Lik { finite: false, ..Lik::default() };
         }
-        for (t, r) in self.ranges.iter().enumerate() {
+        for (dth, r) in s.dth.iter_mut().zip(&self.ranges) {
             let r = r.clone();
-            s.dth[t] = [&b.d_floor, &b.d_ceiling, &b.d_mid, &b.d_log_slope].map(|v| v[r.clone()].iter().sum());
+            let mut acc = [0.0; 4];
+            for (((&f, &c), &m), &ls) in
+                b.d_floor[r.clone()].iter().zip(&b.d_ceiling[r.clone()]).zip(&b.d_mid[r.clone()]).zip(&b.d_log_slope[r])
+            {
+                acc[0] += f;
+                acc[1] += c;
+                acc[2] += m;
+                acc[3] += ls;
+            }
+            *dth = acc;
         }
         if let Some(w) = self.layout.w_start {
             for (i, &ds) in b.d_shift.iter().enumerate() {
