@@ -393,6 +393,44 @@ impl CurveModel {
         lambda
     }
 
+    /// A centring chosen from the curvature of the log density at one position `x` (under the
+    /// current centring), without draws: with the model written non-centred, the second
+    /// derivative of log p in z_t is −(1 + τ²·h), h the data's curvature in θ_t with the task's
+    /// other parameters held, so 1 / (its negative) is the conditional variance of θ over τ²
+    /// that [`Self::centring_from_draws`] estimates from draws, here at one point. The same
+    /// rules follow (λ below [`MIN_CENTRING`] is 0, slopes stay non-centred). Tasks do not
+    /// share z coordinates, so one central difference per curve parameter serves every task:
+    /// eight gradient evaluations in all. A position where the density is not finite gives the
+    /// non-centred form.
+    pub fn centring_from_curvature(&self, x: &[f64]) -> Vec<f64> {
+        let t_n = self.layout.n_tasks;
+        let mut flat = self.clone();
+        flat.centring = vec![0.0; 4 * t_n];
+        let x0 = self.recentred(&flat.centring, x);
+        let mut lambda = vec![0.0; 4 * t_n];
+        let z = self.layout.z_start;
+        let h = 1e-4;
+        let (mut up, mut down) = (vec![0.0; x0.len()], vec![0.0; x0.len()]);
+        for k in 0..3 {
+            let mut xp = x0.clone();
+            let mut xm = x0.clone();
+            for t in 0..t_n {
+                xp[z + k * t_n + t] += h;
+                xm[z + k * t_n + t] -= h;
+            }
+            if flat.logp_grad(&xp, &mut up).is_err() || flat.logp_grad(&xm, &mut down).is_err() {
+                return vec![0.0; 4 * t_n];
+            }
+            for t in 0..t_n {
+                let i = z + k * t_n + t;
+                let curvature = -(up[i] - down[i]) / (2.0 * h);
+                let lam = 1.0 - 1.0 / curvature;
+                lambda[k * t_n + t] = if lam.is_finite() && lam >= MIN_CENTRING { lam.min(1.0) } else { 0.0 };
+            }
+        }
+        lambda
+    }
+
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
     /// d/dp and d/d(log φ or log σ).
     #[inline]

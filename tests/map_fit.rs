@@ -153,6 +153,54 @@ fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred()
     assert!(lambda.iter().enumerate().filter(|&(i, _)| ![t_n, 2 * t_n, 1, 2].contains(&i)).all(|(_, &v)| v == 0.0));
 }
 
+/// The guess that starts the pilot: λ = 1 − 1 / (−∂² log p / ∂z²) in the non-centred
+/// coordinates. The method perturbs every task's z at once; here each coordinate alone, by
+/// second differences of the log density itself. The guess does not depend on the centring
+/// the model is in, keeps the cut at 0.5 and leaves slopes non-centred.
+#[test]
+fn centring_from_curvature_matches_second_differences_one_coordinate_at_a_time() {
+    let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
+    let l = &model.layout;
+    let t_n = l.n_tasks;
+    let x = scurve::fit::pooled_start(&model, 1).unwrap().position;
+    let lambda = model.centring_from_curvature(&x);
+    let mut g = vec![0.0; l.dim];
+    let mut lp = |x: &[f64]| model.logp_grad(x, &mut g).unwrap();
+    let h = 1e-3;
+    let (mut checked, mut centred, mut left) = (0, 0, 0);
+    for k in 0..3 {
+        for t in (0..t_n).step_by(4) {
+            let i = l.z_start + k * t_n + t;
+            let (mut up, mut down) = (x.clone(), x.clone());
+            up[i] += h;
+            down[i] -= h;
+            let second = (lp(&up) - 2.0 * lp(&x) + lp(&down)) / (h * h);
+            let expected = 1.0 - 1.0 / -second;
+            let got = lambda[k * t_n + t];
+            if (expected - 0.5).abs() < 0.01 {
+                continue;
+            }
+            if expected < 0.5 {
+                assert_eq!(got, 0.0, "task {t}, parameter {k}: {expected} is below the cut");
+                left += 1;
+            } else {
+                assert!((got - expected.min(1.0)).abs() < 1e-4, "task {t}, parameter {k}: {got} vs {expected}");
+                centred += 1;
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40 && centred > 10 && left > 3, "{checked} checked, {centred} centred, {left} left");
+    assert!(lambda[3 * t_n..].iter().all(|&v| v == 0.0), "slopes stay non-centred");
+    // the same guess from a model already centred, at the same point in its coordinates
+    let mut other = model.clone();
+    other.set_centring(lambda.clone());
+    let again = other.centring_from_curvature(&model.recentred(&lambda, &x));
+    for (a, b) in lambda.iter().zip(&again) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b} from centred coordinates");
+    }
+}
+
 /// Re-centring moves the sampler's coordinates, not the point: the constrained values are the
 /// same, and the log density changes only by the Jacobian, Σ (λ_old − λ_new)·log τ.
 #[test]
