@@ -195,18 +195,18 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
     let mut main_opts = *opts;
     let mut pilot_seconds = 0.0;
     if opts.pilot > 0 && opts.warmup >= 2 * opts.pilot {
-        // The pilot, its last third kept as draws. It samples the same posterior in a centring
-        // guessed from the curvature at the start, which shortens its trajectories; the
-        // centring it chooses depends on its draws of θ, not on the coordinates they came in.
+        // The pilot, its last third kept as draws. It samples the same posterior pinned by a
+        // guess from the curvature at the start, which shortens its trajectories; the pins it
+        // chooses depend on its draws of θ, not on the coordinates they came in.
         let pilot_opts = NutsOptions { warmup: opts.pilot - opts.pilot / 3, draws: (opts.pilot / 3).max(4), ..*opts };
-        let guess = model.centring_from_curvature(&start.position);
-        inits = inits.iter().map(|x| model.recentred(&guess, x)).collect();
-        model.set_centring(guess);
+        let guess = model.pins_from_curvature(&start.position);
+        inits = inits.iter().map(|x| model.repinned(&guess, x)).collect();
+        model.set_pins(guess);
         let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop)?;
-        let lambda = model.centring_from_draws(pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice)));
+        let pins = model.pins_from_draws(pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice)));
         // each chain goes on from where its pilot ended, in the new coordinates
-        inits = pilot.chains.iter().filter_map(|c| c.positions.last()).map(|x| model.recentred(&lambda, x)).collect();
-        model.set_centring(lambda);
+        inits = pilot.chains.iter().filter_map(|c| c.positions.last()).map(|x| model.repinned(&pins, x)).collect();
+        model.set_pins(pins);
         main_opts = NutsOptions { warmup: opts.warmup - opts.pilot, jitter: 0.0, seed: opts.seed ^ 0x5EED, ..*opts };
         pilot_seconds = pilot.seconds;
     }

@@ -21,9 +21,10 @@ use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
 use crate::special::{exp_clamped_many, ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
 
-/// The smallest centring [`CurveModel::centring_from_draws`] keeps; below it a parameter is
-/// sampled non-centred.
-pub const MIN_CENTRING: f64 = 0.5;
+/// The smallest pin [`CurveModel::pins_from_draws`] keeps, as τ²·h (the data's precision
+/// over the population's; 1 when each gives half the posterior precision); below it a
+/// parameter is sampled non-centred.
+pub const MIN_PIN: f64 = 1.0;
 
 /// Chance levels are clipped to this range before taking logits (as the Stan reference does).
 pub const CHANCE_CLIP: (f64, f64) = (1e-3, 0.999);
@@ -63,8 +64,9 @@ pub struct CurveModel {
     base_floor: Vec<f64>,
     lchoose: Vec<f64>,
     logit_score: Vec<f64>,
-    /// Centring λ of each task's curve parameters, at `k·T + t` (0 = non-centred, 1 = centred).
-    centring: Vec<f64>,
+    /// How the sampler's coordinates of each task's curve parameters are set, at `k·T + t`
+    /// (see [`Pin`]; all unpinned, the model as written, unless set).
+    pins: Vec<Pin>,
     /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
     batch_beta_binomial: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
@@ -154,7 +156,6 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        let centring = vec![0.0; 4 * t];
         let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
         let yf = data.y.iter().map(|&y| y as f64).collect();
         let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
@@ -177,7 +178,7 @@ impl CurveModel {
             base_floor,
             lchoose,
             logit_score,
-            centring,
+            pins: vec![Pin::default(); 4 * t],
             batch_beta_binomial,
             yf,
             nf,
@@ -186,31 +187,15 @@ impl CurveModel {
         })
     }
 
-    /// θ of task t (the floor without its chance base): location + a·(z − λ·location) with
-    /// a = scale^(1−λ), which is location + scale · z when non-centred (λ = 0) and z itself when
-    /// centred (λ = 1). Returns θ and a.
+    /// θ of task t (the floor without its chance base): base + a·z, with base and a as
+    /// [`Pin::map`] gives them.
     #[inline]
-    fn theta(
-        &self,
-        t: usize,
-        x: &[f64],
-        loc: &[f64; 4],
-        scale: &[f64; 4],
-        log_scale: &[f64; 4],
-    ) -> ([f64; 4], [f64; 4]) {
+    fn theta(&self, t: usize, x: &[f64], loc: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
         let t_n = self.layout.n_tasks;
-        let a: [f64; 4] = std::array::from_fn(|k| {
-            let lam = self.centring[k * t_n + t];
-            if lam == 0.0 { scale[k] } else { ((1.0 - lam) * log_scale[k]).exp() }
-        });
-        (std::array::from_fn(|k| self.theta_with(t, k, x, loc[k], a[k])), a)
-    }
-
-    /// θ of task t's curve parameter k given its centring factor a (see [`Self::theta`]).
-    #[inline(always)]
-    fn theta_with(&self, t: usize, k: usize, x: &[f64], loc: f64, a: f64) -> f64 {
-        let i = k * self.layout.n_tasks + t;
-        loc + a * (x[self.layout.z_start + i] - self.centring[i] * loc)
+        std::array::from_fn(|k| {
+            let (base, a, _) = self.pins[k * t_n + t].map(loc[k], scale[k]);
+            base + a * x[self.layout.z_start + k * t_n + t]
+        })
     }
 
     #[inline]
@@ -229,10 +214,9 @@ impl CurveModel {
         let t = l.n_tasks;
         let loc: [f64; 4] = std::array::from_fn(|k| population[k].0);
         let scale: [f64; 4] = std::array::from_fn(|k| population[k].1);
-        let log_scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x));
         let curves = (0..t)
             .map(|task| {
-                let (th, _) = self.theta(task, x, &loc, &scale, &log_scale);
+                let th = self.theta(task, x, &loc, &scale);
                 let floor = logistic(self.base_floor[task] + th[0]);
                 let ceiling = floor + (1.0 - floor) * logistic(th[1]);
                 Curve { floor, ceiling, midpoint: th[2], slope: th[3].exp() }
@@ -282,7 +266,7 @@ impl CurveModel {
             let theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
             for k in 0..4 {
                 let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
-                x[l.z_start + k * t + task] = z_of(theta[k], loc, scale, self.centring[k * t + task]);
+                x[l.z_start + k * t + task] = self.pins[k * t + task].z_of(theta[k], loc, scale);
             }
         }
         x
@@ -294,19 +278,19 @@ impl CurveModel {
         let loc: [f64; 4] = std::array::from_fn(|k| Self::get(l.location[k], x));
         let log_scale: [f64; 4] = std::array::from_fn(|k| Self::get(l.log_scale[k], x));
         let scale = log_scale.map(f64::exp);
-        ((0..l.n_tasks).map(|t| self.theta(t, x, &loc, &scale, &log_scale).0).collect(), scale)
+        ((0..l.n_tasks).map(|t| self.theta(t, x, &loc, &scale)).collect(), scale)
     }
 
-    /// The centring λ of each task's curve parameters, at `k·T + t` (all 0 unless set).
-    pub fn centring(&self) -> &[f64] {
-        &self.centring
+    /// How each task's curve parameters are sampled, at `k·T + t` (all unpinned unless set).
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
     }
 
-    /// The position `x` (under the current centring) as the same point under the centring
-    /// `lambda` (values in [0, 1], at `k·T + t`). The posterior is the same under every
-    /// centring; only its shape in the sampler's coordinates changes.
-    pub fn recentred(&self, lambda: &[f64], x: &[f64]) -> Vec<f64> {
-        assert_eq!(lambda.len(), self.centring.len(), "one centring per task and curve parameter");
+    /// The position `x` (under the current pins) as the same point under `pins`. The
+    /// posterior is the same under all pins; only its shape in the sampler's coordinates
+    /// changes.
+    pub fn repinned(&self, pins: &[Pin], x: &[f64]) -> Vec<f64> {
+        assert_eq!(pins.len(), self.pins.len(), "one pin per task and curve parameter");
         let l = &self.layout;
         let t_n = l.n_tasks;
         let (thetas, scale) = self.thetas(x);
@@ -314,45 +298,37 @@ impl CurveModel {
         let mut out = x.to_vec();
         for (t, th) in thetas.iter().enumerate() {
             for k in 0..4 {
-                out[l.z_start + k * t_n + t] = z_of(th[k], loc[k], scale[k], lambda[k * t_n + t]);
+                out[l.z_start + k * t_n + t] = pins[k * t_n + t].z_of(th[k], loc[k], scale[k]);
             }
         }
         out
     }
 
-    /// Sample in the centring `lambda` from now on (values in [0, 1], at `k·T + t`); convert
-    /// positions with [`Self::recentred`] first.
-    pub fn set_centring(&mut self, lambda: Vec<f64>) {
-        assert_eq!(lambda.len(), self.centring.len(), "one centring per task and curve parameter");
-        assert!(lambda.iter().all(|v| (0.0..=1.0).contains(v)), "centring outside [0, 1]");
-        self.centring = lambda;
+    /// Sample with `pins` from now on; convert positions with [`Self::repinned`] first.
+    pub fn set_pins(&mut self, pins: Vec<Pin>) {
+        assert_eq!(pins.len(), self.pins.len(), "one pin per task and curve parameter");
+        assert!(pins.iter().all(|p| p.precision >= 0.0 && p.precision.is_finite() && p.centre.is_finite()));
+        self.pins = pins;
     }
 
-    /// A centring chosen from draws of the posterior: with r the sd of a task's θ over a
-    /// population scale τ, λ = 1 − r² (at most 1). In a normal–normal model that is the
-    /// share of the posterior precision that comes from the data, the centring under which the
-    /// task's parameter and the population are independent: tasks the data pin down are
-    /// sampled centred, tasks still at chance non-centred.
-    ///
-    /// r is the sd of θ given the task's other three curve parameters (from the 4×4 covariance
-    /// of the task's θ over the draws), not its marginal sd: the data of a well-fitted task pin
-    /// a combination of floor, ceiling and midpoint rather than each alone, and it is that
-    /// conditional pin that ties a non-centred θ to its population location. λ below
-    /// [`MIN_CENTRING`] is set to 0: a weakly informed parameter (a midpoint of a task at
-    /// chance, whose posterior is its prior cut off by the data) is best left non-centred, and
-    /// small λ are mostly noise of a short pilot. τ is taken one sd below the mean of log τ: a
-    /// centred task is a funnel when τ runs small, so a τ that is poorly known leans the choice
-    /// to non-centred. Slopes always stay non-centred: the slope scale's posterior reaches
-    /// towards 0 (OPT: 0.01–0.33) further than a short pilot sees, and chains with well-fitted
-    /// tasks' slopes centred got stuck in that funnel (docs/sampling.md). A covariance that
-    /// cannot be inverted gives the marginal sd for that task; fewer than two draws give the
-    /// non-centred form.
-    pub fn centring_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
+    /// Pins chosen from draws of the posterior. For each task and curve parameter, h is the
+    /// precision the data add to θ given the task's other three parameters: 1/v − 1/τ̄², with
+    /// v the variance of θ given the other three (1 / the diagonal of the inverse of the task's
+    /// 4×4 covariance over the draws) and τ̄ the geometric mean of the population scale over the
+    /// draws; the centre is the mean of θ. In a normal–normal model that is the exact posterior
+    /// of θ given the population, so the sampler's coordinate is then a standard normal
+    /// whatever the population values. A pin with τ̄²·h below [`MIN_PIN`] (a parameter the
+    /// data say less about than the population, such as the midpoint of a task still at
+    /// chance, whose posterior is its prior cut off by the data) is left unpinned: there the
+    /// normal picture is wrong and the non-centred form is right. Slopes stay unpinned: with
+    /// them pinned, Pythia fits had a divergent transition in every one of twelve seeds
+    /// (docs/sampling.md). A covariance that cannot be inverted, or fewer than two draws, leaves
+    /// the task unpinned.
+    pub fn pins_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<Pin> {
         let t_n = self.layout.n_tasks;
         let mut sum = vec![[0.0; 4]; t_n];
         let mut cross = vec![[[0.0; 4]; 4]; t_n];
         let mut log_tau = [0.0; 4];
-        let mut log_tau_sq = [0.0; 4];
         let mut n = 0.0;
         for x in draws {
             let (thetas, scale) = self.thetas(x);
@@ -366,69 +342,64 @@ impl CurveModel {
             }
             for k in 0..4 {
                 log_tau[k] += scale[k].ln();
-                log_tau_sq[k] += scale[k].ln().powi(2);
             }
             n += 1.0;
         }
+        let mut pins = vec![Pin::default(); 4 * t_n];
         if n < 2.0 {
-            return vec![0.0; 4 * t_n];
+            return pins;
         }
-        let var = |s: f64, s2: f64| ((s2 / n - (s / n).powi(2)) * n / (n - 1.0)).max(0.0);
-        let tau: [f64; 4] = std::array::from_fn(|k| (log_tau[k] / n - var(log_tau[k], log_tau_sq[k]).sqrt()).exp());
-        let mut lambda = vec![0.0; 4 * t_n];
+        let prior_precision: [f64; 4] = std::array::from_fn(|k| (-2.0 * log_tau[k] / n).exp());
         for t in 0..t_n {
             let cov = nalgebra::Matrix4::from_fn(|k, j| {
                 (cross[t][k][j] / n - sum[t][k] / n * (sum[t][j] / n)) * n / (n - 1.0)
             });
-            let precision = cov.try_inverse();
+            let Some(precision) = cov.try_inverse() else { continue };
             for k in 0..3 {
-                let conditional = match &precision {
-                    Some(p) if p[(k, k)] > 0.0 && p[(k, k)].is_finite() => 1.0 / p[(k, k)],
-                    _ => cov[(k, k)].max(0.0),
-                };
-                let lam = 1.0 - conditional / tau[k].powi(2);
-                lambda[k * t_n + t] = if lam.is_finite() && lam >= MIN_CENTRING { lam.min(1.0) } else { 0.0 };
+                let h = precision[(k, k)] - prior_precision[k];
+                if h.is_finite() && h >= MIN_PIN * prior_precision[k] {
+                    pins[k * t_n + t] = Pin { precision: h, centre: sum[t][k] / n };
+                }
             }
         }
-        lambda
+        pins
     }
 
-    /// A centring chosen from the curvature of the log density at one position `x` (under the
-    /// current centring), without draws: with the model written non-centred, the second
-    /// derivative of log p in z_t is −(1 + τ²·h), h the data's curvature in θ_t with the task's
-    /// other parameters held, so 1 / (its negative) is the conditional variance of θ over τ²
-    /// that [`Self::centring_from_draws`] estimates from draws, here at one point. The same
-    /// rules follow (λ below [`MIN_CENTRING`] is 0, slopes stay non-centred). Tasks do not
-    /// share z coordinates, so one central difference per curve parameter serves every task:
-    /// eight gradient evaluations in all. A position where the density is not finite gives the
-    /// non-centred form.
-    pub fn centring_from_curvature(&self, x: &[f64]) -> Vec<f64> {
+    /// Pins from the curvature of the log density at one position `x`, without draws (the
+    /// start of the pilot). Unpinned, the second derivative of log p in z_t is −(1 + τ²·h),
+    /// h the data's curvature in θ_t with the task's other parameters held: h is what
+    /// [`Self::pins_from_draws`] estimates from draws, here at one point, with θ at `x` as the
+    /// centre and the same rules (the cut, slopes unpinned). Tasks do not share z coordinates, so
+    /// one central difference per curve parameter serves every task: six gradient evaluations. A position where
+    /// the density is not finite leaves everything unpinned.
+    pub fn pins_from_curvature(&self, x: &[f64]) -> Vec<Pin> {
         let t_n = self.layout.n_tasks;
         let mut flat = self.clone();
-        flat.centring = vec![0.0; 4 * t_n];
-        let x0 = self.recentred(&flat.centring, x);
-        let mut lambda = vec![0.0; 4 * t_n];
+        flat.pins = vec![Pin::default(); 4 * t_n];
+        let x0 = self.repinned(&flat.pins, x);
+        let (thetas, scale) = flat.thetas(&x0);
+        let mut pins = vec![Pin::default(); 4 * t_n];
         let z = self.layout.z_start;
-        let h = 1e-4;
+        let step = 1e-4;
         let (mut up, mut down) = (vec![0.0; x0.len()], vec![0.0; x0.len()]);
         for k in 0..3 {
-            let mut xp = x0.clone();
-            let mut xm = x0.clone();
+            let (mut xp, mut xm) = (x0.clone(), x0.clone());
             for t in 0..t_n {
-                xp[z + k * t_n + t] += h;
-                xm[z + k * t_n + t] -= h;
+                xp[z + k * t_n + t] += step;
+                xm[z + k * t_n + t] -= step;
             }
             if flat.logp_grad(&xp, &mut up).is_err() || flat.logp_grad(&xm, &mut down).is_err() {
-                return vec![0.0; 4 * t_n];
+                return vec![Pin::default(); 4 * t_n];
             }
             for t in 0..t_n {
                 let i = z + k * t_n + t;
-                let curvature = -(up[i] - down[i]) / (2.0 * h);
-                let lam = 1.0 - 1.0 / curvature;
-                lambda[k * t_n + t] = if lam.is_finite() && lam >= MIN_CENTRING { lam.min(1.0) } else { 0.0 };
+                let tau_sq_h = -(up[i] - down[i]) / (2.0 * step) - 1.0;
+                if tau_sq_h.is_finite() && tau_sq_h >= MIN_PIN {
+                    pins[k * t_n + t] = Pin { precision: tau_sq_h / (scale[k] * scale[k]), centre: thetas[t][k] };
+                }
             }
         }
-        lambda
+        pins
     }
 
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
@@ -546,26 +517,21 @@ impl CurveModel {
     }
 
     /// Every task's curve at `x` into `s.tasks`: θ as [`Self::theta`] gives it, with the
-    /// exponentials of all tasks (the centring factors, then e^−|θ| of floor and ceiling and
-    /// the slope) taken in two vectorised batches.
+    /// exponentials of all tasks (e^−|θ| of floor and ceiling, and the slope) taken in one
+    /// vectorised batch.
     fn task_curves(&self, x: &[f64], pop: &Population, s: &mut Scratch) {
         let l = &self.layout;
         let t_n = l.n_tasks;
         s.task_args.resize(4 * t_n, 0.0);
         s.task_exps.resize(4 * t_n, 0.0);
-        for k in 0..4 {
-            for t in 0..t_n {
-                s.task_args[k * t_n + t] = (1.0 - self.centring[k * t_n + t]) * pop.log_scale[k];
-            }
-        }
-        exp_clamped_many(&s.task_args, &mut s.task_exps);
         s.tasks.clear();
         s.tasks.resize(t_n, TaskCurve::default());
         for (t, tc) in s.tasks.iter_mut().enumerate() {
             for k in 0..4 {
                 let i = k * t_n + t;
-                tc.a[k] = s.task_exps[i];
-                let th = self.theta_with(t, k, x, pop.loc[k], tc.a[k]);
+                let base;
+                (base, tc.a[k], tc.r[k]) = self.pins[i].map(pop.loc[k], pop.scale[k]);
+                let th = base + tc.a[k] * x[l.z_start + i];
                 // floor and ceiling go through the logistic function, from e^−|v|
                 s.task_args[i] = if k < 2 {
                     let v = if k == 0 { self.base_floor[t] + th } else { th };
@@ -633,11 +599,12 @@ struct Population {
     model_sd: f64,
 }
 
-/// One task's curve at one position: θ and the centring factor a (see [`CurveModel::theta`]),
-/// the floor f and 1 − f, the share g of the room above the floor and 1 − g, midpoint, slope.
+/// One task's curve at one position: a and r of each θ (see [`Pin::map`]), the floor f and
+/// 1 − f, the share g of the room above the floor and 1 − g, midpoint, slope.
 #[derive(Debug, Clone, Copy, Default)]
 struct TaskCurve {
     a: [f64; 4],
+    r: [f64; 4],
     /// Whether the floor's logit (with its chance base) and the ceiling's θ are ≥ 0.
     sign: [bool; 2],
     f: f64,
@@ -691,10 +658,45 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
-/// The sampler's coordinate of a curve parameter θ under centring λ: the inverse of
-/// θ = location + scale^(1−λ)·(z − λ·location).
-fn z_of(theta: f64, location: f64, scale: f64, lambda: f64) -> f64 {
-    lambda * location + (theta - location) / scale.powf(1.0 - lambda)
+/// How the sampler holds one task's curve parameter θ, whose prior is Normal(location,
+/// scale²) (the model's z = (θ − location)/scale is a standard normal).
+///
+/// Unpinned (precision 0), the coordinate is that z: the model as written, non-centred.
+/// Pinned with precision h and centre c (what the data say of θ given the task's other
+/// parameters, as a normal), the coordinate is z̃ in
+///
+/// θ = location·r + c·(1 − r) + scale·√r·z̃,   r = 1 / (1 + scale²·h),
+///
+/// which is θ's posterior mean plus its posterior sd times z̃ when data and prior are both
+/// normal: z̃ is then a standard normal whatever the population values. With a small scale
+/// (r → 1) this is the non-centred form, with a large one (r → 0) the centred form, so a
+/// parameter the data pin down is neither a funnel when the scale runs small nor a narrow
+/// ridge when it runs large. Any pin gives the same posterior of θ; the density carries the
+/// Jacobian scale·√r.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Pin {
+    /// h: the data's precision of θ (0 = unpinned).
+    pub precision: f64,
+    /// c: where the data put θ.
+    pub centre: f64,
+}
+
+impl Pin {
+    /// (base, a, r) with θ = base + a·z̃ at this location and scale.
+    #[inline(always)]
+    pub fn map(&self, location: f64, scale: f64) -> (f64, f64, f64) {
+        if self.precision == 0.0 {
+            return (location, scale, 1.0);
+        }
+        let r = 1.0 / (1.0 + scale * scale * self.precision);
+        (location * r + self.centre * (1.0 - r), scale * r.sqrt(), r)
+    }
+
+    /// The sampler's coordinate of θ.
+    pub fn z_of(&self, theta: f64, location: f64, scale: f64) -> f64 {
+        let (base, a, _) = self.map(location, scale);
+        (theta - base) / a
+    }
 }
 
 /// p and 1 − p of a curve at x, each computed without cancellation.
@@ -787,30 +789,42 @@ impl CurveModel {
         }
         lp += lik.lp;
         // the prior of z and the chain rule from θ to z, location and log scale
-        let (loc, scale, log_scale) = (pop.loc, pop.scale, pop.log_scale);
+        let (loc, scale) = (pop.loc, pop.scale);
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
+        // Π r of the pinned parameters, its logarithm taken once in a while (r ≤ 1)
+        let mut r_product = 1.0;
         for t in 0..t_n {
             for (k, dth) in s.dth[t].into_iter().enumerate() {
                 let zi = l.z_start + k * t_n + t;
                 let z = x[zi];
-                let (lam, a) = (self.centring[k * t_n + t], s.tasks[t].a[k]);
-                if lam == 0.0 {
+                let pin = self.pins[k * t_n + t];
+                if pin.precision == 0.0 {
                     lp -= 0.5 * z * z;
                     dloc[k] += dth;
                     dls[k] += dth * scale[k] * z;
                     grad[zi] = dth * scale[k] - z;
                 } else {
-                    // z ~ Normal(λ·location, scale^λ), θ = location + scale^(1−λ)·(z − λ·location)
-                    let inv_b = a / scale[k];
-                    let e = (z - lam * loc[k]) * inv_b;
-                    lp -= 0.5 * e * e + lam * log_scale[k];
-                    dloc[k] += dth * (1.0 - lam * a) + lam * e * inv_b;
-                    dls[k] += dth * (1.0 - lam) * a * (z - lam * loc[k]) + lam * (e * e - 1.0);
-                    grad[zi] = dth * a - e * inv_b;
+                    // θ = μr + c(1 − r) + τ√r·z̃, density Normal(θ; μ, τ)·τ√r, r = 1/(1 + τ²h)
+                    let (a, r) = (s.tasks[t].a[k], s.tasks[t].r[k]);
+                    let inv_tau = 1.0 / scale[k];
+                    let e = ((pin.centre - loc[k]) * (1.0 - r) + a * z) * inv_tau;
+                    lp -= 0.5 * e * e;
+                    r_product *= r;
+                    if r_product < 1e-200 {
+                        lp += 0.5 * r_product.ln();
+                        r_product = 1.0;
+                    }
+                    let d = dth - e * inv_tau;
+                    grad[zi] = d * a;
+                    dloc[k] += d * r + e * inv_tau;
+                    // dθ/d log τ, with dr/d log τ = −2r(1 − r)
+                    let dtheta = -2.0 * r * (1.0 - r) * (loc[k] - pin.centre) + a * r * z;
+                    dls[k] += d * dtheta + e * e - (1.0 - r);
                 }
             }
         }
+        lp += 0.5 * r_product.ln();
         for k in 0..4 {
             if let Slot::Free(i) = l.location[k] {
                 grad[i] += dloc[k];

@@ -26,9 +26,9 @@ pub struct NutsOptions {
     pub target_accept: f64,
     /// Initial values are the given point plus uniform(−jitter, jitter) per coordinate.
     pub jitter: f64,
-    /// Iterations per chain of the non-centred pilot that opens the warm-up and chooses each
-    /// task's centring (see [`crate::fit::fit_nuts`]); 0, or a warm-up shorter than twice this,
-    /// samples the model non-centred throughout.
+    /// Iterations per chain of the pilot that opens the warm-up and chooses how each task's
+    /// parameters are held ([`crate::model::Pin`], see [`crate::fit::fit_nuts`]); 0, or a
+    /// warm-up shorter than twice this, samples the model non-centred throughout.
     #[serde(default)]
     pub pilot: u64,
 }

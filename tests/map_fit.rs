@@ -12,7 +12,7 @@ use scurve::data::harness::HarnessOptions;
 use scurve::data::{Dataset, FitData, Selection, XAxis};
 use scurve::density::{LogDensity, gradient_error};
 use scurve::fit::fit_independent;
-use scurve::model::CurveModel;
+use scurve::model::{CurveModel, Pin};
 use scurve::simulate::{SimDesign, simulate};
 use scurve::spec::ModelSpec;
 
@@ -46,21 +46,24 @@ fn gradients_match_finite_differences_on_real_data() {
     }
 }
 
-/// A centring between 0 and 1 per task and parameter, deterministic but uneven.
-fn some_centring(model: &CurveModel) -> Vec<f64> {
-    (0..model.centring().len()).map(|i| [0.0, 0.3, 0.7, 1.0, 0.55][i % 5]).collect()
+/// Pins of every kind per task and parameter (none, weak, strong), deterministic but uneven.
+fn some_pins(model: &CurveModel) -> Vec<Pin> {
+    (0..model.pins().len())
+        .map(|i| Pin { precision: [0.0, 3.0, 40.0, 0.5, 100.0][i % 5], centre: [0.3, -1.0, 0.5, 0.2, -0.4][i % 5] })
+        .collect()
 }
 
 #[test]
-fn partially_centred_gradients_match_finite_differences() {
+fn pinned_gradients_match_finite_differences() {
     let data = opt_data();
     for name in ["reference", "model_effect"] {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
-        model.set_centring(some_centring(&model));
+        model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         for _ in 0..3 {
             let x = random_position(model.dim(), &mut rng);
-            let err = gradient_error(&model, &x, 1e-4);
+            // pinned parameters bend the density in the log scales: a smaller step than elsewhere
+            let err = gradient_error(&model, &x, 1e-5);
             assert!(err < 1e-5, "{name}: relative gradient error {err}");
         }
     }
@@ -77,10 +80,10 @@ fn gradients_match_finite_differences_across_likelihood_batches() {
         let sim = simulate(&spec, &design, 4).unwrap();
         assert_eq!(sim.data.len(), 5 * 13);
         let mut model = CurveModel::new(spec, sim.data).unwrap();
-        model.set_centring(some_centring(&model));
+        model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(13);
         for x in [sim.position.clone(), random_position(model.dim(), &mut rng)] {
-            let err = gradient_error(&model, &x, 1e-4);
+            let err = gradient_error(&model, &x, 1e-5);
             assert!(err < 1e-5, "{name}: relative gradient error {err}");
         }
     }
@@ -93,7 +96,7 @@ fn batched_likelihood_matches_the_per_observation_one() {
     let data = opt_data();
     for name in ["reference", "model_effect"] {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
-        model.set_centring(some_centring(&model));
+        model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(17);
         let mode = scurve::fit::pooled_start(&model, 1).unwrap().position;
         for x in [mode, random_position(model.dim(), &mut rng), random_position(model.dim(), &mut rng)] {
@@ -108,13 +111,14 @@ fn batched_likelihood_matches_the_per_observation_one() {
     }
 }
 
-/// The pilot's centring: λ = 1 − (sd of θ given the task's other parameters / τ)², kept only
-/// from 0.5 up. Draws with every population value fixed (location 0, scale 1, so θ = z): task 0
-/// has ceiling and midpoint tied (each sd 0.9 alone, 0.01 given the other), task 1 a floor of
-/// sd 0.4 alone (λ = 0.84), task 2 a floor of sd 0.8 (λ = 0.36, cut to 0), task 3 a slope of
-/// sd 0.1 (λ would be 0.99, but slopes stay non-centred), the rest sd 1.
+/// The pilot's pins: h = 1/v − 1/τ̄² with v the variance of θ given the task's other
+/// parameters, the centre the mean of θ, kept only from τ̄²·h = 1 up. Draws with every
+/// population value fixed (location 0, scale 1, so θ = z and 1/τ̄² = 1): task 0 has ceiling and
+/// midpoint tied (each sd 0.9 alone, 0.01 given the other: h ≈ 10⁴), task 1 a floor of sd 0.4
+/// around 0.7 (h = 5.25), task 2 a floor of sd 0.8 (h = 0.56, below the cut), task 3 a slope of
+/// sd 0.1 (h = 99, but slopes stay unpinned), the rest sd 1 (h ≈ 0).
 #[test]
-fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred() {
+fn pins_use_the_conditional_precision_and_leave_weak_parameters_unpinned() {
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
     let l = &model.layout;
     let t_n = l.n_tasks;
@@ -130,7 +134,7 @@ fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred()
             let w = 0.9 * normal();
             x[l.z_start + t_n] = w;
             x[l.z_start + 2 * t_n] = w + 0.01 * normal();
-            x[l.z_start + 1] = 0.4 * normal();
+            x[l.z_start + 1] = 0.7 + 0.4 * normal();
             x[l.z_start + 2] = 0.8 * normal();
             x[l.z_start + 3 * t_n + 3] = 0.1 * normal();
             x
@@ -144,89 +148,102 @@ fn centring_uses_the_conditional_spread_and_leaves_weak_parameters_non_centred()
             }
         }
     }
-    let lambda = model.centring_from_draws(draws.iter().map(Vec::as_slice));
-    let at = |k: usize, t: usize| lambda[k * t_n + t];
-    assert!(at(1, 0) > 0.99 && at(2, 0) > 0.99, "tied ceiling and midpoint: {} {}", at(1, 0), at(2, 0));
-    assert!((at(0, 1) - 0.84).abs() < 0.03, "floor of sd 0.4: {}", at(0, 1));
-    assert_eq!(at(0, 2), 0.0, "floor of sd 0.8 gives λ ≈ 0.36, below the cut");
-    assert_eq!(at(3, 3), 0.0, "a slope is never centred");
-    assert!(lambda.iter().enumerate().filter(|&(i, _)| ![t_n, 2 * t_n, 1, 2].contains(&i)).all(|(_, &v)| v == 0.0));
+    let pins = model.pins_from_draws(draws.iter().map(Vec::as_slice));
+    let at = |k: usize, t: usize| pins[k * t_n + t];
+    for k in [1, 2] {
+        assert!((at(k, 0).precision / 1e4 - 1.0).abs() < 0.1, "tied ceiling and midpoint: {:?}", at(k, 0));
+    }
+    assert!((at(0, 1).precision - 5.25).abs() < 0.4, "floor of sd 0.4: {:?}", at(0, 1));
+    assert!((at(0, 1).centre - 0.7).abs() < 0.03, "floor around 0.7: {:?}", at(0, 1));
+    assert_eq!(at(0, 2), Pin::default(), "floor of sd 0.8 gives h ≈ 0.56, below the cut");
+    assert_eq!(at(3, 3), Pin::default(), "a slope is never pinned");
+    let pinned = [t_n, 2 * t_n, 1];
+    assert!(pins.iter().enumerate().filter(|&(i, _)| !pinned.contains(&i)).all(|(_, p)| *p == Pin::default()));
 }
 
-/// The guess that starts the pilot: λ = 1 − 1 / (−∂² log p / ∂z²) in the non-centred
-/// coordinates. The method perturbs every task's z at once; here each coordinate alone, by
-/// second differences of the log density itself. The guess does not depend on the centring
-/// the model is in, keeps the cut at 0.5 and leaves slopes non-centred.
+/// The guess that starts the pilot: τ²·h = −∂² log p / ∂z² − 1 in the unpinned coordinates.
+/// The method perturbs every task's z at once; here each coordinate alone, by second
+/// differences of the log density itself. The guess does not depend on the pins the model is
+/// in, keeps the cut at τ²·h = 1 and leaves slopes unpinned.
 #[test]
-fn centring_from_curvature_matches_second_differences_one_coordinate_at_a_time() {
+fn pins_from_curvature_match_second_differences_one_coordinate_at_a_time() {
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
     let l = &model.layout;
     let t_n = l.n_tasks;
     let x = scurve::fit::pooled_start(&model, 1).unwrap().position;
-    let lambda = model.centring_from_curvature(&x);
+    let pins = model.pins_from_curvature(&x);
+    let (thetas, scale) = model.thetas(&x);
     let mut g = vec![0.0; l.dim];
     let mut lp = |x: &[f64]| model.logp_grad(x, &mut g).unwrap();
-    let h = 1e-3;
-    let (mut checked, mut centred, mut left) = (0, 0, 0);
+    let step = 1e-3;
+    let (mut checked, mut pinned, mut left) = (0, 0, 0);
     for k in 0..3 {
-        for t in (0..t_n).step_by(4) {
+        for t in (0..t_n).step_by(3) {
             let i = l.z_start + k * t_n + t;
             let (mut up, mut down) = (x.clone(), x.clone());
-            up[i] += h;
-            down[i] -= h;
-            let second = (lp(&up) - 2.0 * lp(&x) + lp(&down)) / (h * h);
-            let expected = 1.0 - 1.0 / -second;
-            let got = lambda[k * t_n + t];
-            if (expected - 0.5).abs() < 0.01 {
+            up[i] += step;
+            down[i] -= step;
+            let tau_sq_h = -(lp(&up) - 2.0 * lp(&x) + lp(&down)) / (step * step) - 1.0;
+            let got = pins[k * t_n + t];
+            if (tau_sq_h - 1.0).abs() < 0.02 {
                 continue;
             }
-            if expected < 0.5 {
-                assert_eq!(got, 0.0, "task {t}, parameter {k}: {expected} is below the cut");
+            if tau_sq_h < 1.0 {
+                assert_eq!(got, Pin::default(), "task {t}, parameter {k}: τ²h = {tau_sq_h} is below the cut");
                 left += 1;
             } else {
-                assert!((got - expected.min(1.0)).abs() < 1e-4, "task {t}, parameter {k}: {got} vs {expected}");
-                centred += 1;
+                let expected = tau_sq_h / (scale[k] * scale[k]);
+                assert!(
+                    (got.precision / expected - 1.0).abs() < 1e-3,
+                    "task {t}, parameter {k}: {} vs {expected}",
+                    got.precision
+                );
+                assert_eq!(got.centre, thetas[t][k]);
+                pinned += 1;
             }
             checked += 1;
         }
     }
-    assert!(checked > 40 && centred > 10 && left > 3, "{checked} checked, {centred} centred, {left} left");
-    assert!(lambda[3 * t_n..].iter().all(|&v| v == 0.0), "slopes stay non-centred");
-    // the same guess from a model already centred, at the same point in its coordinates
+    assert!(checked > 45 && pinned > 10 && left > 3, "{checked} checked, {pinned} pinned, {left} left");
+    assert!(pins[3 * t_n..].iter().all(|p| *p == Pin::default()), "slopes stay unpinned");
+    // the same guess from a model already pinned, at the same point in its coordinates
     let mut other = model.clone();
-    other.set_centring(lambda.clone());
-    let again = other.centring_from_curvature(&model.recentred(&lambda, &x));
-    for (a, b) in lambda.iter().zip(&again) {
-        assert!((a - b).abs() < 1e-6, "{a} vs {b} from centred coordinates");
+    other.set_pins(pins.clone());
+    let again = other.pins_from_curvature(&model.repinned(&pins, &x));
+    for (a, b) in pins.iter().zip(&again) {
+        assert!((a.precision - b.precision).abs() <= 1e-6 * a.precision.max(1.0), "{a:?} vs {b:?}");
+        assert!((a.centre - b.centre).abs() < 1e-9, "{a:?} vs {b:?}");
     }
 }
 
-/// Re-centring moves the sampler's coordinates, not the point: the constrained values are the
-/// same, and the log density changes only by the Jacobian, Σ (λ_old − λ_new)·log τ.
+/// Re-pinning moves the sampler's coordinates, not the point: the constrained values are the
+/// same, and the log density changes only by the Jacobian, Σ ½·ln r over the pinned
+/// parameters (r = 1 / (1 + τ²h)).
 #[test]
-fn recentring_keeps_the_point_and_shifts_the_density_by_its_jacobian() {
+fn repinning_keeps_the_point_and_shifts_the_density_by_its_jacobian() {
     let model = CurveModel::new(ModelSpec::builtin("model_effect").unwrap(), opt_data()).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let x = random_position(model.dim(), &mut rng);
-    let lambda = some_centring(&model);
-    let y = model.recentred(&lambda, &x);
-    let mut centred = model.clone();
-    centred.set_centring(lambda.clone());
-    let (before, after) = (model.constrained_vector(&x), centred.constrained_vector(&y));
+    let pins = some_pins(&model);
+    let y = model.repinned(&pins, &x);
+    let mut pinned = model.clone();
+    pinned.set_pins(pins.clone());
+    let (before, after) = (model.constrained_vector(&x), pinned.constrained_vector(&y));
     for (a, b) in before.iter().zip(&after) {
         assert!((a - b).abs() <= 1e-10 * a.abs().max(1.0), "{a} became {b}");
     }
     // and back again
-    let back = centred.recentred(&vec![0.0; lambda.len()], &y);
+    let back = pinned.repinned(&vec![Pin::default(); pins.len()], &y);
     for (a, b) in x.iter().zip(&back) {
         assert!((a - b).abs() < 1e-10, "{a} came back as {b}");
     }
     let mut g = vec![0.0; model.dim()];
     let lp_x = model.logp_grad(&x, &mut g).unwrap();
-    let lp_y = centred.logp_grad(&y, &mut g).unwrap();
+    let lp_y = pinned.logp_grad(&y, &mut g).unwrap();
     let (_, scale) = model.thetas(&x);
-    let t_n = lambda.len() / 4;
-    let jacobian: f64 = lambda.iter().enumerate().map(|(i, l)| -l * scale[i / t_n].ln()).sum();
+    let t_n = pins.len() / 4;
+    let jacobian: f64 =
+        pins.iter().enumerate().map(|(i, p)| -0.5 * (1.0 + scale[i / t_n].powi(2) * p.precision).ln()).sum();
     assert!((lp_y - lp_x - jacobian).abs() < 1e-8 * lp_x.abs(), "{lp_x} → {lp_y}, Jacobian {jacobian}");
 }
 

@@ -72,9 +72,9 @@ pub struct SamplerArgs {
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
-    /// Iterations of the non-centred pilot that opens the warm-up and chooses how each task's
-    /// parameters are centred (0: non-centred throughout, else at least 30; skipped when --warmup
-    /// is under twice it).
+    /// Iterations of the pilot that opens the warm-up and chooses how each task's parameters are
+    /// held (pinned or non-centred; 0: non-centred throughout, else at least 30; skipped when
+    /// --warmup is under twice it).
     #[arg(long, default_value_t = 150)]
     pub pilot: u64,
     /// No progress bar.
