@@ -369,9 +369,10 @@ impl CurveModel {
     /// start of the pilot). Unpinned, the second derivative of log p in z_t is −(1 + τ²·h),
     /// h the data's curvature in θ_t with the task's other parameters held: h is what
     /// [`Self::pins_from_draws`] estimates from draws, here at one point, with θ at `x` as the
-    /// centre and the same rules (the cut, slopes unpinned). Tasks do not share z coordinates, so
-    /// one central difference per curve parameter serves every task: six gradient evaluations. A position where
-    /// the density is not finite leaves everything unpinned.
+    /// centre and the same rules (the cut, slopes unpinned). Tasks do not share z
+    /// coordinates, so one central difference per curve parameter serves every task: six
+    /// gradient evaluations. A position where the density is not finite leaves everything
+    /// unpinned.
     pub fn pins_from_curvature(&self, x: &[f64]) -> Vec<Pin> {
         let t_n = self.layout.n_tasks;
         let mut flat = self.clone();
@@ -594,7 +595,6 @@ struct Noise {
 struct Population {
     loc: [f64; 4],
     scale: [f64; 4],
-    log_scale: [f64; 4],
     noise: Noise,
     model_sd: f64,
 }
@@ -743,7 +743,6 @@ impl CurveModel {
                 grad[i] += dv;
             }
             let ls = Self::get(l.log_scale[k], x);
-            pop.log_scale[k] = ls;
             pop.scale[k] = ls.exp();
             if let Slot::Free(i) = l.log_scale[k] {
                 let (v, dv) = b.scale.logp(pop.scale[k]);
