@@ -479,17 +479,8 @@ impl CurveModel {
             b.g[r.clone()].fill(tc.g);
             b.one_g[r.clone()].fill(tc.one_g);
             b.slope[r.clone()].fill(tc.slope);
-            match self.layout.w_start {
-                Some(w) => {
-                    for ((u, &xi), &j) in b.u[r.clone()].iter_mut().zip(&d.x[r.clone()]).zip(&d.model[r]) {
-                        *u = tc.slope * (xi + pop.model_sd * x[w + j] - tc.mid);
-                    }
-                }
-                None => {
-                    for (u, &xi) in b.u[r.clone()].iter_mut().zip(&d.x[r]) {
-                        *u = tc.slope * (xi - tc.mid);
-                    }
-                }
+            for i in r {
+                b.u[i] = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
             }
         }
         let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
