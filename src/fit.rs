@@ -132,13 +132,18 @@ pub struct FitDiagnostics {
 }
 
 impl FitDiagnostics {
-    /// Plain-words warnings, with what to try; `target_accept` is the one the fit used.
-    pub fn warnings(&self, target_accept: f64) -> Vec<String> {
+    /// Plain-words warnings, with what to try given the settings `opts` the fit used.
+    pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();
         if self.rhat_max > 1.01 {
+            // three decimals, or four when three would print the threshold itself (1.0104)
+            let mut rhat = format!("{:.3}", self.rhat_max);
+            if rhat == "1.010" {
+                rhat = format!("{:.4}", self.rhat_max);
+            }
             w.push(format!(
-                "R-hat is {:.3} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
-                self.rhat_max, self.worst_rhat
+                "R-hat is {rhat} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                self.worst_rhat
             ));
         }
         if self.ess_bulk_min < 400.0 {
@@ -154,11 +159,17 @@ impl FitDiagnostics {
         }
         if self.divergences > 0 {
             // halfway from the current target to 1, rounded up to a hundredth
-            let higher = ((1.0 + target_accept) * 50.0 - 1e-9).ceil() / 100.0;
-            let advice = if higher < 1.0 {
-                format!("Try --target-accept {higher:.2}, or a model with tighter priors.")
-            } else {
-                "Try a model with tighter priors.".to_string()
+            let higher = ((1.0 + opts.target_accept) * 50.0 - 1e-9).ceil() / 100.0;
+            let raise = (higher < 1.0).then(|| format!("--target-accept {higher:.2}"));
+            let advice = match (opts.walnuts, raise) {
+                (false, Some(r)) => {
+                    format!("Try --sampler walnuts (it splits the steps where the curvature needs it), or {r}.")
+                }
+                (false, None) => {
+                    "Try --sampler walnuts (it splits the steps where the curvature needs it).".to_string()
+                }
+                (true, Some(r)) => format!("Try {r}, or a model with tighter priors."),
+                (true, None) => "Try a model with tighter priors.".to_string(),
             };
             w.push(format!(
                 "{} divergent transition(s): the sampler met curvature it could not follow, and the posterior may be biased. {advice} See docs/sampling.md.",
@@ -306,17 +317,32 @@ fn with_owner(name: &str, tasks: &[String], models: &[String]) -> String {
 }
 
 impl NutsFit {
-    /// Per-task summaries: posterior medians and 90% intervals.
+    /// Per-task summaries: posterior medians and 90% intervals. A task counts as converged when
+    /// the chains agree on its own four parameters (R-hat ≤ 1.01) and the fit has no divergence
+    /// (one biases every task). A population value the chains disagree on is reported by the
+    /// fit's warnings, not held against every task.
     pub fn task_summaries(&self) -> Vec<TaskSummary> {
         let p = &self.posterior;
-        let ok = self.diagnostics.rhat_max <= 1.01 && self.diagnostics.divergences == 0;
+        let clean = self.diagnostics.divergences == 0;
         (0..p.series.len())
             .map(|t| {
                 let curves: Vec<Curve> = p.rows().map(|r| p.curve(r, t)).collect();
+                let ok = clean && task_rhat(&p.names, &self.columns, t) <= 1.01;
                 TaskSummary::from_curves(&p.series[t], &curves, None, ok, 0.9)
             })
             .collect()
     }
+}
+
+/// The largest finite R-hat over task t's curve parameters (`floor.{t+1}` …), 1 when it has
+/// none; `columns` are the diagnostics of `names`.
+fn task_rhat(names: &[String], columns: &[ParamDiagnostics], t: usize) -> f64 {
+    let own: Vec<String> = crate::spec::CURVE_PARAMS.iter().map(|k| format!("{k}.{}", t + 1)).collect();
+    names
+        .iter()
+        .zip(columns)
+        .filter(|(n, d)| own.contains(n) && d.rhat.is_finite())
+        .fold(1.0, |m, (_, d)| m.max(d.rhat))
 }
 
 /// Laplace draws of tasks fitted alone as one posterior (a single "chain"): columns
@@ -386,6 +412,8 @@ pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
 #[cfg(test)]
 mod tests {
     use super::FitDiagnostics;
+    use crate::diagnostics::ParamDiagnostics;
+    use crate::sample::NutsOptions;
 
     fn with_divergences(divergences: u64) -> FitDiagnostics {
         FitDiagnostics {
@@ -404,6 +432,49 @@ mod tests {
     }
 
     #[test]
+    fn an_r_hat_just_above_the_threshold_does_not_print_as_the_threshold() {
+        let warn = |rhat_max| FitDiagnostics { rhat_max, ..with_divergences(0) }.warnings(&NutsOptions::default());
+        assert!(warn(1.0104)[0].starts_with("R-hat is 1.0104 for floor.1"), "{:?}", warn(1.0104));
+        assert!(warn(1.0132)[0].starts_with("R-hat is 1.013 for"), "{:?}", warn(1.0132));
+        assert!(warn(1.0099).is_empty());
+    }
+
+    #[test]
+    fn a_task_is_judged_by_its_own_parameters() {
+        let names: Vec<String> = [
+            "midpoint_scale",
+            "floor.1",
+            "floor.2",
+            "ceiling.1",
+            "ceiling.2",
+            "midpoint.1",
+            "midpoint.2",
+            "slope.1",
+            "slope.12",
+        ]
+        .map(String::from)
+        .into();
+        let rhats = [1.05, 1.001, 1.002, 1.003, f64::NAN, 1.004, 1.02, 1.009, 1.3];
+        let columns: Vec<ParamDiagnostics> = rhats
+            .iter()
+            .map(|&rhat| ParamDiagnostics {
+                mean: 0.0,
+                sd: 1.0,
+                rhat,
+                ess_bulk: 500.0,
+                ess_tail: 500.0,
+                mcse_mean: 0.05,
+            })
+            .collect();
+        // the population scale's 1.05 and slope.12's 1.3 belong to no task here
+        assert_eq!(super::task_rhat(&names, &columns, 0), 1.009);
+        // midpoint.2, and a NaN (a constant column) ignored
+        assert_eq!(super::task_rhat(&names, &columns, 1), 1.02);
+        assert_eq!(super::task_rhat(&names, &columns, 11), 1.3);
+        assert_eq!(super::task_rhat(&names, &columns, 5), 1.0);
+    }
+
+    #[test]
     fn worst_columns_name_their_task_or_model() {
         let tasks = ["opt/arc_easy".to_string(), "opt/logiqa".to_string()];
         let models = ["opt-125m".to_string()];
@@ -417,12 +488,18 @@ mod tests {
 
     #[test]
     fn divergence_advice_raises_the_target_the_fit_used() {
-        assert!(with_divergences(0).warnings(0.95).is_empty());
-        let advice = |target| with_divergences(2).warnings(target).join(" ");
-        assert!(advice(0.8).contains("--target-accept 0.90"), "{}", advice(0.8));
-        assert!(advice(0.95).contains("--target-accept 0.98"), "{}", advice(0.95));
-        assert!(advice(0.96).contains("--target-accept 0.98"), "{}", advice(0.96));
-        assert!(advice(0.98).contains("--target-accept 0.99"), "{}", advice(0.98));
-        assert!(!advice(0.99).contains("--target-accept"), "{}", advice(0.99));
+        let opts = |target_accept, walnuts| NutsOptions { target_accept, walnuts, ..NutsOptions::default() };
+        assert!(with_divergences(0).warnings(&opts(0.95, false)).is_empty());
+        let advice = |target, walnuts| with_divergences(2).warnings(&opts(target, walnuts)).join(" ");
+        assert!(advice(0.8, false).contains("--target-accept 0.90"), "{}", advice(0.8, false));
+        assert!(advice(0.95, false).contains("--target-accept 0.98"), "{}", advice(0.95, false));
+        assert!(advice(0.96, false).contains("--target-accept 0.98"), "{}", advice(0.96, false));
+        assert!(advice(0.98, true).contains("--target-accept 0.99"), "{}", advice(0.98, true));
+        assert!(!advice(0.99, false).contains("--target-accept"), "{}", advice(0.99, false));
+        // plain NUTS is pointed to WALNUTS; a WALNUTS fit is not pointed to itself
+        assert!(advice(0.96, false).contains("--sampler walnuts"), "{}", advice(0.96, false));
+        assert!(advice(0.99, false).contains("--sampler walnuts"), "{}", advice(0.99, false));
+        assert!(!advice(0.96, true).contains("--sampler walnuts"), "{}", advice(0.96, true));
+        assert!(advice(0.99, true).contains("tighter priors"), "{}", advice(0.99, true));
     }
 }

@@ -20,18 +20,28 @@ fn opt_13b() -> FitData {
 
 /// Posterior means and sds of the population parameters agree with Stan's (PyStan run recorded in
 /// tests/fixtures/stan_reference_opt.json by tests/fixtures/make_stan_reference.py) within four
-/// combined Monte Carlo standard errors.
+/// combined Monte Carlo standard errors: with WALNUTS (the default) and with plain NUTS.
 #[test]
 fn reference_model_matches_stan() {
+    // no divergence in 12 seeds of 12 on this posterior (docs/sampling.md)
+    assert_matches_stan(&NutsOptions::default(), 0);
+}
+
+#[test]
+fn reference_model_matches_stan_with_plain_nuts() {
+    // plain NUTS diverged in none of 12 seeds here either, but elsewhere in half of them: allow
+    // one transition in 2,000
+    let opts = NutsOptions { walnuts: false, target_accept: scurve::sample::NUTS_TARGET_ACCEPT, ..Default::default() };
+    assert_matches_stan(&opts, 2);
+}
+
+fn assert_matches_stan(opts: &NutsOptions, max_divergences: u64) {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stan_reference_opt.json"))
         .unwrap();
     let stan: serde_json::Value = serde_json::from_str(&text).unwrap();
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_13b()).unwrap();
-    let fit = fit_nuts(model, &NutsOptions::default(), &(), &AtomicBool::new(false)).unwrap();
-    // Divergences on this posterior are rare but not absent: over seeds 1–12 about one run in
-    // three has 1–6 of its 4,000 transitions divergent (docs/sampling.md). More than 0.25%
-    // would mean the sampler, not the seed, has changed.
-    assert!(fit.diagnostics.divergences <= 10, "{:?}", fit.diagnostics);
+    let fit = fit_nuts(model, opts, &(), &AtomicBool::new(false)).unwrap();
+    assert!(fit.diagnostics.divergences <= max_divergences, "{:?}", fit.diagnostics);
     assert!(fit.diagnostics.rhat_max < 1.02, "{:?}", fit.diagnostics);
     let p = &fit.posterior;
     for (ours, theirs, log) in [
@@ -82,6 +92,20 @@ fn same_seed_same_draws() {
     let a = run(5);
     assert_eq!(a, run(5));
     assert_ne!(a, run(6));
+}
+
+#[test]
+fn same_seed_same_draws_with_plain_nuts() {
+    let run = |seed, walnuts| {
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        let opts = NutsOptions { seed, walnuts, ..quick() };
+        fit_nuts(model, &opts, &(), &AtomicBool::new(false)).unwrap().posterior.draws
+    };
+    let a = run(5, false);
+    assert_eq!(a, run(5, false));
+    assert_ne!(a, run(6, false));
+    // the sampler setting is used: WALNUTS moves differently from the same start
+    assert_ne!(a, run(5, true));
 }
 
 /// With a centring pilot (warm-up long enough for one) the draws are still a function of the seed.

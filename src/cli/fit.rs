@@ -10,7 +10,7 @@ use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts};
 use scurve::fit::{posterior_from_task_maps, series_records};
 use scurve::fitio::{FitRecord, ModelRecord, check_writable, now_utc, save};
 use scurve::model::CurveModel;
-use scurve::sample::NutsOptions;
+use scurve::sample::{NUTS_TARGET_ACCEPT, NutsOptions, WALNUTS_TARGET_ACCEPT};
 use scurve::size::format_size;
 use scurve::spec::ModelSpec;
 use scurve::summary::{Interval, TaskSummary};
@@ -55,6 +55,15 @@ pub struct Args {
 }
 
 /// NUTS settings.
+/// The NUTS variant `--sampler` chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sampler {
+    /// NUTS whose leapfrog steps are split where the energy error would exceed 0.5 (the default)
+    Walnuts,
+    /// Plain NUTS, as Stan runs it
+    Nuts,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SamplerArgs {
     /// Number of chains (run in parallel).
@@ -66,9 +75,13 @@ pub struct SamplerArgs {
     /// Draws per chain after warm-up.
     #[arg(long, default_value_t = 1000)]
     pub draws: u64,
-    /// Target acceptance rate of the step size adaptation.
-    #[arg(long, default_value_t = 0.96)]
-    pub target_accept: f64,
+    /// Sampler: NUTS with steps split where the curvature needs it (WALNUTS), or plain NUTS.
+    #[arg(long, value_enum, default_value_t = Sampler::Walnuts)]
+    pub sampler: Sampler,
+    /// Target acceptance rate of the step size adaptation [default: 0.98 with walnuts, 0.96
+    /// with nuts].
+    #[arg(long)]
+    pub target_accept: Option<f64>,
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
@@ -123,7 +136,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let v = serde_json::json!({ "method": "map", "model": spec.name, "tasks": summaries });
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_table(&summaries);
+        print_table(&summaries, "conv: the optimiser reached a mode with a positive-definite curvature");
         let bad: Vec<&str> = summaries.iter().filter(|s| !s.converged).map(|s| s.task.as_str()).collect();
         if !bad.is_empty() {
             eprintln!("warning: {} task(s) did not converge: {}", bad.len(), bad.join(", "));
@@ -136,8 +149,8 @@ fn iv(i: &Interval, f: impl Fn(f64) -> String) -> String {
     format!("{} [{}, {}]", f(i.est), f(i.lo), f(i.hi))
 }
 
-/// The per-task table with 90% intervals.
-pub fn print_table(rows: &[TaskSummary]) {
+/// The per-task table with 90% intervals; `conv` says what its last column means.
+pub fn print_table(rows: &[TaskSummary], conv: &str) {
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
     out!(
         "{:<w$}  {:<22} {:<22} {:<26} {:<20} {}",
@@ -162,7 +175,7 @@ pub fn print_table(rows: &[TaskSummary]) {
             if r.converged { "yes" } else { "NO" }
         );
     }
-    out!("(estimate [90% interval])");
+    out!("(estimate [90% interval]; {conv})");
 }
 
 fn run_nuts(a: Args) -> Result<ExitCode> {
@@ -211,9 +224,10 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         });
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_table(&summaries);
+        print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         out!(
-            "\nNUTS: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {:.3}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
+            "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {:.3}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
+            if opts.walnuts { "WALNUTS" } else { "NUTS" },
             opts.chains,
             opts.draws,
             opts.warmup,
@@ -226,7 +240,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             d.mean_tree_depth
         );
     }
-    let warnings = d.warnings(opts.target_accept);
+    let warnings = d.warnings(&opts);
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -253,10 +267,11 @@ impl SamplerArgs {
         if self.chains == 0 || self.draws < 4 {
             return Err(scurve::Error::Usage("--chains must be ≥ 1 and --draws ≥ 4".into()).into());
         }
-        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
-            return Err(
-                scurve::Error::Usage(format!("--target-accept {} must be in (0, 1)", self.target_accept)).into()
-            );
+        let walnuts = self.sampler == Sampler::Walnuts;
+        let target_accept =
+            self.target_accept.unwrap_or(if walnuts { WALNUTS_TARGET_ACCEPT } else { NUTS_TARGET_ACCEPT });
+        if !(target_accept > 0.0 && target_accept < 1.0) {
+            return Err(scurve::Error::Usage(format!("--target-accept {target_accept} must be in (0, 1)")).into());
         }
         if self.pilot > 0 && self.pilot < 30 {
             return Err(scurve::Error::Usage(format!(
@@ -271,8 +286,9 @@ impl SamplerArgs {
             draws: self.draws,
             seed,
             max_depth: self.max_depth,
-            target_accept: self.target_accept,
+            target_accept,
             pilot: self.pilot,
+            walnuts,
             ..NutsOptions::default()
         })
     }

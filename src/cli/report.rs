@@ -143,8 +143,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         (
             "sampler".into(),
             format!(
-                "NUTS, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
-                opts.chains, opts.draws, opts.warmup, a.seed, opts.target_accept
+                "{}, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
+                if opts.walnuts { "WALNUTS" } else { "NUTS" },
+                opts.chains,
+                opts.draws,
+                opts.warmup,
+                a.seed,
+                opts.target_accept
             ),
         ),
         ("forecast sizes".into(), sizes.iter().map(|&s| format_size(s)).collect::<Vec<_>>().join(", ")),
@@ -158,7 +163,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         facts,
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
-        warnings: d.warnings(opts.target_accept),
+        warnings: d.warnings(&opts),
         overview_svg,
         population_svg,
         forecasts,
