@@ -9,13 +9,12 @@ use crate::special::{dispatch_lanes, exp_clamped_many, ln_gamma_digamma_many};
 /// Per-observation arrays of one evaluation, reused between evaluations.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    /// The task's curve at each observation: floor f, 1 − f, share g of the room above the
-    /// floor, 1 − g, slope.
+    /// The task's curve at each observation: the floor f, (1 − f)·g and (1 − f)·(1 − g), g the
+    /// share of the room above the floor, so that p = f + (1 − f)·g·logistic(u) and
+    /// 1 − p = (1 − f)·(1 − g) + (1 − f)·g·logistic(−u).
     pub f: Vec<f64>,
-    pub one_f: Vec<f64>,
-    pub g: Vec<f64>,
-    pub one_g: Vec<f64>,
-    pub slope: Vec<f64>,
+    pub fg: Vec<f64>,
+    pub q0: Vec<f64>,
     /// u = slope·(x − midpoint), and −|u| (then e^−|u|, then p).
     pub u: Vec<f64>,
     pub neg_abs_u: Vec<f64>,
@@ -32,15 +31,16 @@ pub(crate) struct Batch {
     /// ln Γ(n + φ) and ψ(n + φ) of each observation's n.
     pub total_lg: Vec<f64>,
     pub total_dg: Vec<f64>,
-    /// Outputs per observation: log-likelihood, d/d(log φ), and d/d of floor θ, ceiling θ,
-    /// midpoint, log slope and the model's shift.
+    /// Outputs per observation: log-likelihood, d/d(log φ), and with l = d log p/dp the parts
+    /// of the curve's derivatives that vary within a task: l·(1 − p), l·logistic(u),
+    /// l·logistic(u)·logistic(−u) and that times u. The task's own factors (f, (1 − f)·g, …)
+    /// multiply their sums ([`crate::model`]).
     pub ll: Vec<f64>,
     pub d_log_phi: Vec<f64>,
-    pub d_floor: Vec<f64>,
-    pub d_ceiling: Vec<f64>,
-    pub d_mid: Vec<f64>,
-    pub d_log_slope: Vec<f64>,
-    pub d_shift: Vec<f64>,
+    pub dq: Vec<f64>,
+    pub dl: Vec<f64>,
+    pub du: Vec<f64>,
+    pub dus: Vec<f64>,
 }
 
 impl Batch {
@@ -48,10 +48,8 @@ impl Batch {
     pub fn resize(&mut self, n_obs: usize, n_counts: usize) {
         for v in [
             &mut self.f,
-            &mut self.one_f,
-            &mut self.g,
-            &mut self.one_g,
-            &mut self.slope,
+            &mut self.fg,
+            &mut self.q0,
             &mut self.u,
             &mut self.neg_abs_u,
             &mut self.e,
@@ -62,11 +60,10 @@ impl Batch {
             &mut self.total_dg,
             &mut self.ll,
             &mut self.d_log_phi,
-            &mut self.d_floor,
-            &mut self.d_ceiling,
-            &mut self.d_mid,
-            &mut self.d_log_slope,
-            &mut self.d_shift,
+            &mut self.dq,
+            &mut self.dl,
+            &mut self.du,
+            &mut self.dus,
         ] {
             v.resize(n_obs, 0.0);
         }
@@ -75,7 +72,7 @@ impl Batch {
         }
     }
 
-    /// With `f`, `one_f`, `g`, `one_g`, `slope` and `u` filled: the log-likelihood of every
+    /// With `f`, `fg`, `q0` and `u` filled: the log-likelihood of every
     /// observation and its derivatives (`y`, `n` the counts as floats, `n_index` each
     /// observation's place in `counts`, the distinct item counts; `noise` is φ, ln Γ(φ) and
     /// ψ(φ)). False when some
@@ -116,7 +113,7 @@ impl Batch {
 #[inline(always)]
 fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     let len = b.u.len();
-    let (u, f, one_f, g, one_g) = (&b.u[..len], &b.f[..len], &b.one_f[..len], &b.g[..len], &b.one_g[..len]);
+    let (u, f, fg, q0) = (&b.u[..len], &b.f[..len], &b.fg[..len], &b.q0[..len]);
     let (y, n) = (&y[..len], &n[..len]);
     let (e, lu, one_lu, q) = (&mut b.e[..len], &mut b.lu[..len], &mut b.one_lu[..len], &mut b.q[..len]);
     let (ya, rest) = b.arg.split_at_mut(len);
@@ -130,8 +127,8 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
         let up = u[i] >= 0.0;
         let l = if up { big } else { small };
         let one_l = if up { small } else { big };
-        let p = f[i] + one_f[i] * g[i] * l;
-        let qi = one_f[i] * (one_g[i] + g[i] * one_l);
+        let p = f[i] + fg[i] * l;
+        let qi = q0[i] + fg[i] * one_l;
         valid &= (p > 0.0) & (qi > 0.0);
         // e^−|u| is used up: its slot keeps p from here on
         (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
@@ -143,7 +140,7 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     valid
 }
 
-/// Each observation's log-likelihood, d/d(log φ), and d/dθ through p.
+/// Each observation's log-likelihood, d/d(log φ), and the within-task parts of d/dθ.
 #[inline(always)]
 fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
     let [phi, lg_phi, psi_phi] = noise;
@@ -152,24 +149,19 @@ fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
     let (lg_ya, lg_a, lg_yb, lg_b) = (&lg[..len], &lg[len..2 * len], &lg[2 * len..3 * len], &lg[3 * len..]);
     let (dg_ya, dg_a, dg_yb, dg_b) = (&dg[..len], &dg[len..2 * len], &dg[2 * len..3 * len], &dg[3 * len..]);
     let (tot_lg, tot_dg, lchoose) = (&b.total_lg[..len], &b.total_dg[..len], &lchoose[..len]);
-    let (u, f, one_f, g, one_g, slope) =
-        (&b.u[..len], &b.f[..len], &b.one_f[..len], &b.g[..len], &b.one_g[..len], &b.slope[..len]);
-    let (p, q, lu, one_lu) = (&b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len]);
+    let (u, p, q, lu, one_lu) = (&b.u[..len], &b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len]);
     let (ll, d_log_phi) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
-    let (d_floor, d_ceiling) = (&mut b.d_floor[..len], &mut b.d_ceiling[..len]);
-    let (d_mid, d_log_slope, d_shift) = (&mut b.d_mid[..len], &mut b.d_log_slope[..len], &mut b.d_shift[..len]);
+    let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
     for i in 0..len {
         ll[i] = lchoose[i] + lg_ya[i] + lg_yb[i] - tot_lg[i] - lg_a[i] - lg_b[i] + lg_phi;
         let da = dg_ya[i] - dg_a[i];
         let db = dg_yb[i] - dg_b[i];
         d_log_phi[i] = phi * (p[i] * da + q[i] * db - tot_dg[i] + psi_phi);
         let dldp = phi * (da - db);
-        d_floor[i] = dldp * f[i] * q[i];
-        d_ceiling[i] = dldp * one_f[i] * lu[i] * g[i] * one_g[i];
-        let dldu = dldp * one_f[i] * g[i] * lu[i] * one_lu[i];
-        d_shift[i] = dldu * slope[i];
-        d_mid[i] = -d_shift[i];
-        d_log_slope[i] = dldu * u[i];
+        dq[i] = dldp * q[i];
+        dl[i] = dldp * lu[i];
+        du[i] = dl[i] * one_lu[i];
+        dus[i] = du[i] * u[i];
     }
 }
 

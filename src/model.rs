@@ -475,10 +475,8 @@ impl CurveModel {
         for (tc, r) in s.tasks.iter().zip(&self.ranges) {
             let r = r.clone();
             b.f[r.clone()].fill(tc.f);
-            b.one_f[r.clone()].fill(tc.one_f);
-            b.g[r.clone()].fill(tc.g);
-            b.one_g[r.clone()].fill(tc.one_g);
-            b.slope[r.clone()].fill(tc.slope);
+            b.fg[r.clone()].fill(tc.one_f * tc.g);
+            b.q0[r.clone()].fill(tc.one_f * tc.one_g);
             for i in r {
                 b.u[i] = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
             }
@@ -487,22 +485,25 @@ impl CurveModel {
         if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, [phi, lg_phi, psi_phi]) {
             return Lik { finite: false, ..Lik::default() };
         }
-        for (dth, r) in s.dth.iter_mut().zip(&self.ranges) {
+        // the task's own factors times the sums over its observations (see chain_rule)
+        for ((dth, r), tc) in s.dth.iter_mut().zip(&self.ranges).zip(&s.tasks) {
             let r = r.clone();
             let mut acc = [0.0; 4];
-            for (((&f, &c), &m), &ls) in
-                b.d_floor[r.clone()].iter().zip(&b.d_ceiling[r.clone()]).zip(&b.d_mid[r.clone()]).zip(&b.d_log_slope[r])
+            for (((&dq, &dl), &du), &dus) in
+                b.dq[r.clone()].iter().zip(&b.dl[r.clone()]).zip(&b.du[r.clone()]).zip(&b.dus[r.clone()])
             {
-                acc[0] += f;
-                acc[1] += c;
-                acc[2] += m;
-                acc[3] += ls;
+                acc[0] += dq;
+                acc[1] += dl;
+                acc[2] += du;
+                acc[3] += dus;
             }
-            *dth = acc;
-        }
-        if let Some(w) = self.layout.w_start {
-            for (i, &ds) in b.d_shift.iter().enumerate() {
-                grad[w + d.model[i]] += ds;
+            let fg = tc.one_f * tc.g;
+            *dth = [tc.f * acc[0], fg * tc.one_g * acc[1], -(fg * tc.slope) * acc[2], fg * acc[3]];
+            if let Some(w) = self.layout.w_start {
+                let k = fg * tc.slope;
+                for i in r {
+                    grad[w + d.model[i]] += k * b.du[i];
+                }
             }
         }
         Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), ..Lik::default() }
