@@ -25,7 +25,7 @@ fn density(c: &mut Criterion) {
         let model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         // at the joint mode, where the sampler spends its time (the concentration there is in
         // the thousands, which the lnΓ terms feel)
-        let x = scurve::fit::pooled_start(&model, 1).unwrap().position;
+        let x = scurve::fit::pooled_start(&model, 1, 3000).unwrap().position;
         let mut g = vec![0.0; model.dim()];
         c.bench_function(&format!("logp_grad/{name}/opt-0shot (390 obs)"), |b| {
             b.iter(|| black_box(model.logp_grad(black_box(&x), &mut g).unwrap()))

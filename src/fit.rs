@@ -72,9 +72,9 @@ use crate::sample::{NutsOptions, Progress, Samples, sample};
 
 /// Starting point of a pooled model: each task fitted alone (with the independent model's
 /// priors, on this model's axis and likelihood), population values from the spread of those
-/// fits, then the joint mode. Returns the joint MAP (or the assembled start when the search
-/// fails).
-pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<MapFit> {
+/// fits, then the joint mode (L-BFGS for at most `max_iters` iterations, then Newton steps).
+/// Returns the joint MAP (or the assembled start when the search fails).
+pub fn pooled_start(model: &CurveModel, seed: u64, max_iters: u64) -> Result<MapFit> {
     let mut alone = ModelSpec::builtin("independent")?;
     alone.likelihood = model.spec.likelihood;
     alone.x_axis = model.spec.x_axis;
@@ -94,7 +94,7 @@ pub fn pooled_start(model: &CurveModel, seed: u64) -> Result<MapFit> {
     let phis: Vec<f64> = fits.iter().filter_map(|f| f.model.constrain(&f.map.position).phi).collect();
     let phi = if phis.is_empty() { 50.0 } else { crate::summary::sorted(phis)[fits.len() / 2].clamp(5.0, 5000.0) };
     let start = model.unconstrain(&curves, population, phi);
-    let map = find_map(model, std::slice::from_ref(&start), 3000).unwrap_or(MapFit {
+    let map = find_map(model, std::slice::from_ref(&start), max_iters).unwrap_or(MapFit {
         position: start,
         logp: f64::NAN,
         grad_max: f64::NAN,
@@ -200,7 +200,9 @@ pub struct NutsFit {
 
 /// Fit a model with NUTS: start at the joint mode, sample, diagnose.
 pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, stop: &AtomicBool) -> Result<NutsFit> {
-    let start = pooled_start(&model, opts.seed)?;
+    // a start for the chains, not an answer: on Pythia, L-BFGS iterations 800–3000 take 0.33 s
+    // and gain 0.03 in log density
+    let start = pooled_start(&model, opts.seed, 800)?;
     let mut model = model;
     let mut inits = vec![start.position.clone()];
     let mut main_opts = *opts;
@@ -379,7 +381,7 @@ pub fn posterior_from_task_maps(fits: &[TaskMap]) -> Posterior {
 
 /// The joint model at its mode with Laplace draws, as a posterior (one "chain").
 pub fn hierarchical_map(model: &CurveModel, seed: u64, n_draws: usize) -> Result<Posterior> {
-    let map = pooled_start(model, seed)?;
+    let map = pooled_start(model, seed, 3000)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let draws = map.laplace_draws(n_draws, &mut rng);
     let rows: Vec<Vec<f64>> = draws.iter().map(|x| model.constrained_vector(x)).collect();

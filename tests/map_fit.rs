@@ -98,7 +98,7 @@ fn batched_likelihood_matches_the_per_observation_one() {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(17);
-        let mode = scurve::fit::pooled_start(&model, 1).unwrap().position;
+        let mode = scurve::fit::pooled_start(&model, 1, 3000).unwrap().position;
         for x in [mode, random_position(model.dim(), &mut rng), random_position(model.dim(), &mut rng)] {
             let (mut g1, mut g2) = (vec![0.0; model.dim()], vec![0.0; model.dim()]);
             let lp1 = model.logp_grad(&x, &mut g1).unwrap();
@@ -170,7 +170,7 @@ fn pins_from_curvature_match_second_differences_one_coordinate_at_a_time() {
     let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
     let l = &model.layout;
     let t_n = l.n_tasks;
-    let x = scurve::fit::pooled_start(&model, 1).unwrap().position;
+    let x = scurve::fit::pooled_start(&model, 1, 3000).unwrap().position;
     let pins = model.pins_from_curvature(&x);
     let (thetas, scale) = model.thetas(&x);
     let mut g = vec![0.0; l.dim];
