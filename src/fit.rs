@@ -136,13 +136,9 @@ impl FitDiagnostics {
     pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();
         if self.rhat_max > 1.01 {
-            // three decimals, or four when three would print the threshold itself (1.0104)
-            let mut rhat = format!("{:.3}", self.rhat_max);
-            if rhat == "1.010" {
-                rhat = format!("{:.4}", self.rhat_max);
-            }
             w.push(format!(
-                "R-hat is {rhat} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
         }
@@ -184,6 +180,13 @@ impl FitDiagnostics {
         }
         w
     }
+}
+
+/// An R-hat to three decimals, or four when three would print the 1.01 threshold for a value
+/// above it (1.0104).
+pub fn format_rhat(rhat: f64) -> String {
+    let three = format!("{rhat:.3}");
+    if three == "1.010" && rhat > 1.01 { format!("{rhat:.4}") } else { three }
 }
 
 /// A NUTS fit of a (pooled) model.
@@ -439,6 +442,9 @@ mod tests {
         assert!(warn(1.0104)[0].starts_with("R-hat is 1.0104 for floor.1"), "{:?}", warn(1.0104));
         assert!(warn(1.0132)[0].starts_with("R-hat is 1.013 for"), "{:?}", warn(1.0132));
         assert!(warn(1.0099).is_empty());
+        assert_eq!(super::format_rhat(1.0104), "1.0104");
+        assert_eq!(super::format_rhat(1.0099), "1.010");
+        assert_eq!(super::format_rhat(1.2), "1.200");
     }
 
     #[test]

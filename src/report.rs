@@ -153,7 +153,7 @@ impl Report {
                 let _ = write!(
                     h,
                     "<table><tr><th>quantity</th><th>value</th><th>wanted</th></tr>\
-                     <tr><td>largest R-hat ({})</td><td>{:.3}</td><td>≤ 1.01</td></tr>\
+                     <tr><td>largest R-hat ({})</td><td>{}</td><td>≤ 1.01</td></tr>\
                      <tr><td>smallest bulk ESS ({})</td><td>{:.0}</td><td>≥ 400</td></tr>\
                      <tr><td>smallest tail ESS</td><td>{:.0}</td><td>≥ 400</td></tr>\
                      <tr><td>divergences</td><td>{}</td><td>0</td></tr>\
@@ -163,7 +163,7 @@ impl Report {
                      <tr><td>sampling time</td><td>{:.1} s</td><td></td></tr>\
                      <tr><td>bulk ESS per second</td><td>{:.1}</td><td></td></tr></table>",
                     escape(&d.worst_rhat),
-                    d.rhat_max,
+                    crate::fit::format_rhat(d.rhat_max),
                     escape(&d.worst_ess),
                     d.ess_bulk_min,
                     d.ess_tail_min,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use scurve::data::FitData;
-use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts};
+use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts, format_rhat};
 use scurve::fit::{posterior_from_task_maps, series_records};
 use scurve::fitio::{FitRecord, ModelRecord, check_writable, now_utc, save};
 use scurve::model::CurveModel;
@@ -226,13 +226,13 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         out!(
-            "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {:.3}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
+            "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
             if opts.walnuts { "WALNUTS" } else { "NUTS" },
             opts.chains,
             opts.draws,
             opts.warmup,
             d.sampling_seconds,
-            d.rhat_max,
+            format_rhat(d.rhat_max),
             d.ess_bulk_min,
             d.ess_bulk_per_second,
             d.ess_tail_min,
