@@ -158,12 +158,10 @@ impl FitDiagnostics {
             let higher = ((1.0 + opts.target_accept) * 50.0 - 1e-9).ceil() / 100.0;
             let raise = (higher < 1.0).then(|| format!("--target-accept {higher:.2}"));
             let advice = match (opts.walnuts, raise) {
-                (false, Some(r)) => {
-                    format!("Try --sampler walnuts (it splits the steps where the curvature needs it), or {r}.")
-                }
-                (false, None) => {
-                    "Try --sampler walnuts (it splits the steps where the curvature needs it).".to_string()
-                }
+                (false, r) => format!(
+                    "Try --sampler walnuts (it splits the steps where the curvature needs it){}.",
+                    r.map_or(String::new(), |r| format!(", or {r}"))
+                ),
                 (true, Some(r)) => format!("Try {r}, or a model with tighter priors."),
                 (true, None) => "Try a model with tighter priors.".to_string(),
             };

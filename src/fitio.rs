@@ -179,7 +179,7 @@ fn write_cmdstan_csv(path: &Path, record: &FitRecord, p: &Posterior, chain: usiz
     s.push_str(&format!("#   num_samples = {}\n", p.draws[chain].len()));
     s.push_str(&format!("#   num_warmup = {}\n", if record.method == "nuts" { opts.warmup } else { 0 }));
     s.push_str("#   save_warmup = false\n#   thin = 1\n");
-    s.push_str(&format!("#     engine = {}\n", if opts.walnuts { "walnuts" } else { "nuts" }));
+    s.push_str(&format!("#     engine = {}\n", opts.engine()));
     s.push_str(&format!("#     max_depth = {}\n", opts.max_depth));
     s.push_str(&format!("#     delta = {}\n", opts.target_accept));
     s.push_str(&format!("# id = {}\n", chain + 1));

@@ -120,11 +120,11 @@ fn polish<D: LogDensity + ?Sized>(d: &D, mut x: Vec<f64>, steps: usize) -> Vec<f
     x
 }
 
-/// The best end point of L-BFGS (at most `max_iters` iterations) from several starting points,
-/// and its log density.
-pub fn climb<D: LogDensity + ?Sized>(d: &D, inits: &[Vec<f64>], max_iters: u64) -> Option<(f64, Vec<f64>)> {
+/// Find the mode from several starting points; the best end point wins.
+pub fn find_map<D: LogDensity + ?Sized>(d: &D, inits: &[Vec<f64>], max_iters: u64) -> Option<MapFit> {
+    let n = d.dim();
     let mut best: Option<(f64, Vec<f64>)> = None;
-    let mut g = vec![0.0; d.dim()];
+    let mut g = vec![0.0; n];
     for init in inits {
         if d.logp_grad(init, &mut g).is_err() {
             continue;
@@ -135,14 +135,7 @@ pub fn climb<D: LogDensity + ?Sized>(d: &D, inits: &[Vec<f64>], max_iters: u64) 
             best = Some((lp, x));
         }
     }
-    best
-}
-
-/// Find the mode from several starting points (the best end point of [`climb`] wins), polish
-/// it with Newton steps and take the Laplace covariance there.
-pub fn find_map<D: LogDensity + ?Sized>(d: &D, inits: &[Vec<f64>], max_iters: u64) -> Option<MapFit> {
-    let mut g = vec![0.0; d.dim()];
-    let (_, x) = climb(d, inits, max_iters)?;
+    let (_, x) = best?;
     let x = polish(d, x, 8);
     let lp = d.logp_grad(&x, &mut g).ok()?;
     let grad_max = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));

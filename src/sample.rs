@@ -17,8 +17,8 @@ use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 
 /// The default target acceptance with WALNUTS, and with plain NUTS (docs/sampling.md: over
-/// 42 fits of five ladders the two gave about the same wall time; plain NUTS at 0.96 diverged
-/// in half of them, WALNUTS at 0.98 in none).
+/// 42 fits of five ladders WALNUTS at 0.98 took 7% less wall time than plain NUTS at 0.96, and
+/// diverged in none of them against 19).
 pub const WALNUTS_TARGET_ACCEPT: f64 = 0.98;
 pub const NUTS_TARGET_ACCEPT: f64 = 0.96;
 
@@ -44,6 +44,13 @@ pub struct NutsOptions {
     /// as a divergence. False: plain NUTS (and fits saved before WALNUTS was the default).
     #[serde(default)]
     pub walnuts: bool,
+}
+
+impl NutsOptions {
+    /// The sampler's name as the draws' header gives it: `walnuts` or `nuts`.
+    pub fn engine(&self) -> &'static str {
+        if self.walnuts { "walnuts" } else { "nuts" }
+    }
 }
 
 impl Default for NutsOptions {

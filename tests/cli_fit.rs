@@ -121,6 +121,32 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(v["population"]["midpoint_location"]["est"].is_number());
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
+    // the draws' header names the sampler and its target, as CmdStan's names its engine
+    let header = std::fs::read_to_string(d.join("n/draws_1.csv")).unwrap();
+    assert!(header.contains("#     engine = walnuts\n#     max_depth = 10\n#     delta = 0.98\n"), "{header:.400}");
+    let plain = scurve_in(
+        d,
+        &[
+            "fit",
+            "--family",
+            "opt",
+            "--chains",
+            "1",
+            "--warmup",
+            "60",
+            "--draws",
+            "20",
+            "--sampler",
+            "nuts",
+            "--out",
+            "p",
+            "--quiet",
+        ],
+    );
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(stdout(&plain).contains("\nNUTS: 1 chains"), "{}", stdout(&plain));
+    let header = std::fs::read_to_string(d.join("p/draws_1.csv")).unwrap();
+    assert!(header.contains("#     engine = nuts\n#     max_depth = 10\n#     delta = 0.96\n"), "{header:.400}");
     // the saved fit loads and forecasts
     let f = scurve_in(d, &["forecast", "n", "--size", "30B", "--task", "arc_easy"]);
     assert!(f.status.success(), "{}", stderr(&f));

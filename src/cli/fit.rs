@@ -54,7 +54,6 @@ pub struct Args {
     pub sampler: SamplerArgs,
 }
 
-/// NUTS settings.
 /// The NUTS variant `--sampler` chooses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Sampler {
@@ -64,6 +63,7 @@ pub enum Sampler {
     Nuts,
 }
 
+/// NUTS settings.
 #[derive(Debug, clap::Args)]
 pub struct SamplerArgs {
     /// Number of chains (run in parallel).
@@ -227,7 +227,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         out!(
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
-            if opts.walnuts { "WALNUTS" } else { "NUTS" },
+            opts.engine().to_uppercase(),
             opts.chains,
             opts.draws,
             opts.warmup,

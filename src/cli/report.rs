@@ -144,7 +144,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "sampler".into(),
             format!(
                 "{}, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
-                if opts.walnuts { "WALNUTS" } else { "NUTS" },
+                opts.engine().to_uppercase(),
                 opts.chains,
                 opts.draws,
                 opts.warmup,
