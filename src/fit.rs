@@ -68,7 +68,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::diagnostics::{ParamDiagnostics, diagnose, ebfmi};
 use crate::posterior::Posterior;
-use crate::sample::{NutsOptions, Progress, Samples, sample};
+use crate::sample::{ChainDraws, NutsOptions, Progress, Samples, sample};
 
 /// Starting point of a pooled model: each task fitted alone (with the independent model's
 /// priors, on this model's axis and likelihood), population values from the spread of those
@@ -129,20 +129,44 @@ pub struct FitDiagnostics {
     /// The quantity with the largest R-hat and the one with the smallest bulk ESS.
     pub worst_rhat: String,
     pub worst_ess: String,
+    /// Draws per chain in the fit, after any extensions.
+    #[serde(default)]
+    pub draws_per_chain: u64,
+    /// Each time the draws were extended because R-hat or bulk ESS fell short
+    /// ([`NutsOptions::extend`]).
+    #[serde(default)]
+    pub extensions: Vec<Extension>,
+}
+
+/// R-hat above this, or a bulk ESS below [`ESS_MIN`], makes a fit warn and, while
+/// [`NutsOptions::extend`] allows, draw more.
+pub const RHAT_MAX: f64 = 1.01;
+pub const ESS_MIN: f64 = 400.0;
+
+/// One extension of a fit's draws: the draws per chain before it, the R-hat and bulk ESS
+/// then (with the quantities they belong to), and the draws per chain it added.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Extension {
+    pub after_draws: u64,
+    pub rhat_max: f64,
+    pub worst_rhat: String,
+    pub ess_bulk_min: f64,
+    pub worst_ess: String,
+    pub added: u64,
 }
 
 impl FitDiagnostics {
     /// Plain-words warnings, with what to try given the settings `opts` the fit used.
     pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();
-        if self.rhat_max > 1.01 {
+        if self.rhat_max > RHAT_MAX {
             w.push(format!(
                 "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
                 format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
         }
-        if self.ess_bulk_min < 400.0 {
+        if self.ess_bulk_min < ESS_MIN {
             let why = if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
                 " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior."
             } else {
@@ -177,6 +201,25 @@ impl FitDiagnostics {
             ));
         }
         w
+    }
+}
+
+impl Extension {
+    /// One line for the user: what fell short and how many draws were added.
+    pub fn describe(&self) -> String {
+        let mut short = Vec::new();
+        if self.rhat_max > RHAT_MAX {
+            short.push(format!("R-hat {} ({})", format_rhat(self.rhat_max), self.worst_rhat));
+        }
+        if self.ess_bulk_min < ESS_MIN {
+            short.push(format!("bulk ESS {:.0} ({})", self.ess_bulk_min, self.worst_ess));
+        }
+        format!(
+            "{} after {} draws per chain: drew {} more per chain (--extend 0 keeps to the draws asked for)",
+            short.join(" and "),
+            self.after_draws,
+            self.added
+        )
     }
 }
 
@@ -216,7 +259,7 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         let guess = model.pins_from_curvature(&start.position);
         inits = inits.iter().map(|x| model.repinned(&guess, x)).collect();
         model.set_pins(guess);
-        let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop)?;
+        let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop, &|_| 0)?;
         let pins = model.pins_from_draws(pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice)));
         // each chain goes on from where its pilot ended, in the new coordinates
         inits = pilot.chains.iter().filter_map(|c| c.positions.last()).map(|x| model.repinned(&pins, x)).collect();
@@ -226,9 +269,35 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
     }
     let model = Arc::new(model);
     let done_before = opts.chains as u64 * (opts.warmup - main_opts.warmup);
-    let mut samples = sample(model.clone(), &inits, &main_opts, &Offset(progress, done_before), stop)?;
+    // after the draws (and after each extension) the diagnostics decide whether to draw more
+    let diagnosed = std::cell::RefCell::new(None);
+    let extensions = std::cell::RefCell::new(Vec::new());
+    let more = |chains: &[ChainDraws]| {
+        if extensions.borrow().len() as u64 >= opts.extend {
+            return 0;
+        }
+        let (posterior, columns) = diagnose_chains(&model, chains);
+        let w = worst(&posterior.names, &columns);
+        *diagnosed.borrow_mut() = Some((posterior, columns));
+        if w.rhat.0 <= RHAT_MAX && w.ess_bulk.0 >= ESS_MIN {
+            return 0;
+        }
+        let added = (opts.draws / 2).max(4);
+        let owner = |n: &str| with_owner(n, &model.data.series, &model.data.models);
+        extensions.borrow_mut().push(Extension {
+            after_draws: chains.first().map_or(0, |c| c.positions.len() as u64),
+            rhat_max: w.rhat.0,
+            worst_rhat: owner(&w.rhat.1),
+            ess_bulk_min: w.ess_bulk.0,
+            worst_ess: owner(&w.ess_bulk.1),
+            added,
+        });
+        *diagnosed.borrow_mut() = None;
+        added
+    };
+    let mut samples = sample(model.clone(), &inits, &main_opts, &Offset(progress, done_before), stop, &more)?;
     samples.seconds += pilot_seconds;
-    Ok(assemble(model, start, *opts, samples))
+    Ok(assemble(model, start, *opts, samples, diagnosed.into_inner(), extensions.into_inner()))
 }
 
 /// Progress of a later stage: adds the iterations of the stages before.
@@ -238,17 +307,22 @@ impl Progress for Offset<'_> {
     fn update(&self, done: u64) {
         self.0.update(self.1 + done);
     }
+
+    fn extend(&self, more: u64) {
+        self.0.extend(more);
+    }
 }
 
-/// Turn samples into a posterior with diagnostics.
-pub fn assemble(model: Arc<CurveModel>, start: MapFit, options: NutsOptions, samples: Samples) -> NutsFit {
+/// The draws of `chains` as a posterior (constrained quantities), with each column's
+/// diagnostics.
+fn diagnose_chains(model: &CurveModel, chains: &[ChainDraws]) -> (Posterior, Vec<ParamDiagnostics>) {
     let names = model.constrained_names();
     let draws: Vec<Vec<Vec<f64>>> =
-        samples.chains.par_iter().map(|c| c.positions.iter().map(|x| model.constrained_vector(x)).collect()).collect();
-    let stats: Vec<_> = samples.chains.iter().map(|c| c.stats.clone()).collect();
-    let posterior = Posterior::new(names.clone(), draws, stats, model.data.series.clone(), model.data.models.clone())
+        chains.par_iter().map(|c| c.positions.iter().map(|x| model.constrained_vector(x)).collect()).collect();
+    let stats: Vec<_> = chains.iter().map(|c| c.stats.clone()).collect();
+    let posterior = Posterior::new(names, draws, stats, model.data.series.clone(), model.data.models.clone())
         .expect("the model's own column names");
-    let columns: Vec<ParamDiagnostics> = (0..names.len())
+    let columns: Vec<ParamDiagnostics> = (0..posterior.names.len())
         .into_par_iter()
         .map(|j| {
             let by_chain = posterior.column_by_chain(j);
@@ -256,25 +330,48 @@ pub fn assemble(model: Arc<CurveModel>, start: MapFit, options: NutsOptions, sam
             diagnose(&refs)
         })
         .collect();
+    (posterior, columns)
+}
+
+/// The largest R-hat, the smallest bulk and tail ESS (over population values and the tasks'
+/// curve parameters), and the columns they belong to.
+struct Worst {
+    rhat: (f64, String),
+    ess_bulk: (f64, String),
+    ess_tail: f64,
+}
+
+fn worst(names: &[String], columns: &[ParamDiagnostics]) -> Worst {
     let is_key = |n: &str| !n.starts_with("model_shift");
-    let mut rhat_max: f64 = 0.0;
-    let mut worst_rhat = String::new();
-    let mut ess_min = f64::INFINITY;
-    let mut worst_ess = String::new();
-    let mut tail_min = f64::INFINITY;
-    for (n, d) in names.iter().zip(&columns) {
-        if d.rhat.is_finite() && d.rhat > rhat_max {
-            rhat_max = d.rhat;
-            worst_rhat = n.clone();
+    let mut w = Worst { rhat: (0.0, String::new()), ess_bulk: (f64::INFINITY, String::new()), ess_tail: f64::INFINITY };
+    for (n, d) in names.iter().zip(columns) {
+        if d.rhat.is_finite() && d.rhat > w.rhat.0 {
+            w.rhat = (d.rhat, n.clone());
         }
-        if is_key(n) && d.ess_bulk < ess_min {
-            ess_min = d.ess_bulk;
-            worst_ess = n.clone();
+        if is_key(n) && d.ess_bulk < w.ess_bulk.0 {
+            w.ess_bulk = (d.ess_bulk, n.clone());
         }
         if is_key(n) {
-            tail_min = tail_min.min(d.ess_tail);
+            w.ess_tail = w.ess_tail.min(d.ess_tail);
         }
     }
+    w
+}
+
+/// Turn samples into a posterior with diagnostics; `diagnosed` is that posterior with its
+/// columns' diagnostics when already computed, `extensions` the draws added after the first
+/// diagnosis.
+pub fn assemble(
+    model: Arc<CurveModel>,
+    start: MapFit,
+    options: NutsOptions,
+    samples: Samples,
+    diagnosed: Option<(Posterior, Vec<ParamDiagnostics>)>,
+    extensions: Vec<Extension>,
+) -> NutsFit {
+    let (posterior, columns) = diagnosed.unwrap_or_else(|| diagnose_chains(&model, &samples.chains));
+    let Worst { rhat: (rhat_max, worst_rhat), ess_bulk: (ess_min, worst_ess), ess_tail: tail_min } =
+        worst(&posterior.names, &columns);
     let all_stats: Vec<&crate::sample::DrawStats> = posterior.stats.iter().flatten().collect();
     let divergences = all_stats.iter().filter(|s| s.divergent).count() as u64;
     let max_depth_hits = all_stats.iter().filter(|s| s.max_depth_hit).count() as u64;
@@ -296,6 +393,8 @@ pub fn assemble(model: Arc<CurveModel>, start: MapFit, options: NutsOptions, sam
         ess_bulk_per_second: ess_min / samples.seconds,
         worst_rhat: with_owner(&worst_rhat, &model.data.series, &model.data.models),
         worst_ess: with_owner(&worst_ess, &model.data.series, &model.data.models),
+        draws_per_chain: posterior.draws.first().map_or(0, |c| c.len() as u64),
+        extensions,
     };
     NutsFit { model, start, options, posterior, columns, diagnostics }
 }
@@ -431,6 +530,8 @@ mod tests {
             ess_bulk_per_second: 100.0,
             worst_rhat: "floor.1".into(),
             worst_ess: "floor.1".into(),
+            draws_per_chain: 1000,
+            extensions: Vec::new(),
         }
     }
 

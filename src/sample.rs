@@ -11,7 +11,6 @@ use nuts_rs::{
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
-use rayon::prelude::*;
 
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
@@ -44,6 +43,11 @@ pub struct NutsOptions {
     /// as a divergence. False: plain NUTS (and fits saved before WALNUTS was the default).
     #[serde(default)]
     pub walnuts: bool,
+    /// How many times a fit whose R-hat is above 1.01 or bulk ESS below 400 after its draws
+    /// goes on for half as many draws again (the chains continue where they stopped, with the
+    /// warm-up's step size and mass matrix), checking again after each; 0 never does.
+    #[serde(default)]
+    pub extend: u64,
 }
 
 impl NutsOptions {
@@ -65,6 +69,7 @@ impl Default for NutsOptions {
             jitter: 0.5,
             pilot: 150,
             walnuts: true,
+            extend: 2,
         }
     }
 }
@@ -84,7 +89,7 @@ pub struct DrawStats {
 }
 
 /// The draws of one chain (after warm-up), unconstrained.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ChainDraws {
     pub positions: Vec<Vec<f64>>,
     pub stats: Vec<DrawStats>,
@@ -94,7 +99,8 @@ pub struct ChainDraws {
 #[derive(Debug, Clone)]
 pub struct Samples {
     pub chains: Vec<ChainDraws>,
-    /// Wall seconds of warm-up plus draws for all chains.
+    /// Wall seconds of warm-up plus draws for all chains (not counting the time `more`
+    /// took to decide, in [`sample`]).
     pub seconds: f64,
 }
 
@@ -141,6 +147,8 @@ impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
 /// Progress reporting: called with the number of iterations done over all chains.
 pub trait Progress: Sync {
     fn update(&self, done: u64);
+    /// The run grew by this many iterations (over all chains).
+    fn extend(&self, _more: u64) {}
 }
 
 impl Progress for () {
@@ -150,75 +158,163 @@ impl Progress for () {
 /// Sample with NUTS, chain c from `inits[c % inits.len()]` jittered. Chains run in parallel; chain c uses the
 /// seed `opts.seed` and its index, so draws do not depend on thread scheduling. `stop` is polled
 /// between draws: when set, sampling ends with [`Error::Interrupted`].
+///
+/// After the draws `more` sees them and says how many further draws each chain takes from
+/// where it stopped (the step size and mass matrix stay as the warm-up left them), until it
+/// says 0. The same seed and the same answers from `more` give the same draws.
 pub fn sample<D: LogDensity + Send + Sync + 'static>(
     density: Arc<D>,
     inits: &[Vec<f64>],
     opts: &NutsOptions,
     progress: &dyn Progress,
     stop: &AtomicBool,
+    more: &dyn Fn(&[ChainDraws]) -> u64,
 ) -> Result<Samples> {
     if opts.chains == 0 || opts.draws < 4 || inits.is_empty() {
         return Err(Error::Usage("sampling needs at least one chain, four draws and a starting point".into()));
     }
     let start = Instant::now();
     let done = AtomicU64::new(0);
-    let chains: Result<Vec<ChainDraws>> = (0..opts.chains)
-        .into_par_iter()
-        .map(|c| {
+    let run = Run { progress, stop, done: &done };
+    // seconds spent in `more`, which are not sampling
+    let mut deciding = 0.0;
+    // Each chain lives on its own thread (nuts-rs's chains cannot move between threads) and
+    // hands its draws over after each stretch; between stretches `more` sees all of them.
+    let outs = std::thread::scope(|scope| -> Result<Vec<ChainDraws>> {
+        let mut links = Vec::with_capacity(opts.chains);
+        for c in 0..opts.chains {
+            let (to_main, from_chain) = std::sync::mpsc::channel::<Result<ChainDraws>>();
+            let (to_chain, from_main) = std::sync::mpsc::channel::<(u64, ChainDraws)>();
+            let (run, density) = (&run, density.clone());
             let init = &inits[c % inits.len()];
-            let settings = nuts_settings(opts);
-            let mut rng =
-                ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(c as u64));
-            let math = CpuMath::new(Target { density: density.clone() });
-            let mut chain = settings
-                .new_chain(c as u64, math, &mut rng)
-                .map_err(|e| Error::Fit(format!("sampler settings: {e}")))?;
-            // a jittered start with a finite density; fall back to the given point
-            let jitter = Uniform::new_inclusive(-opts.jitter, opts.jitter).map_err(|e| Error::Fit(e.to_string()))?;
-            let mut grad = vec![0.0; init.len()];
-            let mut start_at = init.to_vec();
-            for _ in 0..20 {
-                let cand: Vec<f64> = init.iter().map(|v| v + jitter.sample(&mut rng)).collect();
-                if density.logp_grad(&cand, &mut grad).is_ok() {
-                    start_at = cand;
-                    break;
+            scope.spawn(move || {
+                let mut chain = match start_chain(density, init, opts, c) {
+                    Ok(chain) => chain,
+                    Err(e) => return drop(to_main.send(Err(e))),
+                };
+                let mut out = ChainDraws {
+                    positions: Vec::with_capacity(opts.draws as usize),
+                    stats: Vec::with_capacity(opts.draws as usize),
+                };
+                let (mut skip, mut keep) = (opts.warmup, opts.draws);
+                loop {
+                    let result = run.draws(&mut chain, c, skip, keep, &mut out).map(|()| std::mem::take(&mut out));
+                    if to_main.send(result).is_err() {
+                        return;
+                    }
+                    match from_main.recv() {
+                        Ok((extra, back)) if extra > 0 => (skip, keep, out) = (0, extra, back),
+                        _ => return,
+                    }
+                }
+            });
+            links.push((from_chain, to_chain));
+        }
+        loop {
+            let mut outs = Vec::with_capacity(opts.chains);
+            let mut failed = None;
+            for (c, (from_chain, _)) in links.iter().enumerate() {
+                match from_chain.recv() {
+                    Ok(Ok(out)) => outs.push(out),
+                    Ok(Err(e)) => failed = failed.or(Some(e)),
+                    Err(_) => failed = failed.or(Some(Error::Fit(format!("chain {} stopped", c + 1)))),
                 }
             }
-            chain.set_position(&start_at).map_err(|e| Error::Fit(format!("cannot start chain {}: {e}", c + 1)))?;
-            let mut out = ChainDraws {
-                positions: Vec::with_capacity(opts.draws as usize),
-                stats: Vec::with_capacity(opts.draws as usize),
-            };
-            for it in 0..opts.warmup + opts.draws {
-                if stop.load(Ordering::Relaxed) {
-                    return Err(Error::Interrupted);
-                }
-                let (pos, _, stats, prog) =
-                    chain.expanded_draw().map_err(|e| Error::Fit(format!("chain {} failed: {e}", c + 1)))?;
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n.is_multiple_of(50) {
-                    progress.update(n);
-                }
-                if it < opts.warmup {
-                    continue;
-                }
-                out.positions.push(pos.to_vec());
-                out.stats.push(DrawStats {
-                    lp: stats.point.logp,
-                    accept_stat: stats.adapt.step_size.mean_tree_accept,
-                    stepsize: prog.step_size,
-                    treedepth: stats.depth,
-                    n_leapfrog: prog.num_gradients,
-                    divergent: prog.diverging,
-                    energy: stats.point.energy,
-                    max_depth_hit: stats.maxdepth_reached,
-                });
+            if let Some(e) = failed {
+                // dropping the links ends the other chains
+                return Err(e);
             }
-            Ok(out)
-        })
-        .collect();
+            let asked = Instant::now();
+            let extra = more(&outs);
+            deciding += asked.elapsed().as_secs_f64();
+            if extra == 0 {
+                return Ok(outs);
+            }
+            progress.extend(opts.chains as u64 * extra);
+            for ((_, to_chain), out) in links.iter().zip(outs) {
+                let _ = to_chain.send((extra, out));
+            }
+        }
+    })?;
     progress.update(done.load(Ordering::Relaxed));
-    Ok(Samples { chains: chains?, seconds: start.elapsed().as_secs_f64() })
+    Ok(Samples { chains: outs, seconds: start.elapsed().as_secs_f64() - deciding })
+}
+
+/// Chain `c`, seeded from `opts.seed` and its index, at `init` plus jitter (a jittered point
+/// with a finite density; the given point when twenty tries found none).
+fn start_chain<D: LogDensity + Send + Sync + 'static>(
+    density: Arc<D>,
+    init: &[f64],
+    opts: &NutsOptions,
+    c: usize,
+) -> Result<ChainOf<D>> {
+    let settings = nuts_settings(opts);
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(c as u64));
+    let math = CpuMath::new(Target { density: density.clone() });
+    let mut chain =
+        settings.new_chain(c as u64, math, &mut rng).map_err(|e| Error::Fit(format!("sampler settings: {e}")))?;
+    let jitter = Uniform::new_inclusive(-opts.jitter, opts.jitter).map_err(|e| Error::Fit(e.to_string()))?;
+    let mut grad = vec![0.0; init.len()];
+    let mut start_at = init.to_vec();
+    for _ in 0..20 {
+        let cand: Vec<f64> = init.iter().map(|v| v + jitter.sample(&mut rng)).collect();
+        if density.logp_grad(&cand, &mut grad).is_ok() {
+            start_at = cand;
+            break;
+        }
+    }
+    chain.set_position(&start_at).map_err(|e| Error::Fit(format!("cannot start chain {}: {e}", c + 1)))?;
+    Ok(chain)
+}
+
+/// A chain of the sampler [`nuts_settings`] makes.
+type ChainOf<D> = <DiagNutsSettings as Settings>::Chain<CpuMath<Target<D>>>;
+
+/// What the chains of one [`sample`] share: progress, the stop flag and the count of
+/// iterations done.
+struct Run<'a> {
+    progress: &'a dyn Progress,
+    stop: &'a AtomicBool,
+    done: &'a AtomicU64,
+}
+
+impl Run<'_> {
+    /// `skip` iterations of chain `c` (warm-up), then `keep` draws into `out`.
+    fn draws<D: LogDensity + Send + Sync + 'static>(
+        &self,
+        chain: &mut ChainOf<D>,
+        c: usize,
+        skip: u64,
+        keep: u64,
+        out: &mut ChainDraws,
+    ) -> Result<()> {
+        for it in 0..skip + keep {
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            let (pos, _, stats, prog) =
+                chain.expanded_draw().map_err(|e| Error::Fit(format!("chain {} failed: {e}", c + 1)))?;
+            let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_multiple_of(50) {
+                self.progress.update(n);
+            }
+            if it < skip {
+                continue;
+            }
+            out.positions.push(pos.to_vec());
+            out.stats.push(DrawStats {
+                lp: stats.point.logp,
+                accept_stat: stats.adapt.step_size.mean_tree_accept,
+                stepsize: prog.step_size,
+                treedepth: stats.depth,
+                n_leapfrog: prog.num_gradients,
+                divergent: prog.diverging,
+                energy: stats.point.energy,
+                max_depth_hit: stats.maxdepth_reached,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// nuts-rs settings from ours: a diagonal mass matrix estimated from the draws' variance, and

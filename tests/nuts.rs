@@ -80,7 +80,7 @@ fn small_example() -> FitData {
 }
 
 fn quick() -> NutsOptions {
-    NutsOptions { chains: 2, warmup: 150, draws: 100, seed: 5, ..NutsOptions::default() }
+    NutsOptions { chains: 2, warmup: 150, draws: 100, seed: 5, extend: 0, ..NutsOptions::default() }
 }
 
 #[test]
@@ -106,6 +106,35 @@ fn same_seed_same_draws_with_plain_nuts() {
     assert_ne!(a, run(6, false));
     // the sampler setting is used: WALNUTS moves differently from the same start
     assert_ne!(a, run(5, true));
+}
+
+/// A fit whose diagnostics fall short draws half as many again, up to `extend` times, and the
+/// chains simply go on: the extended draws are those of a fit that asked for that many.
+#[test]
+fn a_short_fit_is_extended_as_if_it_had_asked_for_more_draws() {
+    let run = |draws, extend| {
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        fit_nuts(model, &NutsOptions { draws, extend, ..quick() }, &(), &AtomicBool::new(false)).unwrap()
+    };
+    // two chains of 100 draws cannot reach a bulk ESS of 400
+    let once = run(100, 1);
+    let d = &once.diagnostics;
+    assert_eq!(d.draws_per_chain, 150);
+    assert_eq!(d.extensions.len(), 1);
+    let e = &d.extensions[0];
+    assert_eq!((e.after_draws, e.added), (100, 50));
+    assert!(e.ess_bulk_min < 400.0, "{e:?}");
+    assert!(e.describe().contains("after 100 draws per chain: drew 50 more"), "{}", e.describe());
+    let asked = run(150, 0);
+    assert_eq!(once.posterior.draws, asked.posterior.draws);
+    assert!(asked.diagnostics.extensions.is_empty());
+    assert_eq!(asked.posterior.draws[0].len(), 150);
+    // the cap: twice at most, 100 → 150 → 200
+    let twice = run(100, 2);
+    assert_eq!(twice.diagnostics.extensions.len(), 2);
+    assert_eq!(twice.diagnostics.extensions[1].after_draws, 150);
+    assert_eq!(twice.posterior.draws[1].len(), 200);
+    assert_eq!(twice.posterior.stats[1].len(), 200);
 }
 
 /// With a centring pilot (warm-up long enough for one) the draws are still a function of the seed.

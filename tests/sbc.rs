@@ -27,7 +27,7 @@ fn sbc_small_reference_model() {
     let o = SbcOptions {
         sims: 40,
         design: design(3),
-        nuts: NutsOptions { chains: 2, warmup: 300, draws: 300, ..NutsOptions::default() },
+        nuts: NutsOptions { chains: 2, warmup: 300, draws: 300, extend: 0, ..NutsOptions::default() },
         draws: 50,
         bins: 5,
         tasks_checked: 2,
@@ -47,7 +47,7 @@ fn sbc_large_model_effect_model() {
     let o = SbcOptions {
         sims: 200,
         design: design(4),
-        nuts: NutsOptions { chains: 2, warmup: 400, draws: 400, ..NutsOptions::default() },
+        nuts: NutsOptions { chains: 2, warmup: 400, draws: 400, extend: 0, ..NutsOptions::default() },
         draws: 99,
         bins: 10,
         tasks_checked: 2,

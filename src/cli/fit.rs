@@ -82,6 +82,10 @@ pub struct SamplerArgs {
     /// with nuts].
     #[arg(long)]
     pub target_accept: Option<f64>,
+    /// When R-hat is above 1.01 or bulk ESS below 400 after the draws, go on for half as many
+    /// draws again (the chains continue where they stopped), up to this many times; 0: never.
+    #[arg(long, default_value_t = 2, value_name = "TIMES")]
+    pub extend: u64,
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
@@ -229,7 +233,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
             opts.engine().to_uppercase(),
             opts.chains,
-            opts.draws,
+            d.draws_per_chain,
             opts.warmup,
             d.sampling_seconds,
             format_rhat(d.rhat_max),
@@ -239,6 +243,9 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             d.divergences,
             d.mean_tree_depth
         );
+    }
+    for e in &d.extensions {
+        eprintln!("{}", e.describe());
     }
     let warnings = d.warnings(&opts);
     for w in &warnings {
@@ -289,6 +296,7 @@ impl SamplerArgs {
             target_accept,
             pilot: self.pilot,
             walnuts,
+            extend: self.extend,
             ..NutsOptions::default()
         })
     }

@@ -35,6 +35,10 @@ impl scurve::sample::Progress for Bar {
     fn update(&self, done: u64) {
         self.0.set_position(done);
     }
+
+    fn extend(&self, more: u64) {
+        self.0.inc_length(more);
+    }
 }
 
 static STOP: OnceLock<&'static AtomicBool> = OnceLock::new();

@@ -146,7 +146,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "{}, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
                 opts.engine().to_uppercase(),
                 opts.chains,
-                opts.draws,
+                d.draws_per_chain,
                 opts.warmup,
                 a.seed,
                 opts.target_accept
@@ -155,6 +155,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ("forecast sizes".into(), sizes.iter().map(|&s| format_size(s)).collect::<Vec<_>>().join(", ")),
         ("scurve".into(), env!("CARGO_PKG_VERSION").into()),
     ];
+    for e in &d.extensions {
+        facts.push(("draws extended".into(), e.describe()));
+    }
     if let Some(h) = a.holdout_above {
         facts.insert(2, ("held out of the fit".into(), format!("sizes above {}", format_size(h))));
     }
