@@ -121,6 +121,20 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(v["population"]["midpoint_location"]["est"].is_number());
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
+    // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,
+    // and said so; the saved draws are all of them
+    assert_eq!(v["diagnostics"]["draws_per_chain"], 300);
+    let ext = v["diagnostics"]["extensions"].as_array().unwrap();
+    assert_eq!(ext.iter().map(|e| e["after_draws"].as_u64().unwrap()).collect::<Vec<_>>(), [150, 225]);
+    assert!(ext.iter().all(|e| e["added"] == 75 && e["ess_bulk_min"].as_f64().unwrap() < 400.0));
+    assert_eq!(stderr(&out).matches(" more per chain (--extend 0 keeps to the draws asked for)").count(), 2);
+    let draws = std::fs::read_to_string(d.join("n/draws_2.csv")).unwrap();
+    assert!(draws.contains("#   num_samples = 300\n"));
+    assert_eq!(draws.lines().filter(|l| !l.starts_with('#')).count(), 1 + 300);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("n/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["diagnostics"]["extensions"], v["diagnostics"]["extensions"]);
+    assert_eq!(saved["settings"]["extend"], 2);
     // the draws' header names the sampler and its target, as CmdStan's names its engine
     let header = std::fs::read_to_string(d.join("n/draws_1.csv")).unwrap();
     assert!(header.contains("#     engine = walnuts\n#     max_depth = 10\n#     delta = 0.98\n"), "{header:.400}");
@@ -138,13 +152,16 @@ fn nuts_fit_json_has_diagnostics() {
             "20",
             "--sampler",
             "nuts",
+            "--extend",
+            "0",
             "--out",
             "p",
             "--quiet",
         ],
     );
     assert!(plain.status.success(), "{}", stderr(&plain));
-    assert!(stdout(&plain).contains("\nNUTS: 1 chains"), "{}", stdout(&plain));
+    assert!(stdout(&plain).contains("\nNUTS: 1 chains × 20 draws after 60 warm-up"), "{}", stdout(&plain));
+    assert!(!stderr(&plain).contains("more per chain"), "{}", stderr(&plain));
     let header = std::fs::read_to_string(d.join("p/draws_1.csv")).unwrap();
     assert!(header.contains("#     engine = nuts\n#     max_depth = 10\n#     delta = 0.96\n"), "{header:.400}");
     // the saved fit loads and forecasts
