@@ -175,7 +175,9 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
     }
     let start = Instant::now();
     let done = AtomicU64::new(0);
-    let run = Run { progress, stop, done: &done };
+    // set by a chain that fails, so that the others stop too
+    let abort = AtomicBool::new(false);
+    let run = Run { progress, stop, abort: &abort, done: &done };
     // seconds spent in `more`, which are not sampling
     let mut deciding = 0.0;
     // Each chain lives on its own thread (nuts-rs's chains cannot move between threads) and
@@ -190,7 +192,10 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
             scope.spawn(move || {
                 let mut chain = match start_chain(density, init, opts, c) {
                     Ok(chain) => chain,
-                    Err(e) => return drop(to_main.send(Err(e))),
+                    Err(e) => {
+                        run.abort.store(true, Ordering::Relaxed);
+                        return drop(to_main.send(Err(e)));
+                    }
                 };
                 let mut out = ChainDraws {
                     positions: Vec::with_capacity(opts.draws as usize),
@@ -199,6 +204,9 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
                 let (mut skip, mut keep) = (opts.warmup, opts.draws);
                 loop {
                     let result = run.draws(&mut chain, c, skip, keep, &mut out).map(|()| std::mem::take(&mut out));
+                    if result.is_err() {
+                        run.abort.store(true, Ordering::Relaxed);
+                    }
                     if to_main.send(result).is_err() {
                         return;
                     }
@@ -212,16 +220,23 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
         }
         loop {
             let mut outs = Vec::with_capacity(opts.chains);
-            let mut failed = None;
+            let mut failed: Option<Error> = None;
             for (c, (from_chain, _)) in links.iter().enumerate() {
-                match from_chain.recv() {
-                    Ok(Ok(out)) => outs.push(out),
-                    Ok(Err(e)) => failed = failed.or(Some(e)),
-                    Err(_) => failed = failed.or(Some(Error::Fit(format!("chain {} stopped", c + 1)))),
+                let e = match from_chain.recv() {
+                    Ok(Ok(out)) => {
+                        outs.push(out);
+                        continue;
+                    }
+                    Ok(Err(e)) => e,
+                    Err(_) => Error::Fit(format!("chain {} stopped", c + 1)),
+                };
+                // the failure itself rather than the stops it caused in the other chains
+                if failed.as_ref().is_none_or(|f| matches!(f, Error::Interrupted)) {
+                    failed = Some(e);
                 }
             }
             if let Some(e) = failed {
-                // dropping the links ends the other chains
+                // dropping the links ends the chains
                 return Err(e);
             }
             let asked = Instant::now();
@@ -270,11 +285,12 @@ fn start_chain<D: LogDensity + Send + Sync + 'static>(
 /// A chain of the sampler [`nuts_settings`] makes.
 type ChainOf<D> = <DiagNutsSettings as Settings>::Chain<CpuMath<Target<D>>>;
 
-/// What the chains of one [`sample`] share: progress, the stop flag and the count of
-/// iterations done.
+/// What the chains of one [`sample`] share: progress, the caller's stop flag, the flag a
+/// failing chain sets to stop the others, and the count of iterations done.
 struct Run<'a> {
     progress: &'a dyn Progress,
     stop: &'a AtomicBool,
+    abort: &'a AtomicBool,
     done: &'a AtomicU64,
 }
 
@@ -289,7 +305,7 @@ impl Run<'_> {
         out: &mut ChainDraws,
     ) -> Result<()> {
         for it in 0..skip + keep {
-            if self.stop.load(Ordering::Relaxed) {
+            if self.stop.load(Ordering::Relaxed) || self.abort.load(Ordering::Relaxed) {
                 return Err(Error::Interrupted);
             }
             let (pos, _, stats, prog) =

@@ -157,3 +157,46 @@ fn a_stop_request_saves_nothing_and_says_so() {
     assert!(matches!(e, scurve::Error::Interrupted), "{e}");
     assert!(e.to_string().contains("nothing was saved"));
 }
+
+/// A standard normal in two dimensions, not finite where the first coordinate exceeds 50.
+struct Walled;
+
+impl scurve::density::LogDensity for Walled {
+    fn dim(&self) -> usize {
+        2
+    }
+
+    fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, scurve::density::DensityError> {
+        if x[0] > 50.0 {
+            return Err(scurve::density::DensityError::NonFinite);
+        }
+        grad[0] = -x[0];
+        grad[1] = -x[1];
+        Ok(-0.5 * (x[0] * x[0] + x[1] * x[1]))
+    }
+}
+
+/// The largest count of iterations reported.
+#[derive(Default)]
+struct Count(std::sync::atomic::AtomicU64);
+
+impl scurve::sample::Progress for Count {
+    fn update(&self, done: u64) {
+        self.0.fetch_max(done, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A chain that cannot start ends the whole run with its own error, and the other chains stop
+/// at once instead of finishing their iterations.
+#[test]
+fn a_failing_chain_stops_the_others_and_names_itself() {
+    let opts = NutsOptions { chains: 4, warmup: 200_000, draws: 200_000, pilot: 0, ..NutsOptions::default() };
+    // chains 2 and 4 start where the density is not finite
+    let inits = vec![vec![0.0, 0.0], vec![100.0, 0.0]];
+    let count = Count::default();
+    let e = scurve::sample::sample(std::sync::Arc::new(Walled), &inits, &opts, &count, &AtomicBool::new(false), &|_| 0)
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot start chain 2") || e.to_string().contains("cannot start chain 4"), "{e}");
+    let done = count.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(done < 100_000, "{done} of 800,000 iterations ran after the failure");
+}
