@@ -8,6 +8,8 @@
 #              default: python3
 # SEEDS: the scurve seeds to run (default "1"); one run's ESS/s varies about twofold between
 #        seeds, so a speed claim wants several, e.g. SEEDS="1 2 3 4 5 6". Stan runs once.
+# SCURVE_ARGS: further `scurve fit` arguments, e.g. "--extend 0" for exactly 1000 draws per
+#              chain, as Stan draws (by default a fit short of R-hat 1.01 or ESS 400 draws more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "$1")
@@ -19,8 +21,8 @@ size=$(python3 -c "print(10**$cut)")
 echo "data: $1, sizes up to 10^$cut"
 rates=()
 for seed in $seeds; do
-  line=$(./target/release/scurve fit "$data" --model reference --holdout-above "$size" --seed "$seed" --json --quiet \
-    | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print(json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth"]}))')
+  line=$(./target/release/scurve fit "$data" --model reference --holdout-above "$size" --seed "$seed" --json --quiet ${SCURVE_ARGS:-} \
+    | python3 -c 'import json,sys; d=json.load(sys.stdin)["diagnostics"]; print(json.dumps({k: round(d[k], 3) for k in ["sampling_seconds","ess_bulk_min","ess_bulk_per_second","rhat_max","divergences","mean_tree_depth","draws_per_chain"]}))')
   echo "scurve (seed $seed): $line"
   rates+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ess_bulk_per_second"])' "$line")")
 done

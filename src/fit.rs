@@ -159,9 +159,11 @@ impl FitDiagnostics {
     /// Plain-words warnings, with what to try given the settings `opts` the fit used.
     pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();
+        // twice the draws the fit ended with (extensions included), at least 2000
+        let longer = (2 * self.draws_per_chain).max(2000);
         if self.rhat_max > RHAT_MAX {
             w.push(format!(
-                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws 2000) or check that the task is identified (scurve inspect).",
+                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws {longer}) or check that the task is identified (scurve inspect).",
                 format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
@@ -173,7 +175,7 @@ impl FitDiagnostics {
                 ""
             };
             w.push(format!(
-                "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws 2000) or more chains.",
+                "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws {longer}) or more chains.",
                 self.ess_bulk_min, self.worst_ess
             ));
         }
@@ -533,6 +535,17 @@ mod tests {
             draws_per_chain: 1000,
             extensions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_advice_to_run_longer_goes_beyond_the_draws_the_fit_ended_with() {
+        let opts = NutsOptions::default();
+        let short = FitDiagnostics { rhat_max: 1.02, ess_bulk_min: 300.0, ..with_divergences(0) };
+        let w = short.warnings(&opts);
+        assert!(w[0].contains("(--warmup 2000 --draws 2000)") && w[1].contains("(--draws 2000)"), "{w:?}");
+        let extended = FitDiagnostics { draws_per_chain: 2000, ..short };
+        let w = extended.warnings(&opts);
+        assert!(w[0].contains("(--warmup 2000 --draws 4000)") && w[1].contains("(--draws 4000)"), "{w:?}");
     }
 
     #[test]
