@@ -280,8 +280,9 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         }
         let (posterior, columns) = diagnose_chains(&model, chains);
         let w = worst(&posterior.names, &columns);
-        *diagnosed.borrow_mut() = Some((posterior, columns));
         if w.rhat.0 <= RHAT_MAX && w.ess_bulk.0 >= ESS_MIN {
+            // the fit's final draws: assemble takes this diagnosis as it is
+            *diagnosed.borrow_mut() = Some((posterior, columns));
             return 0;
         }
         let added = (opts.draws / 2).max(4);
@@ -294,7 +295,6 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
             worst_ess: owner(&w.ess_bulk.1),
             added,
         });
-        *diagnosed.borrow_mut() = None;
         added
     };
     let mut samples = sample(model.clone(), &inits, &main_opts, &Offset(progress, done_before), stop, &more)?;
