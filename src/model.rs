@@ -781,6 +781,7 @@ impl CurveModel {
         lp += lik.lp;
         // the prior of z and the chain rule from θ to z, location and log scale
         let (loc, scale) = (pop.loc, pop.scale);
+        let inv_scale = scale.map(|s| 1.0 / s);
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
         // Π r of the pinned parameters, its logarithm taken once in a while (r ≤ 1)
@@ -798,7 +799,7 @@ impl CurveModel {
                 } else {
                     // θ = μr + c(1 − r) + τ√r·z̃, density Normal(θ; μ, τ)·τ√r, r = 1/(1 + τ²h)
                     let (a, r) = (s.tasks[t].a[k], s.tasks[t].r[k]);
-                    let inv_tau = 1.0 / scale[k];
+                    let inv_tau = inv_scale[k];
                     let e = ((pin.centre - loc[k]) * (1.0 - r) + a * z) * inv_tau;
                     lp -= 0.5 * e * e;
                     r_product *= r;

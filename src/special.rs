@@ -20,7 +20,8 @@ pub fn ln_gamma(x: f64) -> f64 {
     }
     let zi = 1.0 / z;
     let zi2 = zi * zi;
-    let series = zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 * (1.0 / 1260.0 - zi2 * (1.0 / 1680.0 - zi2 / 1188.0))));
+    let series =
+        zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 * (1.0 / 1260.0 - zi2 * (1.0 / 1680.0 - zi2 * (1.0 / 1188.0)))));
     (z - 0.5) * z.ln() - z + HALF_LN_2PI + series - shift
 }
 
@@ -35,7 +36,8 @@ pub fn digamma(x: f64) -> f64 {
     }
     let zi = 1.0 / z;
     let zi2 = zi * zi;
-    let series = zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 * (1.0 / 252.0 - zi2 * (1.0 / 240.0 - zi2 / 132.0))));
+    let series =
+        zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 * (1.0 / 252.0 - zi2 * (1.0 / 240.0 - zi2 * (1.0 / 132.0)))));
     acc + z.ln() - 0.5 * zi - series
 }
 
@@ -58,8 +60,9 @@ pub fn ln_gamma_digamma(x: f64) -> (f64, f64) {
     let zi = 1.0 / z;
     let zi2 = zi * zi;
     let lg_series =
-        zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 * (1.0 / 1260.0 - zi2 * (1.0 / 1680.0 - zi2 / 1188.0))));
-    let dg_series = zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 * (1.0 / 252.0 - zi2 * (1.0 / 240.0 - zi2 / 132.0))));
+        zi * (1.0 / 12.0 - zi2 * (1.0 / 360.0 - zi2 * (1.0 / 1260.0 - zi2 * (1.0 / 1680.0 - zi2 * (1.0 / 1188.0)))));
+    let dg_series =
+        zi2 * (1.0 / 12.0 - zi2 * (1.0 / 120.0 - zi2 * (1.0 / 252.0 - zi2 * (1.0 / 240.0 - zi2 * (1.0 / 132.0)))));
     let shift = if prod == 1.0 { 0.0 } else { prod.ln() };
     ((z - 0.5) * ln_z - z + HALF_LN_2PI + lg_series - shift, acc + ln_z - 0.5 * zi - dg_series)
 }
@@ -270,12 +273,14 @@ fn asymptotic(x: f64, ln_x: f64) -> (f64, f64) {
     series(x, ln_x, 1.0 / x)
 }
 
-/// [`asymptotic`] given 1/x as well.
+/// [`asymptotic`] given 1/x as well. The series multiply by the reciprocals of their constants
+/// rather than divide by the constants: the compiler keeps a division by a constant (its result
+/// can differ in the last bit), and in the batched loop two of them cost 5% of the gradient.
 #[inline(always)]
 fn series(x: f64, ln_x: f64, xi: f64) -> (f64, f64) {
     let xi2 = xi * xi;
-    let lg_series = xi * (1.0 / 12.0 - xi2 * (1.0 / 360.0 - xi2 / 1260.0));
-    let dg_series = xi2 * (1.0 / 12.0 - xi2 * (1.0 / 120.0 - xi2 / 252.0));
+    let lg_series = xi * (1.0 / 12.0 - xi2 * (1.0 / 360.0 - xi2 * (1.0 / 1260.0)));
+    let dg_series = xi2 * (1.0 / 12.0 - xi2 * (1.0 / 120.0 - xi2 * (1.0 / 252.0)));
     ((x - 0.5) * ln_x - x + HALF_LN_2PI + lg_series, ln_x - 0.5 * xi - dg_series)
 }
 
