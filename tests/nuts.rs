@@ -12,10 +12,15 @@ use scurve::model::CurveModel;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
 
-fn opt_13b() -> FitData {
-    let ds = Dataset::load(&common::shared("data/tidy/opt-0shot.csv"), &HarnessOptions::default()).unwrap();
+/// A tidy ladder of ../shared/data/tidy with the sizes above `holdout` left out.
+fn ladder(file: &str, holdout: f64) -> FitData {
+    let ds = Dataset::load(&common::shared(&format!("data/tidy/{file}")), &HarnessOptions::default()).unwrap();
     let series = ds.select(&Selection::default()).unwrap();
-    FitData::build(&series, XAxis::Params, Some(13e9)).unwrap()
+    FitData::build(&series, XAxis::Params, Some(holdout)).unwrap()
+}
+
+fn opt_13b() -> FitData {
+    ladder("opt-0shot.csv", 13e9)
 }
 
 /// Posterior means and sds of the population parameters agree with Stan's (PyStan run recorded in
@@ -79,9 +84,7 @@ fn assert_matches_stan(opts: &NutsOptions, max_divergences: u64) {
 #[test]
 fn default_fits_pass_every_check_on_opt_and_pythia() {
     for (file, holdout) in [("opt-0shot.csv", 13e9), ("pythia-0shot.csv", 2.8e9)] {
-        let ds = Dataset::load(&common::shared(&format!("data/tidy/{file}")), &HarnessOptions::default()).unwrap();
-        let data = FitData::build(&ds.select(&Selection::default()).unwrap(), XAxis::Params, Some(holdout)).unwrap();
-        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), data).unwrap();
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), ladder(file, holdout)).unwrap();
         let d = fit_nuts(model, &NutsOptions::default(), &(), &AtomicBool::new(false)).unwrap().diagnostics;
         assert!(d.rhat_max <= scurve::fit::RHAT_MAX, "{file}: {d:?}");
         assert!(d.ess_bulk_min >= scurve::fit::ESS_MIN, "{file}: {d:?}");
