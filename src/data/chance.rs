@@ -8,8 +8,12 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
     if t.starts_with("hendrycktest") || t.starts_with("hendryckstest") || t.starts_with("mmlu") {
         return Some(0.25);
     }
-    if t.starts_with("lambada") || t.starts_with("gsm8k") || t.starts_with("dyck") {
+    // answers generated, not chosen: a guess is right almost never
+    if ["lambada", "gsm8k", "dyck", "math_", "arithmetic_", "anagrams"].iter().any(|p| t.starts_with(p)) {
         return Some(0.0);
+    }
+    if t.starts_with("ethics_") {
+        return Some(0.5);
     }
     if t.starts_with("xcopa") || t.starts_with("xstory_cloze") || t.starts_with("xwinograd") || t.starts_with("pawsx") {
         return Some(0.5);
@@ -34,7 +38,9 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
         | "movie_recommendation"
         | "ruin_names"
         | "temporal_sequences"
-        | "truthfulqa_mc" => 0.25,
+        | "truthfulqa_mc"
+        | "swag"
+        | "prost" => 0.25,
         "piqa"
         | "winogrande"
         | "wsc"
@@ -57,7 +63,9 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
         | "sports_understanding"
         | "web_of_lies"
         | "boolean_expressions"
-        | "prost" => 0.5,
+        | "multirc"
+        | "wnli"
+        | "toxigen" => 0.5,
         "cb"
         | "mnli"
         | "mnli_mismatched"
@@ -68,6 +76,7 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
         "date_understanding" | "salient_translation_error_detection" => 1.0 / 6.0,
         "logical_deduction_seven_objects" | "tracking_shuffled_objects_seven_objects" => 1.0 / 7.0,
         "geometric_shapes" => 0.1,
+        "triviaqa" | "webqs" | "cycle_letters" | "random_insertion" | "reversed_words" => 0.0,
         "reasoning_about_colored_objects" => 1.0 / 18.0,
         _ => return None,
     };
@@ -86,5 +95,19 @@ mod tests {
         assert_eq!(builtin_chance("lambada_openai"), Some(0.0));
         assert_eq!(builtin_chance("bigbench_logical_deduction_five_objects"), Some(0.2));
         assert_eq!(builtin_chance("my_private_task"), None);
+    }
+
+    #[test]
+    fn table_covers_the_tasks_of_the_harness_results() {
+        // four choices per PROST question, four endings per SWAG context
+        assert_eq!(builtin_chance("prost"), Some(0.25));
+        assert_eq!(builtin_chance("swag"), Some(0.25));
+        assert_eq!(builtin_chance("ethics_virtue"), Some(0.5));
+        assert_eq!(builtin_chance("toxigen"), Some(0.5));
+        assert_eq!(builtin_chance("math_algebra"), Some(0.0));
+        assert_eq!(builtin_chance("arithmetic_2da"), Some(0.0));
+        assert_eq!(builtin_chance("triviaqa"), Some(0.0));
+        // the multiple-choice MathQA is not one of the generated math_ tasks
+        assert_eq!(builtin_chance("mathqa"), Some(0.2));
     }
 }
