@@ -34,6 +34,24 @@ pub struct DataRecord {
     /// The `--sizes` map used for harness JSON, when any.
     #[serde(default)]
     pub sizes: Option<String>,
+    /// The tasks `--task` kept (every task when empty) and `--skip-task` left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_tasks: Vec<String>,
+}
+
+impl DataRecord {
+    /// The selection the fit was made with.
+    pub fn selection(&self) -> crate::data::Selection {
+        crate::data::Selection {
+            family: self.family.clone(),
+            shots: self.shots,
+            chance: self.chance,
+            tasks: self.tasks.clone(),
+            skip_tasks: self.skip_tasks.clone(),
+        }
+    }
 }
 
 /// What a saved fit records about its model file.
@@ -291,9 +309,7 @@ pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> 
     // the data is read again only when something was held out
     let ds = if d.holdout_above.is_some() { reload(saved)? } else { None };
     let series = match ds {
-        Some(ds) => {
-            ds.select(&crate::data::Selection { family: d.family.clone(), shots: d.shots, chance: d.chance })?
-        }
+        Some(ds) => ds.select(&d.selection())?,
         None => Vec::new(),
     };
     Ok(crate::data::points_above(&series, &names, d.holdout_above))

@@ -91,9 +91,49 @@ fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
     let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("'b'") && stderr(&out).contains("3"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--skip-task b"), "says how to leave it out: {}", stderr(&out));
     let out = scurve_in(dir.path(), &["inspect", "few.csv"]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("fewer than 3 sizes"));
+    // leaving it out, or naming the tasks to keep, fits the rest
+    for only in [["--skip-task", "b"], ["--task", "a"]] {
+        let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map", "--json", only[0], only[1]]);
+        assert!(out.status.success(), "{only:?}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let tasks: Vec<&str> = v["tasks"].as_array().unwrap().iter().map(|t| t["task"].as_str().unwrap()).collect();
+        assert_eq!(tasks, ["a"], "{only:?}");
+    }
+}
+
+#[test]
+fn an_unknown_task_to_keep_or_skip_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();
+    for flag in ["--task", "--skip-task"] {
+        let out = scurve_in(dir.path(), &["fit", "d.csv", "--method", "map", flag, "nosuch"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(stderr(&out).contains("no task 'nosuch'") && stderr(&out).contains("d.csv"), "{}", stderr(&out));
+    }
+}
+
+/// A saved fit remembers the tasks it left out: commands that read its data again (here the
+/// plot, for the held-out points) select the same tasks, so a task whose rows conflict, left
+/// out of the fit, does not stop them.
+#[test]
+fn a_saved_fit_reads_its_data_again_without_the_skipped_tasks() {
+    let mut body = format!("{HEADER}{}a,m4,1e11,70,100,0.25\n", good_rows());
+    body += "c,m1,1e8,26,100,0.25\nc,m2,1e9,28,100,0.25\nc,m3,1e10,45,100,0.25\nc,m4,1e11,60,100,0.25\n";
+    body += "d,m1,1e8,30,100,0.25\nd,m1,1e8,31,100,0.25\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), body).unwrap();
+    let fit = ["fit", "d.csv", "--method", "map", "--holdout-above", "5e10", "--out", "f"];
+    let out = scurve_in(dir.path(), &fit);
+    assert_eq!(out.status.code(), Some(2), "the conflicting rows of d stop a fit that keeps d");
+    let out = scurve_in(dir.path(), &[&fit[..], &["--skip-task", "d"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("p/tasks/a.svg").exists() && !dir.path().join("p/tasks/d.svg").exists());
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn tidy_csvs_load_with_65_tasks() {
 #[test]
 fn harness_tree_matches_the_tidy_csv() {
     let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
-    let sel = Selection { family: Some("pythia-v1.1".into()), shots: Some(0), chance: None };
+    let sel = Selection { family: Some("pythia-v1.1".into()), shots: Some(0), ..Default::default() };
     let series = tree.select(&sel).unwrap();
     let tidy = Dataset::load(&shared("data/tidy/pythia-0shot.csv"), &HarnessOptions::default()).unwrap();
     let tidy_series = tidy.select(&Selection::default()).unwrap();

@@ -114,6 +114,12 @@ pub struct DataArgs {
     /// Chance level for tasks that neither the data nor the built-in table knows.
     #[arg(long)]
     pub chance: Option<f64>,
+    /// Use only this task (repeat for several; default: every task).
+    #[arg(long = "task", value_name = "TASK")]
+    pub tasks: Vec<String>,
+    /// Leave this task out (repeat for several), e.g. one seen at fewer than three sizes.
+    #[arg(long = "skip-task", value_name = "TASK")]
+    pub skip_tasks: Vec<String>,
     /// x-axis: log10(params), or log10(6·params·tokens).
     #[arg(long = "x", value_enum, default_value = "params")]
     pub x: XArg,
@@ -138,7 +144,13 @@ impl DataArgs {
         {
             return Err(scurve::Error::Usage(format!("--chance {c} is outside [0, 1)")).into());
         }
-        Ok(Selection { family: self.family.clone(), shots: self.shots, chance: self.chance })
+        Ok(Selection {
+            family: self.family.clone(),
+            shots: self.shots,
+            chance: self.chance,
+            tasks: self.tasks.clone(),
+            skip_tasks: self.skip_tasks.clone(),
+        })
     }
 
     /// Load and select.
@@ -162,6 +174,8 @@ impl DataArgs {
             },
             chance: self.chance,
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
+            tasks: self.tasks.clone(),
+            skip_tasks: self.skip_tasks.clone(),
         }
     }
 

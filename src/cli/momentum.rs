@@ -69,6 +69,8 @@ impl Args {
             shots: self.shots,
             family: self.family.clone(),
             chance: self.chance,
+            tasks: Vec::new(),
+            skip_tasks: Vec::new(),
             x: super::XArg::Params,
         }
     }

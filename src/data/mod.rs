@@ -90,6 +90,10 @@ pub struct Selection {
     pub shots: Option<u32>,
     /// Chance level for tasks neither the data nor the built-in table knows.
     pub chance: Option<f64>,
+    /// Keep only these tasks (every task when empty).
+    pub tasks: Vec<String>,
+    /// Leave these tasks out.
+    pub skip_tasks: Vec<String>,
 }
 
 /// The x-axis of the curve.
@@ -222,11 +226,18 @@ impl Dataset {
                 return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
             }
         }
+        if let Some(t) =
+            sel.tasks.iter().chain(&sel.skip_tasks).find(|t| !self.observations.iter().any(|o| &o.task == *t))
+        {
+            return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
+        }
         let kept: Vec<&Observation> = self
             .observations
             .iter()
             .filter(|o| sel.family.as_ref().is_none_or(|f| o.family.as_ref() == Some(f)))
             .filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k)))
+            .filter(|o| sel.tasks.is_empty() || sel.tasks.contains(&o.task))
+            .filter(|o| !sel.skip_tasks.contains(&o.task))
             .collect();
         if kept.is_empty() {
             return Err(Error::input(Location::file(&self.source), "no observations to fit"));
@@ -348,10 +359,12 @@ impl FitData {
             sizes.dedup();
             if sizes.len() < 3 {
                 return Err(Error::Usage(format!(
-                    "task '{}' has {} size(s) to fit{}; a curve needs at least 3 (see `scurve inspect`)",
+                    "task '{}' has {} size(s) to fit{}; a curve needs at least 3 (see `scurve inspect`; \
+                     --skip-task {} leaves it out)",
                     s.name,
                     sizes.len(),
-                    if held_out { " after the holdout" } else { "" }
+                    if held_out { " after the holdout" } else { "" },
+                    s.task
                 )));
             }
             let t = d.series.len();
