@@ -106,6 +106,20 @@ fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
 }
 
 #[test]
+fn every_task_with_too_few_sizes_is_named_at_once() {
+    let body = format!("{HEADER}{}b,m1,1e8,30,100,0.25\nb,m2,1e9,35,100,0.25\ne,m3,1e10,35,100,0.25\n", good_rows());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("few.csv"), &body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("'b' (2), 'e' (1)") && err.contains("--skip-task b --skip-task e"), "{err}");
+    let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map", "--skip-task", "b", "--skip-task", "e"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
 fn an_unknown_task_to_keep_or_skip_is_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();

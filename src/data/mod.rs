@@ -351,22 +351,24 @@ impl FitData {
         keep: impl Fn(usize, &Point) -> bool,
         held_out: bool,
     ) -> Result<Self> {
+        let kept: Vec<Vec<&Point>> =
+            series.iter().enumerate().map(|(si, s)| s.points.iter().filter(|p| keep(si, p)).collect()).collect();
+        let short: Vec<(&Series, usize)> = series
+            .iter()
+            .zip(&kept)
+            .map(|(s, pts)| {
+                let mut sizes: Vec<f64> = pts.iter().map(|p| p.params).collect();
+                sizes.dedup();
+                (s, sizes.len())
+            })
+            .filter(|&(_, n)| n < 3)
+            .collect();
+        if !short.is_empty() {
+            return Err(too_few_sizes(&short, held_out));
+        }
         let mut d = FitData::empty(x_axis);
         let mut model_ix: HashMap<String, usize> = HashMap::new();
-        for (si, s) in series.iter().enumerate() {
-            let pts: Vec<&Point> = s.points.iter().filter(|p| keep(si, p)).collect();
-            let mut sizes: Vec<f64> = pts.iter().map(|p| p.params).collect();
-            sizes.dedup();
-            if sizes.len() < 3 {
-                return Err(Error::Usage(format!(
-                    "task '{}' has {} size(s) to fit{}; a curve needs at least 3 (see `scurve inspect`; \
-                     --skip-task {} leaves it out)",
-                    s.name,
-                    sizes.len(),
-                    if held_out { " after the holdout" } else { "" },
-                    s.task
-                )));
-            }
+        for (s, pts) in series.iter().zip(kept) {
             let t = d.series.len();
             d.series.push(s.name.clone());
             d.chance.push(s.chance);
@@ -455,6 +457,31 @@ impl FitData {
             x_axis: self.x_axis,
         }
     }
+}
+
+/// The error for series with fewer than three sizes to fit: every one of them, and the
+/// `--skip-task` flags that leave them out.
+fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
+    let after = if held_out { " after the holdout" } else { "" };
+    let mut tasks: Vec<&str> = Vec::new();
+    for (s, _) in short {
+        if !tasks.contains(&s.task.as_str()) {
+            tasks.push(&s.task);
+        }
+    }
+    let flags: Vec<String> = tasks.iter().map(|t| format!("--skip-task {t}")).collect();
+    let what = match short {
+        [(s, n)] => format!("task '{}' has {n} size(s) to fit{after}", s.name),
+        _ => {
+            let list: Vec<String> = short.iter().map(|(s, n)| format!("'{}' ({n})", s.name)).collect();
+            format!("{} tasks have fewer than 3 sizes to fit{after}: {}", short.len(), list.join(", "))
+        }
+    };
+    Error::Usage(format!(
+        "{what}; a curve needs at least 3 (see `scurve inspect`; {} leaves {} out)",
+        flags.join(" "),
+        if short.len() == 1 { "it" } else { "them" }
+    ))
 }
 
 /// The x value of a point on an axis.
