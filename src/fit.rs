@@ -161,18 +161,29 @@ impl FitDiagnostics {
         let mut w = Vec::new();
         // twice the draws the fit ended with (extensions included), at least 2000
         let longer = (2 * self.draws_per_chain).max(2000);
+        // a value of the whole fit (a population location or scale, the concentration) rather
+        // than one task's or model's, whose names are `ceiling.3 (task)`, `model_shift.2`
+        let global = |name: &str| !name.contains('.');
+        const WEAK: &str = "The tasks identify this population value only weakly (few sizes, or many tasks at chance or far from their ceiling), so the sampler moves slowly along it";
         if self.rhat_max > RHAT_MAX {
+            let check = if global(&self.worst_rhat) {
+                format!("{WEAK}: a more informative prior for it in a model file (docs/models.md) also helps.")
+            } else {
+                "Or check that the task is identified (scurve inspect).".to_string()
+            };
             w.push(format!(
-                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws {longer}) or check that the task is identified (scurve inspect).",
+                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws {longer}). {check}",
                 format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
         }
         if self.ess_bulk_min < ESS_MIN {
             let why = if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
-                " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior."
+                " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior.".to_string()
+            } else if global(&self.worst_ess) {
+                format!(" {WEAK}.")
             } else {
-                ""
+                String::new()
             };
             w.push(format!(
                 "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws {longer}) or more chains.",
@@ -546,6 +557,25 @@ mod tests {
         let extended = FitDiagnostics { draws_per_chain: 2000, ..short };
         let w = extended.warnings(&opts);
         assert!(w[0].contains("(--warmup 2000 --draws 4000)") && w[1].contains("(--draws 4000)"), "{w:?}");
+    }
+
+    #[test]
+    fn a_population_value_that_mixes_slowly_is_explained_as_one() {
+        let opts = NutsOptions::default();
+        let pop = FitDiagnostics {
+            rhat_max: 1.16,
+            ess_bulk_min: 17.0,
+            worst_rhat: "ceiling_location".into(),
+            worst_ess: "ceiling_location".into(),
+            ..with_divergences(0)
+        };
+        let w = pop.warnings(&opts);
+        assert!(w[0].contains("population value only weakly") && w[0].contains("more informative prior"), "{w:?}");
+        assert!(!w[0].contains("the task is identified"), "{w:?}");
+        assert!(w[1].contains("population value only weakly"), "{w:?}");
+        let task = FitDiagnostics { rhat_max: 1.02, worst_rhat: "ceiling.3 (logiqa)".into(), ..with_divergences(0) };
+        let w = task.warnings(&opts);
+        assert!(w[0].contains("the task is identified") && !w[0].contains("population"), "{w:?}");
     }
 
     #[test]
