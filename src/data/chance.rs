@@ -12,10 +12,7 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
     if ["lambada", "gsm8k", "dyck", "math_", "arithmetic_", "anagrams"].iter().any(|p| t.starts_with(p)) {
         return Some(0.0);
     }
-    if t.starts_with("ethics_") {
-        return Some(0.5);
-    }
-    if t.starts_with("xcopa") || t.starts_with("xstory_cloze") || t.starts_with("xwinograd") || t.starts_with("pawsx") {
+    if ["xcopa", "xstory_cloze", "xwinograd", "pawsx", "ethics_"].iter().any(|p| t.starts_with(p)) {
         return Some(0.5);
     }
     if t.starts_with("xnli") || t.starts_with("anli") {
