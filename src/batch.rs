@@ -15,6 +15,11 @@ pub(crate) struct Batch {
     pub f: Vec<f64>,
     pub fg: Vec<f64>,
     pub q0: Vec<f64>,
+    /// The task's slope and midpoint at each observation, and the observation's x with its
+    /// model's shift.
+    pub slope: Vec<f64>,
+    pub mid: Vec<f64>,
+    pub xs: Vec<f64>,
     /// u = slope·(x − midpoint), and −|u| (then e^−|u|, then p).
     pub u: Vec<f64>,
     pub neg_abs_u: Vec<f64>,
@@ -50,6 +55,9 @@ impl Batch {
             &mut self.f,
             &mut self.fg,
             &mut self.q0,
+            &mut self.slope,
+            &mut self.mid,
+            &mut self.xs,
             &mut self.u,
             &mut self.neg_abs_u,
             &mut self.e,
@@ -72,7 +80,7 @@ impl Batch {
         }
     }
 
-    /// With `f`, `fg`, `q0` and `u` filled: the log-likelihood of every
+    /// With `f`, `fg`, `q0`, `slope`, `mid` and `xs` filled: the log-likelihood of every
     /// observation and its derivatives (`y`, `n` the counts as floats, `n_index` each
     /// observation's place in `counts`, the distinct item counts; `noise` is φ, ln Γ(φ) and
     /// ψ(φ)). False when some
@@ -88,11 +96,9 @@ impl Batch {
     ) -> bool {
         let phi = noise[0];
         let n_obs = self.u.len();
-        for (v, &u) in self.neg_abs_u.iter_mut().zip(&self.u) {
-            *v = -u.abs();
-        }
-        exp_clamped_many(&self.neg_abs_u, &mut self.e);
         let batch = self;
+        dispatch_lanes!(exponent(batch: &mut Batch));
+        exp_clamped_many(&batch.neg_abs_u, &mut batch.e);
         if !dispatch_lanes!(curve(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
             return false;
         }
@@ -106,6 +112,18 @@ impl Batch {
         }
         dispatch_lanes!(derivatives(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
         true
+    }
+}
+
+/// u = slope·(x − midpoint) and −|u| of each observation.
+#[inline(always)]
+fn exponent(b: &mut Batch) {
+    let len = b.u.len();
+    let (slope, mid, xs) = (&b.slope[..len], &b.mid[..len], &b.xs[..len]);
+    let (u, neg_abs_u) = (&mut b.u[..len], &mut b.neg_abs_u[..len]);
+    for i in 0..len {
+        u[i] = slope[i] * (xs[i] - mid[i]);
+        neg_abs_u[i] = -u[i].abs();
     }
 }
 

@@ -19,7 +19,9 @@ use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
-use crate::special::{exp_clamped_many, ln_gamma, ln_gamma_digamma, logistic, logistic_pair, logit};
+use crate::special::{
+    dispatch_lanes, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_positive, logistic, logistic_pair, logit,
+};
 
 /// The smallest pin [`CurveModel::pins_from_draws`] keeps, as τ²·h (the data's precision
 /// over the population's; 1 when each gives half the posterior precision); below it a
@@ -67,6 +69,9 @@ pub struct CurveModel {
     /// How the sampler's coordinates of each task's curve parameters are set, at `k·T + t`
     /// (see [`Pin`]; all unpinned, the model as written, unless set).
     pins: Vec<Pin>,
+    /// The pins' precisions and centres, at the same places (for the vectorised passes).
+    pin_h: Vec<f64>,
+    pin_c: Vec<f64>,
     /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
     batch_beta_binomial: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
@@ -179,6 +184,8 @@ impl CurveModel {
             lchoose,
             logit_score,
             pins: vec![Pin::default(); 4 * t],
+            pin_h: vec![0.0; 4 * t],
+            pin_c: vec![0.0; 4 * t],
             batch_beta_binomial,
             yf,
             nf,
@@ -308,6 +315,8 @@ impl CurveModel {
     pub fn set_pins(&mut self, pins: Vec<Pin>) {
         assert_eq!(pins.len(), self.pins.len(), "one pin per task and curve parameter");
         assert!(pins.iter().all(|p| p.precision >= 0.0 && p.precision.is_finite() && p.centre.is_finite()));
+        self.pin_h = pins.iter().map(|p| p.precision).collect();
+        self.pin_c = pins.iter().map(|p| p.centre).collect();
         self.pins = pins;
     }
 
@@ -376,7 +385,7 @@ impl CurveModel {
     pub fn pins_from_curvature(&self, x: &[f64]) -> Vec<Pin> {
         let t_n = self.layout.n_tasks;
         let mut flat = self.clone();
-        flat.pins = vec![Pin::default(); 4 * t_n];
+        flat.set_pins(vec![Pin::default(); 4 * t_n]);
         let x0 = self.repinned(&flat.pins, x);
         let (thetas, scale) = flat.thetas(&x0);
         let mut pins = vec![Pin::default(); 4 * t_n];
@@ -460,7 +469,9 @@ impl CurveModel {
                 }
                 self.chain_rule(&tc, i, [u, lu, one_lu, q], dldp, &mut dth, grad);
             }
-            s.dth[t] = dth;
+            for (k, v) in dth.into_iter().enumerate() {
+                s.dth[k * self.ranges.len() + t] = v;
+            }
         }
         out
     }
@@ -472,21 +483,30 @@ impl CurveModel {
         let d = &self.data;
         let b = &mut s.batch;
         b.resize(d.len(), self.counts.len());
+        let shifts = &mut s.shifts;
+        shifts.clear();
+        match self.layout.w_start {
+            Some(w) => shifts.extend(x[w..w + self.layout.n_models].iter().map(|&v| pop.model_sd * v)),
+            None => shifts.resize(self.layout.n_models, 0.0),
+        }
+        for ((xs, &xi), &j) in b.xs.iter_mut().zip(&d.x).zip(&d.model) {
+            *xs = xi + shifts[j];
+        }
         for (tc, r) in s.tasks.iter().zip(&self.ranges) {
             let r = r.clone();
             b.f[r.clone()].fill(tc.f);
             b.fg[r.clone()].fill(tc.one_f * tc.g);
             b.q0[r.clone()].fill(tc.one_f * tc.one_g);
-            for i in r {
-                b.u[i] = tc.slope * (d.x[i] + self.shift(x, pop, i) - tc.mid);
-            }
+            b.slope[r.clone()].fill(tc.slope);
+            b.mid[r].fill(tc.mid);
         }
         let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
         if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, [phi, lg_phi, psi_phi]) {
             return Lik { finite: false, ..Lik::default() };
         }
         // the task's own factors times the sums over its observations (see chain_rule)
-        for ((dth, r), tc) in s.dth.iter_mut().zip(&self.ranges).zip(&s.tasks) {
+        let t_n = self.ranges.len();
+        for (t, (r, tc)) in self.ranges.iter().zip(&s.tasks).enumerate() {
             let r = r.clone();
             let mut acc = [0.0; 4];
             for (((&dq, &dl), &du), &dus) in
@@ -498,7 +518,10 @@ impl CurveModel {
                 acc[3] += dus;
             }
             let fg = tc.one_f * tc.g;
-            *dth = [tc.f * acc[0], fg * tc.one_g * acc[1], -(fg * tc.slope) * acc[2], fg * acc[3]];
+            let dth = [tc.f * acc[0], fg * tc.one_g * acc[1], -(fg * tc.slope) * acc[2], fg * acc[3]];
+            for (k, v) in dth.into_iter().enumerate() {
+                s.dth[k * t_n + t] = v;
+            }
             if let Some(w) = self.layout.w_start {
                 let k = fg * tc.slope;
                 for i in r {
@@ -509,40 +532,51 @@ impl CurveModel {
         Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), ..Lik::default() }
     }
 
-    /// Every task's curve at `x` into `s.tasks`: θ as [`Self::theta`] gives it, with the
-    /// exponentials of all tasks (e^−|θ| of floor and ceiling, and the slope) taken in one
-    /// vectorised batch.
-    fn task_curves(&self, x: &[f64], pop: &Population, s: &mut Scratch) {
+    /// Every task's curve at `x` into `s.tasks`, and θ, a and r of every curve parameter
+    /// (as [`Pin::map`] gives them) into `s.pinned`: one vectorised pass per curve parameter,
+    /// then the exponentials of all tasks (e^−|θ| of floor and ceiling, and the slope) in one
+    /// batch. False when some 1 + τ²·h overflowed (the position is too far out to evaluate).
+    fn task_curves(&self, x: &[f64], pop: &Population, s: &mut Scratch) -> bool {
         let l = &self.layout;
         let t_n = l.n_tasks;
-        s.task_args.resize(4 * t_n, 0.0);
-        s.task_exps.resize(4 * t_n, 0.0);
-        s.tasks.clear();
-        s.tasks.resize(t_n, TaskCurve::default());
-        for (t, tc) in s.tasks.iter_mut().enumerate() {
-            for k in 0..4 {
-                let i = k * t_n + t;
-                let base;
-                (base, tc.a[k], tc.r[k]) = self.pins[i].map(pop.loc[k], pop.scale[k]);
-                let th = base + tc.a[k] * x[l.z_start + i];
-                // floor and ceiling go through the logistic function, from e^−|v|
-                s.task_args[i] = if k < 2 {
-                    let v = if k == 0 { self.base_floor[t] + th } else { th };
-                    tc.sign[k] = v >= 0.0;
-                    -v.abs()
-                } else {
-                    th
-                };
+        let pv = &mut s.pinned;
+        pv.resize(4 * t_n);
+        let mut finite = true;
+        for k in 0..4 {
+            let b = k * t_n..(k + 1) * t_n;
+            let (h, c, z) =
+                (&self.pin_h[b.clone()], &self.pin_c[b.clone()], &x[l.z_start + b.start..l.z_start + b.end]);
+            let out = [&mut pv.theta[b.clone()], &mut pv.a[b.clone()], &mut pv.r[b.clone()], &mut pv.ln_r[b]];
+            let pop = [pop.loc[k], pop.scale[k]];
+            if h.iter().all(|&h| h == 0.0) {
+                // the same numbers as pin_pass gives with h = 0, without its division and roots
+                let [theta, a, r, ln_r] = out;
+                for (th, &z) in theta.iter_mut().zip(z) {
+                    *th = pop[0] + pop[1] * z;
+                }
+                a.fill(pop[1]);
+                r.fill(1.0);
+                ln_r.fill(0.0);
+                continue;
             }
+            finite &=
+                dispatch_lanes!(pin_pass(h: &[f64], c: &[f64], z: &[f64], pop: [f64; 2], out: [&mut [f64]; 4]) -> bool);
         }
+        let th = &pv.theta;
+        // floor and ceiling go through the logistic function, from e^−|v|
+        s.task_args.clear();
+        s.task_args.extend(self.base_floor.iter().zip(&th[..t_n]).map(|(&b, &v)| -(b + v).abs()));
+        s.task_args.extend(th[t_n..2 * t_n].iter().map(|v| -v.abs()));
+        s.task_args.extend_from_slice(&th[3 * t_n..]);
+        s.task_exps.resize(3 * t_n, 0.0);
         exp_clamped_many(&s.task_args, &mut s.task_exps);
-        for (t, tc) in s.tasks.iter_mut().enumerate() {
-            let (e_f, e_g) = (s.task_exps[t], s.task_exps[t_n + t]);
-            (tc.f, tc.one_f) = logistic_from(e_f, tc.sign[0]);
-            (tc.g, tc.one_g) = logistic_from(e_g, tc.sign[1]);
-            tc.mid = s.task_args[2 * t_n + t];
-            tc.slope = s.task_exps[3 * t_n + t];
-        }
+        s.tasks.clear();
+        s.tasks.extend((0..t_n).map(|t| {
+            let (f, one_f) = logistic_from(s.task_exps[t], self.base_floor[t] + th[t] >= 0.0);
+            let (g, one_g) = logistic_from(s.task_exps[t_n + t], th[t_n + t] >= 0.0);
+            TaskCurve { f, one_f, g, one_g, mid: th[2 * t_n + t], slope: s.task_exps[2 * t_n + t] }
+        }));
+        finite
     }
 
     /// Model j's shift of effective log size at observation i (0 without the per-model effect).
@@ -591,14 +625,10 @@ struct Population {
     model_sd: f64,
 }
 
-/// One task's curve at one position: a and r of each θ (see [`Pin::map`]), the floor f and
-/// 1 − f, the share g of the room above the floor and 1 − g, midpoint, slope.
+/// One task's curve at one position: the floor f and 1 − f, the share g of the room above the
+/// floor and 1 − g, midpoint, slope.
 #[derive(Debug, Clone, Copy, Default)]
 struct TaskCurve {
-    a: [f64; 4],
-    r: [f64; 4],
-    /// Whether the floor's logit (with its chance base) and the ceiling's θ are ≥ 0.
-    sign: [bool; 2],
     f: f64,
     one_f: f64,
     g: f64,
@@ -637,11 +667,17 @@ impl Default for Lik {
 #[derive(Debug, Default)]
 struct Scratch {
     tasks: Vec<TaskCurve>,
-    /// d log p / dθ per task (floor, ceiling, midpoint, slope).
-    dth: Vec<[f64; 4]>,
-    /// Exponents and exponentials of the tasks' curves (four per task).
+    /// θ, a and r of every task's curve parameters, at `k·T + t`.
+    pinned: Pinned,
+    /// d log p / dθ at `k·T + t` (floor, ceiling, midpoint, slope of task t).
+    dth: Vec<f64>,
+    /// Exponents and exponentials of the tasks' curves (floor, ceiling, slope: three per task).
     task_args: Vec<f64>,
     task_exps: Vec<f64>,
+    /// Each evaluated model's shift of effective log size.
+    shifts: Vec<f64>,
+    /// One block's terms of the prior of z: log density, d/d location, d/d log scale.
+    prior_terms: [Vec<f64>; 3],
     /// The batched likelihood's arrays.
     batch: Batch,
 }
@@ -688,6 +724,73 @@ impl Pin {
     pub fn z_of(&self, theta: f64, location: f64, scale: f64) -> f64 {
         let (base, a, _) = self.map(location, scale);
         (theta - base) / a
+    }
+}
+
+/// θ, a and r (see [`Pin::map`]) and ln r of every task's curve parameters at one position.
+#[derive(Debug, Default)]
+struct Pinned {
+    theta: Vec<f64>,
+    a: Vec<f64>,
+    r: Vec<f64>,
+    ln_r: Vec<f64>,
+}
+
+impl Pinned {
+    fn resize(&mut self, len: usize) {
+        for v in [&mut self.theta, &mut self.a, &mut self.r, &mut self.ln_r] {
+            v.resize(len, 0.0);
+        }
+    }
+}
+
+/// One curve parameter of every task under its pin: with h, c the pins' precisions and
+/// centres, z the sampler's coordinates and `pop` the location μ and scale τ, writes θ =
+/// μr + c(1 − r) + a·z, a = τ√r, r and ln r, r = 1/(1 + τ²h) (unpinned, h = 0: r = 1 and θ =
+/// μ + τz exactly, as [`Pin::map`]). False when some 1 + τ²h is not below 1e300.
+#[inline(always)]
+fn pin_pass(h: &[f64], c: &[f64], z: &[f64], pop: [f64; 2], out: [&mut [f64]; 4]) -> bool {
+    let [mu, tau] = pop;
+    let tau_sq = tau * tau;
+    let len = h.len();
+    let (c, z) = (&c[..len], &z[..len]);
+    let [theta, a, r, ln_r] = out;
+    let (theta, a, r, ln_r) = (&mut theta[..len], &mut a[..len], &mut r[..len], &mut ln_r[..len]);
+    let mut finite = true;
+    for i in 0..len {
+        let q = 1.0 + tau_sq * h[i];
+        finite &= q < 1e300;
+        let ri = 1.0 / q;
+        a[i] = tau * ri.sqrt();
+        theta[i] = (mu * ri + c[i] * (1.0 - ri)) + a[i] * z[i];
+        r[i] = ri;
+        ln_r[i] = -ln_positive(q);
+    }
+    finite
+}
+
+/// The prior of one curve parameter's z in every task, and the chain rule from θ to z,
+/// location and log scale. θ = μr + c(1 − r) + τ√r·z̃ has density Normal(θ; μ, τ)·τ√r; with e
+/// = (θ − μ)/τ and d the derivative in θ (`dth`) less e/τ, the gradient in z̃ is d·a, in μ
+/// d·r + e/τ, and in log τ d·dθ/d log τ + e² − (1 − r), where dr/d log τ = −2r(1 − r).
+/// `inputs` are c, z, a, r and d log p/dθ; `pop` μ and 1/τ; `out` receives each task's −e²/2
+/// and its two population derivatives (for sums in a fixed order).
+#[inline(always)]
+fn prior_pass(inputs: [&[f64]; 5], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 3]) {
+    let [mu, inv_tau] = pop;
+    let len = grad_z.len();
+    let [c, z, a, r, dth] = inputs.map(|v| &v[..len]);
+    let [lp, dloc, dls] = out;
+    let (lp, dloc, dls) = (&mut lp[..len], &mut dloc[..len], &mut dls[..len]);
+    for i in 0..len {
+        let ri = r[i];
+        let e = ((c[i] - mu) * (1.0 - ri) + a[i] * z[i]) * inv_tau;
+        lp[i] = -0.5 * e * e;
+        let d = dth[i] - e * inv_tau;
+        grad_z[i] = d * a[i];
+        dloc[i] = d * ri + e * inv_tau;
+        let dtheta = -2.0 * ri * (1.0 - ri) * (mu - c[i]) + a[i] * ri * z[i];
+        dls[i] = d * dtheta + e * e - (1.0 - ri);
     }
 }
 
@@ -766,9 +869,11 @@ impl CurveModel {
                 grad[i] += dv * pop.model_sd + 1.0;
             }
         }
-        self.task_curves(x, &pop, s);
+        if !self.task_curves(x, &pop, s) {
+            return Err(DensityError::NonFinite);
+        }
         s.dth.clear();
-        s.dth.resize(t_n, [0.0; 4]);
+        s.dth.resize(4 * t_n, 0.0);
         // the likelihood: d/dθ of each task into s.dth, d/d(shift) of each model in its w slot
         let lik = if batched {
             self.likelihood_batched(x, &pop, s, grad)
@@ -779,44 +884,27 @@ impl CurveModel {
             return Err(DensityError::NonFinite);
         }
         lp += lik.lp;
-        // the prior of z and the chain rule from θ to z, location and log scale
-        let (loc, scale) = (pop.loc, pop.scale);
-        let inv_scale = scale.map(|s| 1.0 / s);
+        // the prior of z and the chain rule from θ to z, location and log scale, one pass per
+        // curve parameter
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
-        // Π r of the pinned parameters, its logarithm taken once in a while (r ≤ 1)
-        let mut r_product = 1.0;
-        for t in 0..t_n {
-            for (k, dth) in s.dth[t].into_iter().enumerate() {
-                let zi = l.z_start + k * t_n + t;
-                let z = x[zi];
-                let pin = self.pins[k * t_n + t];
-                if pin.precision == 0.0 {
-                    lp -= 0.5 * z * z;
-                    dloc[k] += dth;
-                    dls[k] += dth * scale[k] * z;
-                    grad[zi] = dth * scale[k] - z;
-                } else {
-                    // θ = μr + c(1 − r) + τ√r·z̃, density Normal(θ; μ, τ)·τ√r, r = 1/(1 + τ²h)
-                    let (a, r) = (s.tasks[t].a[k], s.tasks[t].r[k]);
-                    let inv_tau = inv_scale[k];
-                    let e = ((pin.centre - loc[k]) * (1.0 - r) + a * z) * inv_tau;
-                    lp -= 0.5 * e * e;
-                    r_product *= r;
-                    if r_product < 1e-200 {
-                        lp += 0.5 * r_product.ln();
-                        r_product = 1.0;
-                    }
-                    let d = dth - e * inv_tau;
-                    grad[zi] = d * a;
-                    dloc[k] += d * r + e * inv_tau;
-                    // dθ/d log τ, with dr/d log τ = −2r(1 − r)
-                    let dtheta = -2.0 * r * (1.0 - r) * (loc[k] - pin.centre) + a * r * z;
-                    dls[k] += d * dtheta + e * e - (1.0 - r);
-                }
-            }
+        for v in &mut s.prior_terms {
+            v.resize(t_n, 0.0);
         }
-        lp += 0.5 * r_product.ln();
+        for k in 0..4 {
+            let b = k * t_n..(k + 1) * t_n;
+            let pv = &s.pinned;
+            let z = &x[l.z_start + b.start..l.z_start + b.end];
+            let inputs = [&self.pin_c[b.clone()], z, &pv.a[b.clone()], &pv.r[b.clone()], &s.dth[b.clone()]];
+            let pop = [pop.loc[k], 1.0 / pop.scale[k]];
+            let grad_z = &mut grad[l.z_start + b.start..l.z_start + b.end];
+            let [lp_t, dloc_t, dls_t] = &mut s.prior_terms;
+            let out = [&mut lp_t[..], &mut dloc_t[..], &mut dls_t[..]];
+            dispatch_lanes!(prior_pass(inputs: [&[f64]; 5], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 3]));
+            lp += batch::sum(lp_t) + 0.5 * batch::sum(&pv.ln_r[b]);
+            dloc[k] = batch::sum(dloc_t);
+            dls[k] = batch::sum(dls_t);
+        }
         for k in 0..4 {
             if let Slot::Free(i) = l.location[k] {
                 grad[i] += dloc[k];
