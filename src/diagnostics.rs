@@ -18,18 +18,65 @@ pub struct ParamDiagnostics {
 
 /// Compute every diagnostic of one quantity.
 pub fn diagnose(chains: &[&[f64]]) -> ParamDiagnostics {
+    let half: usize = chains.iter().map(|c| c.len() / 2).sum();
+    diagnose_with(chains, &RankScale::new(2 * half))
+}
+
+/// Φ⁻¹((r − 3/8) / (S + 1/4)) at the whole ranks r = 1..S of S pooled draws: the rank-normal
+/// scores of every quantity with S split draws, computed once for all of them.
+pub struct RankScale {
+    z: Vec<f64>,
+}
+
+impl RankScale {
+    pub fn new(s: usize) -> RankScale {
+        RankScale { z: (1..=s).map(|r| rank_normal(r as f64, s)).collect() }
+    }
+
+    /// The score of the draws at sorted places i..=j (0-based), which are tied: their average
+    /// rank's, as [`rank_normal`] gives it.
+    fn tied(&self, i: usize, j: usize, s: usize) -> f64 {
+        if (i + j).is_multiple_of(2) && self.z.len() == s {
+            self.z[(i + j) / 2]
+        } else {
+            rank_normal((i + j) as f64 / 2.0 + 1.0, s)
+        }
+    }
+}
+
+fn rank_normal(rank: f64, s: usize) -> f64 {
+    inv_normal_cdf((rank - 0.375) / (s as f64 + 0.25))
+}
+
+/// [`diagnose`] with the rank-normal scores of these chains' split length given. The same
+/// numbers as [`rhat_rank`], [`ess_bulk`] and [`ess_tail`], with two sorts of the draws
+/// instead of five (the sorted split draws give the bulk ranks, the median and the tail
+/// quantiles when every chain has an even length, which the split then keeps whole).
+pub fn diagnose_with(chains: &[&[f64]], scale: &RankScale) -> ParamDiagnostics {
     let all: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
     let n = all.len() as f64;
     let mean = all.iter().sum::<f64>() / n;
     let sd = (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     let split = split_chains(chains);
     let ess_mean = ess(&split);
+    let order = sorted_places(&split);
+    let bulk = z_scale_sorted(&split, &order, scale);
+    let sorted_all: Vec<f64> = if chains.iter().all(|c| c.len() % 2 == 0) {
+        order.iter().map(|&(v, _)| v).collect()
+    } else {
+        let mut s = all;
+        s.sort_by(f64::total_cmp);
+        s
+    };
+    let med = crate::summary::quantile_sorted(&sorted_all, 0.5);
+    let folded: Vec<Vec<f64>> = split.iter().map(|c| c.iter().map(|x| (x - med).abs()).collect()).collect();
+    let tail_rhat = rhat(&z_scale_sorted(&folded, &sorted_places(&folded), scale));
     ParamDiagnostics {
         mean,
         sd,
-        rhat: rhat_rank(chains),
-        ess_bulk: ess_bulk(chains),
-        ess_tail: ess_tail(chains),
+        rhat: rhat(&bulk).max(tail_rhat),
+        ess_bulk: ess(&bulk),
+        ess_tail: tail_ess(&split, &sorted_all),
         mcse_mean: sd / ess_mean.sqrt(),
     }
 }
@@ -79,12 +126,15 @@ pub fn ess_bulk(chains: &[&[f64]]) -> f64 {
 
 /// Tail effective sample size: the smaller ESS of the 5% and 95% quantile indicators.
 pub fn ess_tail(chains: &[&[f64]]) -> f64 {
-    let all: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
-    let mut s = all.clone();
+    let mut s: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
     s.sort_by(f64::total_cmp);
-    let q05 = crate::summary::quantile_sorted(&s, 0.05);
-    let q95 = crate::summary::quantile_sorted(&s, 0.95);
-    let split = split_chains(chains);
+    tail_ess(&split_chains(chains), &s)
+}
+
+/// [`ess_tail`] of split chains, given all the draws sorted.
+fn tail_ess(split: &[Vec<f64>], sorted: &[f64]) -> f64 {
+    let q05 = crate::summary::quantile_sorted(sorted, 0.05);
+    let q95 = crate::summary::quantile_sorted(sorted, 0.95);
     let ind = |q: f64| -> Vec<Vec<f64>> {
         split.iter().map(|c| c.iter().map(|&x| if x <= q { 1.0 } else { 0.0 }).collect()).collect()
     };
@@ -99,26 +149,45 @@ fn median(v: &[f64]) -> f64 {
 
 /// Rank-normalise pooled draws: Φ⁻¹((rank − 3/8) / (S + 1/4)), average ranks for ties.
 pub fn z_scale(chains: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let mut idx: Vec<(usize, usize)> =
-        chains.iter().enumerate().flat_map(|(c, ch)| (0..ch.len()).map(move |d| (c, d))).collect();
-    let s = idx.len();
-    idx.sort_by(|a, b| chains[a.0][a.1].total_cmp(&chains[b.0][b.1]));
-    let mut out: Vec<Vec<f64>> = chains.iter().map(|c| vec![0.0; c.len()]).collect();
+    let s = chains.iter().map(Vec::len).sum();
+    z_scale_sorted(chains, &sorted_places(chains), &RankScale::new(s))
+}
+
+/// Every draw with its place in the chains laid end to end, in increasing order of the draws
+/// (`total_cmp`).
+fn sorted_places(chains: &[Vec<f64>]) -> Vec<(f64, u32)> {
+    let mut v: Vec<(f64, u32)> = chains.iter().flatten().enumerate().map(|(i, &x)| (x, i as u32)).collect();
+    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    v
+}
+
+/// [`z_scale`] given the draws in order. The order of tied draws does not matter: all of them
+/// get their average rank.
+fn z_scale_sorted(chains: &[Vec<f64>], order: &[(f64, u32)], scale: &RankScale) -> Vec<Vec<f64>> {
+    let s = order.len();
+    let mut flat = vec![0.0; s];
     let mut i = 0;
     while i < s {
-        let v = chains[idx[i].0][idx[i].1];
+        let v = order[i].0;
         let mut j = i;
-        while j + 1 < s && chains[idx[j + 1].0][idx[j + 1].1] == v {
+        while j + 1 < s && order[j + 1].0 == v {
             j += 1;
         }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        let z = inv_normal_cdf((rank - 0.375) / (s as f64 + 0.25));
-        for k in i..=j {
-            out[idx[k].0][idx[k].1] = z;
+        let z = scale.tied(i, j, s);
+        for &(_, place) in &order[i..=j] {
+            flat[place as usize] = z;
         }
         i = j + 1;
     }
-    out
+    let mut rest = &flat[..];
+    chains
+        .iter()
+        .map(|c| {
+            let (head, tail) = rest.split_at(c.len());
+            rest = tail;
+            head.to_vec()
+        })
+        .collect()
 }
 
 /// Effective sample size of equal-length chains by Geyer's initial monotone sequence on the

@@ -66,7 +66,7 @@ pub fn fit_independent(spec: &ModelSpec, data: &FitData, seed: u64, n_draws: usi
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::diagnostics::{ParamDiagnostics, diagnose, ebfmi};
+use crate::diagnostics::{ParamDiagnostics, RankScale, diagnose_with, ebfmi};
 use crate::posterior::Posterior;
 use crate::sample::{ChainDraws, NutsOptions, Progress, Samples, sample};
 
@@ -335,12 +335,15 @@ fn diagnose_chains(model: &CurveModel, chains: &[ChainDraws]) -> (Posterior, Vec
     let stats: Vec<_> = chains.iter().map(|c| c.stats.clone()).collect();
     let posterior = Posterior::new(names, draws, stats, model.data.series.clone(), model.data.models.clone())
         .expect("the model's own column names");
+    // every column has the same split draws, so the same rank-normal scores
+    let split_draws = 2 * posterior.draws.iter().map(|c| c.len() / 2).sum::<usize>();
+    let scale = RankScale::new(split_draws);
     let columns: Vec<ParamDiagnostics> = (0..posterior.names.len())
         .into_par_iter()
         .map(|j| {
             let by_chain = posterior.column_by_chain(j);
             let refs: Vec<&[f64]> = by_chain.iter().map(Vec::as_slice).collect();
-            diagnose(&refs)
+            diagnose_with(&refs, &scale)
         })
         .collect();
     (posterior, columns)

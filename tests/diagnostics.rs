@@ -55,3 +55,38 @@ fn badly_mixed_chains_are_flagged() {
     let d = diagnose(&[&a, &a, &b, &b]);
     assert!(d.rhat > 1.5, "{}", d.rhat);
 }
+
+#[test]
+fn diagnose_gives_the_numbers_of_the_separate_diagnostics() {
+    use scurve::diagnostics::{ess_bulk, ess_tail, rhat_rank};
+    // draws with ties (rounded to a coarse grid), of even and odd chain lengths
+    for len in [200usize, 201] {
+        let chains: Vec<Vec<f64>> = (0..4)
+            .map(|c| (0..len).map(|i| (((i * 37 + c * 11) % 53) as f64 / 7.0).round() + 0.1 * c as f64).collect())
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let d = diagnose(&refs);
+        assert_eq!(d.rhat.to_bits(), rhat_rank(&refs).to_bits(), "rhat, length {len}");
+        assert_eq!(d.ess_bulk.to_bits(), ess_bulk(&refs).to_bits(), "bulk ESS, length {len}");
+        assert_eq!(d.ess_tail.to_bits(), ess_tail(&refs).to_bits(), "tail ESS, length {len}");
+    }
+}
+
+#[test]
+fn rank_normal_scores_average_the_ranks_of_ties() {
+    use scurve::diagnostics::{inv_normal_cdf, z_scale};
+    let chains = vec![vec![3.0, 1.0, 2.0, 2.0], vec![-0.0, 0.0, 2.0, 5.0]];
+    let all: Vec<f64> = chains.iter().flatten().copied().collect();
+    let s = all.len() as f64;
+    let z = z_scale(&chains);
+    for (c, chain) in chains.iter().enumerate() {
+        for (d, &x) in chain.iter().enumerate() {
+            // rank counted directly: draws below, plus the average place among the equal ones
+            let below = all.iter().filter(|&&v| v < x).count() as f64;
+            let equal = all.iter().filter(|&&v| v == x).count() as f64;
+            let rank = below + (equal + 1.0) / 2.0;
+            let want = inv_normal_cdf((rank - 0.375) / (s + 0.25));
+            assert_eq!(z[c][d], want, "draw {x} of chain {c}");
+        }
+    }
+}
