@@ -273,10 +273,19 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         inits = inits.iter().map(|x| model.repinned(&guess, x)).collect();
         model.set_pins(guess);
         let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop, &|_| 0)?;
-        let pins = model.pins_from_draws(pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice)));
+        let draws = || pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice));
+        // the midpoints sheared along ln(g)/s, then pinned in those coordinates
+        let shear = model.shear_from_draws(draws());
+        let pins = model.pins_from_draws(draws(), &shear);
         // each chain goes on from where its pilot ended, in the new coordinates
-        inits = pilot.chains.iter().filter_map(|c| c.positions.last()).map(|x| model.repinned(&pins, x)).collect();
+        inits = pilot
+            .chains
+            .iter()
+            .filter_map(|c| c.positions.last())
+            .map(|x| model.recoordinated(&pins, &shear, x))
+            .collect();
         model.set_pins(pins);
+        model.set_shear(shear);
         main_opts = NutsOptions { warmup: opts.warmup - opts.pilot, jitter: 0.0, seed: opts.seed ^ 0x5EED, ..*opts };
         pilot_seconds = pilot.seconds;
     }

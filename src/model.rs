@@ -20,7 +20,8 @@ use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
 use crate::special::{
-    dispatch_lanes, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_positive, logistic, logistic_pair, logit,
+    dispatch_lanes, exp_clamped, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_positive, logistic, logistic_pair,
+    logit,
 };
 
 /// The smallest pin [`CurveModel::pins_from_draws`] keeps, as τ²·h (the data's precision
@@ -72,6 +73,10 @@ pub struct CurveModel {
     /// The pins' precisions and centres, at the same places (for the vectorised passes).
     pin_h: Vec<f64>,
     pin_c: Vec<f64>,
+    /// κ of each task's shear of its midpoint along its ceiling and slope: the sampler's
+    /// midpoint is m − κ·ln(g)/s (see [`CurveModel::set_shear`]; all 0 unless set).
+    shear: Vec<f64>,
+    sheared: bool,
     /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
     batch_beta_binomial: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
@@ -186,6 +191,8 @@ impl CurveModel {
             pins: vec![Pin::default(); 4 * t],
             pin_h: vec![0.0; 4 * t],
             pin_c: vec![0.0; 4 * t],
+            shear: vec![0.0; t],
+            sheared: false,
             batch_beta_binomial,
             yf,
             nf,
@@ -199,10 +206,12 @@ impl CurveModel {
     #[inline]
     fn theta(&self, t: usize, x: &[f64], loc: &[f64; 4], scale: &[f64; 4]) -> [f64; 4] {
         let t_n = self.layout.n_tasks;
-        std::array::from_fn(|k| {
+        let mut th: [f64; 4] = std::array::from_fn(|k| {
             let (base, a, _) = self.pins[k * t_n + t].map(loc[k], scale[k]);
             base + a * x[self.layout.z_start + k * t_n + t]
-        })
+        });
+        th[2] += self.shear[t] * shear_lever(th[1], th[3]);
+        th
     }
 
     #[inline]
@@ -270,7 +279,8 @@ impl CurveModel {
         for (task, c) in curves.iter().enumerate() {
             let fl = c.floor.clamp(1e-6, 1.0 - 1e-6);
             let room = ((c.ceiling - fl) / (1.0 - fl)).clamp(1e-6, 1.0 - 1e-6);
-            let theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
+            let mut theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
+            theta[2] -= self.shear[task] * shear_lever(theta[1], theta[3]);
             for k in 0..4 {
                 let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
                 x[l.z_start + k * t + task] = self.pins[k * t + task].z_of(theta[k], loc, scale);
@@ -297,18 +307,66 @@ impl CurveModel {
     /// posterior is the same under all pins; only its shape in the sampler's coordinates
     /// changes.
     pub fn repinned(&self, pins: &[Pin], x: &[f64]) -> Vec<f64> {
+        self.recoordinated(pins, &self.shear, x)
+    }
+
+    /// The position `x` (under the current pins and shear) as the same point under `pins`
+    /// and `shear`.
+    pub fn recoordinated(&self, pins: &[Pin], shear: &[f64], x: &[f64]) -> Vec<f64> {
         assert_eq!(pins.len(), self.pins.len(), "one pin per task and curve parameter");
+        assert_eq!(shear.len(), self.shear.len(), "one shear per task");
         let l = &self.layout;
         let t_n = l.n_tasks;
         let (thetas, scale) = self.thetas(x);
         let loc: [f64; 4] = std::array::from_fn(|k| Self::get(l.location[k], x));
         let mut out = x.to_vec();
         for (t, th) in thetas.iter().enumerate() {
+            let mut th = *th;
+            th[2] -= shear[t] * shear_lever(th[1], th[3]);
             for k in 0..4 {
                 out[l.z_start + k * t_n + t] = pins[k * t_n + t].z_of(th[k], loc[k], scale[k]);
             }
         }
         out
+    }
+
+    /// Sample with `shear` from now on; convert positions with [`Self::recoordinated`] first.
+    pub fn set_shear(&mut self, shear: Vec<f64>) {
+        assert_eq!(shear.len(), self.shear.len(), "one shear per task");
+        assert!(shear.iter().all(|k| k.is_finite()));
+        self.sheared = shear.iter().any(|&k| k != 0.0);
+        self.shear = shear;
+    }
+
+    /// The shear of each task's midpoint: κ from a regression of the midpoint on ln(g)/s over
+    /// `draws`, kept to [0, 1].
+    pub fn shear_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
+        let t_n = self.layout.n_tasks;
+        let mut acc = vec![[0.0; 5]; t_n];
+        let mut n = 0.0;
+        for x in draws {
+            let (thetas, _) = self.thetas(x);
+            for (t, th) in thetas.iter().enumerate() {
+                let lever = shear_lever(th[1], th[3]);
+                let a = &mut acc[t];
+                a[0] += lever;
+                a[1] += th[2];
+                a[2] += lever * lever;
+                a[3] += lever * th[2];
+            }
+            n += 1.0;
+        }
+        acc.iter()
+            .map(|a| {
+                if n < 2.0 {
+                    return 0.0;
+                }
+                let var = a[2] / n - (a[0] / n).powi(2);
+                let cov = a[3] / n - a[0] / n * (a[1] / n);
+                let k = cov / var;
+                if k.is_finite() && var > 0.0 { k.clamp(0.0, 1.0) } else { 0.0 }
+            })
+            .collect()
     }
 
     /// Sample with `pins` from now on; convert positions with [`Self::repinned`] first.
@@ -332,8 +390,9 @@ impl CurveModel {
     /// normal picture is wrong and the non-centred form is right. Slopes stay unpinned: with
     /// them pinned, Pythia fits had a divergent transition in every one of twelve seeds
     /// (docs/sampling.md). A covariance that cannot be inverted, or fewer than two draws, leaves
-    /// the task unpinned.
-    pub fn pins_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<Pin> {
+    /// the task unpinned. The midpoints are taken as the sampler will hold them under `shear`
+    /// (m − κ·ln(g)/s, see [`Self::shear_from_draws`]).
+    pub fn pins_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>, shear: &[f64]) -> Vec<Pin> {
         let t_n = self.layout.n_tasks;
         let mut sum = vec![[0.0; 4]; t_n];
         let mut cross = vec![[[0.0; 4]; 4]; t_n];
@@ -342,6 +401,8 @@ impl CurveModel {
         for x in draws {
             let (thetas, scale) = self.thetas(x);
             for (t, th) in thetas.iter().enumerate() {
+                let mut th = *th;
+                th[2] -= shear[t] * shear_lever(th[1], th[3]);
                 for k in 0..4 {
                     sum[t][k] += th[k];
                     for j in 0..4 {
@@ -386,7 +447,8 @@ impl CurveModel {
         let t_n = self.layout.n_tasks;
         let mut flat = self.clone();
         flat.set_pins(vec![Pin::default(); 4 * t_n]);
-        let x0 = self.repinned(&flat.pins, x);
+        flat.set_shear(vec![0.0; t_n]);
+        let x0 = self.recoordinated(&flat.pins, &flat.shear, x);
         let (thetas, scale) = flat.thetas(&x0);
         let mut pins = vec![Pin::default(); 4 * t_n];
         let z = self.layout.z_start;
@@ -570,11 +632,25 @@ impl CurveModel {
         s.task_args.extend_from_slice(&th[3 * t_n..]);
         s.task_exps.resize(3 * t_n, 0.0);
         exp_clamped_many(&s.task_args, &mut s.task_exps);
+        s.shear_shift.clear();
+        s.shear_shift.resize(t_n, 0.0);
+        s.shear_dc.clear();
+        s.shear_dc.resize(t_n, 0.0);
+        if self.sheared {
+            let (e, slope) = (&s.task_exps[t_n..2 * t_n], &s.task_exps[2 * t_n..]);
+            for t in 0..t_n {
+                let v = th[t_n + t];
+                let one_g = logistic_from(e[t], v >= 0.0).1;
+                s.shear_shift[t] = self.shear[t] * (ln_logistic_from(v, e[t]) / slope[t]);
+                s.shear_dc[t] = self.shear[t] * (one_g / slope[t]);
+            }
+        }
         s.tasks.clear();
         s.tasks.extend((0..t_n).map(|t| {
             let (f, one_f) = logistic_from(s.task_exps[t], self.base_floor[t] + th[t] >= 0.0);
             let (g, one_g) = logistic_from(s.task_exps[t_n + t], th[t_n + t] >= 0.0);
-            TaskCurve { f, one_f, g, one_g, mid: th[2 * t_n + t], slope: s.task_exps[2 * t_n + t] }
+            let mid = th[2 * t_n + t] + s.shear_shift[t];
+            TaskCurve { f, one_f, g, one_g, mid, slope: s.task_exps[2 * t_n + t] }
         }));
         finite
     }
@@ -637,6 +713,19 @@ struct TaskCurve {
     slope: f64,
 }
 
+/// ln logistic(v) from e = e^−|v|: min(v, 0) − ln(1 + e).
+#[inline(always)]
+fn ln_logistic_from(v: f64, e: f64) -> f64 {
+    v.min(0.0) - crate::special::ln_positive(1.0 + e)
+}
+
+/// ln(g)/s of a task's ceiling share g = logistic(θ_ceiling) and slope s = e^θ_slope: the
+/// direction its midpoint is sheared along. The same numbers as the batched gradient.
+#[inline]
+fn shear_lever(ceiling: f64, slope: f64) -> f64 {
+    ln_logistic_from(ceiling, exp_clamped(-ceiling.abs())) / exp_clamped(slope)
+}
+
 /// logistic(v) and logistic(−v) from e = e^−|v| and whether v ≥ 0, as [`logistic_pair`]
 /// computes them.
 #[inline(always)]
@@ -677,7 +766,11 @@ struct Scratch {
     /// Each evaluated model's shift of effective log size.
     shifts: Vec<f64>,
     /// One block's terms of the prior of z: log density, d/d location, d/d log scale.
-    prior_terms: [Vec<f64>; 3],
+    prior_terms: [Vec<f64>; 4],
+    /// The shear's shift of each task's midpoint, and its derivative in the ceiling's θ.
+    shear_shift: Vec<f64>,
+    shear_dc: Vec<f64>,
+    zeros: Vec<f64>,
     /// The batched likelihood's arrays.
     batch: Batch,
 }
@@ -776,17 +869,18 @@ fn pin_pass(h: &[f64], c: &[f64], z: &[f64], pop: [f64; 2], out: [&mut [f64]; 4]
 /// `inputs` are c, z, a, r and d log p/dθ; `pop` μ and 1/τ; `out` receives each task's −e²/2
 /// and its two population derivatives (for sums in a fixed order).
 #[inline(always)]
-fn prior_pass(inputs: [&[f64]; 5], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 3]) {
+fn prior_pass(inputs: [&[f64]; 6], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 4]) {
     let [mu, inv_tau] = pop;
     let len = grad_z.len();
-    let [c, z, a, r, dth] = inputs.map(|v| &v[..len]);
-    let [lp, dloc, dls] = out;
-    let (lp, dloc, dls) = (&mut lp[..len], &mut dloc[..len], &mut dls[..len]);
+    let [c, z, a, r, dth, shift] = inputs.map(|v| &v[..len]);
+    let [lp, dloc, dls, d_out] = out;
+    let (lp, dloc, dls, d_out) = (&mut lp[..len], &mut dloc[..len], &mut dls[..len], &mut d_out[..len]);
     for i in 0..len {
         let ri = r[i];
-        let e = ((c[i] - mu) * (1.0 - ri) + a[i] * z[i]) * inv_tau;
+        let e = (((c[i] - mu) * (1.0 - ri) + a[i] * z[i]) + shift[i]) * inv_tau;
         lp[i] = -0.5 * e * e;
         let d = dth[i] - e * inv_tau;
+        d_out[i] = d;
         grad_z[i] = d * a[i];
         dloc[i] = d * ri + e * inv_tau;
         let dtheta = -2.0 * ri * (1.0 - ri) * (mu - c[i]) + a[i] * ri * z[i];
@@ -888,22 +982,39 @@ impl CurveModel {
         // curve parameter
         let mut dloc = [0.0; 4];
         let mut dls = [0.0; 4];
+        let mut lp_blocks = [0.0; 4];
         for v in &mut s.prior_terms {
             v.resize(t_n, 0.0);
         }
-        for k in 0..4 {
+        s.zeros.resize(t_n, 0.0);
+        // the midpoints first: under a shear their derivative reaches the ceilings and slopes
+        for k in [2, 0, 1, 3] {
             let b = k * t_n..(k + 1) * t_n;
             let pv = &s.pinned;
             let z = &x[l.z_start + b.start..l.z_start + b.end];
-            let inputs = [&self.pin_c[b.clone()], z, &pv.a[b.clone()], &pv.r[b.clone()], &s.dth[b.clone()]];
+            let shift = if k == 2 { &s.shear_shift[..] } else { &s.zeros[..] };
+            let inputs = [&self.pin_c[b.clone()], z, &pv.a[b.clone()], &pv.r[b.clone()], &s.dth[b.clone()], shift];
             let pop = [pop.loc[k], 1.0 / pop.scale[k]];
             let grad_z = &mut grad[l.z_start + b.start..l.z_start + b.end];
-            let [lp_t, dloc_t, dls_t] = &mut s.prior_terms;
-            let out = [&mut lp_t[..], &mut dloc_t[..], &mut dls_t[..]];
-            dispatch_lanes!(prior_pass(inputs: [&[f64]; 5], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 3]));
-            lp += batch::sum(lp_t) + 0.5 * batch::sum(&pv.ln_r[b]);
+            let [lp_t, dloc_t, dls_t, d_t] = &mut s.prior_terms;
+            let out = [&mut lp_t[..], &mut dloc_t[..], &mut dls_t[..], &mut d_t[..]];
+            dispatch_lanes!(prior_pass(inputs: [&[f64]; 6], pop: [f64; 2], grad_z: &mut [f64], out: [&mut [f64]; 4]));
+            lp_blocks[k] = batch::sum(lp_t) + 0.5 * batch::sum(&pv.ln_r[b]);
             dloc[k] = batch::sum(dloc_t);
             dls[k] = batch::sum(dls_t);
+            if k == 2 && self.sheared {
+                // m = m̃ + κ·ln(g)/s: dm/dθ_ceiling = κ(1 − g)/s, dm/dθ_slope = −κ·ln(g)/s
+                let (_, rest) = s.dth.split_at_mut(t_n);
+                let (d_ceiling, rest) = rest.split_at_mut(t_n);
+                let d_slope = &mut rest[t_n..];
+                for (t, &d) in s.prior_terms[3].iter().enumerate() {
+                    d_ceiling[t] += d * s.shear_dc[t];
+                    d_slope[t] -= d * s.shear_shift[t];
+                }
+            }
+        }
+        for v in lp_blocks {
+            lp += v;
         }
         for k in 0..4 {
             if let Slot::Free(i) = l.location[k] {

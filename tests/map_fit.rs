@@ -69,6 +69,25 @@ fn pinned_gradients_match_finite_differences() {
     }
 }
 
+/// A shear of every midpoint along its ceiling and slope (κ uneven over tasks, some 0), on top
+/// of uneven pins: the chain rule through ln(g)/s reaches the ceilings and slopes.
+#[test]
+fn sheared_gradients_match_finite_differences() {
+    let data = opt_data();
+    for name in ["reference", "model_effect"] {
+        let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
+        model.set_pins(some_pins(&model));
+        let t_n = model.layout.n_tasks;
+        model.set_shear((0..t_n).map(|t| [0.0, 1.0, 0.4, 0.8][t % 4]).collect());
+        let mut rng = ChaCha8Rng::seed_from_u64(19);
+        for _ in 0..3 {
+            let x = random_position(model.dim(), &mut rng);
+            let err = gradient_error(&model, &x, 1e-5);
+            assert!(err < 1e-5, "{name}: relative gradient error {err}");
+        }
+    }
+}
+
 /// The likelihood runs a task's observations in batches of eight: a ladder of 13 sizes takes two
 /// batches per task, the second partly filled.
 #[test]
@@ -148,7 +167,7 @@ fn pins_use_the_conditional_precision_and_leave_weak_parameters_unpinned() {
             }
         }
     }
-    let pins = model.pins_from_draws(draws.iter().map(Vec::as_slice));
+    let pins = model.pins_from_draws(draws.iter().map(Vec::as_slice), &vec![0.0; t_n]);
     let at = |k: usize, t: usize| pins[k * t_n + t];
     for k in [1, 2] {
         assert!((at(k, 0).precision / 1e4 - 1.0).abs() < 0.1, "tied ceiling and midpoint: {:?}", at(k, 0));
@@ -245,6 +264,79 @@ fn repinning_keeps_the_point_and_shifts_the_density_by_its_jacobian() {
     let jacobian: f64 =
         pins.iter().enumerate().map(|(i, p)| -0.5 * (1.0 + scale[i / t_n].powi(2) * p.precision).ln()).sum();
     assert!((lp_y - lp_x - jacobian).abs() < 1e-8 * lp_x.abs(), "{lp_x} → {lp_y}, Jacobian {jacobian}");
+}
+
+/// A shear moves the sampler's midpoints, not the point, and has a unit Jacobian: with pins
+/// as well, the density changes by the pins' Jacobian alone.
+#[test]
+fn shearing_keeps_the_point_and_the_density() {
+    let model = CurveModel::new(ModelSpec::builtin("model_effect").unwrap(), opt_data()).unwrap();
+    let t_n = model.layout.n_tasks;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x = random_position(model.dim(), &mut rng);
+    let pins = some_pins(&model);
+    let shear: Vec<f64> = (0..t_n).map(|t| [0.3, 0.0, 1.0][t % 3]).collect();
+    let y = model.recoordinated(&pins, &shear, &x);
+    let mut moved = model.clone();
+    moved.set_pins(pins.clone());
+    moved.set_shear(shear.clone());
+    assert!(
+        y[model.layout.z_start + 2 * t_n..model.layout.z_start + 3 * t_n]
+            != x[model.layout.z_start + 2 * t_n..model.layout.z_start + 3 * t_n]
+    );
+    for (a, b) in model.constrained_vector(&x).iter().zip(&moved.constrained_vector(&y)) {
+        assert!((a - b).abs() <= 1e-10 * a.abs().max(1.0), "{a} became {b}");
+    }
+    let back = moved.recoordinated(&vec![Pin::default(); pins.len()], &vec![0.0; t_n], &y);
+    for (a, b) in x.iter().zip(&back) {
+        assert!((a - b).abs() < 1e-10, "{a} came back as {b}");
+    }
+    let mut g = vec![0.0; model.dim()];
+    let lp_x = model.logp_grad(&x, &mut g).unwrap();
+    let lp_y = moved.logp_grad(&y, &mut g).unwrap();
+    let mut pinned_only = model.clone();
+    pinned_only.set_pins(pins.clone());
+    let lp_p = pinned_only.logp_grad(&model.repinned(&pins, &x), &mut g).unwrap();
+    assert!((lp_y - lp_p).abs() < 1e-8 * lp_x.abs(), "sheared {lp_y}, pinned only {lp_p}");
+    assert!((lp_y - lp_x).abs() > 1e-6, "the pins' Jacobian shows");
+}
+
+/// κ is the regression of the midpoint on ln(g)/s over the draws, kept to [0, 1].
+#[test]
+fn shear_follows_the_midpoints_dependence_on_ceiling_and_slope() {
+    let model = CurveModel::new(ModelSpec::builtin("reference").unwrap(), opt_data()).unwrap();
+    let l = &model.layout;
+    let t_n = l.n_tasks;
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let mut normal =
+        || <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng);
+    // locations 0 and scales 1: each θ is its z
+    let draws: Vec<Vec<f64>> = (0..2000)
+        .map(|_| {
+            let mut x = vec![0.0; l.dim];
+            for t in 0..t_n {
+                let (c, s) = (normal(), 0.3 * normal());
+                let lever = (1.0 / (1.0 + (-c).exp())).ln() / s.exp();
+                let m = match t % 3 {
+                    0 => 1.0 + 0.6 * lever + 0.01 * normal(),
+                    1 => normal(),
+                    _ => -0.5 * lever,
+                };
+                x[l.z_start + t_n + t] = c;
+                x[l.z_start + 2 * t_n + t] = m;
+                x[l.z_start + 3 * t_n + t] = s;
+            }
+            x
+        })
+        .collect();
+    let kappa = model.shear_from_draws(draws.iter().map(Vec::as_slice));
+    for (t, k) in kappa.iter().enumerate() {
+        match t % 3 {
+            0 => assert!((k - 0.6).abs() < 0.01, "task {t}: {k}"),
+            1 => assert!(*k < 0.1, "task {t}: {k}"),
+            _ => assert_eq!(*k, 0.0, "task {t}"),
+        }
+    }
 }
 
 #[test]
