@@ -342,7 +342,7 @@ impl CurveModel {
     /// `draws`, kept to [0, 1].
     pub fn shear_from_draws<'a>(&self, draws: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
         let t_n = self.layout.n_tasks;
-        let mut acc = vec![[0.0; 5]; t_n];
+        let mut acc = vec![[0.0; 4]; t_n];
         let mut n = 0.0;
         for x in draws {
             let (thetas, _) = self.thetas(x);
@@ -632,26 +632,25 @@ impl CurveModel {
         s.task_args.extend_from_slice(&th[3 * t_n..]);
         s.task_exps.resize(3 * t_n, 0.0);
         exp_clamped_many(&s.task_args, &mut s.task_exps);
-        s.shear_shift.clear();
-        s.shear_shift.resize(t_n, 0.0);
-        s.shear_dc.clear();
-        s.shear_dc.resize(t_n, 0.0);
-        if self.sheared {
-            let (e, slope) = (&s.task_exps[t_n..2 * t_n], &s.task_exps[2 * t_n..]);
-            for t in 0..t_n {
-                let v = th[t_n + t];
-                let one_g = logistic_from(e[t], v >= 0.0).1;
-                s.shear_shift[t] = self.shear[t] * (ln_logistic_from(v, e[t]) / slope[t]);
-                s.shear_dc[t] = self.shear[t] * (one_g / slope[t]);
-            }
-        }
         s.tasks.clear();
-        s.tasks.extend((0..t_n).map(|t| {
-            let (f, one_f) = logistic_from(s.task_exps[t], self.base_floor[t] + th[t] >= 0.0);
-            let (g, one_g) = logistic_from(s.task_exps[t_n + t], th[t_n + t] >= 0.0);
-            let mid = th[2 * t_n + t] + s.shear_shift[t];
-            TaskCurve { f, one_f, g, one_g, mid, slope: s.task_exps[2 * t_n + t] }
-        }));
+        s.shear_shift.clear();
+        s.shear_dc.clear();
+        let e = &s.task_exps;
+        for t in 0..t_n {
+            let (f, one_f) = logistic_from(e[t], self.base_floor[t] + th[t] >= 0.0);
+            let (g, one_g) = logistic_from(e[t_n + t], th[t_n + t] >= 0.0);
+            let slope = e[2 * t_n + t];
+            // the shear's shift of the midpoint, κ·ln(g)/s, and its derivative in θ_ceiling
+            let (shift, dc) = if self.sheared {
+                let k = self.shear[t];
+                (k * (ln_logistic_from(th[t_n + t], e[t_n + t]) / slope), k * (one_g / slope))
+            } else {
+                (0.0, 0.0)
+            };
+            s.shear_shift.push(shift);
+            s.shear_dc.push(dc);
+            s.tasks.push(TaskCurve { f, one_f, g, one_g, mid: th[2 * t_n + t] + shift, slope });
+        }
         finite
     }
 
