@@ -22,11 +22,14 @@ fn opt_data() -> FitData {
     FitData::build(&series, XAxis::Params, Some(13e9)).unwrap()
 }
 
+/// One standard normal draw.
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, rng)
+}
+
 /// A point with coordinates Normal(0, 0.5²): away from the mode, where every term matters.
 fn random_position(dim: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    (0..dim)
-        .map(|_| 0.5 * <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, rng))
-        .collect()
+    (0..dim).map(|_| 0.5 * normal(rng)).collect()
 }
 
 #[test]
@@ -142,8 +145,7 @@ fn pins_use_the_conditional_precision_and_leave_weak_parameters_unpinned() {
     let l = &model.layout;
     let t_n = l.n_tasks;
     let mut rng = ChaCha8Rng::seed_from_u64(21);
-    let mut normal =
-        || <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng);
+    let mut normal = || normal(&mut rng);
     let draws: Vec<Vec<f64>> = (0..4000)
         .map(|_| {
             let mut x = vec![0.0; l.dim];
@@ -308,8 +310,7 @@ fn shear_follows_the_midpoints_dependence_on_ceiling_and_slope() {
     let l = &model.layout;
     let t_n = l.n_tasks;
     let mut rng = ChaCha8Rng::seed_from_u64(23);
-    let mut normal =
-        || <rand_distr::StandardNormal as Distribution<f64>>::sample(&rand_distr::StandardNormal, &mut rng);
+    let mut normal = || normal(&mut rng);
     // locations 0 and scales 1: each θ is its z
     let draws: Vec<Vec<f64>> = (0..2000)
         .map(|_| {
