@@ -18,8 +18,7 @@ pub struct ParamDiagnostics {
 
 /// Compute every diagnostic of one quantity.
 pub fn diagnose(chains: &[&[f64]]) -> ParamDiagnostics {
-    let half: usize = chains.iter().map(|c| c.len() / 2).sum();
-    diagnose_with(chains, &RankScale::new(2 * half))
+    diagnose_with(chains, &RankScale::for_chains(chains.iter().map(|c| c.len())))
 }
 
 /// Φ⁻¹((r − 3/8) / (S + 1/4)) at the whole ranks r = 1..S of S pooled draws: the rank-normal
@@ -31,6 +30,11 @@ pub struct RankScale {
 impl RankScale {
     pub fn new(s: usize) -> RankScale {
         RankScale { z: (1..=s).map(|r| rank_normal(r as f64, s)).collect() }
+    }
+
+    /// The scores for chains of these lengths, split in halves as [`split_chains`] splits them.
+    pub fn for_chains(lengths: impl IntoIterator<Item = usize>) -> RankScale {
+        RankScale::new(lengths.into_iter().map(|n| 2 * (n / 2)).sum())
     }
 
     /// The score of the draws at sorted places i..=j (0-based), which are tied: their average

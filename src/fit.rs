@@ -345,8 +345,7 @@ fn diagnose_chains(model: &CurveModel, chains: &[ChainDraws]) -> (Posterior, Vec
     let posterior = Posterior::new(names, draws, stats, model.data.series.clone(), model.data.models.clone())
         .expect("the model's own column names");
     // every column has the same split draws, so the same rank-normal scores
-    let split_draws = 2 * posterior.draws.iter().map(|c| c.len() / 2).sum::<usize>();
-    let scale = RankScale::new(split_draws);
+    let scale = RankScale::for_chains(posterior.draws.iter().map(Vec::len));
     let columns: Vec<ParamDiagnostics> = (0..posterior.names.len())
         .into_par_iter()
         .map(|j| {

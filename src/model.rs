@@ -280,7 +280,7 @@ impl CurveModel {
             let fl = c.floor.clamp(1e-6, 1.0 - 1e-6);
             let room = ((c.ceiling - fl) / (1.0 - fl)).clamp(1e-6, 1.0 - 1e-6);
             let mut theta = [logit(fl) - self.base_floor[task], logit(room), c.midpoint, c.slope.max(1e-6).ln()];
-            theta[2] -= self.shear[task] * shear_lever(theta[1], theta[3]);
+            unshear(&mut theta, self.shear[task]);
             for k in 0..4 {
                 let (loc, scale) = (Self::get(l.location[k], &x), Self::get(l.log_scale[k], &x).exp());
                 x[l.z_start + k * t + task] = self.pins[k * t + task].z_of(theta[k], loc, scale);
@@ -322,7 +322,7 @@ impl CurveModel {
         let mut out = x.to_vec();
         for (t, th) in thetas.iter().enumerate() {
             let mut th = *th;
-            th[2] -= shear[t] * shear_lever(th[1], th[3]);
+            unshear(&mut th, shear[t]);
             for k in 0..4 {
                 out[l.z_start + k * t_n + t] = pins[k * t_n + t].z_of(th[k], loc[k], scale[k]);
             }
@@ -402,7 +402,7 @@ impl CurveModel {
             let (thetas, scale) = self.thetas(x);
             for (t, th) in thetas.iter().enumerate() {
                 let mut th = *th;
-                th[2] -= shear[t] * shear_lever(th[1], th[3]);
+                unshear(&mut th, shear[t]);
                 for k in 0..4 {
                     sum[t][k] += th[k];
                     for j in 0..4 {
@@ -716,6 +716,13 @@ struct TaskCurve {
 #[inline(always)]
 fn ln_logistic_from(v: f64, e: f64) -> f64 {
     v.min(0.0) - crate::special::ln_positive(1.0 + e)
+}
+
+/// A task's θ (floor, ceiling, midpoint, slope) with the midpoint as the sampler holds it
+/// under shear κ: m − κ·ln(g)/s.
+#[inline]
+fn unshear(th: &mut [f64; 4], kappa: f64) {
+    th[2] -= kappa * shear_lever(th[1], th[3]);
 }
 
 /// ln(g)/s of a task's ceiling share g = logistic(θ_ceiling) and slope s = e^θ_slope: the
