@@ -34,9 +34,18 @@ fn density(c: &mut Criterion) {
         let mut pinned = model.clone();
         let pins = model.pins_from_curvature(&x);
         let y = model.repinned(&pins, &x);
-        pinned.set_pins(pins);
+        pinned.set_pins(pins.clone());
         c.bench_function(&format!("logp_grad/{name}/opt-0shot, pinned"), |b| {
             b.iter(|| black_box(pinned.logp_grad(black_box(&y), &mut g).unwrap()))
+        });
+        // and with every midpoint sheared halfway along ln(g)/s, as the sampler holds them after
+        // its pilot (κ there comes from the pilot's draws, mostly between 0 and 1)
+        let shear = vec![0.5; data.series.len()];
+        let y = model.recoordinated(&pins, &shear, &x);
+        let mut sheared = pinned.clone();
+        sheared.set_shear(shear);
+        c.bench_function(&format!("logp_grad/{name}/opt-0shot, pinned and sheared"), |b| {
+            b.iter(|| black_box(sheared.logp_grad(black_box(&y), &mut g).unwrap()))
         });
     }
 }

@@ -20,8 +20,8 @@ use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
 use crate::spec::{Likelihood, ModelSpec, Prior};
 use crate::special::{
-    dispatch_lanes, exp_clamped, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_positive, logistic, logistic_pair,
-    logit,
+    dispatch_lanes, exp_clamped, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_one_plus_many, ln_positive, logistic,
+    logistic_pair, logit,
 };
 
 /// The smallest pin [`CurveModel::pins_from_draws`] keeps, as τ²·h (the data's precision
@@ -630,26 +630,36 @@ impl CurveModel {
         s.task_args.extend(self.base_floor.iter().zip(&th[..t_n]).map(|(&b, &v)| -(b + v).abs()));
         s.task_args.extend(th[t_n..2 * t_n].iter().map(|v| -v.abs()));
         s.task_args.extend_from_slice(&th[3 * t_n..]);
-        s.task_exps.resize(3 * t_n, 0.0);
+        if self.sheared {
+            // 1/s for the shear, as e^−θ_slope
+            s.task_args.extend(th[3 * t_n..].iter().map(|v| -v));
+        }
+        s.task_exps.resize(s.task_args.len(), 0.0);
         exp_clamped_many(&s.task_args, &mut s.task_exps);
         s.tasks.clear();
-        s.shear_shift.clear();
         s.shear_dc.clear();
         let e = &s.task_exps;
+        if self.sheared {
+            // the shear's shift of the midpoint, κ·ln(g)/s, and its derivative in θ_ceiling,
+            // κ(1 − g)/s, with ln g = min(θ, 0) − ln(1 + e^−|θ|) in one vectorised pass
+            s.shear_shift.resize(t_n, 0.0);
+            ln_one_plus_many(&e[t_n..2 * t_n], &mut s.shear_shift);
+            for t in 0..t_n {
+                let (k, inv_s) = (self.shear[t], e[3 * t_n + t]);
+                let ln_g = th[t_n + t].min(0.0) - s.shear_shift[t];
+                s.shear_shift[t] = k * (ln_g * inv_s);
+            }
+        } else {
+            s.shear_shift.clear();
+            s.shear_shift.resize(t_n, 0.0);
+        }
         for t in 0..t_n {
             let (f, one_f) = logistic_from(e[t], self.base_floor[t] + th[t] >= 0.0);
             let (g, one_g) = logistic_from(e[t_n + t], th[t_n + t] >= 0.0);
             let slope = e[2 * t_n + t];
-            // the shear's shift of the midpoint, κ·ln(g)/s, and its derivative in θ_ceiling
-            let (shift, dc) = if self.sheared {
-                let k = self.shear[t];
-                (k * (ln_logistic_from(th[t_n + t], e[t_n + t]) / slope), k * (one_g / slope))
-            } else {
-                (0.0, 0.0)
-            };
-            s.shear_shift.push(shift);
+            let dc = if self.sheared { self.shear[t] * (one_g * e[3 * t_n + t]) } else { 0.0 };
             s.shear_dc.push(dc);
-            s.tasks.push(TaskCurve { f, one_f, g, one_g, mid: th[2 * t_n + t] + shift, slope });
+            s.tasks.push(TaskCurve { f, one_f, g, one_g, mid: th[2 * t_n + t] + s.shear_shift[t], slope });
         }
         finite
     }
@@ -729,7 +739,7 @@ fn unshear(th: &mut [f64; 4], kappa: f64) {
 /// direction its midpoint is sheared along. The same numbers as the batched gradient.
 #[inline]
 fn shear_lever(ceiling: f64, slope: f64) -> f64 {
-    ln_logistic_from(ceiling, exp_clamped(-ceiling.abs())) / exp_clamped(slope)
+    ln_logistic_from(ceiling, exp_clamped(-ceiling.abs())) * exp_clamped(-slope)
 }
 
 /// logistic(v) and logistic(−v) from e = e^−|v| and whether v ≥ 0, as [`logistic_pair`]

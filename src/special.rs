@@ -230,6 +230,18 @@ pub fn exp_clamped_many(x: &[f64], out: &mut [f64]) {
     dispatch_lanes!(body(x: &[f64], out: &mut [f64]))
 }
 
+/// ln(1 + x[i]) of every `x[i]` (each in [0, 1]) into `out[i]`, as [`ln_positive`] gives it.
+pub fn ln_one_plus_many(x: &[f64], out: &mut [f64]) {
+    assert_eq!(x.len(), out.len(), "one output per argument");
+    #[inline(always)]
+    fn body(x: &[f64], out: &mut [f64]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = ln_positive(1.0 + v);
+        }
+    }
+    dispatch_lanes!(body(x: &[f64], out: &mut [f64]))
+}
+
 /// [`ln_gamma_digamma`] of every `x[i]` into `lg[i]`, `dg[i]`. Arguments of 40 and above (the
 /// usual case for a beta-binomial with a large concentration) take a branch-free path that
 /// the compiler vectorises; the rest, and anything not finite, go through the scalar function.
