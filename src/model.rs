@@ -545,14 +545,16 @@ impl CurveModel {
         let d = &self.data;
         let b = &mut s.batch;
         b.resize(d.len(), self.counts.len());
-        let shifts = &mut s.shifts;
-        shifts.clear();
         match self.layout.w_start {
-            Some(w) => shifts.extend(x[w..w + self.layout.n_models].iter().map(|&v| pop.model_sd * v)),
-            None => shifts.resize(self.layout.n_models, 0.0),
-        }
-        for ((xs, &xi), &j) in b.xs.iter_mut().zip(&d.x).zip(&d.model) {
-            *xs = xi + shifts[j];
+            Some(w) => {
+                let shifts = &mut s.shifts;
+                shifts.clear();
+                shifts.extend(x[w..w + self.layout.n_models].iter().map(|&v| pop.model_sd * v));
+                for ((xs, &xi), &j) in b.xs.iter_mut().zip(&d.x).zip(&d.model) {
+                    *xs = xi + shifts[j];
+                }
+            }
+            None => b.xs.copy_from_slice(&d.x),
         }
         for (tc, r) in s.tasks.iter().zip(&self.ranges) {
             let r = r.clone();
