@@ -641,19 +641,17 @@ impl CurveModel {
         s.tasks.clear();
         s.shear_dc.clear();
         let e = &s.task_exps;
+        s.shear_shift.clear();
+        s.shear_shift.resize(t_n, 0.0);
         if self.sheared {
             // the shear's shift of the midpoint, κ·ln(g)/s, and its derivative in θ_ceiling,
             // κ(1 − g)/s, with ln g = min(θ, 0) − ln(1 + e^−|θ|) in one vectorised pass
-            s.shear_shift.resize(t_n, 0.0);
             ln_one_plus_many(&e[t_n..2 * t_n], &mut s.shear_shift);
             for t in 0..t_n {
                 let (k, inv_s) = (self.shear[t], e[3 * t_n + t]);
                 let ln_g = th[t_n + t].min(0.0) - s.shear_shift[t];
                 s.shear_shift[t] = k * (ln_g * inv_s);
             }
-        } else {
-            s.shear_shift.clear();
-            s.shear_shift.resize(t_n, 0.0);
         }
         for t in 0..t_n {
             let (f, one_f) = logistic_from(e[t], self.base_floor[t] + th[t] >= 0.0);
