@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ESS per second of scurve and of the Stan reference on the same tidy CSV, one after the other,
-# with the reference model and the same holdout. Compare only figures from one run of this script.
+# with the reference model and the same holdout, then the ratio of scurve's mean ESS/s to Stan's.
+# Compare only figures from one run of this script.
 #
 # usage: scripts/ess_vs_stan.sh DATA.csv LOG10_CUTOFF
 #   e.g. scripts/ess_vs_stan.sh ../shared/data/tidy/opt-0shot.csv 10.2
@@ -29,4 +30,8 @@ done
 if [ ${#rates[@]} -gt 1 ]; then
   python3 -c 'import sys; r=[float(v) for v in sys.argv[1:]]; print(f"scurve mean ESS/s over {len(r)} seeds: {sum(r)/len(r):.2f} (range {min(r):.2f}-{max(r):.2f})")' "${rates[@]}"
 fi
-(cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | grep '^{"build_s"' | sed 's/^/stan:   /')
+stan=$(cd ../shared/anchors && "$py" stan_fit.py "$data" --holdout-above "$cut" 2>/dev/null | grep '^{"build_s"') \
+  || { echo "stan: the reference run failed (STAN_PYTHON needs pystan, arviz and numpy)" >&2; exit 1; }
+echo "stan:   $stan"
+# the ratio of scurve's mean ESS/s to Stan's, and its range over the seeds
+python3 -c 'import json,sys; s=json.loads(sys.argv[1])["ess_per_s"]; r=[float(v) for v in sys.argv[2:]]; print(f"ratio: {sum(r)/len(r)/s:.1f}x (range {min(r)/s:.1f}-{max(r)/s:.1f}x over {len(r)} seeds)")' "$stan" "${rates[@]}"
