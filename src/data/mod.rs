@@ -258,8 +258,9 @@ impl Dataset {
                         return Err(Error::input(
                             o.at.clone(),
                             format!(
-                                "task '{}', model '{}' appears twice with different values (also at {})",
-                                task, o.model, prev.at
+                                "task '{}', model '{}' appears twice with different values (also at {}); \
+                                 keep one of the two, or leave the task out with --skip-task {}",
+                                task, o.model, prev.at, task
                             ),
                         ));
                     }
