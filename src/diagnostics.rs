@@ -145,6 +145,49 @@ fn tail_ess(split: &[Vec<f64>], sorted: &[f64]) -> f64 {
     ess(&ind(q05)).min(ess(&ind(q95)))
 }
 
+/// When the chains disagree (rank-normalised R-hat above `threshold`), the one chain that the
+/// others agree without, if there is one: with at least three chains, leaving it out removes at
+/// least three quarters of R-hat's excess over 1, and leaving out any other chain removes at
+/// most half of it. Gives the chain, the R-hat of the others, its median and the range of theirs.
+pub fn chain_apart(chains: &[&[f64]], threshold: f64) -> Option<ChainApart> {
+    if chains.len() < 3 {
+        return None;
+    }
+    let rhat = rhat_rank(chains);
+    // (a NaN R-hat, of a constant quantity, names no chain either)
+    if rhat.is_nan() || rhat <= threshold {
+        return None;
+    }
+    let excess = rhat - 1.0;
+    let without: Vec<f64> = (0..chains.len())
+        .map(|c| {
+            let others: Vec<&[f64]> = chains.iter().enumerate().filter(|&(i, _)| i != c).map(|(_, d)| *d).collect();
+            rhat_rank(&others)
+        })
+        .collect();
+    let chain = (0..chains.len()).min_by(|&a, &b| without[a].total_cmp(&without[b]))?;
+    let clear = without[chain] - 1.0 <= excess / 4.0;
+    let alone = (0..chains.len()).all(|c| c == chain || without[c] - 1.0 > excess / 2.0);
+    if !(clear && alone) {
+        return None;
+    }
+    let medians: Vec<f64> = chains.iter().map(|c| median(c)).collect();
+    let others = medians.iter().enumerate().filter(|&(i, _)| i != chain).map(|(_, &m)| m);
+    let range = others.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| (lo.min(m), hi.max(m)));
+    Some(ChainApart { chain: chain + 1, rhat_without: without[chain], median: medians[chain], others_median: range })
+}
+
+/// See [`chain_apart`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChainApart {
+    /// The chain, counted from 1 (as the draws files `draws_N.csv` are).
+    pub chain: usize,
+    pub rhat_without: f64,
+    pub median: f64,
+    /// The lowest and highest of the other chains' medians.
+    pub others_median: (f64, f64),
+}
+
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);

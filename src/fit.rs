@@ -66,7 +66,7 @@ pub fn fit_independent(spec: &ModelSpec, data: &FitData, seed: u64, n_draws: usi
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::diagnostics::{ParamDiagnostics, RankScale, diagnose_with, ebfmi};
+use crate::diagnostics::{ChainApart, ParamDiagnostics, RankScale, chain_apart, diagnose_with, ebfmi};
 use crate::posterior::Posterior;
 use crate::sample::{ChainDraws, NutsOptions, Progress, Samples, sample};
 
@@ -136,6 +136,10 @@ pub struct FitDiagnostics {
     /// ([`NutsOptions::extend`]).
     #[serde(default)]
     pub extensions: Vec<Extension>,
+    /// When R-hat is above [`RHAT_MAX`]: the one chain, if there is one, without which the
+    /// others agree on the quantity with the largest R-hat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_apart: Option<ChainApart>,
 }
 
 /// R-hat above this, or a bulk ESS below [`ESS_MIN`], makes a fit warn and, while
@@ -171,8 +175,18 @@ impl FitDiagnostics {
             } else {
                 "Or check that the task is identified (scurve inspect).".to_string()
             };
+            let apart = self.chain_apart.as_ref().map_or(String::new(), |a| {
+                format!(
+                    " Chain {} sits apart from the others (median {} against {}–{}; without it R-hat is {}): it has found, or is stuck in, a region they have not reached.",
+                    a.chain,
+                    significant(a.median),
+                    significant(a.others_median.0),
+                    significant(a.others_median.1),
+                    format_rhat(a.rhat_without)
+                )
+            });
             w.push(format!(
-                "R-hat is {} for {}, above 1.01: the chains disagree. Run longer (--warmup 2000 --draws {longer}). {check}",
+                "R-hat is {} for {}, above 1.01: the chains disagree.{apart} Run longer (--warmup 2000 --draws {longer}). {check}",
                 format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
@@ -234,6 +248,15 @@ impl Extension {
             self.added
         )
     }
+}
+
+/// A value to three significant digits (a draw's median in a warning).
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
 }
 
 /// An R-hat to three decimals, or four when three would print the 1.01 threshold for a value
@@ -396,6 +419,10 @@ pub fn assemble(
     let (posterior, columns) = diagnosed.unwrap_or_else(|| diagnose_chains(&model, &samples.chains));
     let Worst { rhat: (rhat_max, worst_rhat), ess_bulk: (ess_min, worst_ess), ess_tail: tail_min } =
         worst(&posterior.names, &columns);
+    let chain_apart = posterior.column(&worst_rhat).and_then(|col| {
+        let by_chain = posterior.column_by_chain(col);
+        chain_apart(&by_chain.iter().map(Vec::as_slice).collect::<Vec<_>>(), RHAT_MAX)
+    });
     let all_stats: Vec<&crate::sample::DrawStats> = posterior.stats.iter().flatten().collect();
     let divergences = all_stats.iter().filter(|s| s.divergent).count() as u64;
     let max_depth_hits = all_stats.iter().filter(|s| s.max_depth_hit).count() as u64;
@@ -419,6 +446,7 @@ pub fn assemble(
         worst_ess: with_owner(&worst_ess, &model.data.series, &model.data.models),
         draws_per_chain: posterior.draws.first().map_or(0, |c| c.len() as u64),
         extensions,
+        chain_apart,
     };
     NutsFit { model, start, options, posterior, columns, diagnostics }
 }
@@ -556,6 +584,7 @@ mod tests {
             worst_ess: "floor.1".into(),
             draws_per_chain: 1000,
             extensions: Vec::new(),
+            chain_apart: None,
         }
     }
 
@@ -587,6 +616,35 @@ mod tests {
         let task = FitDiagnostics { rhat_max: 1.02, worst_rhat: "ceiling.3 (logiqa)".into(), ..with_divergences(0) };
         let w = task.warnings(&opts);
         assert!(w[0].contains("the task is identified") && !w[0].contains("population"), "{w:?}");
+    }
+
+    #[test]
+    fn a_chain_apart_is_named_in_the_r_hat_warning() {
+        let apart = crate::diagnostics::ChainApart {
+            chain: 3,
+            rhat_without: 1.0398,
+            median: 0.32811,
+            others_median: (0.5791, 0.84697),
+        };
+        let fit = FitDiagnostics {
+            rhat_max: 1.234,
+            worst_rhat: "midpoint_scale".into(),
+            chain_apart: Some(apart),
+            ..with_divergences(0)
+        };
+        let w = fit.warnings(&NutsOptions::default());
+        assert!(
+            w[0].contains(
+                "Chain 3 sits apart from the others (median 0.328 against 0.579–0.847; without it R-hat is 1.040)"
+            ),
+            "{w:?}"
+        );
+        assert!(w[0].contains("Run longer"), "{w:?}");
+        let none = FitDiagnostics { chain_apart: None, ..fit };
+        assert!(!none.warnings(&NutsOptions::default())[0].contains("apart"));
+        assert_eq!(super::significant(12.345), "12.3");
+        assert_eq!(super::significant(-0.0012345), "-0.00123");
+        assert_eq!(super::significant(1234.4), "1234");
     }
 
     #[test]

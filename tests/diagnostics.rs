@@ -1,7 +1,10 @@
 //! Diagnostics against ArviZ on fixed draws (tests/fixtures/arviz_diagnostics.json, made by
 //! tests/fixtures/make_arviz_reference.py; the ArviZ version and the tolerance are in the file).
 
-use scurve::diagnostics::{diagnose, ebfmi};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use scurve::diagnostics::{chain_apart, diagnose, ebfmi, rhat_rank};
 
 fn fixture() -> serde_json::Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/arviz_diagnostics.json"))
@@ -54,6 +57,44 @@ fn badly_mixed_chains_are_flagged() {
     let b: Vec<f64> = a.iter().map(|v| v + 3.0).collect();
     let d = diagnose(&[&a, &a, &b, &b]);
     assert!(d.rhat > 1.5, "{}", d.rhat);
+}
+
+/// `n` independent Normal(mean, 1) draws.
+fn normal_draws(n: usize, mean: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let d = Normal::new(mean, 1.0).unwrap();
+    (0..n).map(|_| d.sample(rng)).collect()
+}
+
+#[test]
+fn one_chain_apart_from_the_others_is_named() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut chains: Vec<Vec<f64>> = (0..4).map(|_| normal_draws(1000, 0.0, &mut rng)).collect();
+    // four chains that agree: nothing to name
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    assert!(rhat_rank(&refs) < 1.01);
+    assert_eq!(chain_apart(&refs, 1.01), None);
+    // the third chain held at 1.5: R-hat fails, and without that chain it passes
+    chains[2] = normal_draws(1000, 1.5, &mut rng);
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    assert!(rhat_rank(&refs) > 1.1);
+    let apart = chain_apart(&refs, 1.01).expect("the third chain sits apart");
+    assert_eq!(apart.chain, 3, "counted from 1");
+    assert!(apart.rhat_without <= 1.01, "{apart:?}");
+    assert!((apart.median - 1.5).abs() < 0.15, "{apart:?}");
+    assert!(apart.others_median.0 > -0.15 && apart.others_median.1 < 0.15, "{apart:?}");
+    // the others a little apart too: still the one to name while it holds most of the excess
+    let mut spread = chains.clone();
+    spread[0] = normal_draws(1000, 0.3, &mut rng);
+    let refs_spread: Vec<&[f64]> = spread.iter().map(Vec::as_slice).collect();
+    let apart_spread = chain_apart(&refs_spread, 1.01).expect("still the third chain");
+    assert_eq!(apart_spread.chain, 3);
+    assert!(apart_spread.rhat_without > 1.01, "{apart_spread:?}");
+    // two chains apart: no one chain to blame
+    chains[3] = normal_draws(1000, 1.5, &mut rng);
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    assert_eq!(chain_apart(&refs, 1.01), None);
+    // two chains cannot say which of them is apart
+    assert_eq!(chain_apart(&refs[1..3], 1.01), None);
 }
 
 #[test]
