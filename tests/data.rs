@@ -61,6 +61,66 @@ fn harness_mixed_shots_need_a_choice() {
 }
 
 #[test]
+fn harness_shot_counts_per_task_from_metadata_or_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, body: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let shots = |p: &std::path::Path| -> HashMap<String, Option<u32>> {
+        let ds = Dataset::load(p, &HarnessOptions::default()).unwrap();
+        ds.observations.iter().map(|o| (o.task.clone(), o.shots)).collect()
+    };
+    // v0.4: per task in "n-shot" (or "configs"), none in "config"; the name says nothing here
+    let v04 = write(
+        "results_2024-06-01T10-00-00.json",
+        r#"{"results": {"arc_easy": {"acc,none": 0.5, "acc_stderr,none": 0.01},
+                        "mmlu_anatomy": {"acc,none": 0.3, "acc_stderr,none": 0.04},
+                        "piqa": {"acc,none": 0.6, "acc_stderr,none": 0.01}},
+            "n-shot": {"arc_easy": 0, "mmlu_anatomy": "5"},
+            "configs": {"piqa": {"num_fewshot": 3}},
+            "config": {"model": "hf", "model_args": "pretrained=org/pythia-160m"}}"#,
+    );
+    let got = shots(&v04);
+    assert_eq!(got["arc_easy"], Some(0));
+    assert_eq!(got["mmlu_anatomy"], Some(5));
+    assert_eq!(got["piqa"], Some(3));
+    // tasks of mixed counts in a file whose name gives one: each keeps its own
+    let mixed = write("leaderboard_5shot.json", &std::fs::read_to_string(&v04).unwrap());
+    assert_eq!(shots(&mixed)["mmlu_anatomy"], Some(5));
+    // no metadata: the file's name, else its folder's
+    let bare = r#"{"results": {"arc_easy": {"acc": 0.5, "acc_stderr": 0.01}},
+                   "config": {"model_args": "pretrained=org/pythia-160m"}}"#;
+    assert_eq!(shots(&write("runs/pythia-160m_10-shot.json", bare))["arc_easy"], Some(10));
+    assert_eq!(shots(&write("zero-shot/pythia-160m.json", bare))["arc_easy"], Some(0));
+    assert_eq!(shots(&write("plain/pythia-160m.json", bare))["arc_easy"], None);
+    // metadata and name that disagree: an error naming the file and the key
+    let wrong = write(
+        "five-shot/pythia-160m-5shot.json",
+        r#"{"results": {"arc_easy": {"acc": 0.5, "acc_stderr": 0.01}},
+            "config": {"model_args": "pretrained=org/pythia-160m", "num_fewshot": 0}}"#,
+    );
+    let e = Dataset::load(&wrong, &HarnessOptions::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("pythia-160m-5shot.json")
+            && e.contains("config.num_fewshot")
+            && e.contains("0-shot")
+            && e.contains("5-shot"),
+        "{e}"
+    );
+}
+
+#[test]
+fn harness_mislabelled_five_shot_files_are_named() {
+    // six of Pythia v0's five-shot files record num_fewshot 0 in their config: taken at their
+    // word they would be dropped from the 5-shot ladder without a sign
+    let e = Dataset::load(&shared("data/pythia_evals/pythia-v0"), &HarnessOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("five-shot") && e.contains("5shot") && e.contains("config.num_fewshot"), "{e}");
+}
+
+#[test]
 fn harness_sizes_map_overrides_names() {
     let dir = tempfile::tempdir().unwrap();
     let sizes = dir.path().join("sizes.csv");

@@ -1,6 +1,12 @@
 //! lm-evaluation-harness result JSON: `{"results": {task: {metric: value, metric_stderr: se}},
 //! "config": {"model_args": "pretrained=org/name,...", "num_fewshot": k}}`, as one file or a
 //! folder tree of them. Both the v0.3 keys (`acc`) and the v0.4 keys (`acc,none`) are read.
+//!
+//! Each task's few-shot setting is the first of: v0.4's `"n-shot": {task: k}`, its
+//! `"configs": {task: {"num_fewshot": k}}`, v0.3's `config.num_fewshot`, and a count the file's
+//! name gives (`5-shot`, `5shot`, `five-shot`; else its folder's name). A file whose metadata
+//! gives one count and whose name another is an error: one of the two is wrong, and which
+//! ladder its results belong to cannot be told.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -128,12 +134,24 @@ impl Collector {
             })?,
         };
         let family = split_model_name(&model).map(|(f, _)| f).filter(|f| !f.is_empty());
-        let shots = v
-            .get("config")
-            .and_then(|c| c.get("num_fewshot"))
-            .and_then(Value::as_u64)
-            .or_else(|| shots_from_name(f))
-            .map(|k| k as u32);
+        let named = shots_from_path(f);
+        let file_shots = v.get("config").and_then(|c| c.get("num_fewshot")).and_then(count);
+        let n_shot = v.get("n-shot").and_then(Value::as_object);
+        let task_configs = v.get("configs").and_then(Value::as_object);
+        // where a task's count came from (for the error below), and the count
+        let meta_shots = |task: &str| -> Option<(String, u64)> {
+            n_shot
+                .and_then(|m| m.get(task))
+                .and_then(count)
+                .map(|k| (format!("n-shot.{task}"), k))
+                .or_else(|| {
+                    let c = task_configs?.get(task)?.get("num_fewshot")?;
+                    count(c).map(|k| (format!("configs.{task}.num_fewshot"), k))
+                })
+                .or_else(|| file_shots.map(|k| ("config.num_fewshot".to_string(), k)))
+        };
+        // the distinct counts the metadata gives, each with the key of the first task that gave it
+        let mut meta_counts: Vec<(String, u64)> = Vec::new();
         let n_samples = v.get("n-samples").and_then(Value::as_object);
         for (task, metrics) in results {
             let Some((key, p, se)) = read_metric(metrics, opts.metric) else { continue };
@@ -150,6 +168,13 @@ impl Collector {
                 _ => None,
             });
             let task_key = task.split(',').next().unwrap_or(task).to_string();
+            let meta = meta_shots(task).or_else(|| meta_shots(&task_key));
+            let shots = meta.as_ref().map(|m| m.1).or(named).and_then(|k| u32::try_from(k).ok());
+            if let Some(m) = meta
+                && !meta_counts.iter().any(|(_, k)| *k == m.1)
+            {
+                meta_counts.push(m);
+            }
             if let Some(n) = n {
                 self.task_n.entry(task_key.clone()).or_insert(n);
             } else {
@@ -170,6 +195,18 @@ impl Collector {
                 shots,
                 at,
             });
+        }
+        // a name that says one count where the metadata says another, for every task read
+        if let (Some(k), [(key, j)]) = (named, meta_counts.as_slice())
+            && *j != k
+        {
+            return Err(Error::input(
+                Location::file(&shown).key(key.as_str()),
+                format!(
+                    "the file says {j}-shot but its name says {k}-shot; correct whichever is wrong \
+                     (or rename the file) so that its results join the right ladder"
+                ),
+            ));
         }
         Ok(())
     }
@@ -254,15 +291,90 @@ fn model_name(v: &Value, file: &Path) -> String {
     from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())
 }
 
-fn shots_from_name(file: &Path) -> Option<u64> {
-    let s = file.to_string_lossy().to_ascii_lowercase();
-    if s.contains("zero-shot") || s.contains("0-shot") || s.contains("0shot") {
-        return Some(0);
+/// A few-shot count as the harness writes it: a number, or (in some v0.4 files) a string of digits.
+fn count(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// The few-shot count a result file's name gives, else its folder's (`zero-shot/`), else none.
+fn shots_from_path(file: &Path) -> Option<u64> {
+    let stem = file.file_stem().and_then(|s| s.to_str());
+    let folder = file.parent().and_then(Path::file_name).and_then(|s| s.to_str());
+    match stem.map(shots_in_name) {
+        Some(Named::Count(k)) => Some(k),
+        Some(Named::Unclear) => None,
+        Some(Named::Nothing) | None => match folder.map(shots_in_name) {
+            Some(Named::Count(k)) => Some(k),
+            _ => None,
+        },
     }
-    if s.contains("five-shot") || s.contains("5shot") {
-        return Some(5);
+}
+
+/// What a name says of the few-shot setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Nothing,
+    Count(u64),
+    /// Two different counts, or `few-shot` without one.
+    Unclear,
+}
+
+/// The count before each "shot" in a name (`5-shot`, `5_shot`, `5shot`, `10-shot`,
+/// `zero-shot`, `five-shot`), case aside; `Unclear` when the name gives two different counts
+/// or "few-shot".
+fn shots_in_name(name: &str) -> Named {
+    const WORDS: [&str; 11] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let lower = name.to_ascii_lowercase();
+    let mut found: Option<u64> = None;
+    for (at, _) in lower.match_indices("shot") {
+        let before = lower[..at].strip_suffix(['-', '_', ' ']).unwrap_or(&lower[..at]);
+        let digits = before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let k = if digits > 0 {
+            before[before.len() - digits..].parse().ok()
+        } else if before.ends_with("few") {
+            return Named::Unclear;
+        } else {
+            // a number word, not the end of another word ("often-shot")
+            WORDS
+                .iter()
+                .position(|w| {
+                    before.strip_suffix(w).is_some_and(|rest| !rest.ends_with(|c: char| c.is_ascii_alphabetic()))
+                })
+                .map(|k| k as u64)
+        };
+        match (k, found) {
+            (Some(k), Some(f)) if k != f => return Named::Unclear,
+            (Some(k), _) => found = Some(k),
+            (None, _) => {}
+        }
     }
-    let pos = s.rfind("-shot")?;
-    let digits: String = s[..pos].chars().rev().take_while(|c| c.is_ascii_digit()).collect();
-    digits.chars().rev().collect::<String>().parse().ok()
+    found.map_or(Named::Nothing, Named::Count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Named, shots_in_name};
+
+    #[test]
+    fn shot_counts_in_names() {
+        for (name, want) in [
+            ("llama-13B_mmlu_5-shot", Named::Count(5)),
+            ("pythia-1.4b-5shot-global_step71500_eval_results", Named::Count(5)),
+            ("hellaswag_10-shot", Named::Count(10)),
+            ("arc_25shot", Named::Count(25)),
+            ("mmlu_10shot", Named::Count(10)),
+            ("zero-shot", Named::Count(0)),
+            ("five-shot", Named::Count(5)),
+            ("Five_Shot", Named::Count(5)),
+            ("gsm8k_8-shot", Named::Count(8)),
+            ("few-shot", Named::Unclear),
+            ("arc_0-shot_vs_5-shot", Named::Unclear),
+            ("results_2024-06-01T10-00-00", Named::Nothing),
+            ("snapshot", Named::Nothing),
+            ("often-shot", Named::Nothing),
+            ("opt-66b", Named::Nothing),
+        ] {
+            assert_eq!(shots_in_name(name), want, "{name}");
+        }
+    }
 }
