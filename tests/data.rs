@@ -113,6 +113,28 @@ fn harness_shot_counts_per_task_from_metadata_or_name() {
 }
 
 #[test]
+fn harness_group_scores_are_left_out() {
+    // v0.4 writes a group's score (a mean over its members) beside its members' own
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"results": {
+            "mmlu": {"acc,none": 0.45, "acc_stderr,none": 0.004, "alias": "mmlu"},
+            "mmlu_stem": {"acc,none": 0.40, "acc_stderr,none": 0.03, "alias": " - stem"},
+            "mmlu_anatomy": {"acc,none": 0.5, "acc_stderr,none": 0.04, "alias": "  - anatomy"},
+            "mmlu_virology": {"acc,none": 0.3, "acc_stderr,none": 0.035, "alias": "  - virology"},
+            "arc_easy": {"acc,none": 0.6, "acc_stderr,none": 0.01}},
+        "groups": {"mmlu": {"acc,none": 0.45, "acc_stderr,none": 0.004}},
+        "group_subtasks": {"mmlu_stem": ["mmlu_anatomy", "mmlu_virology"], "mmlu": ["mmlu_stem"],
+                           "arc_easy": [], "mmlu_anatomy": [], "mmlu_virology": []},
+        "n-shot": {"mmlu": 5, "mmlu_stem": 5, "mmlu_anatomy": 5, "mmlu_virology": 5, "arc_easy": 0},
+        "config": {"model": "hf", "model_args": "pretrained=org/pythia-160m"}}"#;
+    let f = dir.path().join("results_2024-06-01T10-00-00.json");
+    std::fs::write(&f, body).unwrap();
+    let ds = Dataset::load(&f, &HarnessOptions::default()).unwrap();
+    let tasks: BTreeSet<&str> = ds.observations.iter().map(|o| o.task.as_str()).collect();
+    assert_eq!(tasks, BTreeSet::from(["arc_easy", "mmlu_anatomy", "mmlu_virology"]));
+}
+
+#[test]
 fn harness_mislabelled_five_shot_files_are_named() {
     // six of Pythia v0's five-shot files record num_fewshot 0 in their config: taken at their
     // word they would be dropped from the 5-shot ladder without a sign

@@ -1,6 +1,7 @@
 //! lm-evaluation-harness result JSON: `{"results": {task: {metric: value, metric_stderr: se}},
 //! "config": {"model_args": "pretrained=org/name,...", "num_fewshot": k}}`, as one file or a
-//! folder tree of them. Both the v0.3 keys (`acc`) and the v0.4 keys (`acc,none`) are read.
+//! folder tree of them. Both the v0.3 keys (`acc`) and the v0.4 keys (`acc,none`) are read;
+//! v0.4's group scores (`mmlu` beside its 57 subjects) are left out, their members read.
 //!
 //! Each task's few-shot setting is the first of: v0.4's `"n-shot": {task: k}`, its
 //! `"configs": {task: {"num_fewshot": k}}`, v0.3's `config.num_fewshot`, and a count the file's
@@ -8,7 +9,7 @@
 //! gives one count and whose name another is an error: one of the two is wrong, and which
 //! ladder its results belong to cannot be told.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -153,7 +154,11 @@ impl Collector {
         // the distinct counts the metadata gives, each with the key of the first task that gave it
         let mut meta_counts: Vec<(String, u64)> = Vec::new();
         let n_samples = v.get("n-samples").and_then(Value::as_object);
+        let groups = groups(&v, results);
         for (task, metrics) in results {
+            if groups.contains(task.as_str()) {
+                continue;
+            }
             let Some((key, p, se)) = read_metric(metrics, opts.metric) else { continue };
             let at = Location::file(&shown).key(format!("results.{task}.{key}"));
             if !p.is_finite() || !(0.0..=1.0).contains(&p) {
@@ -289,6 +294,23 @@ fn model_name(v: &Value, file: &Path) -> String {
         }
     }
     from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())
+}
+
+/// The entries of `results` that aggregate others (v0.4's groups such as `mmlu` over its 57
+/// subjects): named in `groups`, or in `group_subtasks` with members among the results. Their
+/// items are their members' items, so reading them too would count the same answers twice.
+fn groups<'a>(v: &'a Value, results: &serde_json::Map<String, Value>) -> HashSet<&'a str> {
+    let mut out: HashSet<&str> =
+        v.get("groups").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.as_str()).collect();
+    if let Some(tree) = v.get("group_subtasks").and_then(Value::as_object) {
+        for (group, members) in tree {
+            let members = members.as_array().into_iter().flatten().filter_map(Value::as_str);
+            if members.into_iter().any(|m| results.contains_key(m)) {
+                out.insert(group.as_str());
+            }
+        }
+    }
+    out
 }
 
 /// A few-shot count as the harness writes it: a number, or (in some v0.4 files) a string of digits.
