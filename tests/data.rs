@@ -81,8 +81,10 @@ fn harness_shot_counts_per_task_from_metadata_or_name() {
                         "piqa": {"acc,none": 0.6, "acc_stderr,none": 0.01}},
             "n-shot": {"arc_easy": 0, "mmlu_anatomy": "5"},
             "configs": {"piqa": {"num_fewshot": 3}},
-            "config": {"model": "hf", "model_args": "pretrained=org/pythia-160m"}}"#,
+            "config": {"model": "hf", "model_args": {"pretrained": "org/pythia-160m", "dtype": "bfloat16"}}}"#,
     );
+    let ds = Dataset::load(&v04, &HarnessOptions::default()).unwrap();
+    assert!(ds.observations.iter().all(|o| o.model == "pythia-160m" && o.params == 160e6));
     let got = shots(&v04);
     assert_eq!(got["arc_easy"], Some(0));
     assert_eq!(got["mmlu_anatomy"], Some(5));

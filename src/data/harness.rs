@@ -273,11 +273,12 @@ fn read_metric(metrics: &Value, metric: Metric) -> Option<(String, f64, Option<f
 /// only a size (a local checkpoint folder such as `.../LLaMA/13B`); then the nearest enclosing
 /// folder whose name reads as family-size, else the file name.
 fn model_name(v: &Value, file: &Path) -> String {
-    let from_args = v
-        .get("config")
-        .and_then(|c| c.get("model_args"))
+    // model_args is "pretrained=org/name,..." or, in later v0.4 files, {"pretrained": "org/name"}
+    let args = v.get("config").and_then(|c| c.get("model_args"));
+    let from_args = args
         .and_then(Value::as_str)
         .and_then(|a| a.split(',').find_map(|kv| kv.trim().strip_prefix("pretrained=")))
+        .or_else(|| args.and_then(|a| a.get("pretrained")).and_then(Value::as_str))
         .or_else(|| v.get("model_name").and_then(Value::as_str))
         .map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p).to_string());
     let good = |name: &str| split_model_name(name).is_some_and(|(f, _)| !f.is_empty());
