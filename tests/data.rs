@@ -190,6 +190,10 @@ fn fuzz_seeds_are_valid_inputs() {
     let ds = scurve::data::harness::parse_json(&v03, "v03.json", &HarnessOptions::default()).unwrap();
     assert_eq!(ds.observations.len(), 2);
     assert_eq!(ds.observations[0].shots, Some(5));
+    let groups = std::fs::read_to_string(root.join("harness_json/v04_groups.json")).unwrap();
+    let ds = scurve::data::harness::parse_json(&groups, "v04_groups.json", &HarnessOptions::default()).unwrap();
+    assert_eq!(ds.observations.len(), 2);
+    assert!(ds.observations.iter().all(|o| o.shots == Some(5) && o.params == 160e6));
     for e in std::fs::read_dir(root.join("model_spec")).unwrap() {
         let p = e.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
