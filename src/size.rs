@@ -64,34 +64,33 @@ pub fn split_model_name(name: &str) -> Option<(String, f64)> {
     Some((family.join("-").to_ascii_lowercase(), size))
 }
 
-/// Print a size compactly: `70M`, `1.4B`, `13B`, `2.1T`, `3.2e15`.
+/// Print a size compactly: `70M`, `1.4B`, `13B`, `2.1T`, and from 10^15 on `3.2e15` or `1e15`. The
+/// suffix is chosen after rounding, so 999.96M prints as `1B`, not `1000M`.
 pub fn format_size(v: f64) -> String {
     if !v.is_finite() {
         return "inf".into();
     }
-    let (div, suffix) = if v >= 1e16 {
-        return format!("{v:.1e}");
-    } else if v >= 1e12 {
-        (1e12, "T")
-    } else if v >= 1e9 {
-        (1e9, "B")
-    } else if v >= 1e6 {
-        (1e6, "M")
-    } else if v >= 1e3 {
-        (1e3, "k")
-    } else {
+    const UNITS: [(f64, &str); 4] = [(1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")];
+    let Some(mut u) = UNITS.iter().rposition(|&(div, _)| v >= div) else {
         return format!("{v:.0}");
     };
-    let x = v / div;
-    if x >= 100.0 {
-        format!("{x:.0}{suffix}")
-    } else if x >= 10.0 {
-        let s = format!("{x:.0}");
-        if (x - x.round()).abs() < 0.05 { format!("{s}{suffix}") } else { format!("{x:.1}{suffix}") }
-    } else {
-        let s = format!("{x:.1}");
-        let s = s.strip_suffix(".0").unwrap_or(&s).to_string();
-        format!("{s}{suffix}")
+    loop {
+        let (div, suffix) = UNITS[u];
+        let x = v / div;
+        let s = if x >= 10.0 && (x - x.round()).abs() < 0.05 || x >= 100.0 {
+            format!("{x:.0}")
+        } else {
+            let s = format!("{x:.1}");
+            s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+        };
+        if s.parse::<f64>().is_ok_and(|shown| shown < 1000.0) {
+            return format!("{s}{suffix}");
+        }
+        if u + 1 == UNITS.len() {
+            let s = format!("{v:.1e}");
+            return s.replace(".0e", "e");
+        }
+        u += 1;
     }
 }
 
@@ -133,5 +132,17 @@ mod tests {
         assert_eq!(format_size(3.16e9), "3.2B");
         assert_eq!(format_size(2.1e12), "2.1T");
         assert_eq!(format_size(125e6), "125M");
+        assert_eq!(format_size(999.96e6), "1B");
+        assert_eq!(format_size(999.4e6), "999M");
+        assert_eq!(format_size(12.34e9), "12.3B");
+        assert_eq!(format_size(5.657e15), "5.7e15");
+        assert_eq!(format_size(999.2e12), "999T");
+        assert_eq!(format_size(1.6e18), "1.6e18");
+        assert_eq!(format_size(950.0), "950");
+        assert_eq!(format_size(1e15), "1e15");
+        for v in [70e6, 1.4e9, 12.34e9, 999.96e6, 5.657e15, 999.2e12, 2.1e12] {
+            let back = parse_size(&format_size(v)).unwrap();
+            assert!((back / v - 1.0).abs() < 0.05, "{v}");
+        }
     }
 }
