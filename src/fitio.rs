@@ -22,8 +22,12 @@ pub const STAT_COLUMNS: [&str; 7] =
 /// What a saved fit records about its data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DataRecord {
-    /// The file or folder read, as given ("built-in example" for the example).
+    /// The file or folder read, as given ("built-in example" for the example); when the data came
+    /// from several, a short list of them for display (`sources` has them all).
     pub source: String,
+    /// Each file or folder read, when there were several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     /// SHA-256 of the observations read (see `Dataset::hash`).
     pub hash: String,
     pub holdout_above: Option<f64>,
@@ -288,17 +292,18 @@ fn read_cmdstan_csv(path: &Path, columns: &[String]) -> Result<ChainRead> {
 /// longer on disk.
 fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
     let d = &saved.record.data;
-    let path = Path::new(&d.source);
     if d.source == "built-in example" {
         return Ok(Some(crate::data::Dataset::example()));
     }
-    if !path.exists() {
+    let paths: Vec<std::path::PathBuf> =
+        if d.sources.is_empty() { vec![d.source.clone().into()] } else { d.sources.iter().map(Into::into).collect() };
+    if !paths.iter().all(|p| p.exists()) {
         return Ok(None);
     }
     let sizes = d.sizes.as_ref().map(|p| crate::data::harness::load_sizes(Path::new(p))).transpose()?;
     let metric =
         if d.metric == "acc_norm" { crate::data::harness::Metric::AccNorm } else { crate::data::harness::Metric::Acc };
-    Ok(Some(crate::data::Dataset::load(path, &crate::data::harness::HarnessOptions { metric, sizes })?))
+    Ok(Some(crate::data::Dataset::load_all(&paths, &crate::data::harness::HarnessOptions { metric, sizes })?))
 }
 
 /// Per series of the fit, the points its data holds above `--holdout-above` (empty when nothing

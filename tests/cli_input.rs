@@ -150,6 +150,39 @@ fn a_saved_fit_reads_its_data_again_without_the_skipped_tasks() {
     assert!(dir.path().join("p/tasks/a.svg").exists() && !dir.path().join("p/tasks/d.svg").exists());
 }
 
+/// Data in several files is one data set; a fit remembers every file, reads them all again
+/// and notices when any of them changed.
+#[test]
+fn a_fit_of_several_files_reads_them_all_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = "c,m1,1e8,26,100,0.25\nc,m2,1e9,28,100,0.25\nc,m3,1e10,45,100,0.25\nc,m4,1e11,60,100,0.25\n";
+    std::fs::write(dir.path().join("a.csv"), format!("{HEADER}{}a,m4,1e11,70,100,0.25\n", good_rows())).unwrap();
+    std::fs::write(dir.path().join("c.csv"), format!("{HEADER}{second}")).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "a.csv", "c.csv", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"observations\": 8"), "{}", stdout(&out));
+    let fit = ["fit", "a.csv", "c.csv", "--method", "map", "--holdout-above", "5e10", "--out", "f"];
+    let out = scurve_in(dir.path(), &fit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["sources"], serde_json::json!(["a.csv", "c.csv"]), "{}", saved["data"]);
+    let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("p/tasks/a.svg").exists() && dir.path().join("p/tasks/c.svg").exists());
+    // the second file changes: the fit no longer describes it
+    std::fs::write(dir.path().join("c.csv"), format!("{HEADER}{}", second.replace("60,100", "61,100"))).unwrap();
+    let out = scurve_in(dir.path(), &["forecast", "f", "--size", "1e12"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed"), "{}", stderr(&out));
+    // the same rows in both files count once; rows that disagree name both files
+    std::fs::write(dir.path().join("c.csv"), format!("{HEADER}{}", good_rows().replace("40,100", "41,100"))).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "a.csv", "c.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("a.csv") && err.contains("c.csv") && err.contains("twice"), "{err}");
+}
+
 #[test]
 fn unknown_chance_is_named() {
     let dir = tempfile::tempdir().unwrap();

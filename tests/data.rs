@@ -145,6 +145,41 @@ fn harness_mislabelled_five_shot_files_are_named() {
 }
 
 #[test]
+fn several_inputs_load_as_one_data_set() {
+    // Pythia v0 as a whole stops on its mislabelled five-shot files (above); its zero-shot
+    // folders alone make the full ladder of both families
+    let v0 = shared("data/pythia_evals/pythia-v0");
+    let mut zero: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&v0).unwrap().map(|e| e.unwrap().path().join("zero-shot")).collect();
+    zero.sort();
+    assert_eq!(zero.len(), 16);
+    let opts = HarnessOptions::default();
+    let ds = Dataset::load_all(&zero, &opts).unwrap();
+    let models: BTreeSet<&str> = ds.observations.iter().map(|o| o.model.as_str()).collect();
+    assert_eq!(models.len(), 16);
+    assert!(ds.observations.iter().all(|o| o.shots == Some(0)));
+    assert!(ds.source.ends_with("and 14 more"), "{}", ds.source);
+    let series = ds.select(&Selection { family: Some("pythia".into()), ..Default::default() }).unwrap();
+    assert!(series.iter().all(|s| s.n_sizes() == 8));
+    // one folder as the only input reads the same as load
+    assert_eq!(Dataset::load_all(&zero[..1], &opts).unwrap().hash(), Dataset::load(&zero[0], &opts).unwrap().hash());
+    // a folder and a file inside it: the file is read once
+    let opt = shared("data/pythia_evals/opt");
+    let whole = Dataset::load(&opt, &opts).unwrap();
+    let twice = Dataset::load_all(&[opt.clone(), opt.join("opt-66b.json")], &opts).unwrap();
+    assert_eq!(twice.observations.len(), whole.observations.len());
+    // harness JSON beside a tidy CSV: both kinds are read; the same rows twice count once
+    let tidy = shared("data/tidy/bloom-0shot.csv");
+    let mixed = Dataset::load_all(&[tidy.clone(), opt.join("opt-66b.json"), tidy.clone()], &opts).unwrap();
+    let fams: BTreeSet<Option<String>> = mixed.families();
+    assert!(fams.contains(&Some("opt".into())) && fams.len() == 2, "{fams:?}");
+    let series = mixed.select(&Selection::default()).unwrap();
+    assert_eq!(series.iter().filter(|s| s.task == "piqa").count(), 2);
+    assert!(series.iter().filter(|s| s.family.as_deref() != Some("opt")).all(|s| s.n_sizes() == 5));
+    assert!(Dataset::load_all(&[], &opts).is_err());
+}
+
+#[test]
 fn harness_sizes_map_overrides_names() {
     let dir = tempfile::tempdir().unwrap();
     let sizes = dir.path().join("sizes.csv");

@@ -97,8 +97,9 @@ pub enum XArg {
 /// Where the data comes from and which part of it to use.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Tidy CSV, an lm-evaluation-harness JSON file, or a folder of them; the built-in example when omitted.
-    pub data: Option<PathBuf>,
+    /// Tidy CSV, lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
+    /// the built-in example when omitted.
+    pub data: Vec<PathBuf>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: MetricArg,
@@ -128,13 +129,15 @@ pub struct DataArgs {
 impl DataArgs {
     /// Load the data set.
     pub fn load(&self) -> Result<Dataset> {
-        let Some(path) = &self.data else { return Ok(Dataset::example()) };
+        if self.data.is_empty() {
+            return Ok(Dataset::example());
+        }
         let sizes = self.sizes.as_ref().map(|p| load_sizes(p)).transpose()?;
         let metric = match self.metric {
             MetricArg::Acc => Metric::Acc,
             MetricArg::AccNorm => Metric::AccNorm,
         };
-        Ok(Dataset::load(path, &HarnessOptions { metric, sizes })?)
+        Ok(Dataset::load_all(&self.data, &HarnessOptions { metric, sizes })?)
     }
 
     /// The selection the options ask for.
@@ -163,7 +166,16 @@ impl DataArgs {
     /// What a saved fit records about the data.
     pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> scurve::fitio::DataRecord {
         scurve::fitio::DataRecord {
-            source: self.data.as_ref().map_or_else(|| "built-in example".to_string(), |p| p.display().to_string()),
+            source: match self.data.as_slice() {
+                [] => "built-in example".to_string(),
+                [one] => one.display().to_string(),
+                _ => ds.source.clone(),
+            },
+            sources: if self.data.len() > 1 {
+                self.data.iter().map(|p| p.display().to_string()).collect()
+            } else {
+                Vec::new()
+            },
             hash: ds.hash(),
             holdout_above,
             family: self.family.clone(),

@@ -18,8 +18,10 @@ use super::fit::SamplerArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Tidy CSV, an lm-evaluation-harness JSON file, or a folder of them; the built-in example when omitted.
-    pub file: Option<std::path::PathBuf>,
+    /// Tidy CSV, lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
+    /// the built-in example when omitted.
+    #[arg(value_name = "DATA")]
+    pub files: Vec<std::path::PathBuf>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: super::MetricArg,
@@ -63,7 +65,7 @@ pub struct Args {
 impl Args {
     fn data(&self) -> DataArgs {
         DataArgs {
-            data: self.file.clone(),
+            data: self.files.clone(),
             metric: self.metric,
             sizes: self.size_map.clone(),
             shots: self.shots,

@@ -87,7 +87,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if scored.is_empty() {
         return Err(scurve::Error::Usage(format!(
             "none of the forecast's (task, size) pairs is in {}",
-            a.data.data.as_ref().map_or("the built-in example".into(), |p| p.display().to_string())
+            if a.data.data.is_empty() {
+                "the built-in example".into()
+            } else {
+                a.data.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            }
         ))
         .into());
     }

@@ -70,24 +70,41 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
 
 /// Read one harness JSON file or every `*.json` below a folder (in sorted path order).
 pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
-    let mut files = Vec::new();
-    let single = root.is_file();
-    if single {
-        files.push(root.to_path_buf());
-    } else {
-        collect_json(root, &mut files)?;
-        files.sort();
-    }
-    if files.is_empty() {
-        return Err(Error::input(Location::file(root.display().to_string()), "no .json files found"));
+    load_trees(&[root], opts)
+}
+
+/// Read harness JSON from several files and folders as one collection: each folder's files in
+/// sorted path order, the roots in the order given, a file reached twice (a folder and a file
+/// inside it) read once.
+pub fn load_trees(roots: &[&Path], opts: &HarnessOptions) -> Result<Dataset> {
+    // (file, whether it was named itself: then a file without results is an error)
+    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    let mut seen = HashSet::new();
+    for root in roots {
+        let named = root.is_file();
+        let mut found = Vec::new();
+        if named {
+            found.push(root.to_path_buf());
+        } else {
+            collect_json(root, &mut found)?;
+            found.sort();
+        }
+        if found.is_empty() {
+            return Err(Error::input(Location::file(root.display().to_string()), "no .json files found"));
+        }
+        for f in found {
+            if seen.insert(std::fs::canonicalize(&f).unwrap_or_else(|_| f.clone())) {
+                files.push((f, named));
+            }
+        }
     }
     let mut c = Collector::default();
-    for f in &files {
+    for (f, named) in &files {
         let shown = f.display().to_string();
         let text = std::fs::read_to_string(f).map_err(|e| Error::io(&shown, e))?;
-        c.add(&text, f, single, opts)?;
+        c.add(&text, f, *named, opts)?;
     }
-    c.finish(&root.display().to_string(), opts)
+    c.finish(&crate::data::shown_paths(roots), opts)
 }
 
 /// Parse the text of one harness JSON file named `file`.

@@ -10,7 +10,7 @@ pub mod harness;
 pub mod tidy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -153,6 +153,35 @@ impl Dataset {
         }
         let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         if is_json { harness::load_tree(path, opts) } else { tidy::load(path) }
+    }
+
+    /// Load several inputs as one data set: the harness JSON among them (files and folders)
+    /// read as one collection, each tidy CSV added as it is. The same (task, model) in two
+    /// inputs is one observation when the two agree, and an error at [`Dataset::select`] when
+    /// they do not.
+    pub fn load_all(paths: &[PathBuf], opts: &harness::HarnessOptions) -> Result<Self> {
+        match paths {
+            [] => return Err(Error::Usage("no data files given".into())),
+            [one] => return Self::load(one, opts),
+            _ => {}
+        }
+        let mut json = Vec::new();
+        let mut parts = Vec::new();
+        for p in paths {
+            let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
+            if meta.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+                json.push(p.as_path());
+            } else {
+                parts.push(tidy::load(p)?);
+            }
+        }
+        if !json.is_empty() {
+            parts.push(harness::load_trees(&json, opts)?);
+        }
+        Ok(Dataset {
+            source: shown_paths(paths),
+            observations: parts.into_iter().flat_map(|d| d.observations).collect(),
+        })
     }
 
     /// SHA-256 of the observations, independent of row order.
@@ -305,6 +334,15 @@ fn resolve_chance(task: &str, obs: &[&Observation], fallback: Option<f64>) -> Re
         obs[0].at.clone().field("chance"),
         format!("no chance level for task '{task}': add a chance column or pass --chance"),
     ))
+}
+
+/// Several inputs named in one line: all of them up to three, else the first two and how many more.
+pub fn shown_paths<P: AsRef<Path>>(paths: &[P]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
+    match shown.len() {
+        0..=3 => shown.join(", "),
+        n => format!("{}, {} and {} more", shown[0], shown[1], n - 2),
+    }
 }
 
 /// Lowercase hexadecimal of bytes.
