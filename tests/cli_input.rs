@@ -106,6 +106,20 @@ fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
 }
 
 #[test]
+fn a_holdout_that_leaves_no_task_fittable_says_so_in_one_line() {
+    // 10.2 read as a size is ten parameters: every task is left with nothing
+    let data = shared("data/tidy/opt-0shot.csv");
+    let data = data.to_str().unwrap();
+    for (cut, kept) in [("10.2", "sizes kept: none"), ("200M", "sizes kept: 125M")] {
+        let out = scurve(&["fit", data, "--method", "map", "--holdout-above", cut]);
+        assert_eq!(out.status.code(), Some(2), "{cut}");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.len() < 300 && err.contains("none of the 65 tasks") && err.contains(kept), "{err}");
+    }
+}
+
+#[test]
 fn every_task_with_too_few_sizes_is_named_at_once() {
     let body = format!("{HEADER}{}b,m1,1e8,30,100,0.25\nb,m2,1e9,35,100,0.25\ne,m3,1e10,35,100,0.25\n", good_rows());
     let dir = tempfile::tempdir().unwrap();

@@ -402,6 +402,20 @@ impl FitData {
             })
             .filter(|&(_, n)| n < 3)
             .collect();
+        if short.len() == series.len() && series.len() > 1 {
+            // nothing to fit: a list of every task and a flag to skip each would not help
+            let mut sizes: Vec<f64> = kept.iter().flatten().map(|p| p.params).collect();
+            sizes.sort_by(f64::total_cmp);
+            sizes.dedup();
+            let shown: Vec<String> = sizes.iter().map(|&v| crate::size::format_size(v)).collect();
+            let most = short.iter().map(|&(_, n)| n).max().unwrap_or(0);
+            let after = if held_out { " after the holdout (is its size right? e.g. 13B or 1.3e10)" } else { "" };
+            return Err(Error::Usage(format!(
+                "none of the {} tasks has the 3 sizes a curve needs{after}: each has at most {most} (sizes kept: {})",
+                series.len(),
+                if shown.is_empty() { "none".to_string() } else { shown.join(", ") }
+            )));
+        }
         if !short.is_empty() {
             return Err(too_few_sizes(&short, held_out));
         }
