@@ -197,6 +197,18 @@ fn a_fit_of_several_files_reads_them_all_again() {
     assert!(err.contains("a.csv") && err.contains("c.csv") && err.contains("twice"), "{err}");
 }
 
+/// The methods' names as the tables print them (`independent_map`) are accepted beside the
+/// option's own spelling (`independent-map`).
+#[test]
+fn validate_methods_as_the_tables_name_them() {
+    for methods in ["persistence,independent_map", "persistence,independent-map"] {
+        let out = scurve(&["validate", "--holdout-largest", "1", "--methods", methods, "--json"]);
+        assert!(out.status.success(), "{methods}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert!(v.to_string().contains("\"independent_map\""), "{methods}");
+    }
+}
+
 #[test]
 fn unknown_chance_is_named() {
     let dir = tempfile::tempdir().unwrap();

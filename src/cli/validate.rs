@@ -17,7 +17,10 @@ use super::{DataArgs, size_arg};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
     Hierarchical,
+    /// Also written as the tables name it, `hierarchical_map`.
+    #[value(alias = "hierarchical_map")]
     HierarchicalMap,
+    #[value(alias = "independent_map")]
     IndependentMap,
     Persistence,
     Momentum,
