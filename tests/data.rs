@@ -176,7 +176,7 @@ fn several_inputs_load_as_one_data_set() {
     let series = mixed.select(&Selection::default()).unwrap();
     assert_eq!(series.iter().filter(|s| s.task == "piqa").count(), 2);
     assert!(series.iter().filter(|s| s.family.as_deref() != Some("opt")).all(|s| s.n_sizes() == 5));
-    assert!(Dataset::load_all(&[], &opts).is_err());
+    assert!(Dataset::load_all::<&std::path::Path>(&[], &opts).is_err());
 }
 
 #[test]

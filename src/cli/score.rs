@@ -90,7 +90,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             if a.data.data.is_empty() {
                 "the built-in example".into()
             } else {
-                a.data.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                scurve::data::shown_paths(&a.data.data)
             }
         ))
         .into());

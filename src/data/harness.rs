@@ -68,12 +68,7 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     Ok(out)
 }
 
-/// Read one harness JSON file or every `*.json` below a folder (in sorted path order).
-pub fn load_tree(root: &Path, opts: &HarnessOptions) -> Result<Dataset> {
-    load_trees(&[root], opts)
-}
-
-/// Read harness JSON from several files and folders as one collection: each folder's files in
+/// Read harness JSON from files and folders as one collection: each folder's `*.json` files in
 /// sorted path order, the roots in the order given, a file reached twice (a folder and a file
 /// inside it) read once.
 pub fn load_trees(roots: &[&Path], opts: &HarnessOptions) -> Result<Dataset> {

@@ -10,7 +10,7 @@ pub mod harness;
 pub mod tidy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -146,31 +146,23 @@ impl Dataset {
 
     /// Load a tidy CSV file, a harness JSON file, or a folder of harness JSON files.
     pub fn load(path: &Path, opts: &harness::HarnessOptions) -> Result<Self> {
-        let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(&shown, e))?;
-        if meta.is_dir() {
-            return harness::load_tree(path, opts);
-        }
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_json { harness::load_tree(path, opts) } else { tidy::load(path) }
+        Self::load_all(&[path], opts)
     }
 
     /// Load several inputs as one data set: the harness JSON among them (files and folders)
     /// read as one collection, each tidy CSV added as it is. The same (task, model) in two
     /// inputs is one observation when the two agree, and an error at [`Dataset::select`] when
     /// they do not.
-    pub fn load_all(paths: &[PathBuf], opts: &harness::HarnessOptions) -> Result<Self> {
-        match paths {
-            [] => return Err(Error::Usage("no data files given".into())),
-            [one] => return Self::load(one, opts),
-            _ => {}
+    pub fn load_all<P: AsRef<Path>>(paths: &[P], opts: &harness::HarnessOptions) -> Result<Self> {
+        if paths.is_empty() {
+            return Err(Error::Usage("no data files given".into()));
         }
         let mut json = Vec::new();
         let mut parts = Vec::new();
-        for p in paths {
+        for p in paths.iter().map(AsRef::as_ref) {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
             if meta.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-                json.push(p.as_path());
+                json.push(p);
             } else {
                 parts.push(tidy::load(p)?);
             }
