@@ -197,6 +197,27 @@ fn a_fit_of_several_files_reads_them_all_again() {
     assert!(err.contains("a.csv") && err.contains("c.csv") && err.contains("twice"), "{err}");
 }
 
+/// `--shots K` cannot tell whether a result that records no setting is K-shot: with inputs of
+/// both kinds it stops, naming the first such row, rather than drop them without a word.
+#[test]
+fn shots_with_an_input_that_records_none_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let with: String = good_rows().lines().map(|l| format!("{l},0\n")).collect();
+    std::fs::write(dir.path().join("s.csv"), format!("task,model,params,correct,n,chance,shots\n{with}")).unwrap();
+    let other = "b,m1,1e8,30,100,0.25\nb,m2,1e9,35,100,0.25\nb,m3,1e10,50,100,0.25\n";
+    std::fs::write(dir.path().join("u.csv"), format!("{HEADER}{other}")).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "s.csv", "u.csv", "--shots", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("u.csv") && err.contains("row 2") && err.contains("--shots 0"), "{err}");
+    // leaving that task out, or not asking for a setting, reads the rest
+    for extra in [&["--shots", "0", "--skip-task", "b"][..], &[][..]] {
+        let out = scurve_in(dir.path(), &[&["inspect", "s.csv", "u.csv"][..], extra].concat());
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+    }
+}
+
 /// The methods' names as the tables print them (`independent_map`) are accepted beside the
 /// option's own spelling (`independent-map`).
 #[test]

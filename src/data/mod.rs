@@ -252,6 +252,23 @@ impl Dataset {
         {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
+        let wanted = |o: &&Observation| {
+            sel.family.as_ref().is_none_or(|f| o.family.as_ref() == Some(f))
+                && (sel.tasks.is_empty() || sel.tasks.contains(&o.task))
+                && !sel.skip_tasks.contains(&o.task)
+        };
+        // a result whose setting is unknown can be neither kept nor left out by --shots
+        if let Some(k) = sel.shots
+            && let Some(o) = self.observations.iter().filter(wanted).find(|o| o.shots.is_none())
+        {
+            return Err(Error::input(
+                o.at.clone(),
+                format!(
+                    "no few-shot setting is recorded here, and --shots {k} keeps only {k}-shot results: \
+                     record it (a 'shots' column, or the count in the result file's name) or leave this input out"
+                ),
+            ));
+        }
         let kept: Vec<&Observation> = self
             .observations
             .iter()
