@@ -63,8 +63,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// (The I/O error is part of the message, not a source: printed with its chain, the
+    /// message would say it twice.)
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     /// A fit could not be carried out.
     #[error("{0}")]
     Fit(String),
@@ -83,7 +85,7 @@ impl Error {
     }
     /// An I/O error on a path.
     pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
     /// Whether the error is the user's input (exit code 2) rather than a failure of the fit.
     pub fn is_input(&self) -> bool {

@@ -29,7 +29,11 @@ fn bad_csv(body: &str, must_contain: &[&str]) {
 fn missing_file() {
     let out = scurve(&["fit", "no-such-file.csv"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no-such-file.csv"));
+    let err = stderr(&out);
+    assert!(err.contains("no-such-file.csv"), "{err}");
+    // the reason once, not again as the error's cause
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
 }
 
 #[test]
