@@ -43,6 +43,9 @@ pub struct DataRecord {
     pub tasks: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skip_tasks: Vec<String>,
+    /// Tasks seen at fewer than 3 sizes (up to the holdout) were left out (`--skip-short`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_short: bool,
 }
 
 impl DataRecord {
@@ -54,6 +57,7 @@ impl DataRecord {
             chance: self.chance,
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_short: self.skip_short.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
         }
     }
 }

@@ -137,6 +137,41 @@ fn every_task_with_too_few_sizes_is_named_at_once() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// Many tasks seen at too few sizes (a harness folder whose models ran different task lists):
+/// the error names a few and the one flag that leaves them all out; a fit with it remembers it.
+#[test]
+fn many_short_tasks_are_left_out_by_one_flag() {
+    let mut body = format!("{HEADER}{}a,m4,1e11,70,100,0.25\n", good_rows());
+    for t in 0..6 {
+        body += &format!("s{t},m1,1e8,30,100,0.25\ns{t},m4,1e11,40,100,0.25\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "d.csv", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("6 tasks") && err.contains("and 3 more") && err.contains("--skip-short"), "{err}");
+    assert!(!err.contains("--skip-task s5"), "{err}");
+    let fit = ["fit", "d.csv", "--method", "map", "--skip-short", "--holdout-above", "5e10", "--out", "f", "--json"];
+    let out = scurve_in(dir.path(), &fit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("left out 6 of 7 tasks"), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["tasks"].as_array().unwrap().len(), 1);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["skip_short"], true);
+    // the plot reads the data again with the same selection (and marks a's held-out point)
+    let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("p/tasks/a.svg").exists() && !dir.path().join("p/tasks/s0.svg").exists());
+    // counted up to the holdout: a, with 2 sizes below 5e9, is left out too, and nothing remains
+    let out = scurve_in(dir.path(), &["fit", "d.csv", "--method", "map", "--skip-short", "--holdout-above", "5e9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no task is left"), "{}", stderr(&out));
+}
+
 #[test]
 fn an_unknown_task_to_keep_or_skip_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let (ds, series) = a.data.series()?;
+    let (ds, series) = a.data.series(None)?;
     let reports: Vec<_> = series.iter().map(|s| s.report()).collect();
     let tasks: BTreeSet<&str> = series.iter().map(|s| s.task.as_str()).collect();
     let models: BTreeSet<&str> = series.iter().flat_map(|s| s.points.iter().map(|p| p.model.as_str())).collect();

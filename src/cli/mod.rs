@@ -121,6 +121,9 @@ pub struct DataArgs {
     /// Leave this task out (repeat for several), e.g. one seen at fewer than three sizes.
     #[arg(long = "skip-task", value_name = "TASK")]
     pub skip_tasks: Vec<String>,
+    /// Leave out every task seen at fewer than 3 sizes (after any holdout): a curve needs 3.
+    #[arg(long)]
+    pub skip_short: bool,
     /// x-axis: log10(params), or log10(6·params·tokens).
     #[arg(long = "x", value_enum, default_value = "params")]
     pub x: XArg,
@@ -140,8 +143,9 @@ impl DataArgs {
         Ok(Dataset::load_all(&self.data, &HarnessOptions { metric, sizes })?)
     }
 
-    /// The selection the options ask for.
-    pub fn selection(&self) -> Result<Selection> {
+    /// The selection the options ask for; `holdout_above` is the fit's holdout, which
+    /// `--skip-short` counts sizes up to.
+    pub fn selection(&self, holdout_above: Option<f64>) -> Result<Selection> {
         if let Some(c) = self.chance
             && !(0.0..1.0).contains(&c)
         {
@@ -153,13 +157,25 @@ impl DataArgs {
             chance: self.chance,
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_short: self.skip_short.then(|| holdout_above.unwrap_or(f64::INFINITY)),
         })
     }
 
-    /// Load and select.
-    pub fn series(&self) -> Result<(Dataset, Vec<Series>)> {
+    /// Load and select (with the fit's holdout, for `--skip-short`).
+    pub fn series(&self, holdout_above: Option<f64>) -> Result<(Dataset, Vec<Series>)> {
         let ds = self.load()?;
-        let s = ds.select(&self.selection()?)?;
+        let sel = self.selection(holdout_above)?;
+        let s = ds.select(&sel)?;
+        if self.skip_short {
+            let all = ds.select(&Selection { skip_short: None, ..sel })?.len();
+            if all > s.len() {
+                eprintln!(
+                    "note: left out {} of {all} tasks, seen at fewer than 3 sizes{} (--skip-short; `scurve inspect` lists them)",
+                    all - s.len(),
+                    if holdout_above.is_some() { " up to the holdout" } else { "" }
+                );
+            }
+        }
         Ok((ds, s))
     }
 
@@ -188,6 +204,7 @@ impl DataArgs {
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_short: self.skip_short,
         }
     }
 

@@ -73,6 +73,7 @@ impl Args {
             chance: self.chance,
             tasks: Vec::new(),
             skip_tasks: Vec::new(),
+            skip_short: false,
             x: super::XArg::Params,
         }
     }
@@ -98,7 +99,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         check_new(path, a.force)?;
     }
     let data_args = a.data();
-    let (_, series) = data_args.series()?;
+    let (_, series) = data_args.series(None)?;
     let t = triples(&series, [sa, sb, sc]);
     if t.len() < 3 {
         return Err(scurve::Error::Usage(format!(

@@ -61,7 +61,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
     }
     check_new(&a.out, a.force)?;
-    let (ds, series) = a.data.series()?;
+    let (ds, series) = a.data.series(a.holdout_above)?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;

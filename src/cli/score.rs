@@ -75,7 +75,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ))
         .into());
     }
-    let (_, series) = a.data.series()?;
+    let (_, series) = a.data.series(None)?;
     let mut scored = Vec::new();
     for row in v["rows"].as_array().into_iter().flatten() {
         let f: ForecastRow = serde_json::from_value(row["forecast"].clone())?;

@@ -82,7 +82,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let (_, series) = a.data.series()?;
+    let (_, series) = a.data.series(None)?;
     let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
         (Some(s), _, _) => Split::Above(s),
         (_, Some(k), _) if k >= 1 => Split::Largest(k),

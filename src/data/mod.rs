@@ -94,6 +94,9 @@ pub struct Selection {
     pub tasks: Vec<String>,
     /// Leave these tasks out.
     pub skip_tasks: Vec<String>,
+    /// Leave out every series seen at fewer than 3 sizes at or below this size (`--skip-short`;
+    /// the holdout's cut, or infinity when nothing is held out): a curve needs 3.
+    pub skip_short: Option<f64>,
 }
 
 /// The x-axis of the curve.
@@ -132,7 +135,12 @@ pub struct Series {
 impl Series {
     /// Number of distinct sizes.
     pub fn n_sizes(&self) -> usize {
-        let mut s: Vec<f64> = self.points.iter().map(|p| p.params).collect();
+        self.n_sizes_upto(f64::INFINITY)
+    }
+
+    /// Number of distinct sizes at or below `cut`.
+    pub fn n_sizes_upto(&self, cut: f64) -> usize {
+        let mut s: Vec<f64> = self.points.iter().map(|p| p.params).filter(|&p| p <= cut).collect();
         s.dedup();
         s.len()
     }
@@ -319,6 +327,15 @@ impl Dataset {
                 _ => task.clone(),
             };
             out.push(Series { family, task, name, chance, points });
+        }
+        if let Some(cut) = sel.skip_short {
+            out.retain(|s| s.n_sizes_upto(cut) >= 3);
+            if out.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: no task is left with the 3 sizes a curve needs (--skip-short left out every one)",
+                    self.source
+                )));
+            }
         }
         Ok(out)
     }
@@ -536,6 +553,16 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
         [(s, n)] => format!("task '{}' has {n} size(s) to fit{after}", s.name),
         _ => {
             let list: Vec<String> = short.iter().map(|(s, n)| format!("'{}' ({n})", s.name)).collect();
+            if list.len() > SHORT_LISTED {
+                // a list of a hundred flags is no help: name a few, and the one flag for all
+                return Error::Usage(format!(
+                    "{} tasks have fewer than 3 sizes to fit{after}: {} and {} more; a curve needs at least 3 \
+                     (`scurve inspect` lists them; --skip-short leaves them all out)",
+                    short.len(),
+                    list[..3].join(", "),
+                    list.len() - 3
+                ));
+            }
             format!("{} tasks have fewer than 3 sizes to fit{after}: {}", short.len(), list.join(", "))
         }
     };
@@ -545,6 +572,9 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
         if short.len() == 1 { "it" } else { "them" }
     ))
 }
+
+/// Up to this many tasks with too few sizes are named one by one, each with its `--skip-task`.
+const SHORT_LISTED: usize = 5;
 
 /// The x value of a point on an axis.
 pub fn x_value(p: &Point, axis: XAxis) -> Result<f64> {
