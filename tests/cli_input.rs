@@ -99,6 +99,7 @@ fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
     let out = scurve_in(dir.path(), &["inspect", "few.csv"]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("fewer than 3 sizes"));
+    assert!(stdout(&out).contains("1 of 2 series have fewer than 3 sizes: fit the rest with --skip-short"));
     // leaving it out, or naming the tasks to keep, fits the rest
     for only in [["--skip-task", "b"], ["--task", "a"]] {
         let out = scurve_in(dir.path(), &["fit", "few.csv", "--method", "map", "--json", only[0], only[1]]);
