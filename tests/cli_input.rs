@@ -173,6 +173,31 @@ fn many_short_tasks_are_left_out_by_one_flag() {
     assert!(stderr(&out).contains("no task is left"), "{}", stderr(&out));
 }
 
+/// A task whose scores are all exactly 0 (or 1), with no item counts, gives the logit-normal
+/// likelihood nothing to fit (it once clamped them to 1e-4 and the noise scale could not be
+/// sampled): the fit stops and says what to do.
+#[test]
+fn a_score_only_task_at_exactly_zero_is_refused() {
+    let mut body = "task,model,params,score,chance\n".to_string();
+    for (m, p) in [("m1", "1e8"), ("m2", "1e9"), ("m3", "1e10")] {
+        body += &format!("a,{m},{p},0.4,0.25\nz,{m},{p},0,0\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.csv"), &body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("s.csv") && err.contains("'z'") && err.contains("exactly 0"), "{err}");
+    assert!(err.contains("--skip-task z"), "{err}");
+    let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map", "--skip-task", "z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // one score of 0 among others is still fitted
+    std::fs::write(dir.path().join("s.csv"), body.replace("z,m3,1e10,0,0", "z,m3,1e10,0.1,0")).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn an_unknown_task_to_keep_or_skip_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -445,6 +445,44 @@ impl FitData {
         if !short.is_empty() {
             return Err(too_few_sizes(&short, held_out));
         }
+        // scores without item counts are modelled on the logit scale, where a score of exactly 0
+        // or 1 is no value at all: a task with nothing else says nothing about its curve
+        let blank: Vec<&Series> = series
+            .iter()
+            .zip(&kept)
+            .filter(|(_, pts)| {
+                let scores: Vec<Option<f64>> = pts
+                    .iter()
+                    .map(|p| match p.outcome {
+                        Outcome::Score(v) => Some(v),
+                        Outcome::Counts { .. } => None,
+                    })
+                    .collect();
+                scores.iter().all(|v| *v == Some(0.0)) || scores.iter().all(|v| *v == Some(1.0))
+            })
+            .map(|(s, _)| s)
+            .collect();
+        if let Some(first) = blank.first() {
+            let names: Vec<String> = blank.iter().map(|s| format!("'{}'", s.name)).collect();
+            let flags: Vec<String> = blank.iter().map(|s| format!("--skip-task {}", s.task)).collect();
+            return Err(Error::input(
+                first.points[0].at.clone(),
+                format!(
+                    "{} {} only scores of exactly {} and no item counts: on the logit scale such a score \
+                     says nothing about the curve; give the item count (an 'n' column, or the harness's \
+                     n-samples) or leave {} out ({})",
+                    if blank.len() == 1 { "task" } else { "tasks" },
+                    if blank.len() == 1 { format!("{} has", names[0]) } else { format!("{} have", names.join(", ")) },
+                    if blank.iter().all(|s| s.points[0].outcome.score() == first.points[0].outcome.score()) {
+                        format!("{}", first.points[0].outcome.score())
+                    } else {
+                        "0 or 1".to_string()
+                    },
+                    if blank.len() == 1 { "it" } else { "them" },
+                    flags.join(" ")
+                ),
+            ));
+        }
         let mut d = FitData::empty(x_axis);
         let mut model_ix: HashMap<String, usize> = HashMap::new();
         for (s, pts) in series.iter().zip(kept) {
