@@ -78,6 +78,16 @@ fn conflicting_duplicates() {
     bad_csv(&format!("{HEADER}{}a,m2,1e9,41,100,0.25\n", good_rows()), &["row 5", "twice", "--skip-task a"]);
 }
 
+/// Every task with conflicting rows is named at once, not one per run.
+#[test]
+fn all_conflicting_tasks_are_named_at_once() {
+    let b = good_rows().replace("a,", "b,");
+    bad_csv(
+        &format!("{HEADER}{}{b}a,m2,1e9,41,100,0.25\nb,m3,1e10,61,100,0.25\n", good_rows()),
+        &["row 8", "twice", "so do 'b'", "--skip-task a --skip-task b"],
+    );
+}
+
 #[test]
 fn identical_duplicates_are_accepted() {
     let dir = tempfile::tempdir().unwrap();

@@ -76,7 +76,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("\nitems per task: {lo} to {hi}");
     }
     let short = reports.iter().filter(|r| r.too_few_sizes).count();
-    if short > 0 {
+    if short == reports.len() {
+        out!("\nno series has the 3 sizes a curve needs");
+    } else if short > 0 {
         out!("\n{short} of {} series have fewer than 3 sizes: fit the rest with --skip-short", reports.len());
     }
     Ok(ExitCode::SUCCESS)

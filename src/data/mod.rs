@@ -294,21 +294,18 @@ impl Dataset {
             groups.entry((o.family.clone(), o.task.clone())).or_default().push(o);
         }
         let mut out = Vec::with_capacity(groups.len());
+        // each task's first (task, model) that appears twice with different values, and where else
+        let mut conflicts: Vec<(&Observation, &Observation)> = Vec::new();
         for ((family, task), obs) in groups {
             let chance = resolve_chance(&task, &obs, sel.chance)?;
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
                 if let Some(prev) = by_model.get(o.model.as_str()) {
-                    if prev.outcome != o.outcome || prev.params != o.params {
-                        return Err(Error::input(
-                            o.at.clone(),
-                            format!(
-                                "task '{}', model '{}' appears twice with different values (also at {}); \
-                                 keep one of the two, or leave the task out with --skip-task {}",
-                                task, o.model, prev.at, task
-                            ),
-                        ));
+                    if (prev.outcome != o.outcome || prev.params != o.params)
+                        && !conflicts.iter().any(|(c, _)| c.task == o.task)
+                    {
+                        conflicts.push((o, prev));
                     }
                     continue;
                 }
@@ -327,6 +324,30 @@ impl Dataset {
                 _ => task.clone(),
             };
             out.push(Series { family, task, name, chance, points });
+        }
+        if let Some(&(o, prev)) = conflicts.first() {
+            let flags: Vec<String> = conflicts.iter().map(|(c, _)| format!("--skip-task {}", c.task)).collect();
+            let others = match &conflicts[1..] {
+                [] => String::new(),
+                rest => {
+                    let names: Vec<String> = rest.iter().take(3).map(|(c, _)| format!("'{}'", c.task)).collect();
+                    let more = if rest.len() > 3 { format!(" and {} more", rest.len() - 3) } else { String::new() };
+                    format!("; so do {}{more}", names.join(", "))
+                }
+            };
+            let skip = if conflicts.len() > SHORT_LISTED {
+                "leave the tasks out with --skip-task".to_string()
+            } else {
+                format!("leave {} out with {}", if conflicts.len() == 1 { "the task" } else { "them" }, flags.join(" "))
+            };
+            return Err(Error::input(
+                o.at.clone(),
+                format!(
+                    "task '{}', model '{}' appears twice with different values (also at {}){others}; \
+                     keep one of the two, or {skip}",
+                    o.task, o.model, prev.at
+                ),
+            ));
         }
         if let Some(cut) = sel.skip_short {
             out.retain(|s| s.n_sizes_upto(cut) >= 3);
