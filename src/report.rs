@@ -35,7 +35,8 @@ pub struct Report {
     pub threshold_score: f64,
     pub thresholds: Vec<ThresholdRow>,
     pub threshold_svg: String,
-    pub validation: Option<ValidationSection>,
+    /// The validation, or why there is none (in words, for the page).
+    pub validation: Result<ValidationSection, String>,
 }
 
 /// Escape text for HTML.
@@ -236,9 +237,12 @@ impl Report {
 
     fn validation_section(&self, h: &mut String) {
         h.push_str("<section id=\"validation\"><h2>Validation</h2>");
-        let Some(v) = &self.validation else {
-            h.push_str("<p>Not run (--no-validate).</p></section>");
-            return;
+        let v = match &self.validation {
+            Ok(v) => v,
+            Err(why) => {
+                let _ = write!(h, "<p>{}</p></section>", escape(why));
+                return;
+            }
         };
         let _ = write!(
             h,

@@ -193,6 +193,31 @@ fn report_is_one_page_with_every_section() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A ladder of three sizes cannot be validated by holding its largest out: the report is still
+/// written, and says why its validation is missing, without a second fit.
+#[test]
+fn report_on_three_sizes_says_why_it_has_no_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let example = scurve_in(d, &["example"]);
+    let keep: String = String::from_utf8_lossy(&example.stdout)
+        .lines()
+        .filter(|l| {
+            l.starts_with("family")
+                || (l.contains("pythia") && ["70m", "1b", "12b"].iter().any(|m| l.contains(&format!("-{m}"))))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.join("three.csv"), keep).unwrap();
+    let mut args = vec!["report", "three.csv", "--out", "r.html"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<section id=\"validation\">"));
+    assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
+    assert_eq!(html.matches("<svg").count(), 3, "overview, population and thresholds only");
+}
+
 /// The only addresses in the page are XML namespace names of the inline SVG, which are not fetched.
 fn only_svg_namespaces(html: &str) -> bool {
     html.match_indices("http").all(|(i, _)| {

@@ -79,7 +79,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let forecast_x: Vec<f64> = sizes.iter().map(|&s| size_x(s)).collect::<Result<_>>()?;
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
-    let fits = if a.no_validate { 1 } else { 2 };
+    // holding out each task's K largest sizes must leave some task 3 to fit
+    let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
+    let no_validation = if a.no_validate {
+        Some("Not run (--no-validate).".to_string())
+    } else if most < a.validate_largest + 3 {
+        Some(format!(
+            "Not possible: no task has more than {most} sizes, so holding out its {} largest leaves fewer \
+             than the 3 a curve needs (--validate-largest sets how many are held out).",
+            a.validate_largest
+        ))
+    } else {
+        None
+    };
+    let fits = if no_validation.is_some() { 1 } else { 2 };
     let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
     let stop = super::progress::interrupt_flag();
     let fit = fit_nuts(CurveModel::new(spec.clone(), data.clone())?, &opts, &bar, stop)?;
@@ -106,8 +119,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x))?;
 
-    let validation = if a.no_validate {
-        None
+    let validation = if let Some(why) = no_validation {
+        Err(why)
     } else {
         let vopts = ValidateOptions {
             split: Split::Largest(a.validate_largest),
@@ -121,7 +134,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let all: Vec<_> = preds.iter().collect();
         let heldout = preds.iter().filter(|p| p.method == vopts.methods[0]).count();
         let (calibration, pit, scatter, _) = figures(&preds, &vopts.methods);
-        Some(ValidationSection {
+        Ok(ValidationSection {
             split: format!("each task's {} largest size(s) held out", a.validate_largest),
             heldout,
             scores: score(&all),
