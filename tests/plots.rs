@@ -209,10 +209,11 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(d.join("three.csv"), keep).unwrap();
-    let mut args = vec!["report", "three.csv", "--out", "r.html"];
+    let mut args = vec!["report", "three.csv", "--out", "r.html", "--skip-task", "piqa"];
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("left out</dt><dd>piqa (--skip-task)</dd>"), "the page says what was left out");
     assert!(html.contains("<section id=\"validation\">"));
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
     assert_eq!(html.matches("<svg").count(), 3, "overview, population and thresholds only");

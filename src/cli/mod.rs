@@ -164,19 +164,40 @@ impl DataArgs {
     /// Load and select (with the fit's holdout, for `--skip-short`).
     pub fn series(&self, holdout_above: Option<f64>) -> Result<(Dataset, Vec<Series>)> {
         let ds = self.load()?;
-        let sel = self.selection(holdout_above)?;
-        let s = ds.select(&sel)?;
-        if self.skip_short {
-            let all = ds.select(&Selection { skip_short: None, ..sel })?.len();
-            if all > s.len() {
-                eprintln!(
-                    "note: left out {} of {all} tasks, seen at fewer than 3 sizes{} (--skip-short; `scurve inspect` lists them)",
-                    all - s.len(),
-                    if holdout_above.is_some() { " up to the holdout" } else { "" }
-                );
-            }
+        let s = ds.select(&self.selection(holdout_above)?)?;
+        let short = self.short_left_out(&ds, holdout_above, s.len())?;
+        if short > 0 {
+            eprintln!(
+                "note: left out {short} of {} tasks, seen at fewer than 3 sizes{} (--skip-short; `scurve inspect` lists them)",
+                s.len() + short,
+                if holdout_above.is_some() { " up to the holdout" } else { "" }
+            );
         }
         Ok((ds, s))
+    }
+
+    /// How many series `--skip-short` left out of the `kept` that [`Self::series`] gave.
+    pub fn short_left_out(&self, ds: &Dataset, holdout_above: Option<f64>, kept: usize) -> Result<usize> {
+        if !self.skip_short {
+            return Ok(0);
+        }
+        let all = ds.select(&Selection { skip_short: None, ..self.selection(holdout_above)? })?.len();
+        Ok(all - kept)
+    }
+
+    /// The tasks the options left out, in words (None when none were).
+    pub fn left_out(&self, short: usize) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.skip_tasks.is_empty() {
+            parts.push(format!("{} (--skip-task)", self.skip_tasks.join(", ")));
+        }
+        if !self.tasks.is_empty() {
+            parts.push(format!("all but {} (--task)", self.tasks.join(", ")));
+        }
+        if short > 0 {
+            parts.push(format!("{short} task(s) seen at fewer than 3 sizes (--skip-short)"));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     /// What a saved fit records about the data.

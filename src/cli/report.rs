@@ -171,6 +171,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for e in &d.extensions {
         facts.push(("draws extended".into(), e.describe()));
     }
+    if let Some(left) = a.data.left_out(a.data.short_left_out(&ds, a.holdout_above, series.len())?) {
+        facts.insert(2, ("left out".into(), left));
+    }
     if let Some(h) = a.holdout_above {
         facts.insert(2, ("held out of the fit".into(), format!("sizes above {}", format_size(h))));
     }
