@@ -277,14 +277,8 @@ impl Dataset {
                 ),
             ));
         }
-        let kept: Vec<&Observation> = self
-            .observations
-            .iter()
-            .filter(|o| sel.family.as_ref().is_none_or(|f| o.family.as_ref() == Some(f)))
-            .filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k)))
-            .filter(|o| sel.tasks.is_empty() || sel.tasks.contains(&o.task))
-            .filter(|o| !sel.skip_tasks.contains(&o.task))
-            .collect();
+        let kept: Vec<&Observation> =
+            self.observations.iter().filter(wanted).filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k))).collect();
         if kept.is_empty() {
             return Err(Error::input(Location::file(&self.source), "no observations to fit"));
         }
@@ -335,7 +329,7 @@ impl Dataset {
                     format!("; so do {}{more}", names.join(", "))
                 }
             };
-            let skip = if conflicts.len() > SHORT_LISTED {
+            let skip = if conflicts.len() > TASKS_LISTED {
                 "leave the tasks out with --skip-task".to_string()
             } else {
                 format!("leave {} out with {}", if conflicts.len() == 1 { "the task" } else { "them" }, flags.join(" "))
@@ -486,20 +480,19 @@ impl FitData {
         if let Some(first) = blank.first() {
             let names: Vec<String> = blank.iter().map(|s| format!("'{}'", s.name)).collect();
             let flags: Vec<String> = blank.iter().map(|s| format!("--skip-task {}", s.task)).collect();
+            let value = |s: &Series| s.points[0].outcome.score();
+            let value =
+                if blank.iter().all(|s| value(s) == value(first)) { value(first).to_string() } else { "0 or 1".into() };
+            let (who, them) = match names.as_slice() {
+                [one] => (format!("task {one} has"), "it"),
+                _ => (format!("tasks {} have", names.join(", ")), "them"),
+            };
             return Err(Error::input(
                 first.points[0].at.clone(),
                 format!(
-                    "{} {} only scores of exactly {} and no item counts: on the logit scale such a score \
+                    "{who} only scores of exactly {value} and no item counts: on the logit scale such a score \
                      says nothing about the curve; give the item count (an 'n' column, or the harness's \
-                     n-samples) or leave {} out ({})",
-                    if blank.len() == 1 { "task" } else { "tasks" },
-                    if blank.len() == 1 { format!("{} has", names[0]) } else { format!("{} have", names.join(", ")) },
-                    if blank.iter().all(|s| s.points[0].outcome.score() == first.points[0].outcome.score()) {
-                        format!("{}", first.points[0].outcome.score())
-                    } else {
-                        "0 or 1".to_string()
-                    },
-                    if blank.len() == 1 { "it" } else { "them" },
+                     n-samples) or leave {them} out ({})",
                     flags.join(" ")
                 ),
             ));
@@ -612,7 +605,7 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
         [(s, n)] => format!("task '{}' has {n} size(s) to fit{after}", s.name),
         _ => {
             let list: Vec<String> = short.iter().map(|(s, n)| format!("'{}' ({n})", s.name)).collect();
-            if list.len() > SHORT_LISTED {
+            if list.len() > TASKS_LISTED {
                 // a list of a hundred flags is no help: name a few, and the one flag for all
                 return Error::Usage(format!(
                     "{} tasks have fewer than 3 sizes to fit{after}: {} and {} more; a curve needs at least 3 \
@@ -632,8 +625,9 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
     ))
 }
 
-/// Up to this many tasks with too few sizes are named one by one, each with its `--skip-task`.
-const SHORT_LISTED: usize = 5;
+/// Up to this many tasks (with too few sizes, or conflicting rows) are named one by one in an
+/// error, each with its `--skip-task`.
+const TASKS_LISTED: usize = 5;
 
 /// The x value of a point on an axis.
 pub fn x_value(p: &Point, axis: XAxis) -> Result<f64> {
