@@ -130,7 +130,20 @@ pub fn validate(
         out.extend(one_round(series, &cut, opts, progress, stop)?);
     }
     if out.is_empty() {
-        return Err(Error::Usage("nothing is held out: every size is at or below the cutoff".into()));
+        // no task had both 3 sizes to fit and a larger one to predict: say which of the two failed
+        let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
+        let why = match opts.split {
+            Split::Above(c) => {
+                format!("no task has 3 sizes at or below {} and one above it to predict", crate::size::format_size(c))
+            }
+            Split::Largest(k) => format!(
+                "no task has more than {most} sizes, so holding out its {k} largest leaves fewer than the 3 a curve needs"
+            ),
+            Split::Rolling => {
+                format!("no task has more than {most} sizes: a rolling validation fits 3 and predicts a larger one")
+            }
+        };
+        return Err(Error::Usage(format!("nothing to validate: {why}")));
     }
     Ok(out)
 }

@@ -293,6 +293,19 @@ fn shots_with_an_input_that_records_none_is_refused() {
     }
 }
 
+/// A validation with nothing to score says which half failed: sizes to fit, or one to predict.
+#[test]
+fn validate_with_nothing_to_score_says_why() {
+    for (split, why) in [
+        (&["--holdout-above", "1e13"][..], "no task has 3 sizes at or below 10T and one above it"),
+        (&["--holdout-largest", "6"][..], "holding out its 6 largest leaves fewer than the 3"),
+    ] {
+        let out = scurve(&[&["validate", "--methods", "persistence"][..], split].concat());
+        assert_eq!(out.status.code(), Some(2), "{split:?}");
+        assert!(stderr(&out).contains(why), "{split:?}: {}", stderr(&out));
+    }
+}
+
 /// The methods' names as the tables print them (`independent_map`) are accepted beside the
 /// option's own spelling (`independent-map`).
 #[test]
