@@ -117,35 +117,56 @@ pub fn validate(
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Vec<Prediction>> {
-    let rounds: Vec<Vec<f64>> = match opts.split {
+    if let Some(why) = nothing_to_validate(series, opts.split) {
+        return Err(Error::Usage(format!("nothing to validate: {why}")));
+    }
+    let mut out = Vec::new();
+    for cut in rounds(series, opts.split) {
+        out.extend(one_round(series, &cut, opts, progress, stop)?);
+    }
+    Ok(out)
+}
+
+/// Why `split` leaves nothing to score, in words: no task has both 3 sizes to fit and a larger
+/// one to predict. None when some task has both.
+pub fn nothing_to_validate(series: &[Series], split: Split) -> Option<String> {
+    if rounds(series, split).iter().any(|cut| !usable(series, cut).is_empty()) {
+        return None;
+    }
+    let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
+    Some(match split {
+        Split::Above(c) => {
+            format!("no task has 3 sizes at or below {} and one above it to predict", crate::size::format_size(c))
+        }
+        Split::Largest(k) => format!(
+            "no task has more than {most} sizes, so holding out its {k} largest leaves fewer than the 3 a curve needs"
+        ),
+        Split::Rolling => {
+            format!("no task has more than {most} sizes: a rolling validation fits 3 and predicts a larger one")
+        }
+    })
+}
+
+/// Each round's cutoff per series.
+fn rounds(series: &[Series], split: Split) -> Vec<Vec<f64>> {
+    match split {
         Split::Above(c) => vec![vec![c; series.len()]],
         Split::Largest(k) => vec![series.iter().map(|s| cutoff_below_largest(s, k)).collect()],
         Split::Rolling => {
             let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
             (3..most).map(|kept| series.iter().map(|s| nth_size(s, kept)).collect()).collect()
         }
-    };
-    let mut out = Vec::new();
-    for cut in rounds {
-        out.extend(one_round(series, &cut, opts, progress, stop)?);
     }
-    if out.is_empty() {
-        // no task had both 3 sizes to fit and a larger one to predict: say which of the two failed
-        let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
-        let why = match opts.split {
-            Split::Above(c) => {
-                format!("no task has 3 sizes at or below {} and one above it to predict", crate::size::format_size(c))
-            }
-            Split::Largest(k) => format!(
-                "no task has more than {most} sizes, so holding out its {k} largest leaves fewer than the 3 a curve needs"
-            ),
-            Split::Rolling => {
-                format!("no task has more than {most} sizes: a rolling validation fits 3 and predicts a larger one")
-            }
-        };
-        return Err(Error::Usage(format!("nothing to validate: {why}")));
-    }
-    Ok(out)
+}
+
+/// The series with at least 3 sizes at or below their cutoff and one above it.
+fn usable(series: &[Series], cut: &[f64]) -> Vec<usize> {
+    (0..series.len())
+        .filter(|&i| {
+            let kept = sizes(&series[i]).iter().filter(|&&p| p <= cut[i]).count();
+            kept >= 3 && series[i].points.iter().any(|p| p.params > cut[i])
+        })
+        .collect()
 }
 
 fn sizes(s: &Series) -> Vec<f64> {
@@ -174,12 +195,7 @@ fn one_round(
     stop: &AtomicBool,
 ) -> Result<Vec<Prediction>> {
     // series with fewer than 3 sizes kept, or nothing held out, sit this round out
-    let usable: Vec<usize> = (0..series.len())
-        .filter(|&i| {
-            let kept = sizes(&series[i]).iter().filter(|&&p| p <= cut[i]).count();
-            kept >= 3 && series[i].points.iter().any(|p| p.params > cut[i])
-        })
-        .collect();
+    let usable = usable(series, cut);
     if usable.is_empty() {
         return Ok(Vec::new());
     }

@@ -13,7 +13,7 @@ use scurve::plot::{OverviewFigure, PopulationFigure, ThresholdFigure, check_new,
 use scurve::report::{Report, ValidationSection};
 use scurve::size::format_size;
 use scurve::spec::ModelSpec;
-use scurve::validate::{Split, ValidateOptions, score, validate};
+use scurve::validate::{Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
 use super::{DataArgs, size_arg};
@@ -79,18 +79,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let forecast_x: Vec<f64> = sizes.iter().map(|&s| size_x(s)).collect::<Result<_>>()?;
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
-    // holding out each task's K largest sizes must leave some task 3 to fit
-    let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
     let no_validation = if a.no_validate {
         Some("Not run (--no-validate).".to_string())
-    } else if most < a.validate_largest + 3 {
-        Some(format!(
-            "Not possible: no task has more than {most} sizes, so holding out its {} largest leaves fewer \
-             than the 3 a curve needs (--validate-largest sets how many are held out).",
-            a.validate_largest
-        ))
     } else {
-        None
+        nothing_to_validate(&series, Split::Largest(a.validate_largest))
+            .map(|why| format!("Not possible: {why} (--validate-largest sets how many are held out)."))
     };
     let fits = if no_validation.is_some() { 1 } else { 2 };
     let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
