@@ -264,7 +264,7 @@ fn a_fit_of_several_files_reads_them_all_again() {
     let out = scurve_in(dir.path(), &["forecast", "f", "--size", "1e12"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("changed"), "{}", stderr(&out));
-    // the same rows in both files count once; rows that disagree name both files
+    // rows that disagree between the files name both
     std::fs::write(dir.path().join("c.csv"), format!("{HEADER}{}", good_rows().replace("40,100", "41,100"))).unwrap();
     let out = scurve_in(dir.path(), &["inspect", "a.csv", "c.csv"]);
     assert_eq!(out.status.code(), Some(2));
