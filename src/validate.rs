@@ -162,10 +162,7 @@ fn rounds(series: &[Series], split: Split) -> Vec<Vec<f64>> {
 /// The series with at least 3 sizes at or below their cutoff and one above it.
 fn usable(series: &[Series], cut: &[f64]) -> Vec<usize> {
     (0..series.len())
-        .filter(|&i| {
-            let kept = sizes(&series[i]).iter().filter(|&&p| p <= cut[i]).count();
-            kept >= 3 && series[i].points.iter().any(|p| p.params > cut[i])
-        })
+        .filter(|&i| series[i].n_sizes_upto(cut[i]) >= 3 && series[i].points.iter().any(|p| p.params > cut[i]))
         .collect()
 }
 
