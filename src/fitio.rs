@@ -35,6 +35,9 @@ pub struct DataRecord {
     pub shots: Option<u32>,
     pub metric: String,
     pub chance: Option<f64>,
+    /// Chance levels given per task (`--chance TASK=P`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub task_chance: std::collections::BTreeMap<String, f64>,
     /// The `--sizes` map used for harness JSON, when any.
     #[serde(default)]
     pub sizes: Option<String>,
@@ -55,6 +58,7 @@ impl DataRecord {
             family: self.family.clone(),
             shots: self.shots,
             chance: self.chance,
+            task_chance: self.task_chance.clone(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
             skip_short: self.skip_short.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),

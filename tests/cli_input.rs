@@ -324,6 +324,79 @@ fn unknown_chance_is_named() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A wide table (one row per model, a column per task): units in the headers, percentages,
+/// item counts, per-task chance levels that a saved fit remembers.
+#[test]
+fn a_wide_table_fits_with_its_units_and_chance_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Model,Family,Params (M),ARC-C (n=1172),Mine (%)\n\
+                m1,f,100,0.25,26\nm2,f,1000,0.3,35\nm3,f,10000,0.45,60\nm4,f,100000,0.6,\n";
+    std::fs::write(dir.path().join("w.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "w.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("field 'Mine (%)'") && err.contains("--chance 'Mine=P'"), "{err}");
+    let out = scurve_in(dir.path(), &["inspect", "w.csv", "--chance", "Mine=0.25", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(j["observations"], 7, "{j}");
+    let fit = ["fit", "w.csv", "--method", "map", "--chance", "Mine=0.25", "--out", "f", "--json"];
+    let out = scurve_in(dir.path(), &fit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let tasks: Vec<&str> = j["tasks"].as_array().unwrap().iter().map(|t| t["task"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["ARC-C", "Mine"]);
+    // the percentages were read as fractions: the fitted ceiling of Mine is below 1
+    assert!(j["tasks"][1]["ceiling"]["est"].as_f64().unwrap() < 1.0, "{j}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["task_chance"], serde_json::json!({"Mine": 0.25}), "{}", saved["data"]);
+    let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("p/tasks/Mine.svg").exists());
+}
+
+#[test]
+fn wide_table_bad_input() {
+    bad_csv("Model,Params (B),X\nm1,1,1.5\nm2,2,53\n", &["row 2", "field 'X'", "outside", "(%)"]);
+    bad_csv("Model,Params (B),X\nm1,1,abc\n", &["row 2", "field 'X'", "not a number"]);
+    bad_csv("Model,Params,X\nm1,7,0.5\n", &["row 2", "field 'Params'", "unit"]);
+    bad_csv("Model,Params (furlongs),X\nm1,7,0.5\n", &["row 1", "field 'Params (furlongs)'", "unknown unit"]);
+    bad_csv("Model,Params (B),Size (B),X\nm1,7,7,0.5\n", &["row 1", "field 'Size (B)'", "same as"]);
+    bad_csv("Model,X\nmystery,0.5\n", &["row 2", "size of model 'mystery'", "--sizes"]);
+    bad_csv("Model,Params (B),X\n,7,0.5\n", &["row 2", "field 'Model'", "empty"]);
+    // a tidy file without its task column is not read as a wide one
+    bad_csv("model,params,correct,n,chance\nm,1e9,3,10,0.25\n", &["missing column 'task'", "wide table"]);
+}
+
+#[test]
+fn chance_levels_per_task() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.csv"),
+        format!("task,model,params,correct,n\n{}", good_rows().replace(",0.25", "")),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();
+    let run = |file: &str, extra: &[&str]| scurve_in(dir.path(), &[&["inspect", file][..], extra].concat());
+    assert!(run("c.csv", &["--chance", "a=0.3"]).status.success());
+    for (extra, says) in [
+        (&["--chance", "a=1.5"][..], "outside"),
+        (&["--chance", "=0.5"][..], "no task"),
+        (&["--chance", "0.1", "--chance", "0.2"][..], "twice"),
+        (&["--chance", "nosuch=0.3"][..], "no task 'nosuch'"),
+    ] {
+        let out = run("c.csv", extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&out).contains(says), "{extra:?}: {}", stderr(&out));
+    }
+    // the data's own chance level and a flag that contradicts it
+    let out = run("d.csv", &["--chance", "a=0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("chance 0.25 here but --chance a=0.5"), "{}", stderr(&out));
+    assert!(run("d.csv", &["--chance", "a=0.25"]).status.success());
+}
+
 #[test]
 fn malformed_json() {
     let dir = tempfile::tempdir().unwrap();

@@ -235,3 +235,67 @@ fn fuzz_seeds_are_valid_inputs() {
         scurve::spec::ModelSpec::parse(&text, "seed.toml").unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     }
 }
+
+/// A wide table (one row per model, one column per task), as the observational-scaling
+/// tables are kept: sizes in billions, tokens in trillions, a compute column left unread.
+#[test]
+fn a_wide_table_loads_one_observation_per_score() {
+    let path = shared("data/obs_scaling/eval_results/base_llm_benchmark_eval.csv");
+    let ds = Dataset::load(&path, &HarnessOptions::default()).unwrap();
+    // every score cell that is not empty is one observation (the first five columns describe the model)
+    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let cells: usize = rdr.records().map(|r| r.unwrap().iter().skip(5).filter(|c| !c.is_empty()).count()).sum();
+    assert_eq!(ds.observations.len(), cells);
+    let opt66: Vec<_> = ds.observations.iter().filter(|o| o.model == "facebook/opt-66b").collect();
+    assert_eq!(opt66.len(), 8);
+    let arc = opt66.iter().find(|o| o.task == "ARC-C").unwrap();
+    assert_eq!(arc.outcome, Outcome::Score(0.4633105802047781));
+    assert_eq!(arc.params, 66e9);
+    assert!((arc.tokens.unwrap() - 0.18e12).abs() < 1.0, "{:?}", arc.tokens);
+    assert_eq!(arc.family.as_deref(), Some("OPT"));
+    assert!(ds.observations.iter().all(|o| o.task != "FLOPs (1E21)" && o.task != "FLOPs"));
+
+    // TruthfulQA (MC2, a probability mass) has no chance level to look up
+    let e = ds.select(&Selection { family: Some("Pythia".into()), ..Default::default() }).unwrap_err().to_string();
+    assert!(e.contains("TruthfulQA") && e.contains("field 'TruthfulQA'") && e.contains("--chance"), "{e}");
+    let sel = Selection {
+        family: Some("Pythia".into()),
+        task_chance: [("TruthfulQA".to_string(), 0.2)].into(),
+        ..Default::default()
+    };
+    let series = ds.select(&sel).unwrap();
+    assert_eq!(series.len(), 8);
+    assert!(series.iter().all(|s| s.n_sizes() == 8));
+    let chance: HashMap<&str, f64> = series.iter().map(|s| (s.task.as_str(), s.chance)).collect();
+    assert_eq!(chance["ARC-C"], 0.25);
+    assert_eq!(chance["Winograd"], 0.5);
+    assert_eq!(chance["GSM8K"], 0.0);
+    assert_eq!(chance["TruthfulQA"], 0.2);
+}
+
+/// A wide table without a size column (the leaderboard-v2 scores) takes each model's size,
+/// family and tokens from another table read with it.
+#[test]
+fn a_wide_table_without_sizes_takes_them_from_the_other_input() {
+    let dir = shared("data/obs_scaling/eval_results");
+    let paths = [dir.join("base_llm_benchmark_eval.csv"), dir.join("base_llm_leaderboard_v2_eval.csv")];
+    let ds = Dataset::load_all(&paths, &HarnessOptions::default()).unwrap();
+    let o = ds.observations.iter().find(|o| o.model == "Qwen/Qwen1.5-7B" && o.task == "leaderboard_gpqa").unwrap();
+    assert_eq!(o.params, 7e9);
+    assert_eq!(o.family.as_deref(), Some("Qwen1.5"));
+    assert_eq!(o.tokens, Some(4e12));
+    assert!(ds.observations.iter().all(|o| o.params.is_finite()));
+    let sel = Selection {
+        family: Some("Qwen1.5".into()),
+        task_chance: [("TruthfulQA", 0.2), ("leaderboard_bbh", 0.3), ("leaderboard_musr", 0.3)]
+            .map(|(t, c)| (t.to_string(), c))
+            .into(),
+        ..Default::default()
+    };
+    let series = ds.select(&sel).unwrap();
+    let v2: Vec<&str> = series.iter().filter(|s| s.task.starts_with("leaderboard_")).map(|s| s.task.as_str()).collect();
+    assert_eq!(v2.len(), 6, "{v2:?}");
+    let mmlu_pro = series.iter().find(|s| s.task == "leaderboard_mmlu_pro").unwrap();
+    assert_eq!(mmlu_pro.chance, 0.1);
+    assert!(mmlu_pro.n_sizes() >= 3, "{}", mmlu_pro.n_sizes());
+}

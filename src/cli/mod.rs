@@ -19,6 +19,7 @@ mod simulate;
 mod threshold;
 mod validate;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -97,13 +98,13 @@ pub enum XArg {
 /// Where the data comes from and which part of it to use.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Tidy CSV, lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
+    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
     /// the built-in example when omitted.
     pub data: Vec<PathBuf>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: MetricArg,
-    /// CSV map `model,params` of sizes for harness JSON whose model names carry no size.
+    /// CSV map `model,params`: sizes of the models that harness JSON or a wide table gives without one (before the size in a name).
     #[arg(long, value_name = "FILE")]
     pub sizes: Option<PathBuf>,
     /// Few-shot setting to use when the data mixes several.
@@ -112,9 +113,10 @@ pub struct DataArgs {
     /// Model family to use when the data has several (default: every family, each its own series).
     #[arg(long)]
     pub family: Option<String>,
-    /// Chance level for tasks that neither the data nor the built-in table knows.
-    #[arg(long)]
-    pub chance: Option<f64>,
+    /// Chance level: `P` for every task that neither the data nor the built-in table knows, or
+    /// `TASK=P` for one task (repeat for several).
+    #[arg(long, value_name = "[TASK=]P", value_parser = parse_chance)]
+    pub chance: Vec<ChanceArg>,
     /// Use only this task (repeat for several; default: every task).
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
@@ -146,15 +148,21 @@ impl DataArgs {
     /// The selection the options ask for; `holdout_above` is the fit's holdout, which
     /// `--skip-short` counts sizes up to.
     pub fn selection(&self, holdout_above: Option<f64>) -> Result<Selection> {
-        if let Some(c) = self.chance
-            && !(0.0..1.0).contains(&c)
-        {
-            return Err(scurve::Error::Usage(format!("--chance {c} is outside [0, 1)")).into());
+        let all: BTreeSet<u64> =
+            self.chance.iter().filter(|c| matches!(c, ChanceArg::All(_))).map(|c| c.level().to_bits()).collect();
+        if all.len() > 1 {
+            let list: Vec<String> = all.iter().map(|&b| f64::from_bits(b).to_string()).collect();
+            return Err(scurve::Error::Usage(format!(
+                "--chance is given for every task twice ({}); give one, or name tasks as --chance TASK=P",
+                list.join(" and ")
+            ))
+            .into());
         }
         Ok(Selection {
             family: self.family.clone(),
             shots: self.shots,
-            chance: self.chance,
+            chance: self.default_chance(),
+            task_chance: self.task_chance(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
             skip_short: self.skip_short.then(|| holdout_above.unwrap_or(f64::INFINITY)),
@@ -221,7 +229,8 @@ impl DataArgs {
                 MetricArg::Acc => "acc".into(),
                 MetricArg::AccNorm => "acc_norm".into(),
             },
-            chance: self.chance,
+            chance: self.default_chance(),
+            task_chance: self.task_chance(),
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
@@ -229,11 +238,60 @@ impl DataArgs {
         }
     }
 
+    /// The `--chance P` for every task the data and the table do not know, if given
+    /// ([`Self::selection`] refuses two different ones).
+    fn default_chance(&self) -> Option<f64> {
+        self.chance.iter().rev().find(|c| matches!(c, ChanceArg::All(_))).map(ChanceArg::level)
+    }
+
+    /// The chance levels `--chance TASK=P` gives (the last one for a task named twice).
+    fn task_chance(&self) -> BTreeMap<String, f64> {
+        self.chance
+            .iter()
+            .filter_map(|c| match c {
+                ChanceArg::Task(t, p) => Some((t.clone(), *p)),
+                ChanceArg::All(_) => None,
+            })
+            .collect()
+    }
+
     pub fn x_axis(&self) -> XAxis {
         match self.x {
             XArg::Params => XAxis::Params,
             XArg::Compute => XAxis::Compute,
         }
+    }
+}
+
+/// A `--chance` value: a level for every task the data and the table do not know, or one task's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChanceArg {
+    All(f64),
+    Task(String, f64),
+}
+
+impl ChanceArg {
+    fn level(&self) -> f64 {
+        match self {
+            ChanceArg::All(p) | ChanceArg::Task(_, p) => *p,
+        }
+    }
+}
+
+/// Parse `--chance P` or `--chance TASK=P` (P in [0, 1); the task's name may itself hold '=').
+pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
+    let (task, level) = match text.rsplit_once('=') {
+        Some((t, p)) => (Some(t.trim()), p.trim()),
+        None => (None, text.trim()),
+    };
+    let p: f64 = level.parse().map_err(|_| format!("'{level}' is not a chance level (a number in [0, 1))"))?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(format!("{p} is outside [0, 1)"));
+    }
+    match task {
+        Some("") => Err(format!("no task before '=' in '{text}'")),
+        Some(t) => Ok(ChanceArg::Task(t.to_string(), p)),
+        None => Ok(ChanceArg::All(p)),
     }
 }
 

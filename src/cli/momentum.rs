@@ -18,14 +18,14 @@ use super::fit::SamplerArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Tidy CSV, lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
+    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
     /// the built-in example when omitted.
     #[arg(value_name = "DATA")]
     pub files: Vec<std::path::PathBuf>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: super::MetricArg,
-    /// CSV map `model,params` of sizes for harness JSON (called --sizes elsewhere).
+    /// CSV map `model,params` of sizes for harness JSON and wide tables (called --sizes elsewhere).
     #[arg(long, value_name = "FILE")]
     pub size_map: Option<std::path::PathBuf>,
     /// Few-shot setting to use when the data mixes several.
@@ -34,9 +34,10 @@ pub struct Args {
     /// Model family to use when the data has several.
     #[arg(long)]
     pub family: Option<String>,
-    /// Chance level for tasks that neither the data nor the built-in table knows.
-    #[arg(long)]
-    pub chance: Option<f64>,
+    /// Chance level: `P` for every task that neither the data nor the built-in table knows, or
+    /// `TASK=P` for one task (repeat for several).
+    #[arg(long, value_name = "[TASK=]P", value_parser = super::parse_chance)]
+    pub chance: Vec<super::ChanceArg>,
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
     #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
     pub sizes: Vec<String>,
@@ -70,7 +71,7 @@ impl Args {
             sizes: self.size_map.clone(),
             shots: self.shots,
             family: self.family.clone(),
-            chance: self.chance,
+            chance: self.chance.clone(),
             tasks: Vec::new(),
             skip_tasks: Vec::new(),
             skip_short: false,

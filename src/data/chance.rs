@@ -1,15 +1,25 @@
 //! Chance levels of common benchmark tasks, used when the data does not give one.
 
-/// The chance level of a task by its lm-evaluation-harness name, when known.
+/// The chance level of a task by its lm-evaluation-harness name (or a leaderboard's column
+/// name, such as `ARC-C`; case, `-` and spaces do not matter), when known.
 pub fn builtin_chance(task: &str) -> Option<f64> {
-    let t = task.to_ascii_lowercase();
-    let t = t.strip_prefix("bigbench_").unwrap_or(&t);
+    let t = task.to_ascii_lowercase().replace(['-', ' '], "_");
+    // lm-evaluation-harness's names for the Open LLM Leaderboard's tasks
+    let t = t.strip_prefix("leaderboard_").unwrap_or(&t);
+    let t = t.strip_prefix("bigbench_").unwrap_or(t);
     let t = t.strip_prefix("bbh_").unwrap_or(t);
+    // MMLU-Pro's questions have ten options, not MMLU's four
+    if t.starts_with("mmlu_pro") {
+        return Some(0.1);
+    }
     if t.starts_with("hendrycktest") || t.starts_with("hendryckstest") || t.starts_with("mmlu") {
         return Some(0.25);
     }
     // answers generated, not chosen: a guess is right almost never
-    if ["lambada", "gsm8k", "dyck", "math_", "arithmetic_", "anagrams"].iter().any(|p| t.starts_with(p)) {
+    if ["lambada", "gsm8k", "dyck", "math_", "arithmetic_", "anagrams", "humaneval", "mbpp", "ifeval"]
+        .iter()
+        .any(|p| t.starts_with(p))
+    {
         return Some(0.0);
     }
     if ["xcopa", "xstory_cloze", "xwinograd", "pawsx", "ethics_"].iter().any(|p| t.starts_with(p)) {
@@ -24,6 +34,10 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
     let c = match t {
         "arc_challenge"
         | "arc_easy"
+        | "arc"
+        | "arc_c"
+        | "arc_e"
+        | "gpqa"
         | "sciq"
         | "logiqa"
         | "hellaswag"
@@ -40,6 +54,7 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
         | "prost" => 0.25,
         "piqa"
         | "winogrande"
+        | "winograd"
         | "wsc"
         | "wsc273"
         | "boolq"
@@ -92,6 +107,27 @@ mod tests {
         assert_eq!(builtin_chance("lambada_openai"), Some(0.0));
         assert_eq!(builtin_chance("bigbench_logical_deduction_five_objects"), Some(0.2));
         assert_eq!(builtin_chance("my_private_task"), None);
+        // leaderboard and spreadsheet column names
+        assert_eq!(builtin_chance("ARC-C"), Some(0.25));
+        assert_eq!(builtin_chance("HellaSwag"), Some(0.25));
+        assert_eq!(builtin_chance("Winograd"), Some(0.5));
+        assert_eq!(builtin_chance("XWinograd"), Some(0.5));
+        assert_eq!(builtin_chance("GSM8K"), Some(0.0));
+        assert_eq!(builtin_chance("HumanEval"), Some(0.0));
+        assert_eq!(builtin_chance("MMLU"), Some(0.25));
+        // ten options
+        assert_eq!(builtin_chance("MMLU-Pro"), Some(0.1));
+        assert_eq!(builtin_chance("mmlu_pro_math"), Some(0.1));
+        assert_eq!(builtin_chance("leaderboard_mmlu_pro"), Some(0.1));
+        assert_eq!(builtin_chance("leaderboard_gpqa"), Some(0.25));
+        assert_eq!(builtin_chance("leaderboard_math_hard"), Some(0.0));
+        assert_eq!(builtin_chance("leaderboard_ifeval"), Some(0.0));
+        // BBH and MuSR mix tasks with different numbers of options
+        assert_eq!(builtin_chance("leaderboard_bbh"), None);
+        assert_eq!(builtin_chance("leaderboard_musr"), None);
+        assert_eq!(builtin_chance("leaderboard_bbh_boolean_expressions"), Some(0.5));
+        // MC2 is a probability mass, not a share of questions: no chance level to look up
+        assert_eq!(builtin_chance("TruthfulQA"), None);
     }
 
     #[test]

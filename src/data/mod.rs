@@ -1,6 +1,6 @@
 //! Loading and validating benchmark results, and turning them into series to fit.
 //!
-//! Data flows: a file (tidy CSV or lm-evaluation-harness JSON) → [`Dataset`] of
+//! Data flows: a file (tidy or wide CSV, or lm-evaluation-harness JSON) → [`Dataset`] of
 //! [`Observation`]s → [`Dataset::select`] (family, shots, chance levels) → [`Series`] per
 //! (family, task) → [`FitData`], the flat arrays a model's log density reads.
 
@@ -8,6 +8,7 @@ pub mod chance;
 pub mod example;
 pub mod harness;
 pub mod tidy;
+pub mod wide;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -90,6 +91,8 @@ pub struct Selection {
     pub shots: Option<u32>,
     /// Chance level for tasks neither the data nor the built-in table knows.
     pub chance: Option<f64>,
+    /// Chance levels of named tasks (`--chance TASK=P`), before the built-in table.
+    pub task_chance: BTreeMap<String, f64>,
     /// Keep only these tasks (every task when empty).
     pub tasks: Vec<String>,
     /// Leave these tasks out.
@@ -152,13 +155,14 @@ impl Dataset {
         tidy::parse_csv(example::EXAMPLE_CSV.as_bytes(), "built-in example").expect("the built-in example is valid")
     }
 
-    /// Load a tidy CSV file, a harness JSON file, or a folder of harness JSON files.
+    /// Load a CSV file (tidy or wide), a harness JSON file, or a folder of harness JSON files.
     pub fn load(path: &Path, opts: &harness::HarnessOptions) -> Result<Self> {
         Self::load_all(&[path], opts)
     }
 
     /// Load several inputs as one data set: the harness JSON among them (files and folders)
-    /// read as one collection, each tidy CSV added as it is. The same (task, model) in two
+    /// read as one collection, each CSV added as it is (a wide table's missing sizes filled
+    /// from `--sizes`, the other inputs or the names). The same (task, model) in two
     /// inputs is one observation when the two agree, and an error at [`Dataset::select`] when
     /// they do not.
     pub fn load_all<P: AsRef<Path>>(paths: &[P], opts: &harness::HarnessOptions) -> Result<Self> {
@@ -172,16 +176,15 @@ impl Dataset {
             if meta.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
                 json.push(p);
             } else {
-                parts.push(tidy::load(p)?);
+                parts.push(tidy::load_open(p)?);
             }
         }
         if !json.is_empty() {
             parts.push(harness::load_trees(&json, opts)?);
         }
-        Ok(Dataset {
-            source: shown_paths(paths),
-            observations: parts.into_iter().flat_map(|d| d.observations).collect(),
-        })
+        let mut observations: Vec<Observation> = parts.into_iter().flat_map(|d| d.observations).collect();
+        fill_sizes(&mut observations, opts.sizes.as_ref())?;
+        Ok(Dataset { source: shown_paths(paths), observations })
     }
 
     /// SHA-256 of the observations, independent of row order.
@@ -255,8 +258,12 @@ impl Dataset {
                 return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
             }
         }
-        if let Some(t) =
-            sel.tasks.iter().chain(&sel.skip_tasks).find(|t| !self.observations.iter().any(|o| &o.task == *t))
+        if let Some(t) = sel
+            .tasks
+            .iter()
+            .chain(&sel.skip_tasks)
+            .chain(sel.task_chance.keys())
+            .find(|t| !self.observations.iter().any(|o| &o.task == *t))
         {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
@@ -291,7 +298,7 @@ impl Dataset {
         // each task's first (task, model) that appears twice with different values, and where else
         let mut conflicts: Vec<(&Observation, &Observation)> = Vec::new();
         for ((family, task), obs) in groups {
-            let chance = resolve_chance(&task, &obs, sel.chance)?;
+            let chance = resolve_chance(&task, &obs, sel)?;
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
@@ -356,7 +363,47 @@ impl Dataset {
     }
 }
 
-fn resolve_chance(task: &str, obs: &[&Observation], fallback: Option<f64>) -> Result<f64> {
+/// Give each observation of a wide table without a size column (params NaN) its model's size:
+/// from `--sizes`, else from another input that has this model (with its family and tokens
+/// when the table gives none), else from the model's name (with the family the name gives).
+pub(crate) fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
+    let mut known: HashMap<String, (f64, Option<String>, Option<f64>)> = HashMap::new();
+    for o in observations.iter().filter(|o| !o.params.is_nan()) {
+        known.entry(o.model.clone()).or_insert_with(|| (o.params, o.family.clone(), o.tokens));
+    }
+    for o in observations.iter_mut().filter(|o| o.params.is_nan()) {
+        let other = known.get(&o.model);
+        if let Some(&p) = sizes.and_then(|m| m.get(&o.model)) {
+            o.params = p;
+        } else if let Some(&(p, _, _)) = other {
+            o.params = p;
+        } else if let Some((family, p)) = crate::size::split_model_name(&o.model) {
+            o.params = p;
+            if o.family.is_none() && !family.is_empty() {
+                o.family = Some(family);
+            }
+        } else {
+            return Err(Error::input(
+                o.at.clone(),
+                format!(
+                    "cannot tell the size of model '{}': the table gives none; add it (in a size column such \
+                     as 'params (B)'), pass --sizes FILE (model,params), or read the table beside one that gives it",
+                    o.model
+                ),
+            ));
+        }
+        if let Some((_, family, tokens)) = other {
+            o.family = o.family.take().or_else(|| family.clone());
+            o.tokens = o.tokens.or(*tokens);
+        }
+    }
+    Ok(())
+}
+
+/// A task's chance level: from the data, else `--chance TASK=P`, else the built-in table, else
+/// `--chance P`; a level the data gives and a flag contradicts is an error.
+fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<f64> {
+    let flag = sel.task_chance.get(task).copied();
     let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
     if let Some(first) = given.first() {
         let c = first.chance.unwrap_or_default();
@@ -366,14 +413,28 @@ fn resolve_chance(task: &str, obs: &[&Observation], fallback: Option<f64>) -> Re
                 format!("task '{task}' has chance {} here but {c} at {}", other.chance.unwrap_or_default(), first.at),
             ));
         }
+        if let Some(f) = flag
+            && (f - c).abs() > 1e-9
+        {
+            return Err(Error::input(
+                first.at.clone().field("chance"),
+                format!("task '{task}' has chance {c} here but --chance {task}={f}; drop the flag or correct the data"),
+            ));
+        }
         return Ok(c);
     }
-    if let Some(c) = chance::builtin_chance(task).or(fallback) {
+    if let Some(c) = flag.or_else(|| chance::builtin_chance(task)).or(sel.chance) {
         return Ok(c);
     }
+    // a wide table's observation already names its task's column
+    let at = &obs[0].at;
+    let at = if at.field.is_some() { at.clone() } else { at.clone().field("chance") };
     Err(Error::input(
-        obs[0].at.clone().field("chance"),
-        format!("no chance level for task '{task}': add a chance column or pass --chance"),
+        at,
+        format!(
+            "no chance level for task '{task}': add a chance column, or pass --chance '{task}=P' \
+             (or --chance P for every task the built-in table does not know)"
+        ),
     ))
 }
 

@@ -1,21 +1,38 @@
 //! The tidy CSV format: `task,model,params,correct,n,chance` (or `score` instead of `correct`),
-//! with optional `tokens`, `family` and `shots` columns. Columns may come in any order.
+//! with optional `tokens`, `family` and `shots` columns. Columns may come in any order. A CSV
+//! with no `task` column but a model and a size column is a wide table ([`crate::data::wide`]).
 
 use std::path::Path;
 
-use crate::data::{Dataset, Observation, Outcome};
+use crate::data::{Dataset, Observation, Outcome, fill_sizes, wide};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
-/// Read a tidy CSV file.
+/// Read a tidy CSV file (or a wide table, its sizes taken from the model names when it has no
+/// size column).
 pub fn load(path: &Path) -> Result<Dataset> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, e))?;
-    parse_csv(&bytes[..], &shown)
+    let mut ds = load_open(path)?;
+    fill_sizes(&mut ds.observations, None)?;
+    Ok(ds)
 }
 
-/// Parse tidy CSV text; `file` names the source in errors.
+/// Parse tidy CSV text (or a wide table, as [`load`]); `file` names the source in errors.
 pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
+    let mut ds = parse_open(bytes, file)?;
+    fill_sizes(&mut ds.observations, None)?;
+    Ok(ds)
+}
+
+/// Read a CSV file, leaving the sizes of a wide table without a size column open (NaN), for
+/// [`fill_sizes`] to fill from the other inputs read with it.
+pub(crate) fn load_open(path: &Path) -> Result<Dataset> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, e))?;
+    parse_open(&bytes[..], &shown)
+}
+
+/// [`parse_csv`] with the sizes a wide table does not give left open (NaN).
+fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
     let at = Location::file(file);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::input(at, "the file is empty"));
@@ -23,6 +40,9 @@ pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(bytes);
     let headers =
         rdr.headers().map_err(|e| Error::input(at.clone().row(1), format!("cannot read the header: {e}")))?.clone();
+    if let Some(roles) = wide::recognise(&headers, file)? {
+        return wide::parse(&headers, &roles, &mut rdr, file);
+    }
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let need = |name: &str| {
         col(name).ok_or_else(|| {
@@ -32,7 +52,16 @@ pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
             )
         })
     };
-    let c_task = need("task")?;
+    let c_task = col("task").ok_or_else(|| {
+        Error::input(
+            at.clone().row(1).field("task"),
+            format!(
+                "missing column 'task' (header: {}); a wide table, one row per model and one column per task, \
+                 needs a 'model' column and a size column such as 'params (B)'",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        )
+    })?;
     let c_model = need("model")?;
     let c_params = need("params")?;
     let c_correct = col("correct");

@@ -1,0 +1,320 @@
+//! A wide CSV: one row per model and one column per task, the shape of leaderboard exports
+//! and spreadsheets:
+//!
+//! ```text
+//! Model,Model Family,Model Size (B),Pretraining Data Size (T),MMLU,ARC-C (n=1172),HellaSwag (%)
+//! EleutherAI/pythia-1b-deduped,Pythia,1.0,0.3,0.2427,0.2910,49.65
+//! ```
+//!
+//! The columns are told apart by their names (case, `_` and `-` do not matter): `model` (or
+//! `model name`); `family` (`model family`); the size, `params` (`parameters`, `size`, `model
+//! size`, `#params`, …); the training tokens (`tokens`, `training tokens`, `pretraining data
+//! size`, …); `shots`; and a compute column (`flops`, `compute`, …), which is left unread since
+//! compute is 6 · params · tokens. A unit in parentheses (`(M)`, `(B)`, `(T)`) multiplies a
+//! size or token count. Every other column is a task, its cells scores in [0, 1]: `(%)` after
+//! its name marks percentages, `(n=1172)` its item count (the scores then become counts). An
+//! empty cell (or `NA`, `NaN`) is a model not evaluated on that task. A model whose size the
+//! table does not give is read with the size NaN, which [`crate::data::Dataset::load_all`]
+//! fills from `--sizes`, another input, or the model's name.
+
+use csv::{Reader, StringRecord};
+
+use crate::data::{Dataset, Observation, Outcome};
+use crate::error::{Error, Location, Result};
+use crate::size::parse_size;
+
+/// What a column of a wide table holds.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Role {
+    Model,
+    Family,
+    /// Parameter count, times the header's unit.
+    Size(f64),
+    /// Training tokens, times the header's unit.
+    Tokens(f64),
+    Shots,
+    /// Training compute: not read (`--x compute` uses params and tokens).
+    Compute,
+    /// A task's scores, times `scale` (1/100 for percentages), with its item count when given.
+    Task {
+        name: String,
+        scale: f64,
+        n: Option<u64>,
+    },
+}
+
+/// The roles of a header's columns, when it is a wide table's: it has a model column and a
+/// task column, and none of the tidy format's `task`, `correct`, `n`, `score` or `chance`.
+pub(super) fn recognise(headers: &StringRecord, file: &str) -> Result<Option<Vec<Role>>> {
+    if headers.iter().any(|h| ["task", "correct", "n", "score", "chance"].contains(&normalise(h).as_str())) {
+        return Ok(None);
+    }
+    let roles = headers.iter().map(|h| role(h, file)).collect::<Result<Vec<_>>>()?;
+    let has = |f: fn(&Role) -> bool| roles.iter().any(f);
+    if !has(|r| *r == Role::Model) || !has(|r| matches!(r, Role::Task { .. })) {
+        return Ok(None);
+    }
+    // one column per role, and one per task
+    for (i, r) in roles.iter().enumerate() {
+        let same = |o: &Role| match (r, o) {
+            (Role::Task { name: a, .. }, Role::Task { name: b, .. }) => a == b,
+            (Role::Task { .. }, _) | (_, Role::Task { .. }) => false,
+            _ => std::mem::discriminant(r) == std::mem::discriminant(o),
+        };
+        if let Some(j) = roles[..i].iter().position(same) {
+            return Err(Error::input(
+                Location::file(file).row(1).field(&headers[i]),
+                format!("column '{}' means the same as column '{}'; keep one", &headers[i], &headers[j]),
+            ));
+        }
+    }
+    Ok(Some(roles))
+}
+
+/// Read the rows of a wide table whose header [`recognise`] accepted.
+pub(super) fn parse<R: std::io::Read>(
+    headers: &StringRecord,
+    roles: &[Role],
+    rdr: &mut Reader<R>,
+    file: &str,
+) -> Result<Dataset> {
+    let at = Location::file(file);
+    let column = |want: fn(&Role) -> bool| roles.iter().position(want);
+    let c_model = column(|r| *r == Role::Model).unwrap_or_default();
+    let c_size = column(|r| matches!(r, Role::Size(_)));
+    let c_family = column(|r| *r == Role::Family);
+    let c_tokens = column(|r| matches!(r, Role::Tokens(_)));
+    let c_shots = column(|r| *r == Role::Shots);
+    let mut observations = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let here = at.clone().row(row);
+        let rec = rec.map_err(|e| Error::input(here.clone(), format!("malformed CSV: {e}")))?;
+        let cell = |c: usize| rec.get(c).unwrap_or("");
+        let field = |c: usize| here.clone().field(&headers[c]);
+        let number = |c: usize| -> Result<f64> {
+            let v = cell(c);
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(Error::input(field(c), format!("not a finite number: '{v}'"))),
+                Err(_) => Err(Error::input(field(c), format!("not a number: '{v}'"))),
+            }
+        };
+        // a size or token count: a number times the header's unit, or a size like 1.3B
+        let amount = |c: usize, unit: f64, what: &str| -> Result<f64> {
+            let v = cell(c);
+            let x =
+                if unit == 1.0 { parse_size(v) } else { v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0) };
+            let x =
+                x.ok_or_else(|| Error::input(field(c), format!("not a positive {what}: '{v}' (e.g. 1.3e9 or 1.3B)")))?;
+            Ok(x * unit)
+        };
+        let model = cell(c_model);
+        if model.is_empty() {
+            return Err(Error::input(field(c_model), "empty value"));
+        }
+        // without a size, NaN: the loader takes it from another table, --sizes or the name
+        let params = match c_size.map(|c| (c, &roles[c])) {
+            Some((c, &Role::Size(unit))) if !missing(cell(c)) => {
+                let params = amount(c, unit, "size")?;
+                if params < 1e3 {
+                    return Err(Error::input(
+                        field(c),
+                        format!(
+                            "a model of {} parameters? Give the unit in the header, e.g. '{} (B)', or with \
+                             the value, '{}B'",
+                            cell(c),
+                            &headers[c],
+                            cell(c)
+                        ),
+                    ));
+                }
+                params
+            }
+            _ => f64::NAN,
+        };
+        let tokens = match c_tokens.map(|c| (c, &roles[c])) {
+            Some((c, &Role::Tokens(unit))) if !missing(cell(c)) => Some(amount(c, unit, "token count")?),
+            _ => None,
+        };
+        let family = c_family.map(cell).filter(|f| !f.is_empty()).map(str::to_string);
+        let shots = match c_shots {
+            Some(c) if !cell(c).is_empty() => {
+                let k = number(c)?;
+                if k < 0.0 || k.fract() != 0.0 || k > f64::from(u32::MAX) {
+                    return Err(Error::input(field(c), format!("must be a whole number ≥ 0, got '{}'", cell(c))));
+                }
+                Some(k as u32)
+            }
+            _ => None,
+        };
+        for (c, r) in roles.iter().enumerate() {
+            let Role::Task { name, scale, n } = r else { continue };
+            if missing(cell(c)) {
+                continue;
+            }
+            let s = number(c)? * scale;
+            if !(0.0..=1.0).contains(&s) {
+                let hint =
+                    if *scale == 1.0 && s <= 100.0 { " (percentages? mark the column's name with '(%)')" } else { "" };
+                return Err(Error::input(field(c), format!("score {} is outside [0, 1]{hint}", cell(c))));
+            }
+            let outcome = match *n {
+                Some(n) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
+                None => Outcome::Score(s),
+            };
+            observations.push(Observation {
+                task: name.clone(),
+                family: family.clone(),
+                model: model.to_string(),
+                params,
+                tokens,
+                outcome,
+                chance: None,
+                shots,
+                at: field(c),
+            });
+        }
+    }
+    if observations.is_empty() {
+        return Err(Error::input(at, "the file has a header but no scores"));
+    }
+    Ok(Dataset { source: file.to_string(), observations })
+}
+
+/// An empty cell, or one a spreadsheet or data frame wrote for a missing value.
+fn missing(cell: &str) -> bool {
+    cell.is_empty() || ["na", "nan", "n/a", "null", "none"].contains(&cell.to_ascii_lowercase().as_str())
+}
+
+/// A header's role from its name and the units in parentheses after it.
+fn role(header: &str, file: &str) -> Result<Role> {
+    let (base, groups) = split_units(header);
+    let name = normalise(base);
+    let unit = |what: &str| -> Result<f64> {
+        match groups.as_slice() {
+            [] => Ok(1.0),
+            [u] => multiplier(u).ok_or_else(|| {
+                Error::input(
+                    Location::file(file).row(1).field(header),
+                    format!("unknown unit '({u})' for {what}: use (K), (M), (B) or (T)"),
+                )
+            }),
+            _ => Err(Error::input(
+                Location::file(file).row(1).field(header),
+                format!("one unit in parentheses for {what}, e.g. '{base} (B)'"),
+            )),
+        }
+    };
+    Ok(match name.as_str() {
+        "model" | "model name" => Role::Model,
+        "family" | "model family" => Role::Family,
+        "params" | "parameters" | "n params" | "num params" | "#params" | "# params" | "parameter count" | "size"
+        | "model size" => Role::Size(unit("a size")?),
+        "tokens"
+        | "training tokens"
+        | "pretraining tokens"
+        | "data size"
+        | "pretraining data size"
+        | "training data size" => Role::Tokens(unit("a token count")?),
+        "shots" => Role::Shots,
+        "flops" | "compute" | "training flops" | "training compute" => Role::Compute,
+        _ => {
+            let mut scale = 1.0;
+            let mut n = None;
+            let mut all_known = true;
+            for g in &groups {
+                if g == "%" {
+                    scale = 0.01;
+                } else if let Some(k) = item_count(g) {
+                    n = Some(k);
+                } else {
+                    all_known = false;
+                }
+            }
+            if all_known {
+                Role::Task { name: base.to_string(), scale, n }
+            } else {
+                // "ARC (25-shot)": the parentheses are part of the task's name
+                Role::Task { name: header.trim().to_string(), scale: 1.0, n: None }
+            }
+        }
+    })
+}
+
+/// A header without its trailing parenthesised groups, and the groups: "Size (B)" → ("Size", ["B"]).
+fn split_units(header: &str) -> (&str, Vec<String>) {
+    let mut rest = header.trim();
+    let mut groups = Vec::new();
+    while let Some(inner) = rest.strip_suffix(')') {
+        let Some(open) = inner.rfind('(') else { break };
+        groups.push(inner[open + 1..].trim().to_string());
+        rest = inner[..open].trim_end();
+    }
+    groups.reverse();
+    if rest.is_empty() { (header.trim(), Vec::new()) } else { (rest, groups) }
+}
+
+/// Lower case, with `_` and `-` read as spaces and runs of spaces as one.
+fn normalise(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '-'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The factor a unit stands for: K, M, B (or G, billions), T, in letters or words.
+fn multiplier(unit: &str) -> Option<f64> {
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "k" | "thousand" | "thousands" => 1e3,
+        "m" | "mn" | "million" | "millions" => 1e6,
+        "b" | "g" | "bn" | "billion" | "billions" => 1e9,
+        "t" | "trillion" | "trillions" => 1e12,
+        _ => return None,
+    })
+}
+
+/// The item count of a group like `n=1172` (or `n = 1,172`).
+fn item_count(group: &str) -> Option<u64> {
+    let g = group.replace([' ', ','], "");
+    let k: u64 = g.strip_prefix("n=").or_else(|| g.strip_prefix("N="))?.parse().ok()?;
+    (k > 0).then_some(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_split_into_name_and_units() {
+        assert_eq!(split_units("Model Size (B)"), ("Model Size", vec!["B".to_string()]));
+        assert_eq!(split_units("ARC-C (%) (n=1172)"), ("ARC-C", vec!["%".to_string(), "n=1172".to_string()]));
+        assert_eq!(split_units("(weird)"), ("(weird)", vec![]));
+        assert_eq!(normalise("  Pretraining_Data-Size "), "pretraining data size");
+        assert_eq!(item_count("n = 1,172"), Some(1172));
+        assert_eq!(item_count("n=0"), None);
+        assert_eq!(multiplier("B"), Some(1e9));
+        assert_eq!(multiplier("1E21"), None);
+    }
+
+    #[test]
+    fn roles_of_the_obs_scaling_header() {
+        let roles: Vec<Role> = [
+            "Model",
+            "Model Family",
+            "Model Size (B)",
+            "Pretraining Data Size (T)",
+            "FLOPs (1E21)",
+            "MMLU",
+            "ARC (25-shot)",
+        ]
+        .iter()
+        .map(|h| role(h, "f").unwrap())
+        .collect();
+        assert_eq!(roles[0], Role::Model);
+        assert_eq!(roles[1], Role::Family);
+        assert_eq!(roles[2], Role::Size(1e9));
+        assert_eq!(roles[3], Role::Tokens(1e12));
+        assert_eq!(roles[4], Role::Compute);
+        assert_eq!(roles[5], Role::Task { name: "MMLU".into(), scale: 1.0, n: None });
+        assert_eq!(roles[6], Role::Task { name: "ARC (25-shot)".into(), scale: 1.0, n: None });
+        assert!(role("params (furlongs)", "f").is_err());
+    }
+}
