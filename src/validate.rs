@@ -297,9 +297,10 @@ pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
                 median_ae_pp: 100.0 * quantile_sorted(&s, 0.5),
                 rmse_pp: 100.0 * (errs.iter().map(|e| e * e).sum::<f64>() / n).sqrt(),
                 crps: ps.iter().map(|p| p.crps).sum::<f64>() / n,
-                lpd: m.probabilistic().then(|| {
+                // over the held-out counts; scores without an item count have no predictive mass
+                lpd: m.probabilistic().then_some(()).and_then(|()| {
                     let l: Vec<f64> = ps.iter().filter_map(|p| p.lpd).collect();
-                    l.iter().sum::<f64>() / l.len().max(1) as f64
+                    (!l.is_empty()).then(|| l.iter().sum::<f64>() / l.len() as f64)
                 }),
                 pit: m.probabilistic().then(|| ps.iter().filter_map(|p| p.pit).collect()),
                 coverage: m.probabilistic().then(|| {

@@ -102,3 +102,23 @@ fn probabilistic_methods_report_coverage_and_lpd() {
         assert!(pit.iter().all(|u| (0.0..=1.0).contains(u)));
     }
 }
+
+/// Scores without item counts have no predictive mass to score: no LPD, rather than a mean of
+/// nothing printed as 0.
+#[test]
+fn scores_without_counts_have_no_lpd() {
+    let mut series = tiny();
+    for s in &mut series {
+        for p in &mut s.points {
+            p.outcome = Outcome::Score(p.outcome.score());
+        }
+    }
+    let preds = validate(&series, &opts(Split::Largest(1), vec![Method::IndependentMap]), &(), &AtomicBool::new(false))
+        .unwrap();
+    assert!(preds.iter().all(|p| p.lpd.is_none()));
+    let refs: Vec<_> = preds.iter().collect();
+    let s = score(&refs);
+    let m = &s[&Method::IndependentMap];
+    assert_eq!(m.lpd, None);
+    assert!(m.coverage.is_some() && m.crps.is_finite());
+}
