@@ -329,8 +329,9 @@ fn unknown_chance_is_named() {
 #[test]
 fn a_wide_table_fits_with_its_units_and_chance_levels() {
     let dir = tempfile::tempdir().unwrap();
-    let body = "Model,Family,Params (M),ARC-C (n=1172),Mine (%)\n\
-                m1,f,100,0.25,26\nm2,f,1000,0.3,35\nm3,f,10000,0.45,60\nm4,f,100000,0.6,\n";
+    // as a data frame writes it, with its index first and a compute column
+    let body = ",Model,Family,Params (M),FLOPs (1E21),ARC-C (n=1172),Mine (%)\n\
+                0,m1,f,100,1,0.25,26\n1,m2,f,1000,10,0.3,35\n2,m3,f,10000,100,0.45,60\n3,m4,f,100000,1000,0.6,\n";
     std::fs::write(dir.path().join("w.csv"), body).unwrap();
     let out = scurve_in(dir.path(), &["inspect", "w.csv"]);
     assert_eq!(out.status.code(), Some(2));

@@ -10,7 +10,7 @@
 //! `model name`); `family` (`model family`); the size, `params` (`parameters`, `size`, `model
 //! size`, `#params`, …); the training tokens (`tokens`, `training tokens`, `pretraining data
 //! size`, …); `shots`; and a compute column (`flops`, `compute`, …), which is left unread since
-//! compute is 6 · params · tokens. A unit in parentheses (`(M)`, `(B)`, `(T)`) multiplies a
+//! compute is 6 · params · tokens, as is a column without a name (a data frame's index). A unit in parentheses (`(M)`, `(B)`, `(T)`) multiplies a
 //! size or token count. Every other column is a task, its cells scores in [0, 1]: `(%)` after
 //! its name marks percentages, `(n=1172)` its item count (the scores then become counts). An
 //! empty cell (or `NA`, `NaN`) is a model not evaluated on that task. A model whose size the
@@ -33,8 +33,9 @@ pub(super) enum Role {
     /// Training tokens, times the header's unit.
     Tokens(f64),
     Shots,
-    /// Training compute: not read (`--x compute` uses params and tokens).
-    Compute,
+    /// Not read: training compute (`--x compute` uses params and tokens), or a column without
+    /// a name (a data frame's index).
+    Unread,
     /// A task's scores, times `scale` (1/100 for percentages), with its item count when given.
     Task {
         name: String,
@@ -58,7 +59,7 @@ pub(super) fn recognise(headers: &StringRecord, file: &str) -> Result<Option<Vec
     for (i, r) in roles.iter().enumerate() {
         let same = |o: &Role| match (r, o) {
             (Role::Task { name: a, .. }, Role::Task { name: b, .. }) => a == b,
-            (Role::Task { .. }, _) | (_, Role::Task { .. }) => false,
+            (Role::Task { .. } | Role::Unread, _) | (_, Role::Task { .. } | Role::Unread) => false,
             _ => std::mem::discriminant(r) == std::mem::discriminant(o),
         };
         if let Some(j) = roles[..i].iter().position(same) {
@@ -218,7 +219,9 @@ fn role(header: &str, file: &str) -> Result<Role> {
         | "pretraining data size"
         | "training data size" => Role::Tokens(unit("a token count")?),
         "shots" => Role::Shots,
-        "flops" | "compute" | "training flops" | "training compute" => Role::Compute,
+        "flops" | "compute" | "training flops" | "training compute" => Role::Unread,
+        "" => Role::Unread,
+        n if n.starts_with("unnamed:") => Role::Unread,
         _ => {
             let mut scale = 1.0;
             let mut n = None;
@@ -312,9 +315,12 @@ mod tests {
         assert_eq!(roles[1], Role::Family);
         assert_eq!(roles[2], Role::Size(1e9));
         assert_eq!(roles[3], Role::Tokens(1e12));
-        assert_eq!(roles[4], Role::Compute);
+        assert_eq!(roles[4], Role::Unread);
         assert_eq!(roles[5], Role::Task { name: "MMLU".into(), scale: 1.0, n: None });
         assert_eq!(roles[6], Role::Task { name: "ARC (25-shot)".into(), scale: 1.0, n: None });
         assert!(role("params (furlongs)", "f").is_err());
+        // the index a data frame writes
+        assert_eq!(role("", "f").unwrap(), Role::Unread);
+        assert_eq!(role("Unnamed: 0", "f").unwrap(), Role::Unread);
     }
 }
