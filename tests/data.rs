@@ -249,7 +249,20 @@ fn a_wide_table_loads_one_observation_per_score() {
     let opt66: Vec<_> = ds.observations.iter().filter(|o| o.model == "facebook/opt-66b").collect();
     assert_eq!(opt66.len(), 8);
     let arc = opt66.iter().find(|o| o.task == "ARC-C").unwrap();
-    assert_eq!(arc.outcome, Outcome::Score(0.4633105802047781));
+    // 0.4633105802047781 is 543 of ARC-Challenge's 1172 items: the score becomes a count
+    assert_eq!(arc.outcome, Outcome::Counts { correct: 543, n: 1172 });
+    // per task, the scores that are whole counts of its items (the source's own tally)
+    let counted = |task: &str| {
+        let of: Vec<_> = ds.observations.iter().filter(|o| o.task == task).collect();
+        (of.iter().filter(|o| matches!(o.outcome, Outcome::Counts { .. })).count(), of.len())
+    };
+    assert_eq!(counted("ARC-C"), (142, 145));
+    assert_eq!(counted("HellaSwag"), (146, 148));
+    assert_eq!(counted("GSM8K"), (145, 148));
+    assert_eq!(counted("HumanEval"), (117, 127));
+    // MMLU here is an average over subjects, and Winograd's name is not one the table knows
+    assert_eq!(counted("MMLU").0, 0);
+    assert_eq!(counted("Winograd").0, 0);
     assert_eq!(arc.params, 66e9);
     assert!((arc.tokens.unwrap() - 0.18e12).abs() < 1.0, "{:?}", arc.tokens);
     assert_eq!(arc.family.as_deref(), Some("OPT"));
@@ -298,4 +311,17 @@ fn a_wide_table_without_sizes_takes_them_from_the_other_input() {
     let mmlu_pro = series.iter().find(|s| s.task == "leaderboard_mmlu_pro").unwrap();
     assert_eq!(mmlu_pro.chance, 0.1);
     assert!(mmlu_pro.n_sizes() >= 3, "{}", mmlu_pro.n_sizes());
+}
+
+/// LLaMA's harness files give math_asdiv as 0.0 with a standard error of 0 at every size, which
+/// says nothing of its item count; the built-in count turns the scores into counts of 2305.
+#[test]
+fn a_score_of_zero_without_an_item_count_takes_the_builtin_one() {
+    let ds = Dataset::load(&shared("data/lm_eval_harness_results/llama"), &HarnessOptions::default()).unwrap();
+    let asdiv: Vec<_> = ds.observations.iter().filter(|o| o.task == "math_asdiv").collect();
+    assert!(asdiv.len() >= 3, "{}", asdiv.len());
+    assert!(asdiv.iter().all(|o| o.outcome == Outcome::Counts { correct: 0, n: 2305 }), "{:?}", asdiv[0].outcome);
+    // a count the file gives (through its standard error) is kept as it is
+    let algebra = ds.observations.iter().find(|o| o.task == "math_algebra" && o.model == "llama-7B").unwrap();
+    assert_eq!(algebra.outcome, Outcome::Counts { correct: 20, n: 1187 });
 }

@@ -7,6 +7,7 @@
 pub mod chance;
 pub mod example;
 pub mod harness;
+pub mod items;
 pub mod tidy;
 pub mod wide;
 
@@ -183,7 +184,7 @@ impl Dataset {
             parts.push(harness::load_trees(&json, opts)?);
         }
         let mut observations: Vec<Observation> = parts.into_iter().flat_map(|d| d.observations).collect();
-        fill_sizes(&mut observations, opts.sizes.as_ref())?;
+        complete(&mut observations, opts.sizes.as_ref())?;
         Ok(Dataset { source: shown_paths(paths), observations })
     }
 
@@ -363,10 +364,19 @@ impl Dataset {
     }
 }
 
+/// What every load does once its inputs are read: the sizes a wide table left open
+/// ([`fill_sizes`]), and item counts for scores of tasks whose size is known
+/// ([`items::fill_item_counts`]).
+pub(crate) fn complete(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
+    fill_sizes(observations, sizes)?;
+    items::fill_item_counts(observations);
+    Ok(())
+}
+
 /// Give each observation of a wide table without a size column (params NaN) its model's size:
 /// from `--sizes`, else from another input that has this model (with its family and tokens
 /// when the table gives none), else from the model's name (with the family the name gives).
-pub(crate) fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
+fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
     let mut known: HashMap<String, (f64, Option<String>, Option<f64>)> = HashMap::new();
     for o in observations.iter().filter(|o| !o.params.is_nan()) {
         known.entry(o.model.clone()).or_insert_with(|| (o.params, o.family.clone(), o.tokens));

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::data::{Dataset, Observation, Outcome, fill_sizes, wide};
+use crate::data::{Dataset, Observation, Outcome, complete, wide};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
@@ -12,19 +12,19 @@ use crate::size::parse_size;
 /// size column).
 pub fn load(path: &Path) -> Result<Dataset> {
     let mut ds = load_open(path)?;
-    fill_sizes(&mut ds.observations, None)?;
+    complete(&mut ds.observations, None)?;
     Ok(ds)
 }
 
 /// Parse tidy CSV text (or a wide table, as [`load`]); `file` names the source in errors.
 pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
     let mut ds = parse_open(bytes, file)?;
-    fill_sizes(&mut ds.observations, None)?;
+    complete(&mut ds.observations, None)?;
     Ok(ds)
 }
 
 /// Read a CSV file, leaving the sizes of a wide table without a size column open (NaN), for
-/// [`fill_sizes`] to fill from the other inputs read with it.
+/// [`complete`] to fill from the other inputs read with it.
 pub(crate) fn load_open(path: &Path) -> Result<Dataset> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::io(&shown, e))?;

@@ -1,0 +1,208 @@
+//! Item counts of common benchmark tasks, used when the data gives only a score: a score that
+//! is an exact multiple of 1/n for the task's n becomes a count (`correct` of n), so the
+//! likelihood knows how noisy it is. The counts are those lm-evaluation-harness evaluates (the
+//! split it scores), as recovered exactly from the standard errors of the result files in the
+//! project's reference data; leaderboard column names for the same tasks are included.
+
+use crate::data::{Observation, Outcome};
+
+/// The item count of a task by its lm-evaluation-harness name (or a leaderboard's column name,
+/// such as `ARC-C`; case, `-` and spaces do not matter), when known.
+pub fn builtin_items(task: &str) -> Option<u64> {
+    let t = task.to_ascii_lowercase().replace(['-', ' '], "_");
+    if let Some(subject) = t.strip_prefix("hendryckstest_").or_else(|| t.strip_prefix("mmlu_")) {
+        return mmlu_subject(subject);
+    }
+    for (prefix, n) in
+        [("arithmetic_", 2000), ("pawsx_", 2000), ("xcopa_", 500), ("xnli_", 5010), ("xstory_cloze_", 1511)]
+    {
+        if t.starts_with(prefix) {
+            return Some(n);
+        }
+    }
+    Some(match t.as_str() {
+        "arc_challenge" | "arc_c" => 1172,
+        "arc_easy" | "arc_e" => 2376,
+        "hellaswag" => 10042,
+        "winogrande" => 1267,
+        "piqa" => 1838,
+        "boolq" => 3270,
+        "copa" => 100,
+        "cb" => 56,
+        "lambada_openai" | "lambada_standard" | "lambada_openai_cloze" | "lambada_standard_cloze" => 5153,
+        "logiqa" => 651,
+        "mathqa" => 2985,
+        "openbookqa" => 500,
+        "prost" => 18736,
+        "race" => 1045,
+        "sciq" => 1000,
+        "swag" => 20006,
+        "wsc" => 104,
+        "wsc273" => 273,
+        "gsm8k" => 1319,
+        "humaneval" => 164,
+        "headqa_en" | "headqa_es" => 2742,
+        "triviaqa" => 11313,
+        "webqs" => 2032,
+        "rte" => 277,
+        "wic" => 638,
+        "mrpc" => 408,
+        "qnli" => 5463,
+        "qqp" => 40430,
+        "sst" => 872,
+        "wnli" => 71,
+        "mnli" => 9815,
+        "mnli_mismatched" => 9832,
+        "anli_r1" | "anli_r2" => 1000,
+        "anli_r3" => 1200,
+        "toxigen" => 940,
+        "ethics_cm" => 3885,
+        "ethics_deontology" => 3596,
+        "ethics_justice" => 2704,
+        "ethics_utilitarianism" | "ethics_utilitarianism_original" => 4808,
+        "ethics_virtue" => 4975,
+        "asdiv" | "math_asdiv" => 2305,
+        "math_algebra" => 1187,
+        "math_counting_and_prob" => 474,
+        "math_geometry" => 479,
+        "math_intermediate_algebra" => 903,
+        "math_num_theory" => 540,
+        "math_prealgebra" => 871,
+        "math_precalc" => 546,
+        "xwinograd_en" => 2325,
+        "xwinograd_fr" => 83,
+        "xwinograd_jp" => 959,
+        "xwinograd_pt" => 263,
+        "xwinograd_ru" => 315,
+        "xwinograd_zh" => 504,
+        _ => return None,
+    })
+}
+
+/// MMLU's subjects (test split), as `hendrycksTest-X` and `mmlu_X` name them.
+fn mmlu_subject(subject: &str) -> Option<u64> {
+    Some(match subject {
+        "abstract_algebra"
+        | "business_ethics"
+        | "college_chemistry"
+        | "college_computer_science"
+        | "college_mathematics"
+        | "computer_security"
+        | "global_facts"
+        | "high_school_computer_science"
+        | "medical_genetics"
+        | "us_foreign_policy" => 100,
+        "college_physics" => 102,
+        "management" => 103,
+        "jurisprudence" => 108,
+        "public_relations" => 110,
+        "machine_learning" => 112,
+        "econometrics" => 114,
+        "international_law" => 121,
+        "formal_logic" => 126,
+        "human_sexuality" => 131,
+        "anatomy" => 135,
+        "college_biology" => 144,
+        "electrical_engineering" => 145,
+        "high_school_physics" => 151,
+        "astronomy" => 152,
+        "logical_fallacies" => 163,
+        "high_school_european_history" => 165,
+        "virology" => 166,
+        "world_religions" => 171,
+        "college_medicine" => 173,
+        "high_school_government_and_politics" => 193,
+        "high_school_geography" => 198,
+        "sociology" => 201,
+        "high_school_chemistry" => 203,
+        "high_school_us_history" => 204,
+        "high_school_statistics" => 216,
+        "human_aging" => 223,
+        "marketing" => 234,
+        "conceptual_physics" => 235,
+        "high_school_world_history" => 237,
+        "high_school_microeconomics" => 238,
+        "security_studies" => 245,
+        "clinical_knowledge" => 265,
+        "high_school_mathematics" => 270,
+        "professional_medicine" => 272,
+        "professional_accounting" => 282,
+        "nutrition" => 306,
+        "high_school_biology" => 310,
+        "philosophy" => 311,
+        "prehistory" => 324,
+        "moral_disputes" => 346,
+        "elementary_mathematics" => 378,
+        "high_school_macroeconomics" => 390,
+        "high_school_psychology" => 545,
+        "professional_psychology" => 612,
+        "miscellaneous" => 783,
+        "moral_scenarios" => 895,
+        "professional_law" => 1534,
+        _ => return None,
+    })
+}
+
+/// Turn each score-only observation of a task in the table into counts, when its score is a
+/// whole number of items out of the task's n (to 1e-6 of an item): the score exactly, with
+/// its noise known. A score that is not (a rounded figure, an average of subtasks, another
+/// split) stays a score.
+pub fn fill_item_counts(observations: &mut [Observation]) {
+    for o in observations.iter_mut() {
+        let Outcome::Score(s) = o.outcome else { continue };
+        let Some(n) = builtin_items(&o.task) else { continue };
+        let k = s * n as f64;
+        if (k - k.round()).abs() < 1e-6 {
+            o.outcome = Outcome::Counts { correct: k.round() as u64, n };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Location;
+
+    #[test]
+    fn table_knows_harness_and_leaderboard_names() {
+        assert_eq!(builtin_items("arc_challenge"), Some(1172));
+        assert_eq!(builtin_items("ARC-C"), Some(1172));
+        assert_eq!(builtin_items("hendrycksTest-anatomy"), Some(135));
+        assert_eq!(builtin_items("mmlu_professional_law"), Some(1534));
+        assert_eq!(builtin_items("xnli_sw"), Some(5010));
+        assert_eq!(builtin_items("math_asdiv"), Some(2305));
+        assert_eq!(builtin_items("HumanEval"), Some(164));
+        // MMLU as one score is a macro-average, not a share of 14042 items
+        assert_eq!(builtin_items("MMLU"), None);
+        assert_eq!(builtin_items("mmlu_pro"), None);
+        assert_eq!(builtin_items("my_task"), None);
+    }
+
+    #[test]
+    fn only_whole_counts_become_counts() {
+        let obs = |task: &str, s: f64| Observation {
+            task: task.into(),
+            family: None,
+            model: "m".into(),
+            params: 1e9,
+            tokens: None,
+            outcome: Outcome::Score(s),
+            chance: None,
+            shots: None,
+            at: Location::file("f"),
+        };
+        let mut v = vec![
+            obs("ARC-C", 543.0 / 1172.0),
+            obs("ARC-C", 0.4633),
+            obs("math_asdiv", 0.0),
+            obs("mine", 0.5),
+            obs("humaneval", 1.0),
+        ];
+        fill_item_counts(&mut v);
+        assert_eq!(v[0].outcome, Outcome::Counts { correct: 543, n: 1172 });
+        assert_eq!(v[1].outcome, Outcome::Score(0.4633));
+        assert_eq!(v[2].outcome, Outcome::Counts { correct: 0, n: 2305 });
+        assert_eq!(v[3].outcome, Outcome::Score(0.5));
+        assert_eq!(v[4].outcome, Outcome::Counts { correct: 164, n: 164 });
+    }
+}
