@@ -91,8 +91,9 @@ pub fn pooled_start(model: &CurveModel, seed: u64, max_iters: u64) -> Result<Map
         let sd = if t > 1 { (th.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (t - 1) as f64).sqrt() } else { 1.0 };
         *pop = (mean, sd.clamp(0.05, 3.0));
     }
-    let phis: Vec<f64> = fits.iter().filter_map(|f| f.model.constrain(&f.map.position).phi).collect();
-    let phi = if phis.is_empty() { 50.0 } else { crate::summary::sorted(phis)[fits.len() / 2].clamp(5.0, 5000.0) };
+    // the median concentration of the tasks with counts (tasks with scores only have none)
+    let phis = crate::summary::sorted(fits.iter().filter_map(|f| f.model.constrain(&f.map.position).phi));
+    let phi = phis.get(phis.len() / 2).map_or(50.0, |p| p.clamp(5.0, 5000.0));
     let start = model.unconstrain(&curves, population, phi);
     let map = find_map(model, std::slice::from_ref(&start), max_iters).unwrap_or(MapFit {
         position: start,

@@ -68,3 +68,22 @@ fn strict_exits_3_on_warnings() {
     assert_eq!(out.status.code(), Some(3), "{}", common::stderr(&out));
     assert!(common::stderr(&out).contains("ESS"));
 }
+
+/// Tasks with item counts beside more tasks with scores only (as a wide table with a few
+/// known counts gives): the pooled start takes the median concentration of the tasks that
+/// have one. It indexed the shorter list by the number of all tasks and panicked.
+#[test]
+fn a_pooled_start_with_few_tasks_of_counts() {
+    let mut s = String::from("task,model,params,score,n,chance\n");
+    for (j, size) in ["1e8", "3e8", "1e9", "3e9", "1e10"].iter().enumerate() {
+        s.push_str(&format!("counted,m{j},{size},{},500,0.25\n", (130 + 60 * j) as f64 / 500.0));
+        for (t, base) in [("s1", 0.3), ("s2", 0.5), ("s3", 0.26)] {
+            s.push_str(&format!("{t},m{j},{size},{},,0.25\n", base + 0.04 * j as f64));
+        }
+    }
+    let ds = parse_csv(s.as_bytes(), "mixed.csv").unwrap();
+    let data = FitData::build(&ds.select(&Selection::default()).unwrap(), XAxis::Params, None).unwrap();
+    let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), data).unwrap();
+    let start = scurve::fit::pooled_start(&model, 1, 200).unwrap();
+    assert!(start.position.iter().all(|v| v.is_finite()), "{:?}", start.position);
+}
