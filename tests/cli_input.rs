@@ -360,7 +360,8 @@ fn a_wide_table_fits_with_its_units_and_chance_levels() {
 #[test]
 fn wide_table_bad_input() {
     bad_csv("Model,Params (B),X\nm1,1,1.5\nm2,2,53\n", &["row 2", "field 'X'", "outside", "(%)"]);
-    bad_csv("Model,Params (B),X\nm1,1,abc\n", &["row 2", "field 'X'", "not a number"]);
+    bad_csv("Model,Params (B),X\nm1,1,abc\n", &["row 2", "field 'X'", "not a score: 'abc'"]);
+    bad_csv("Model,Params (B),X,Y\nm1,1,0.5,abc\n", &["row 2", "field 'Y'", "--skip-task 'Y'"]);
     bad_csv("Model,Params,X\nm1,7,0.5\n", &["row 2", "field 'Params'", "unit"]);
     bad_csv("Model,Params (furlongs),X\nm1,7,0.5\n", &["row 1", "field 'Params (furlongs)'", "unknown unit"]);
     bad_csv("Model,Params (B),Size (B),X\nm1,7,7,0.5\n", &["row 1", "field 'Size (B)'", "same as"]);
@@ -368,6 +369,34 @@ fn wide_table_bad_input() {
     bad_csv("Model,Params (B),X\n,7,0.5\n", &["row 2", "field 'Model'", "empty"]);
     // a tidy file without its task column is not read as a wide one
     bad_csv("model,params,correct,n,chance\nm,1e9,3,10,0.25\n", &["missing column 'task'", "wide table"]);
+}
+
+/// A column that is not scores (text, a 0–100 metric) stops the fit until it is left out.
+#[test]
+fn a_wide_tables_bad_column_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Model,Family,Params (B),ARC-C,BLEU,License\n\
+                a-1,a,1,0.3,12.5,mit\na-2,a,2,0.35,20.1,mit\na-3,a,4,0.42,31,mit\n\
+                b-1,b,1,0.31,0.2,mit\nb-2,b,2,0.36,0.3,mit\nb-3,b,4,0.45,0.4,mit\n";
+    std::fs::write(dir.path().join("w.csv"), body).unwrap();
+    let run = |extra: &[&str]| scurve_in(dir.path(), &[&["fit", "w.csv", "--method", "map"][..], extra].concat());
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("row 2, field 'BLEU'") && err.contains("--skip-task 'BLEU'"), "{err}");
+    let out = run(&["--skip-task", "BLEU"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("field 'License'") && stderr(&out).contains("not a score: 'mit'"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["--skip-task", "BLEU", "--skip-task", "License", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // family b's BLEU cells are scores: its fit needs only License left out
+    let out = run(&["--family", "b", "--skip-task", "License", "--chance", "BLEU=0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("BLEU"), "{}", stdout(&out));
 }
 
 #[test]

@@ -325,3 +325,32 @@ fn a_score_of_zero_without_an_item_count_takes_the_builtin_one() {
     let algebra = ds.observations.iter().find(|o| o.task == "math_algebra" && o.model == "llama-7B").unwrap();
     assert_eq!(algebra.outcome, Outcome::Counts { correct: 20, n: 1187 });
 }
+
+/// The emergent-capability table has no family column and a BLEU column on 0–100. Its rows
+/// take their family from the benchmark table read with it, and a family's fit is refused on
+/// that column only where its own rows have a bad cell.
+#[test]
+fn a_bad_cell_of_a_joined_table_belongs_to_its_rows_family() {
+    let dir = shared("data/obs_scaling/eval_results");
+    let paths = [dir.join("base_llm_benchmark_eval.csv"), dir.join("base_llm_emergent_capability_eval.csv")];
+    let ds = Dataset::load_all(&paths, &HarnessOptions::default()).unwrap();
+    let sel = |family: &str| Selection {
+        family: Some(family.into()),
+        chance: Some(0.0),
+        task_chance: [("TruthfulQA".to_string(), 0.2)].into(),
+        ..Default::default()
+    };
+    // one OPT row has a BLEU above 1 (the table's first such row is a Llama-2 one)
+    let e = match ds.select(&sel("OPT")) {
+        Err(e) => e.to_string(),
+        Ok(s) => panic!("OPT selected with {} series", s.len()),
+    };
+    assert!(e.contains("field 'ipa_transliterate_2_bleu'") && e.contains("--skip-task"), "{e}");
+    let row: usize = e.split("row ").nth(1).and_then(|r| r.split(',').next()).unwrap().parse().unwrap();
+    let text = std::fs::read_to_string(&paths[1]).unwrap();
+    assert!(text.lines().nth(row - 1).unwrap().starts_with("facebook/opt"), "row {row}");
+    let kept = ds.select(&Selection { skip_tasks: vec!["ipa_transliterate_2_bleu".into()], ..sel("OPT") }).unwrap();
+    assert!(kept.iter().any(|s| s.task == "word_unscrambling_2_exact_match"));
+    // Pythia's BLEU cells are all below 1
+    assert!(ds.select(&sel("Pythia")).map(|s| s.len()).is_ok_and(|n| n == 16));
+}

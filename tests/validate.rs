@@ -33,7 +33,7 @@ fn tiny() -> Vec<scurve::data::Series> {
             at: Location::file("tiny"),
         })
         .collect();
-    Dataset { source: "tiny".into(), observations: obs }.select(&Selection::default()).unwrap()
+    Dataset { source: "tiny".into(), observations: obs, unreadable: Vec::new() }.select(&Selection::default()).unwrap()
 }
 
 fn opts(split: Split, methods: Vec<Method>) -> ValidateOptions {

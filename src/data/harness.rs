@@ -248,7 +248,7 @@ impl Collector {
                 format!("no results with metric {:?}", opts.metric.keys()[0]),
             ));
         }
-        Ok(Dataset { source: source.to_string(), observations: self.observations })
+        Ok(Dataset { source: source.to_string(), observations: self.observations, unreadable: Vec::new() })
     }
 }
 

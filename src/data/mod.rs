@@ -69,6 +69,20 @@ pub struct Dataset {
     /// The file or folder read ("built-in example" for the example).
     pub source: String,
     pub observations: Vec<Observation>,
+    /// The cells of a wide table's task columns that are not scores: [`Dataset::select`]
+    /// refuses a column with one in a row it keeps, unless the column is left out.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A cell of a wide table's task column that is not a score (text, or a number outside [0, 1]).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub task: String,
+    pub model: String,
+    /// The model and family of the cell's row.
+    pub family: Option<String>,
+    pub at: Location,
+    pub msg: String,
 }
 
 /// Per name in `names`, the points of the series of that name above `cut` (a parameter count):
@@ -183,9 +197,10 @@ impl Dataset {
         if !json.is_empty() {
             parts.push(harness::load_trees(&json, opts)?);
         }
+        let mut unreadable: Vec<Unreadable> = parts.iter().flat_map(|d| d.unreadable.iter().cloned()).collect();
         let mut observations: Vec<Observation> = parts.into_iter().flat_map(|d| d.observations).collect();
-        complete(&mut observations, opts.sizes.as_ref())?;
-        Ok(Dataset { source: shown_paths(paths), observations })
+        complete(&mut observations, &mut unreadable, opts.sizes.as_ref())?;
+        Ok(Dataset { source: shown_paths(paths), observations, unreadable })
     }
 
     /// SHA-256 of the observations, independent of row order.
@@ -259,20 +274,23 @@ impl Dataset {
                 return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
             }
         }
-        if let Some(t) = sel
-            .tasks
-            .iter()
-            .chain(&sel.skip_tasks)
-            .chain(sel.task_chance.keys())
-            .find(|t| !self.observations.iter().any(|o| &o.task == *t))
-        {
+        if let Some(t) = sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()).find(|t| {
+            !self.observations.iter().any(|o| &o.task == *t) && !self.unreadable.iter().any(|u| &u.task == *t)
+        }) {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
-        let wanted = |o: &&Observation| {
-            sel.family.as_ref().is_none_or(|f| o.family.as_ref() == Some(f))
-                && (sel.tasks.is_empty() || sel.tasks.contains(&o.task))
-                && !sel.skip_tasks.contains(&o.task)
+        let wanted_task = |family: &Option<String>, task: &String| {
+            sel.family.as_ref().is_none_or(|f| family.as_ref() == Some(f))
+                && (sel.tasks.is_empty() || sel.tasks.contains(task))
+                && !sel.skip_tasks.contains(task)
         };
+        if let Some(u) = self.unreadable.iter().find(|u| wanted_task(&u.family, &u.task)) {
+            return Err(Error::input(
+                u.at.clone(),
+                format!("{}; correct the column, or leave it out with --skip-task '{}'", u.msg, u.task),
+            ));
+        }
+        let wanted = |o: &&Observation| wanted_task(&o.family, &o.task);
         // a result whose setting is unknown can be neither kept nor left out by --shots
         if let Some(k) = sel.shots
             && let Some(o) = self.observations.iter().filter(wanted).find(|o| o.shots.is_none())
@@ -365,10 +383,21 @@ impl Dataset {
 }
 
 /// What every load does once its inputs are read: the sizes a wide table left open
-/// ([`fill_sizes`]), and item counts for scores of tasks whose size is known
+/// ([`fill_sizes`]), the family of each unreadable column's row where its table gave none (as
+/// the row's observations got it), and item counts for scores of tasks whose size is known
 /// ([`items::fill_item_counts`]).
-pub(crate) fn complete(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
+pub(crate) fn complete(
+    observations: &mut [Observation],
+    unreadable: &mut [Unreadable],
+    sizes: Option<&HashMap<String, f64>>,
+) -> Result<()> {
     fill_sizes(observations, sizes)?;
+    for u in unreadable.iter_mut().filter(|u| u.family.is_none()) {
+        u.family = match observations.iter().find(|o| o.model == u.model) {
+            Some(o) => o.family.clone(),
+            None => crate::size::split_model_name(&u.model).map(|(f, _)| f).filter(|f| !f.is_empty()),
+        };
+    }
     items::fill_item_counts(observations);
     Ok(())
 }

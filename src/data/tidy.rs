@@ -12,14 +12,14 @@ use crate::size::parse_size;
 /// size column).
 pub fn load(path: &Path) -> Result<Dataset> {
     let mut ds = load_open(path)?;
-    complete(&mut ds.observations, None)?;
+    complete(&mut ds.observations, &mut ds.unreadable, None)?;
     Ok(ds)
 }
 
 /// Parse tidy CSV text (or a wide table, as [`load`]); `file` names the source in errors.
 pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
     let mut ds = parse_open(bytes, file)?;
-    complete(&mut ds.observations, None)?;
+    complete(&mut ds.observations, &mut ds.unreadable, None)?;
     Ok(ds)
 }
 
@@ -174,5 +174,5 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
     if observations.is_empty() {
         return Err(Error::input(at, "the file has a header but no rows"));
     }
-    Ok(Dataset { source: file.to_string(), observations })
+    Ok(Dataset { source: file.to_string(), observations, unreadable: Vec::new() })
 }

@@ -19,7 +19,7 @@
 
 use csv::{Reader, StringRecord};
 
-use crate::data::{Dataset, Observation, Outcome};
+use crate::data::{Dataset, Observation, Outcome, Unreadable};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
@@ -87,6 +87,7 @@ pub(super) fn parse<R: std::io::Read>(
     let c_tokens = column(|r| matches!(r, Role::Tokens(_)));
     let c_shots = column(|r| *r == Role::Shots);
     let mut observations = Vec::new();
+    let mut unreadable = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
         let here = at.clone().row(row);
@@ -154,12 +155,21 @@ pub(super) fn parse<R: std::io::Read>(
             if missing(cell(c)) {
                 continue;
             }
-            let s = number(c)? * scale;
-            if !(0.0..=1.0).contains(&s) {
-                let hint =
-                    if *scale == 1.0 && s <= 100.0 { " (percentages? mark the column's name with '(%)')" } else { "" };
-                return Err(Error::input(field(c), format!("score {} is outside [0, 1]{hint}", cell(c))));
-            }
+            let s = match score(cell(c), *scale) {
+                Ok(s) => s,
+                Err(msg) => {
+                    // kept for `Dataset::select`, which refuses the column unless it is left
+                    // out (every bad cell: which rows are wanted depends on the family chosen)
+                    unreadable.push(Unreadable {
+                        task: name.clone(),
+                        model: model.to_string(),
+                        family: family.clone(),
+                        at: field(c),
+                        msg,
+                    });
+                    continue;
+                }
+            };
             let outcome = match *n {
                 Some(n) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
                 None => Outcome::Score(s),
@@ -178,9 +188,27 @@ pub(super) fn parse<R: std::io::Read>(
         }
     }
     if observations.is_empty() {
-        return Err(Error::input(at, "the file has a header but no scores"));
+        return Err(match unreadable.first() {
+            Some(u) => Error::input(u.at.clone(), u.msg.clone()),
+            None => Error::input(at, "the file has a header but no scores"),
+        });
     }
-    Ok(Dataset { source: file.to_string(), observations })
+    Ok(Dataset { source: file.to_string(), observations, unreadable })
+}
+
+/// A task's cell as a score in [0, 1] (times `scale`), or why it is not one.
+fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
+    let x: f64 = cell.parse().map_err(|_| format!("not a score: '{cell}'"))?;
+    let s = x * scale;
+    if !x.is_finite() || !(0.0..=1.0).contains(&s) {
+        let hint = if scale == 1.0 && (1.0..=100.0).contains(&x) {
+            " (percentages? mark the column's name with '(%)')"
+        } else {
+            ""
+        };
+        return Err(format!("score {cell} is outside [0, 1]{hint}"));
+    }
+    Ok(s)
 }
 
 /// An empty cell, or one a spreadsheet or data frame wrote for a missing value.

@@ -50,5 +50,5 @@ pub fn synthetic(curves: &[scurve::curve::Curve], sizes: &[f64], n: u64, seed: u
             });
         }
     }
-    scurve::data::Dataset { source: "synthetic".into(), observations }
+    scurve::data::Dataset { source: "synthetic".into(), observations, unreadable: Vec::new() }
 }
