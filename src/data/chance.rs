@@ -3,7 +3,7 @@
 /// The chance level of a task by its lm-evaluation-harness name (or a leaderboard's column
 /// name, such as `ARC-C`; case, `-` and spaces do not matter), when known.
 pub fn builtin_chance(task: &str) -> Option<f64> {
-    let t = task.to_ascii_lowercase().replace(['-', ' '], "_");
+    let t = table_key(task);
     // lm-evaluation-harness's names for the Open LLM Leaderboard's tasks
     let t = t.strip_prefix("leaderboard_").unwrap_or(&t);
     let t = t.strip_prefix("bigbench_").unwrap_or(t);
@@ -93,6 +93,11 @@ pub fn builtin_chance(task: &str) -> Option<f64> {
         _ => return None,
     };
     Some(c)
+}
+
+/// A task's name as the built-in tables spell it: lower case, with `-` and spaces as `_`.
+pub(crate) fn table_key(task: &str) -> String {
+    task.to_ascii_lowercase().replace(['-', ' '], "_")
 }
 
 #[cfg(test)]

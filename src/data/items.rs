@@ -4,12 +4,13 @@
 //! split it scores), as recovered exactly from the standard errors of the result files in the
 //! project's reference data; leaderboard column names for the same tasks are included.
 
+use crate::data::chance::table_key;
 use crate::data::{Observation, Outcome};
 
 /// The item count of a task by its lm-evaluation-harness name (or a leaderboard's column name,
 /// such as `ARC-C`; case, `-` and spaces do not matter), when known.
 pub fn builtin_items(task: &str) -> Option<u64> {
-    let t = task.to_ascii_lowercase().replace(['-', ' '], "_");
+    let t = table_key(task);
     if let Some(subject) = t.strip_prefix("hendryckstest_").or_else(|| t.strip_prefix("mmlu_")) {
         return mmlu_subject(subject);
     }
