@@ -284,10 +284,28 @@ impl Dataset {
                 && (sel.tasks.is_empty() || sel.tasks.contains(task))
                 && !sel.skip_tasks.contains(task)
         };
-        if let Some(u) = self.unreadable.iter().find(|u| wanted_task(&u.family, &u.task)) {
+        // every column with a bad cell in a row kept, named at once, the first with its cell
+        let mut bad: Vec<&Unreadable> = Vec::new();
+        for u in self.unreadable.iter().filter(|u| wanted_task(&u.family, &u.task)) {
+            if !bad.iter().any(|b| b.task == u.task) {
+                bad.push(u);
+            }
+        }
+        if let Some(u) = bad.first() {
+            let others = match &bad[1..] {
+                [] => String::new(),
+                rest => {
+                    let names: Vec<String> = rest.iter().take(3).map(|b| format!("'{}' ({})", b.task, b.at)).collect();
+                    let more = if rest.len() > 3 { format!(" and {} more", rest.len() - 3) } else { String::new() };
+                    format!("; so do columns {}{more}", names.join(", "))
+                }
+            };
+            let flags: Vec<String> = bad.iter().map(|b| format!("--skip-task '{}'", b.task)).collect();
+            let skip = if bad.len() > TASKS_LISTED { "--skip-task for each".to_string() } else { flags.join(" ") };
+            let it = if bad.len() == 1 { "the column" } else { "them" };
             return Err(Error::input(
                 u.at.clone(),
-                format!("{}; correct the column, or leave it out with --skip-task '{}'", u.msg, u.task),
+                format!("{}{others}; correct {it}, or leave {it} out with {skip}", u.msg),
             ));
         }
         let wanted = |o: &&Observation| wanted_task(&o.family, &o.task);
