@@ -354,3 +354,19 @@ fn a_bad_cell_of_a_joined_table_belongs_to_its_rows_family() {
     // Pythia's BLEU cells are all below 1
     assert!(ds.select(&sel("Pythia")).map(|s| s.len()).is_ok_and(|n| n == 16));
 }
+
+/// A wide table with neither sizes nor families: the sizes from `--sizes` (before the names),
+/// the family from the name, as harness JSON gets it.
+#[test]
+fn a_wide_table_without_sizes_or_families() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.csv");
+    std::fs::write(&path, "model,arc_easy\nacme-1b,0.4\nacme-3b,0.5\nother,0.6\n").unwrap();
+    let e = Dataset::load(&path, &HarnessOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("row 4") && e.contains("size of model 'other'"), "{e}");
+    let sizes = HashMap::from([("other".to_string(), 9e9), ("acme-3b".to_string(), 2.9e9)]);
+    let ds = Dataset::load(&path, &HarnessOptions { sizes: Some(sizes), ..Default::default() }).unwrap();
+    let got: Vec<(&str, f64, Option<&str>)> =
+        ds.observations.iter().map(|o| (o.model.as_str(), o.params, o.family.as_deref())).collect();
+    assert_eq!(got, [("acme-1b", 1e9, Some("acme")), ("acme-3b", 2.9e9, Some("acme")), ("other", 9e9, None)]);
+}

@@ -78,8 +78,8 @@ pub struct Dataset {
 #[derive(Debug, Clone)]
 pub struct Unreadable {
     pub task: String,
-    pub model: String,
     /// The model and family of the cell's row.
+    pub model: String,
     pub family: Option<String>,
     pub at: Location,
     pub msg: String,
@@ -421,8 +421,8 @@ pub(crate) fn complete(
 }
 
 /// Give each observation of a wide table without a size column (params NaN) its model's size:
-/// from `--sizes`, else from another input that has this model (with its family and tokens
-/// when the table gives none), else from the model's name (with the family the name gives).
+/// from `--sizes`, else from another input that has this model, else from the model's name;
+/// and, when the table gives none, the other input's family and tokens, else the name's family.
 fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
     let mut known: HashMap<String, (f64, Option<String>, Option<f64>)> = HashMap::new();
     for o in observations.iter().filter(|o| !o.params.is_nan()) {
@@ -430,15 +430,13 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
     }
     for o in observations.iter_mut().filter(|o| o.params.is_nan()) {
         let other = known.get(&o.model);
+        let named = crate::size::split_model_name(&o.model);
         if let Some(&p) = sizes.and_then(|m| m.get(&o.model)) {
             o.params = p;
         } else if let Some(&(p, _, _)) = other {
             o.params = p;
-        } else if let Some((family, p)) = crate::size::split_model_name(&o.model) {
+        } else if let Some((_, p)) = named {
             o.params = p;
-            if o.family.is_none() && !family.is_empty() {
-                o.family = Some(family);
-            }
         } else {
             return Err(Error::input(
                 o.at.clone(),
@@ -449,9 +447,13 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
                 ),
             ));
         }
+        // the family the table gives, else the other input's, else the name's (as for harness JSON)
         if let Some((_, family, tokens)) = other {
             o.family = o.family.take().or_else(|| family.clone());
             o.tokens = o.tokens.or(*tokens);
+        }
+        if o.family.is_none() {
+            o.family = named.map(|(f, _)| f).filter(|f| !f.is_empty());
         }
     }
     Ok(())
