@@ -1,4 +1,4 @@
-//! Property tests: the curve, its inverse, and size parsing.
+//! Property tests: the curve, its inverse, size parsing, and wide tables.
 
 use proptest::prelude::*;
 use scurve::curve::Curve;
@@ -54,5 +54,65 @@ proptest! {
     fn size_parsing_never_panics(s in "\\PC{0,12}") {
         let _ = parse_size(&s);
         let _ = scurve::size::split_model_name(&s);
+    }
+}
+
+/// A wide table's cell: a score, a percentage-like number, text, or empty.
+fn wide_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0.0f64..=1.0).prop_map(|v| v.to_string()),
+        1 => (0u32..1000).prop_map(|v| v.to_string()),
+        1 => Just(String::new()),
+        1 => Just("NA".to_string()),
+        1 => "[a-z(),%=.]{0,6}",
+    ]
+}
+
+proptest! {
+    /// A wide table (a model and a size column, then tasks with or without a unit, and cells
+    /// that may be anything) loads or is refused with an error, never a panic; what loads has
+    /// one observation per cell that is a score in [0, 1], at a finite positive size.
+    #[test]
+    fn wide_tables_load_or_say_why(
+        tasks in proptest::collection::vec(prop_oneof![
+            Just(""), Just(" (%)"), Just(" (n=100)"), Just(" (n=0)"), Just(" (x)"), Just(" (B)"),
+        ], 1..4),
+        sizes in proptest::collection::vec(prop_oneof![
+            4 => (0.01f64..500.0).prop_map(|v| v.to_string()),
+            1 => "[0-9a-z.-]{0,4}",
+        ], 1..6),
+        cells in proptest::collection::vec(wide_cell(), 18),
+    ) {
+        let mut text = "Model,Params (B)".to_string();
+        for (k, unit) in tasks.iter().enumerate() {
+            text += &format!(",t{k}{unit}");
+        }
+        text += "\n";
+        for (i, size) in sizes.iter().enumerate() {
+            text += &format!("m{i},{size}");
+            for k in 0..tasks.len() {
+                text += &format!(",{}", cells[i * 3 + k]);
+            }
+            text += "\n";
+        }
+        match scurve::data::tidy::parse_csv(text.as_bytes(), "w.csv") {
+            Ok(ds) => {
+                let mut scores = 0;
+                for (i, size) in sizes.iter().enumerate() {
+                    for (k, unit) in tasks.iter().enumerate() {
+                        let scale = if *unit == " (%)" { 0.01 } else { 1.0 };
+                        let ok = cells[i * 3 + k].parse::<f64>().is_ok_and(|v| (0.0..=1.0).contains(&(v * scale)));
+                        scores += usize::from(ok && size.parse::<f64>().is_ok());
+                    }
+                }
+                prop_assert_eq!(ds.observations.len(), scores, "{}", text);
+                for o in &ds.observations {
+                    prop_assert!(o.params.is_finite() && o.params > 0.0, "{:?}", o);
+                    prop_assert!((0.0..=1.0).contains(&o.outcome.score()), "{:?}", o);
+                }
+                let _ = ds.select(&scurve::data::Selection { chance: Some(0.0), ..Default::default() });
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("w.csv"), "{}", e),
+        }
     }
 }
