@@ -139,7 +139,7 @@ pub(super) fn parse<R: std::io::Read>(
             Some((c, &Role::Tokens(unit))) if !missing(cell(c)) => Some(amount(c, unit, "token count")?),
             _ => None,
         };
-        let family = c_family.map(cell).filter(|f| !f.is_empty()).map(str::to_string);
+        let family = c_family.map(cell).filter(|f| !missing(f)).map(str::to_string);
         let shots = match c_shots {
             Some(c) if !cell(c).is_empty() => {
                 let k = number(c)?;
