@@ -367,6 +367,9 @@ fn wide_table_bad_input() {
     bad_csv("Model,Params (B),Size (B),X\nm1,7,7,0.5\n", &["row 1", "field 'Size (B)'", "same as"]);
     bad_csv("Model,X\nmystery,0.5\n", &["row 2", "size of model 'mystery'", "--sizes"]);
     bad_csv("Model,Params (B),X\n,7,0.5\n", &["row 2", "field 'Model'", "empty"]);
+    bad_csv("Model,Params (B),shots,X\nm1,7,1.5,0.5\n", &["row 2", "field 'shots'", "whole number"]);
+    let big_shots = format!("{}a,m1,1e8,30,100,0.25,5000000000\n", HEADER.replace("chance", "chance,shots"));
+    bad_csv(&big_shots, &["row 2", "field 'shots'", "more than any prompt"]);
     // a tidy file without its task column is not read as a wide one
     bad_csv("model,params,correct,n,chance\nm,1e9,3,10,0.25\n", &["missing column 'task'", "wide table"]);
 }

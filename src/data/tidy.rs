@@ -88,25 +88,8 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             let v = get(c);
             if v.is_empty() { Err(Error::input(here.clone().field(name), "empty value")) } else { Ok(v.to_string()) }
         };
-        let number = |c: usize, name: &str| -> Result<f64> {
-            let v = text(c, name)?;
-            let x: f64 =
-                v.parse().map_err(|_| Error::input(here.clone().field(name), format!("not a number: '{v}'")))?;
-            if !x.is_finite() {
-                return Err(Error::input(here.clone().field(name), format!("not a finite number: '{v}'")));
-            }
-            Ok(x)
-        };
-        let count = |c: usize, name: &str| -> Result<u64> {
-            let x = number(c, name)?;
-            if x < 0.0 || x.fract() != 0.0 {
-                return Err(Error::input(
-                    here.clone().field(name),
-                    format!("must be a whole number ≥ 0, got '{}'", get(c)),
-                ));
-            }
-            Ok(x as u64)
-        };
+        let number = |c: usize, name: &str| finite(&text(c, name)?, here.clone().field(name));
+        let count = |c: usize, name: &str| whole(&text(c, name)?, here.clone().field(name));
         let size = |c: usize, name: &str| -> Result<f64> {
             let v = text(c, name)?;
             parse_size(&v).ok_or_else(|| {
@@ -166,7 +149,7 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
         };
         let family = c_family.map(get).filter(|f| !f.is_empty()).map(str::to_string);
         let shots = match c_shots {
-            Some(c) if !get(c).is_empty() => Some(count(c, "shots")? as u32),
+            Some(c) if !get(c).is_empty() => Some(shots_count(get(c), here.clone().field("shots"))?),
             _ => None,
         };
         observations.push(Observation { task, family, model, params, tokens, outcome, chance, shots, at: here });
@@ -175,4 +158,28 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
         return Err(Error::input(at, "the file has a header but no rows"));
     }
     Ok(Dataset { source: file.to_string(), observations, unreadable: Vec::new() })
+}
+
+/// A CSV cell as a finite number, or an error at `at` saying why not.
+fn finite(v: &str, at: Location) -> Result<f64> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(Error::input(at, format!("not a finite number: '{v}'"))),
+        Err(_) => Err(Error::input(at, format!("not a number: '{v}'"))),
+    }
+}
+
+/// A CSV cell as a whole number ≥ 0 (a count), or an error at `at` saying why not.
+fn whole(v: &str, at: Location) -> Result<u64> {
+    let x = finite(v, at.clone())?;
+    if x < 0.0 || x.fract() != 0.0 || x > u64::MAX as f64 {
+        return Err(Error::input(at, format!("must be a whole number ≥ 0, got '{v}'")));
+    }
+    Ok(x as u64)
+}
+
+/// A few-shot count in a CSV cell, or an error at `at` saying why it is not one.
+pub(super) fn shots_count(v: &str, at: Location) -> Result<u32> {
+    let k = whole(v, at.clone())?;
+    u32::try_from(k).map_err(|_| Error::input(at, format!("{k} shots is more than any prompt holds")))
 }

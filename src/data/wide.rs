@@ -19,6 +19,7 @@
 
 use csv::{Reader, StringRecord};
 
+use crate::data::tidy::shots_count;
 use crate::data::{Dataset, Observation, Outcome, Unreadable};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
@@ -94,14 +95,6 @@ pub(super) fn parse<R: std::io::Read>(
         let rec = rec.map_err(|e| Error::input(here.clone(), format!("malformed CSV: {e}")))?;
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let field = |c: usize| here.clone().field(&headers[c]);
-        let number = |c: usize| -> Result<f64> {
-            let v = cell(c);
-            match v.parse::<f64>() {
-                Ok(x) if x.is_finite() => Ok(x),
-                Ok(_) => Err(Error::input(field(c), format!("not a finite number: '{v}'"))),
-                Err(_) => Err(Error::input(field(c), format!("not a number: '{v}'"))),
-            }
-        };
         // a size or token count: a number times the header's unit, or a size like 1.3B
         let amount = |c: usize, unit: f64, what: &str| -> Result<f64> {
             let v = cell(c);
@@ -141,13 +134,7 @@ pub(super) fn parse<R: std::io::Read>(
         };
         let family = c_family.map(cell).filter(|f| !missing(f)).map(str::to_string);
         let shots = match c_shots {
-            Some(c) if !cell(c).is_empty() => {
-                let k = number(c)?;
-                if k < 0.0 || k.fract() != 0.0 || k > f64::from(u32::MAX) {
-                    return Err(Error::input(field(c), format!("must be a whole number ≥ 0, got '{}'", cell(c))));
-                }
-                Some(k as u32)
-            }
+            Some(c) if !missing(cell(c)) => Some(shots_count(cell(c), field(c))?),
             _ => None,
         };
         for (c, r) in roles.iter().enumerate() {
