@@ -297,11 +297,12 @@ pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
                 median_ae_pp: 100.0 * quantile_sorted(&s, 0.5),
                 rmse_pp: 100.0 * (errs.iter().map(|e| e * e).sum::<f64>() / n).sqrt(),
                 crps: ps.iter().map(|p| p.crps).sum::<f64>() / n,
-                // over the held-out counts; scores without an item count have no predictive mass
-                lpd: m.probabilistic().then_some(()).and_then(|()| {
+                // over the held-out counts of a probabilistic method (point forecasts and scores
+                // without an item count have none)
+                lpd: {
                     let l: Vec<f64> = ps.iter().filter_map(|p| p.lpd).collect();
                     (!l.is_empty()).then(|| l.iter().sum::<f64>() / l.len() as f64)
-                }),
+                },
                 pit: m.probabilistic().then(|| ps.iter().filter_map(|p| p.pit).collect()),
                 coverage: m.probabilistic().then(|| {
                     BTreeMap::from([

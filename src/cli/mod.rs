@@ -19,7 +19,7 @@ mod simulate;
 mod threshold;
 mod validate;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -98,13 +98,14 @@ pub enum XArg {
 /// Where the data comes from and which part of it to use.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
-    /// the built-in example when omitted.
+    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them;
+    /// several are read as one data set; the built-in example when omitted.
     pub data: Vec<PathBuf>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: MetricArg,
-    /// CSV map `model,params`: sizes of the models that harness JSON or a wide table gives without one (before the size in a name).
+    /// CSV map `model,params`: sizes of the models that harness JSON or a wide table gives
+    /// without one (before the size in a name).
     #[arg(long, value_name = "FILE")]
     pub sizes: Option<PathBuf>,
     /// Few-shot setting to use when the data mixes several.
@@ -148,13 +149,16 @@ impl DataArgs {
     /// The selection the options ask for; `holdout_above` is the fit's holdout, which
     /// `--skip-short` counts sizes up to.
     pub fn selection(&self, holdout_above: Option<f64>) -> Result<Selection> {
-        let all: BTreeSet<u64> =
-            self.chance.iter().filter(|c| matches!(c, ChanceArg::All(_))).map(|c| c.level().to_bits()).collect();
-        if all.len() > 1 {
-            let list: Vec<String> = all.iter().map(|&b| f64::from_bits(b).to_string()).collect();
+        let mut all = self.chance.iter().filter_map(|c| match c {
+            ChanceArg::All(p) => Some(*p),
+            ChanceArg::Task(..) => None,
+        });
+        if let Some(first) = all.next()
+            && let Some(other) = all.find(|&p| p != first)
+        {
             return Err(scurve::Error::Usage(format!(
-                "--chance is given for every task twice ({}); give one, or name tasks as --chance TASK=P",
-                list.join(" and ")
+                "--chance is given for every task twice ({first} and {other}); give one, or name tasks as \
+                 --chance TASK=P"
             ))
             .into());
         }
@@ -241,7 +245,10 @@ impl DataArgs {
     /// The `--chance P` for every task the data and the table do not know, if given
     /// ([`Self::selection`] refuses two different ones).
     fn default_chance(&self) -> Option<f64> {
-        self.chance.iter().rev().find(|c| matches!(c, ChanceArg::All(_))).map(ChanceArg::level)
+        self.chance.iter().find_map(|c| match c {
+            ChanceArg::All(p) => Some(*p),
+            ChanceArg::Task(..) => None,
+        })
     }
 
     /// The chance levels `--chance TASK=P` gives (the last one for a task named twice).
@@ -268,14 +275,6 @@ impl DataArgs {
 pub enum ChanceArg {
     All(f64),
     Task(String, f64),
-}
-
-impl ChanceArg {
-    fn level(&self) -> f64 {
-        match self {
-            ChanceArg::All(p) | ChanceArg::Task(_, p) => *p,
-        }
-    }
 }
 
 /// Parse `--chance P` or `--chance TASK=P` (P in [0, 1); the task's name may itself hold '=').

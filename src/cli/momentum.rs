@@ -18,8 +18,8 @@ use super::fit::SamplerArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them; several are read as one data set;
-    /// the built-in example when omitted.
+    /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them;
+    /// several are read as one data set; the built-in example when omitted.
     #[arg(value_name = "DATA")]
     pub files: Vec<std::path::PathBuf>,
     /// Metric to read from harness JSON.
