@@ -61,7 +61,7 @@ fn fits(c: &mut Criterion) {
     let small = {
         let ds = Dataset::example();
         FitData::build(
-            &ds.select(&Selection { family: Some("opt".into()), ..Default::default() }).unwrap(),
+            &ds.select(&Selection { families: vec!["opt".into()], ..Default::default() }).unwrap(),
             XAxis::Params,
             None,
         )

@@ -31,6 +31,11 @@ pub struct DataRecord {
     /// SHA-256 of the observations read (see `Dataset::hash`).
     pub hash: String,
     pub holdout_above: Option<f64>,
+    /// The families kept (every family when empty); `family` is how fits before several
+    /// families could be kept recorded one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     pub shots: Option<u32>,
     pub metric: String,
@@ -55,7 +60,7 @@ impl DataRecord {
     /// The selection the fit was made with.
     pub fn selection(&self) -> crate::data::Selection {
         crate::data::Selection {
-            family: self.family.clone(),
+            families: self.families.iter().chain(&self.family).cloned().collect(),
             shots: self.shots,
             chance: self.chance,
             task_chance: self.task_chance.clone(),

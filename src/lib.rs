@@ -9,7 +9,7 @@
 //! use scurve::spec::ModelSpec;
 //!
 //! let data = Dataset::example();
-//! let series = data.select(&Selection { family: Some("opt".into()), ..Default::default() }).unwrap();
+//! let series = data.select(&Selection { families: vec!["opt".into()], ..Default::default() }).unwrap();
 //! let fit_data = FitData::build(&series, XAxis::Params, None).unwrap();
 //! let spec = ModelSpec::builtin("independent").unwrap();
 //! let fits = scurve::fit::fit_independent(&spec, &fit_data, 1, 200).unwrap();

@@ -405,6 +405,39 @@ fn a_wide_tables_bad_column_can_be_left_out() {
     assert!(stdout(&out).contains("BLEU"), "{}", stdout(&out));
 }
 
+/// `--family` repeated keeps those families, each task of each its own series; a saved fit
+/// remembers them, and a fit saved when one family could be kept (`"family"`) still reads.
+#[test]
+fn several_families_can_be_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
+    for (f, base) in [("a", 30), ("b", 35), ("c", 40)] {
+        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
+            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", base + 10 * i);
+        }
+    }
+    std::fs::write(dir.path().join("f.csv"), body).unwrap();
+    let fit = ["fit", "f.csv", "--method", "map", "--family", "a", "--family", "c", "--json", "--out", "fit"];
+    let out = scurve_in(dir.path(), &fit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = j["tasks"].as_array().unwrap().iter().map(|t| t["task"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a/t", "c/t"]);
+    let path = dir.path().join("fit/fit.json");
+    let mut saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["data"]["families"], serde_json::json!(["a", "c"]), "{}", saved["data"]);
+    let out = scurve_in(dir.path(), &["forecast", "fit", "--size", "1e12", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // as an earlier release wrote a fit of one family
+    saved["data"].as_object_mut().unwrap().remove("families");
+    saved["data"]["family"] = serde_json::json!("a");
+    let record: scurve::fitio::DataRecord = serde_json::from_value(saved["data"].clone()).unwrap();
+    assert_eq!(record.selection().families, ["a"]);
+    let out = scurve_in(dir.path(), &["fit", "f.csv", "--method", "map", "--family", "a", "--family", "z"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no family 'z' (found: a, b, c)"), "{}", stderr(&out));
+}
+
 #[test]
 fn chance_levels_per_task() {
     let dir = tempfile::tempdir().unwrap();

@@ -30,7 +30,7 @@ fn tidy_csvs_load_with_65_tasks() {
 #[test]
 fn harness_tree_matches_the_tidy_csv() {
     let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
-    let sel = Selection { family: Some("pythia-v1.1".into()), shots: Some(0), ..Default::default() };
+    let sel = Selection { families: vec!["pythia-v1.1".into()], shots: Some(0), ..Default::default() };
     let series = tree.select(&sel).unwrap();
     let tidy = Dataset::load(&shared("data/tidy/pythia-0shot.csv"), &HarnessOptions::default()).unwrap();
     let tidy_series = tidy.select(&Selection::default()).unwrap();
@@ -159,7 +159,7 @@ fn several_inputs_load_as_one_data_set() {
     assert_eq!(models.len(), 16);
     assert!(ds.observations.iter().all(|o| o.shots == Some(0)));
     assert!(ds.source.ends_with("and 14 more"), "{}", ds.source);
-    let series = ds.select(&Selection { family: Some("pythia".into()), ..Default::default() }).unwrap();
+    let series = ds.select(&Selection { families: vec!["pythia".into()], ..Default::default() }).unwrap();
     assert!(series.iter().all(|s| s.n_sizes() == 8));
     // one folder as the only input reads the same as load
     assert_eq!(Dataset::load_all(&zero[..1], &opts).unwrap().hash(), Dataset::load(&zero[0], &opts).unwrap().hash());
@@ -200,7 +200,7 @@ fn example_has_two_families_of_eight_tasks() {
     let series = ds.select(&Selection::default()).unwrap();
     assert_eq!(series.len(), 16);
     assert!(series.iter().any(|s| s.name == "opt/arc_easy"));
-    let only = ds.select(&Selection { family: Some("pythia".into()), ..Default::default() }).unwrap();
+    let only = ds.select(&Selection { families: vec!["pythia".into()], ..Default::default() }).unwrap();
     assert_eq!(only.len(), 8);
     assert_eq!(only[0].name, only[0].task);
 }
@@ -269,10 +269,10 @@ fn a_wide_table_loads_one_observation_per_score() {
     assert!(ds.observations.iter().all(|o| o.task != "FLOPs (1E21)" && o.task != "FLOPs"));
 
     // TruthfulQA (MC2, a probability mass) has no chance level to look up
-    let e = ds.select(&Selection { family: Some("Pythia".into()), ..Default::default() }).unwrap_err().to_string();
+    let e = ds.select(&Selection { families: vec!["Pythia".into()], ..Default::default() }).unwrap_err().to_string();
     assert!(e.contains("TruthfulQA") && e.contains("field 'TruthfulQA'") && e.contains("--chance"), "{e}");
     let sel = Selection {
-        family: Some("Pythia".into()),
+        families: vec!["Pythia".into()],
         task_chance: [("TruthfulQA".to_string(), 0.2)].into(),
         ..Default::default()
     };
@@ -299,7 +299,7 @@ fn a_wide_table_without_sizes_takes_them_from_the_other_input() {
     assert_eq!(o.tokens, Some(4e12));
     assert!(ds.observations.iter().all(|o| o.params.is_finite()));
     let sel = Selection {
-        family: Some("Qwen1.5".into()),
+        families: vec!["Qwen1.5".into()],
         task_chance: [("TruthfulQA", 0.2), ("leaderboard_bbh", 0.3), ("leaderboard_musr", 0.3)]
             .map(|(t, c)| (t.to_string(), c))
             .into(),
@@ -335,7 +335,7 @@ fn a_bad_cell_of_a_joined_table_belongs_to_its_rows_family() {
     let paths = [dir.join("base_llm_benchmark_eval.csv"), dir.join("base_llm_emergent_capability_eval.csv")];
     let ds = Dataset::load_all(&paths, &HarnessOptions::default()).unwrap();
     let sel = |family: &str| Selection {
-        family: Some(family.into()),
+        families: vec![family.into()],
         chance: Some(0.0),
         task_chance: [("TruthfulQA".to_string(), 0.2)].into(),
         ..Default::default()

@@ -95,7 +95,7 @@ fn default_fits_pass_every_check_on_opt_and_pythia() {
 
 fn small_example() -> FitData {
     let ds = Dataset::example();
-    let series = ds.select(&Selection { family: Some("opt".into()), ..Default::default() }).unwrap();
+    let series = ds.select(&Selection { families: vec!["opt".into()], ..Default::default() }).unwrap();
     FitData::build(&series, XAxis::Params, None).unwrap()
 }
 

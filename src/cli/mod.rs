@@ -111,9 +111,9 @@ pub struct DataArgs {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Model family to use when the data has several (default: every family, each its own series).
-    #[arg(long)]
-    pub family: Option<String>,
+    /// Use only this model family (repeat for several; default: every family, each its own series).
+    #[arg(long = "family", value_name = "FAMILY")]
+    pub families: Vec<String>,
     /// Chance level: `P` for every task that neither the data nor the built-in table knows, or
     /// `TASK=P` for one task (repeat for several).
     #[arg(long, value_name = "[TASK=]P", value_parser = parse_chance)]
@@ -163,7 +163,7 @@ impl DataArgs {
             .into());
         }
         Ok(Selection {
-            family: self.family.clone(),
+            families: self.families.clone(),
             shots: self.shots,
             chance: self.default_chance(),
             task_chance: self.task_chance(),
@@ -227,7 +227,8 @@ impl DataArgs {
             },
             hash: ds.hash(),
             holdout_above,
-            family: self.family.clone(),
+            families: self.families.clone(),
+            family: None,
             shots: self.shots,
             metric: match self.metric {
                 MetricArg::Acc => "acc".into(),

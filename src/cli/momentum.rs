@@ -31,9 +31,9 @@ pub struct Args {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Model family to use when the data has several.
-    #[arg(long)]
-    pub family: Option<String>,
+    /// Use only this model family (repeat for several).
+    #[arg(long = "family", value_name = "FAMILY")]
+    pub families: Vec<String>,
     /// Chance level: `P` for every task that neither the data nor the built-in table knows, or
     /// `TASK=P` for one task (repeat for several).
     #[arg(long, value_name = "[TASK=]P", value_parser = super::parse_chance)]
@@ -70,7 +70,7 @@ impl Args {
             metric: self.metric,
             sizes: self.size_map.clone(),
             shots: self.shots,
-            family: self.family.clone(),
+            families: self.families.clone(),
             chance: self.chance.clone(),
             tasks: Vec::new(),
             skip_tasks: Vec::new(),

@@ -100,8 +100,8 @@ pub fn points_above(series: &[Series], names: &[String], cut: Option<f64>) -> Ve
 /// Choices that turn a dataset into series.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// Keep only this family.
-    pub family: Option<String>,
+    /// Keep only these families (every family when empty).
+    pub families: Vec<String>,
     /// Keep only this few-shot setting.
     pub shots: Option<u32>,
     /// Chance level for tasks neither the data nor the built-in table knows.
@@ -267,12 +267,10 @@ impl Dataset {
                 if list.is_empty() { "none recorded".into() } else { list.join(", ") }
             )));
         }
-        if let Some(f) = &sel.family {
-            let fams = self.families();
-            if !fams.contains(&Some(f.clone())) {
-                let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
-                return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
-            }
+        let fams = self.families();
+        if let Some(f) = sel.families.iter().find(|f| !fams.contains(&Some(f.to_string()))) {
+            let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
+            return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
         }
         if let Some(t) = sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()).find(|t| {
             !self.observations.iter().any(|o| &o.task == *t) && !self.unreadable.iter().any(|u| &u.task == *t)
@@ -280,7 +278,7 @@ impl Dataset {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
         let wanted_task = |family: &Option<String>, task: &String| {
-            sel.family.as_ref().is_none_or(|f| family.as_ref() == Some(f))
+            (sel.families.is_empty() || family.as_ref().is_some_and(|f| sel.families.contains(f)))
                 && (sel.tasks.is_empty() || sel.tasks.contains(task))
                 && !sel.skip_tasks.contains(task)
         };
