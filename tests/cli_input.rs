@@ -438,6 +438,23 @@ fn several_families_can_be_kept() {
     assert!(stderr(&out).contains("no family 'z' (found: a, b, c)"), "{}", stderr(&out));
 }
 
+/// A task whose scores fall with size is fitted, with a note that its rising curve says little;
+/// a fall only in the sizes held out is not one.
+#[test]
+fn a_falling_task_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{HEADER}{}f,m1,1e8,60,100,0.25\nf,m2,1e9,45,100,0.25\nf,m3,1e10,30,100,0.25\n", good_rows());
+    std::fs::write(dir.path().join("f.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "f.csv", "--method", "map"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("'f' falls with size"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("'a'"), "{}", stderr(&out));
+    let body = format!("{HEADER}{}a,m4,1e11,10,100,0.25\n", good_rows());
+    std::fs::write(dir.path().join("g.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "g.csv", "--method", "map", "--holdout-above", "5e10"]);
+    assert!(out.status.success() && !stderr(&out).contains("falls"), "{}", stderr(&out));
+}
+
 #[test]
 fn chance_levels_per_task() {
     let dir = tempfile::tempdir().unwrap();

@@ -188,6 +188,27 @@ impl DataArgs {
         Ok((ds, s))
     }
 
+    /// A note on stderr naming the tasks whose scores fall with size up to the holdout: an
+    /// S-curve rises, so their curves say little, and they can slow the sampler.
+    pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>) {
+        let cut = holdout_above.unwrap_or(f64::INFINITY);
+        let falling: Vec<&str> = series.iter().filter(|s| s.falls_upto(cut)).map(|s| s.name.as_str()).collect();
+        if falling.is_empty() {
+            return;
+        }
+        let mut names: Vec<String> = falling.iter().take(3).map(|n| format!("'{n}'")).collect();
+        if falling.len() > 3 {
+            names.push(format!("{} more", falling.len() - 3));
+        }
+        eprintln!(
+            "note: {} {} with size in the data fitted; an S-curve rises, so {} say little and can slow \
+             the sampler (--skip-task leaves a task out; `scurve inspect` flags them)",
+            names.join(", "),
+            if falling.len() == 1 { "falls" } else { "fall" },
+            if falling.len() == 1 { "its curve and intervals" } else { "their curves and intervals" },
+        );
+    }
+
     /// How many series `--skip-short` left out of the `kept` that [`Self::series`] gave.
     pub fn short_left_out(&self, ds: &Dataset, holdout_above: Option<f64>, kept: usize) -> Result<usize> {
         if !self.skip_short {

@@ -62,6 +62,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     check_new(&a.out, a.force)?;
     let (ds, series) = a.data.series(a.holdout_above)?;
+    a.data.note_falling(&series, a.holdout_above);
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;

@@ -784,17 +784,29 @@ pub struct SeriesReport {
     pub too_few_sizes: bool,
 }
 
+/// A rough standard error of score `s` at point `p`: binomial with its item count, else 0.02.
+fn rough_se(p: &Point, s: f64) -> f64 {
+    match p.outcome.n() {
+        Some(n) => (s.clamp(0.01, 0.99) * (1.0 - s.clamp(0.01, 0.99)) / n as f64).sqrt(),
+        None => 0.02,
+    }
+}
+
 impl Series {
+    /// Whether the score at the largest size up to `cut` is below the smallest size's by more
+    /// than the noise: an S-curve rises, so such a task's curve says little.
+    pub fn falls_upto(&self, cut: f64) -> bool {
+        let kept: Vec<&Point> = self.points.iter().filter(|p| p.params <= cut).collect();
+        let (Some(first), Some(last)) = (kept.first(), kept.last()) else { return false };
+        let (a, b) = (first.outcome.score(), last.outcome.score());
+        b < a && a - b > 2.0 * (rough_se(first, a).powi(2) + rough_se(last, b).powi(2)).sqrt()
+    }
+
     /// Flags for `inspect`.
     pub fn report(&self) -> SeriesReport {
-        let se = |p: &Point, s: f64| match p.outcome.n() {
-            Some(n) => (s.clamp(0.01, 0.99) * (1.0 - s.clamp(0.01, 0.99)) / n as f64).sqrt(),
-            None => 0.02,
-        };
-        let at_chance = self.points.iter().all(|p| p.outcome.score() - self.chance <= 2.0 * se(p, self.chance));
+        let at_chance = self.points.iter().all(|p| p.outcome.score() - self.chance <= 2.0 * rough_se(p, self.chance));
         let (first, last) = (&self.points[0], &self.points[self.points.len() - 1]);
-        let (a, b) = (first.outcome.score(), last.outcome.score());
-        let falls = b < a && a - b > 2.0 * (se(first, a).powi(2) + se(last, b).powi(2)).sqrt();
+        let falls = self.falls_upto(f64::INFINITY);
         let scores: Vec<f64> = self.points.iter().map(|p| p.outcome.score()).collect();
         SeriesReport {
             series: self.name.clone(),
