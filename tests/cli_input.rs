@@ -399,6 +399,9 @@ fn a_wide_tables_bad_column_can_be_left_out() {
     );
     let out = run(&["--skip-task", "BLEU", "--skip-task", "License", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // or only the score columns kept
+    let out = run(&["--task", "ARC-C"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     // family b's BLEU cells are scores: its fit needs only License left out
     let out = run(&["--family", "b", "--skip-task", "License", "--chance", "BLEU=0"]);
     assert!(out.status.success(), "{}", stderr(&out));
