@@ -402,6 +402,13 @@ fn a_wide_tables_bad_column_can_be_left_out() {
     // or only the score columns kept
     let out = run(&["--task", "ARC-C"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // with many bad columns the error points to --task
+    let many =
+        "Model,Params (B),ARC-C,a,b,c,d,e,f\nm-1,1,0.3,x,x,x,x,x,x\nm-2,2,0.4,x,x,x,x,x,x\nm-3,4,0.5,x,x,x,x,x,x\n";
+    std::fs::write(dir.path().join("many.csv"), many).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "many.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("and 2 more") && stderr(&out).contains("--task"), "{}", stderr(&out));
     // family b's BLEU cells are scores: its fit needs only License left out
     let out = run(&["--family", "b", "--skip-task", "License", "--chance", "BLEU=0"]);
     assert!(out.status.success(), "{}", stderr(&out));

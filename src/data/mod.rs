@@ -299,7 +299,11 @@ impl Dataset {
                 }
             };
             let flags: Vec<String> = bad.iter().map(|b| format!("--skip-task '{}'", b.task)).collect();
-            let skip = if bad.len() > TASKS_LISTED { "--skip-task for each".to_string() } else { flags.join(" ") };
+            let skip = if bad.len() > TASKS_LISTED {
+                "--skip-task for each (or keep the score columns with --task)".to_string()
+            } else {
+                flags.join(" ")
+            };
             let it = if bad.len() == 1 { "the column" } else { "them" };
             return Err(Error::input(
                 u.at.clone(),
