@@ -48,6 +48,12 @@ pub fn parse_name_token(token: &str) -> Option<f64> {
     (v > 0.0).then_some(v * mult)
 }
 
+/// The family a model name gives (its name without the size token), when it has a size token
+/// and something besides: `pythia-1.4b` → `pythia`.
+pub fn family_in_name(name: &str) -> Option<String> {
+    split_model_name(name).map(|(f, _)| f).filter(|f| !f.is_empty())
+}
+
 /// Split a model name into (family, size): the size token is the last `-`/`_`-separated token
 /// that reads as a size; the family is the rest, without precision tags such as `bf16`.
 pub fn split_model_name(name: &str) -> Option<(String, f64)> {

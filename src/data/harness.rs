@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::data::{Dataset, Observation, Outcome};
 use crate::error::{Error, Location, Result};
-use crate::size::split_model_name;
+use crate::size::{family_in_name, split_model_name};
 
 /// Which metric to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,7 +146,7 @@ impl Collector {
                 )
             })?,
         };
-        let family = split_model_name(&model).map(|(f, _)| f).filter(|f| !f.is_empty());
+        let family = family_in_name(&model);
         let named = shots_from_path(f);
         let file_shots = v.get("config").and_then(|c| c.get("num_fewshot")).and_then(count);
         let n_shot = v.get("n-shot").and_then(Value::as_object);

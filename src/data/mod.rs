@@ -415,7 +415,7 @@ pub(crate) fn complete(
     for u in unreadable.iter_mut().filter(|u| u.family.is_none()) {
         u.family = match observations.iter().find(|o| o.model == u.model) {
             Some(o) => o.family.clone(),
-            None => crate::size::split_model_name(&u.model).map(|(f, _)| f).filter(|f| !f.is_empty()),
+            None => crate::size::family_in_name(&u.model),
         };
     }
     items::fill_item_counts(observations);
@@ -432,12 +432,11 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
     }
     for o in observations.iter_mut().filter(|o| o.params.is_nan()) {
         let other = known.get(&o.model);
-        let named = crate::size::split_model_name(&o.model);
         if let Some(&p) = sizes.and_then(|m| m.get(&o.model)) {
             o.params = p;
         } else if let Some(&(p, _, _)) = other {
             o.params = p;
-        } else if let Some((_, p)) = named {
+        } else if let Some((_, p)) = crate::size::split_model_name(&o.model) {
             o.params = p;
         } else {
             return Err(Error::input(
@@ -455,7 +454,7 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
             o.tokens = o.tokens.or(*tokens);
         }
         if o.family.is_none() {
-            o.family = named.map(|(f, _)| f).filter(|f| !f.is_empty());
+            o.family = crate::size::family_in_name(&o.model);
         }
     }
     Ok(())
