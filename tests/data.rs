@@ -370,3 +370,32 @@ fn a_wide_table_without_sizes_or_families() {
         ds.observations.iter().map(|o| (o.model.as_str(), o.params, o.family.as_deref())).collect();
     assert_eq!(got, [("acme-1b", 1e9, Some("acme")), ("acme-3b", 2.9e9, Some("acme")), ("other", 9e9, None)]);
 }
+
+/// BIG-bench's emergent tasks as a results table names them (task, shots, metric) get their
+/// chance level and item count from the built-in tables.
+#[test]
+fn emergent_task_columns_get_chance_and_item_counts() {
+    let dir = shared("data/obs_scaling/eval_results");
+    let paths = [dir.join("base_llm_benchmark_eval.csv"), dir.join("base_llm_emergent_capability_eval.csv")];
+    let ds = Dataset::load_all(&paths, &HarnessOptions::default()).unwrap();
+    let counted = |task: &str| {
+        let of: Vec<_> = ds.observations.iter().filter(|o| o.task == task).collect();
+        (of.iter().filter(|o| matches!(o.outcome, Outcome::Counts { .. })).count(), of.len())
+    };
+    // SOURCE.md: parsinlu_qa's 1,050 and ipa_transliterate's 1,003 BIG-bench examples, the
+    // arithmetic tasks' 2,000; word_unscrambling's scores are of some other number
+    assert_eq!(counted("parsinlu_qa_2_acc"), (76, 76));
+    assert_eq!(counted("ipa_transliterate_2_exact_match"), (70, 72));
+    assert_eq!(counted("arithmetic_2dm_2_acc").0, counted("arithmetic_2dm_2_acc").1);
+    assert_eq!(counted("word_unscrambling_2_exact_match").0, 0);
+    let sel = Selection {
+        families: vec!["Pythia".into()],
+        skip_tasks: vec!["ipa_transliterate_2_bleu".into()],
+        task_chance: [("TruthfulQA".to_string(), 0.2)].into(),
+        ..Default::default()
+    };
+    let chance: HashMap<String, f64> = ds.select(&sel).unwrap().into_iter().map(|s| (s.task, s.chance)).collect();
+    assert_eq!(chance["parsinlu_qa_2_acc"], 0.25);
+    assert_eq!(chance["word_unscrambling_2_exact_match"], 0.0);
+    assert_eq!(chance["ipa_transliterate_2_exact_match"], 0.0);
+}

@@ -4,13 +4,18 @@
 //! split it scores), as recovered exactly from the standard errors of the result files in the
 //! project's reference data; leaderboard column names for the same tasks are included.
 
-use crate::data::chance::table_key;
+use crate::data::chance::look_up;
 use crate::data::{Observation, Outcome};
 
 /// The item count of a task by its lm-evaluation-harness name (or a leaderboard's column name,
-/// such as `ARC-C`; case, `-` and spaces do not matter), when known.
+/// such as `ARC-C`; case, `-` and spaces do not matter; a results table's metric and shot
+/// count after the name, as in `parsinlu_qa_2_acc`, are passed over), when known.
 pub fn builtin_items(task: &str) -> Option<u64> {
-    let t = table_key(task);
+    look_up(task, items_of)
+}
+
+/// The item count of a task as [`crate::data::chance::table_key`] spells it.
+fn items_of(t: &str) -> Option<u64> {
     if let Some(subject) = t.strip_prefix("hendryckstest_").or_else(|| t.strip_prefix("mmlu_")) {
         return mmlu_subject(subject);
     }
@@ -21,7 +26,7 @@ pub fn builtin_items(task: &str) -> Option<u64> {
             return Some(n);
         }
     }
-    Some(match t.as_str() {
+    Some(match t {
         "arc_challenge" | "arc_c" => 1172,
         "arc_easy" | "arc_e" => 2376,
         "hellaswag" => 10042,
@@ -76,6 +81,9 @@ pub fn builtin_items(task: &str) -> Option<u64> {
         "xwinograd_pt" => 263,
         "xwinograd_ru" => 315,
         "xwinograd_zh" => 504,
+        // BIG-bench (the examples in each task's file)
+        "parsinlu_qa" => 1050,
+        "ipa_transliterate" | "international_phonetic_alphabet_transliterate" => 1003,
         _ => return None,
     })
 }
@@ -177,6 +185,11 @@ mod tests {
         assert_eq!(builtin_items("MMLU"), None);
         assert_eq!(builtin_items("mmlu_pro"), None);
         assert_eq!(builtin_items("my_task"), None);
+        // a results table's column names
+        assert_eq!(builtin_items("parsinlu_qa_2_acc"), Some(1050));
+        assert_eq!(builtin_items("arithmetic_2da_2_acc"), Some(2000));
+        assert_eq!(builtin_items("gsm8k_5_exact_match,strict-match"), Some(1319));
+        assert_eq!(builtin_items("ipa_transliterate_2_bleu"), None);
     }
 
     #[test]
