@@ -51,6 +51,9 @@ pub struct DataRecord {
     pub tasks: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skip_tasks: Vec<String>,
+    /// The models `--skip-model` left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_models: Vec<String>,
     /// Tasks seen at fewer than 3 sizes (up to the holdout) were left out (`--skip-short`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_short: bool,
@@ -66,6 +69,7 @@ impl DataRecord {
             task_chance: self.task_chance.clone(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
         }
     }

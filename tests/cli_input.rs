@@ -415,6 +415,37 @@ fn a_wide_tables_bad_column_can_be_left_out() {
     assert!(stdout(&out).contains("BLEU"), "{}", stdout(&out));
 }
 
+/// A model can be left out (an API model of unknown size, a bad checkpoint); a saved fit
+/// remembers it, and the commands that read the data again leave it out too.
+#[test]
+fn a_model_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Model,Params (B),ARC-C,PIQA\nacme-500m,0.5,0.27,0.56\nacme-1b,1,0.30,0.60\nacme-2b,2,0.36,0.65\n\
+                acme-4b,4,0.45,0.70\nacme-8b,8,0.20,0.50\napi-model,,0.80,0.85\n";
+    std::fs::write(dir.path().join("w.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "w.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("row 7") && err.contains("'api-model'") && err.contains("--skip-model 'api-model'"), "{err}");
+    let fit = ["fit", "w.csv", "--method", "map", "--skip-model", "api-model", "--skip-model", "acme-8b"];
+    let out = scurve_in(dir.path(), &[&fit[..], &["--holdout-above", "3B", "--out", "f", "--json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["skip_models"], serde_json::json!(["api-model", "acme-8b"]), "{}", saved["data"]);
+    // the plot reads the data again for the held-out sizes, leaving the same models out
+    // (api-model, of no size, would stop it otherwise)
+    let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(dir.path(), &["forecast", "f", "--size", "8B", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // a name the data does not hold
+    let out = scurve_in(dir.path(), &["inspect", "w.csv", "--skip-model", "acme-9b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no model 'acme-9b'"), "{}", stderr(&out));
+}
+
 /// `--family` repeated keeps those families, each task of each its own series; a saved fit
 /// remembers them, and a fit saved when one family could be kept (`"family"`) still reads.
 #[test]

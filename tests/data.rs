@@ -362,13 +362,77 @@ fn a_wide_table_without_sizes_or_families() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.csv");
     std::fs::write(&path, "model,arc_easy\nacme-1b,0.4\nacme-3b,0.5\nother,0.6\n").unwrap();
-    let e = Dataset::load(&path, &HarnessOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("row 4") && e.contains("size of model 'other'"), "{e}");
+    // the size is looked for when the rows are selected, so a model can be left out
+    let ds = Dataset::load(&path, &HarnessOptions::default()).unwrap();
+    let e = ds.select(&Selection::default()).unwrap_err().to_string();
+    assert!(e.contains("row 4") && e.contains("size of model 'other'") && e.contains("--skip-model 'other'"), "{e}");
+    let kept = ds.select(&Selection { skip_models: vec!["other".into()], ..Default::default() }).unwrap();
+    let models: Vec<&str> = kept[0].points.iter().map(|p| p.model.as_str()).collect();
+    assert_eq!(models, ["acme-1b", "acme-3b"]);
     let sizes = HashMap::from([("other".to_string(), 9e9), ("acme-3b".to_string(), 2.9e9)]);
     let ds = Dataset::load(&path, &HarnessOptions { sizes: Some(sizes), ..Default::default() }).unwrap();
     let got: Vec<(&str, f64, Option<&str>)> =
         ds.observations.iter().map(|o| (o.model.as_str(), o.params, o.family.as_deref())).collect();
     assert_eq!(got, [("acme-1b", 1e9, Some("acme")), ("acme-3b", 2.9e9, Some("acme")), ("other", 9e9, None)]);
+}
+
+/// A table that stops a fit for several reasons of one kind names every one at once, with the
+/// flags for each: here the API models of a leaderboard (no size), then the tasks with no
+/// chance level to look up.
+#[test]
+fn every_sizeless_model_and_every_task_without_chance_is_named_at_once() {
+    let path = shared("data/obs_scaling/eval_results/instruct_llm_benchmark_eval.csv");
+    let ds = Dataset::load(&path, &HarnessOptions::default()).unwrap();
+    let e = ds.select(&Selection::default()).unwrap_err().to_string();
+    assert!(e.contains("row 2") && e.contains("size of model 'gpt-4-0613'"), "{e}");
+    assert!(e.contains("'claude-2.0', 'claude-1.3', 'gpt-3.5-turbo-0613' and 2 more"), "{e}");
+    assert!(e.contains("--skip-model for each") && e.contains("--sizes"), "{e}");
+    let closed = ["gpt-4-0613", "claude-2.0", "claude-1.3", "gpt-3.5-turbo-0613", "claude-instant-1.1", "gpt-4-0314"];
+    let open = Selection { skip_models: closed.iter().map(|m| m.to_string()).collect(), ..Default::default() };
+    let e = ds.select(&open).unwrap_err().to_string();
+    assert!(e.contains("no chance level for task 'Arena-Elo'; nor for 'TruthfulQA', 'MTBench'"), "{e}");
+    for t in ["Arena-Elo", "TruthfulQA", "MTBench"] {
+        assert!(e.contains(&format!("--chance '{t}=P'")), "{e}");
+    }
+    let task_chance = ["Arena-Elo", "TruthfulQA", "MTBench"].map(|t| (t.to_string(), 0.0)).into();
+    let series = ds.select(&Selection { task_chance, ..open.clone() }).unwrap();
+    assert!(
+        series.iter().all(|s| s.points.iter().all(|p| p.params.is_finite() && !closed.contains(&p.model.as_str())))
+    );
+    // the scores of the 21 open models (counted with Python's csv module)
+    assert_eq!(series.iter().map(|s| s.points.len()).sum::<usize>(), 171);
+    // leaving out a model the data does not have is a mistake worth saying
+    let e = ds.select(&Selection { skip_models: vec!["gpt-5".into()], ..open }).unwrap_err().to_string();
+    assert!(e.contains("no model 'gpt-5'"), "{e}");
+}
+
+/// Harness JSON of a model whose name gives no size is refused only when it is kept.
+#[test]
+fn harness_json_of_a_model_of_unknown_size_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, model, acc) in
+        [("a.json", "org/pythia-160m", 0.5), ("b.json", "org/pythia-1b", 0.6), ("c.json", "org/mystery", 0.7)]
+    {
+        let body = format!(
+            r#"{{"results": {{"arc_easy": {{"acc": {acc}, "acc_stderr": 0.01}}}}, "config": {{"model_args": "pretrained={model}"}}}}"#
+        );
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    let ds = Dataset::load(dir.path(), &HarnessOptions::default()).unwrap();
+    let e = ds.select(&Selection::default()).unwrap_err().to_string();
+    assert!(
+        e.contains("c.json") && e.contains("size of model 'mystery'") && e.contains("--skip-model 'mystery'"),
+        "{e}"
+    );
+    let kept = ds.select(&Selection { skip_models: vec!["mystery".into()], ..Default::default() }).unwrap();
+    assert_eq!(kept[0].points.len(), 2);
+    // --sizes gives it (its name gives no family: a series of its own)
+    let sizes = HashMap::from([("mystery".to_string(), 3e9)]);
+    let ds = Dataset::load(dir.path(), &HarnessOptions { sizes: Some(sizes), ..Default::default() }).unwrap();
+    let series = ds.select(&Selection::default()).unwrap();
+    let mystery: Vec<f64> =
+        series.iter().flat_map(|s| &s.points).filter(|p| p.model == "mystery").map(|p| p.params).collect();
+    assert_eq!(mystery, [3e9]);
 }
 
 /// BIG-bench's emergent tasks as a results table names them (task, shots, metric) get their

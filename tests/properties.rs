@@ -71,7 +71,8 @@ fn wide_cell() -> impl Strategy<Value = String> {
 proptest! {
     /// A wide table (a model and a size column, then tasks with or without a unit, and cells
     /// that may be anything) loads or is refused with an error, never a panic; what loads has
-    /// one observation per cell that is a score in [0, 1], at a finite positive size.
+    /// one observation per cell that is a score in [0, 1], at a finite positive size or, where
+    /// the size cell is empty, at none, which selecting the rows refuses.
     #[test]
     fn wide_tables_load_or_say_why(
         tasks in proptest::collection::vec(prop_oneof![
@@ -102,15 +103,20 @@ proptest! {
                     for (k, unit) in tasks.iter().enumerate() {
                         let scale = if *unit == " (%)" { 0.01 } else { 1.0 };
                         let ok = cells[i * 3 + k].parse::<f64>().is_ok_and(|v| (0.0..=1.0).contains(&(v * scale)));
-                        scores += usize::from(ok && size.parse::<f64>().is_ok());
+                        let no_size = size.is_empty() || ["na", "nan", "null", "none"].contains(&size.as_str());
+                        scores += usize::from(ok && (size.parse::<f64>().is_ok() || no_size));
                     }
                 }
                 prop_assert_eq!(ds.observations.len(), scores, "{}", text);
                 for o in &ds.observations {
-                    prop_assert!(o.params.is_finite() && o.params > 0.0, "{:?}", o);
+                    prop_assert!(o.params.is_nan() || (o.params.is_finite() && o.params > 0.0), "{:?}", o);
                     prop_assert!((0.0..=1.0).contains(&o.outcome.score()), "{:?}", o);
                 }
-                let _ = ds.select(&scurve::data::Selection { chance: Some(0.0), ..Default::default() });
+                let selected = ds.select(&scurve::data::Selection { chance: Some(0.0), ..Default::default() });
+                if ds.observations.iter().any(|o| o.params.is_nan()) {
+                    let refused = selected.err().map(|e| e.to_string()).unwrap_or_default();
+                    prop_assert!(refused.starts_with("w.csv"), "{}: {}", refused, text);
+                }
             }
             Err(e) => prop_assert!(e.to_string().starts_with("w.csv"), "{}", e),
         }

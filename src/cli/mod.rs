@@ -124,6 +124,9 @@ pub struct DataArgs {
     /// Leave this task out (repeat for several), e.g. one seen at fewer than three sizes.
     #[arg(long = "skip-task", value_name = "TASK")]
     pub skip_tasks: Vec<String>,
+    /// Leave this model out (repeat for several), e.g. one whose size is not known.
+    #[arg(long = "skip-model", value_name = "MODEL")]
+    pub skip_models: Vec<String>,
     /// Leave out every task seen at fewer than 3 sizes (after any holdout): a curve needs 3.
     #[arg(long)]
     pub skip_short: bool,
@@ -169,6 +172,7 @@ impl DataArgs {
             task_chance: self.task_chance(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| holdout_above.unwrap_or(f64::INFINITY)),
         })
     }
@@ -218,7 +222,7 @@ impl DataArgs {
         Ok(all - kept)
     }
 
-    /// The tasks the options left out, in words (None when none were).
+    /// The tasks and models the options left out, in words (None when none were).
     pub fn left_out(&self, short: usize) -> Option<String> {
         let mut parts = Vec::new();
         if !self.skip_tasks.is_empty() {
@@ -229,6 +233,9 @@ impl DataArgs {
         }
         if short > 0 {
             parts.push(format!("{short} task(s) seen at fewer than 3 sizes (--skip-short)"));
+        }
+        if !self.skip_models.is_empty() {
+            parts.push(format!("every result of {} (--skip-model)", self.skip_models.join(", ")));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
@@ -260,6 +267,7 @@ impl DataArgs {
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
+            skip_models: self.skip_models.clone(),
             skip_short: self.skip_short,
         }
     }

@@ -74,6 +74,7 @@ impl Args {
             chance: self.chance.clone(),
             tasks: Vec::new(),
             skip_tasks: Vec::new(),
+            skip_models: Vec::new(),
             skip_short: false,
             x: super::XArg::Params,
         }

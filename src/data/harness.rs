@@ -137,14 +137,11 @@ impl Collector {
         };
         self.harness_files += 1;
         let model = model_name(&v, f);
+        // a size found nowhere (NaN) is looked for in the other inputs, then refused unless the
+        // model is left out (`crate::data::complete`)
         let params = match opts.sizes.as_ref().and_then(|m| m.get(&model)) {
             Some(&p) => p,
-            None => split_model_name(&model).map(|(_, s)| s).ok_or_else(|| {
-                Error::input(
-                    Location::file(&shown).key("config.model_args"),
-                    format!("cannot tell the size of model '{model}' from its name: pass --sizes FILE (model,params)"),
-                )
-            })?,
+            None => split_model_name(&model).map_or(f64::NAN, |(_, s)| s),
         };
         let family = family_in_name(&model);
         let named = shots_from_path(f);

@@ -112,6 +112,8 @@ pub struct Selection {
     pub tasks: Vec<String>,
     /// Leave these tasks out.
     pub skip_tasks: Vec<String>,
+    /// Leave these models out (every task's result of each).
+    pub skip_models: Vec<String>,
     /// Leave out every series seen at fewer than 3 sizes at or below this size (`--skip-short`;
     /// the holdout's cut, or infinity when nothing is held out): a curve needs 3.
     pub skip_short: Option<f64>,
@@ -199,7 +201,7 @@ impl Dataset {
         }
         let mut unreadable: Vec<Unreadable> = parts.iter().flat_map(|d| d.unreadable.iter().cloned()).collect();
         let mut observations: Vec<Observation> = parts.into_iter().flat_map(|d| d.observations).collect();
-        complete(&mut observations, &mut unreadable, opts.sizes.as_ref())?;
+        complete(&mut observations, &mut unreadable, opts.sizes.as_ref());
         Ok(Dataset { source: shown_paths(paths), observations, unreadable })
     }
 
@@ -277,27 +279,27 @@ impl Dataset {
         }) {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
-        let wanted_task = |family: &Option<String>, task: &String| {
+        if let Some(m) = sel.skip_models.iter().find(|m| {
+            !self.observations.iter().any(|o| &o.model == *m) && !self.unreadable.iter().any(|u| &u.model == *m)
+        }) {
+            return Err(Error::Usage(format!("{}: no model '{m}' (`scurve inspect` lists them)", self.source)));
+        }
+        let wanted_row = |family: &Option<String>, task: &String, model: &String| {
             (sel.families.is_empty() || family.as_ref().is_some_and(|f| sel.families.contains(f)))
                 && (sel.tasks.is_empty() || sel.tasks.contains(task))
                 && !sel.skip_tasks.contains(task)
+                && !sel.skip_models.contains(model)
         };
         // every column with a bad cell in a row kept, named at once, the first with its cell
         let mut bad: Vec<&Unreadable> = Vec::new();
-        for u in self.unreadable.iter().filter(|u| wanted_task(&u.family, &u.task)) {
+        for u in self.unreadable.iter().filter(|u| wanted_row(&u.family, &u.task, &u.model)) {
             if !bad.iter().any(|b| b.task == u.task) {
                 bad.push(u);
             }
         }
         if let Some(u) = bad.first() {
-            let others = match &bad[1..] {
-                [] => String::new(),
-                rest => {
-                    let names: Vec<String> = rest.iter().take(3).map(|b| format!("'{}' ({})", b.task, b.at)).collect();
-                    let more = if rest.len() > 3 { format!(" and {} more", rest.len() - 3) } else { String::new() };
-                    format!("; so do columns {}{more}", names.join(", "))
-                }
-            };
+            let rest: Vec<String> = bad[1..].iter().map(|b| format!("'{}' ({})", b.task, b.at)).collect();
+            let others = and_the_rest("; so do columns ", &rest);
             let flags: Vec<String> = bad.iter().map(|b| format!("--skip-task '{}'", b.task)).collect();
             let skip = if bad.len() > TASKS_LISTED {
                 "--skip-task for each (or keep the score columns with --task)".to_string()
@@ -310,7 +312,34 @@ impl Dataset {
                 format!("{}{others}; correct {it}, or leave {it} out with {skip}", u.msg),
             ));
         }
-        let wanted = |o: &&Observation| wanted_task(&o.family, &o.task);
+        let wanted = |o: &&Observation| wanted_row(&o.family, &o.task, &o.model);
+        // every model kept whose size no input gave, named at once, the first with its place
+        let mut sizeless: Vec<&Observation> = Vec::new();
+        for o in self.observations.iter().filter(wanted).filter(|o| o.params.is_nan()) {
+            if !sizeless.iter().any(|s| s.model == o.model) {
+                sizeless.push(o);
+            }
+        }
+        if let Some(o) = sizeless.first() {
+            let rest: Vec<String> = sizeless[1..].iter().map(|s| format!("'{}'", s.model)).collect();
+            let skip = if sizeless.len() > TASKS_LISTED {
+                "--skip-model for each".to_string()
+            } else {
+                let flags: Vec<String> = sizeless.iter().map(|s| format!("--skip-model '{}'", s.model)).collect();
+                flags.join(" ")
+            };
+            return Err(Error::input(
+                o.at.clone(),
+                format!(
+                    "cannot tell the size of model '{}'{}: neither the input nor the name gives it; add it (a size \
+                     column such as 'params (B)', or --sizes FILE of model,params), read the table beside one that \
+                     gives it, or leave {} out with {skip}",
+                    o.model,
+                    and_the_rest("; nor of ", &rest),
+                    if sizeless.len() == 1 { "the model" } else { "them" },
+                ),
+            ));
+        }
         // a result whose setting is unknown can be neither kept nor left out by --shots
         if let Some(k) = sel.shots
             && let Some(o) = self.observations.iter().filter(wanted).find(|o| o.shots.is_none())
@@ -336,8 +365,17 @@ impl Dataset {
         let mut out = Vec::with_capacity(groups.len());
         // each task's first (task, model) that appears twice with different values, and where else
         let mut conflicts: Vec<(&Observation, &Observation)> = Vec::new();
+        // the tasks with no chance level anywhere, each with its first observation's place
+        let mut no_chance: Vec<(String, Location)> = Vec::new();
         for ((family, task), obs) in groups {
-            let chance = resolve_chance(&task, &obs, sel)?;
+            let Some(chance) = resolve_chance(&task, &obs, sel)? else {
+                if !no_chance.iter().any(|(t, _)| *t == task) {
+                    // a wide table's observation already names its task's column
+                    let at = &obs[0].at;
+                    no_chance.push((task, if at.field.is_some() { at.clone() } else { at.clone().field("chance") }));
+                }
+                continue;
+            };
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
@@ -365,16 +403,27 @@ impl Dataset {
             };
             out.push(Series { family, task, name, chance, points });
         }
+        if let Some((task, at)) = no_chance.first() {
+            let rest: Vec<String> = no_chance[1..].iter().map(|(t, _)| format!("'{t}'")).collect();
+            let flags = if no_chance.len() > TASKS_LISTED {
+                "--chance TASK=P for each".to_string()
+            } else {
+                let flags: Vec<String> = no_chance.iter().map(|(t, _)| format!("--chance '{t}=P'")).collect();
+                flags.join(" ")
+            };
+            return Err(Error::input(
+                at.clone(),
+                format!(
+                    "no chance level for task '{task}'{}: add a chance column, or pass {flags} (or --chance P \
+                     for every task the built-in table does not know)",
+                    and_the_rest("; nor for ", &rest)
+                ),
+            ));
+        }
         if let Some(&(o, prev)) = conflicts.first() {
             let flags: Vec<String> = conflicts.iter().map(|(c, _)| format!("--skip-task {}", c.task)).collect();
-            let others = match &conflicts[1..] {
-                [] => String::new(),
-                rest => {
-                    let names: Vec<String> = rest.iter().take(3).map(|(c, _)| format!("'{}'", c.task)).collect();
-                    let more = if rest.len() > 3 { format!(" and {} more", rest.len() - 3) } else { String::new() };
-                    format!("; so do {}{more}", names.join(", "))
-                }
-            };
+            let rest: Vec<String> = conflicts[1..].iter().map(|(c, _)| format!("'{}'", c.task)).collect();
+            let others = and_the_rest("; so do ", &rest);
             let skip = if conflicts.len() > TASKS_LISTED {
                 "leave the tasks out with --skip-task".to_string()
             } else {
@@ -402,7 +451,7 @@ impl Dataset {
     }
 }
 
-/// What every load does once its inputs are read: the sizes a wide table left open
+/// What every load does once its inputs are read: the sizes an input left open
 /// ([`fill_sizes`]), the family of each unreadable column's row where its table gave none (as
 /// the row's observations got it), and item counts for scores of tasks whose size is known
 /// ([`items::fill_item_counts`]).
@@ -410,8 +459,8 @@ pub(crate) fn complete(
     observations: &mut [Observation],
     unreadable: &mut [Unreadable],
     sizes: Option<&HashMap<String, f64>>,
-) -> Result<()> {
-    fill_sizes(observations, sizes)?;
+) {
+    fill_sizes(observations, sizes);
     for u in unreadable.iter_mut().filter(|u| u.family.is_none()) {
         u.family = match observations.iter().find(|o| o.model == u.model) {
             Some(o) => o.family.clone(),
@@ -419,13 +468,14 @@ pub(crate) fn complete(
         };
     }
     items::fill_item_counts(observations);
-    Ok(())
 }
 
-/// Give each observation of a wide table without a size column (params NaN) its model's size:
-/// from `--sizes`, else from another input that has this model, else from the model's name;
-/// and, when the table gives none, the other input's family and tokens, else the name's family.
-fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) -> Result<()> {
+/// Give each observation whose input gave no size (params NaN: a wide table without a size
+/// column, harness JSON whose model name does not say) its model's size: from `--sizes`, else
+/// from another input that has this model, else from the model's name; and, when the table
+/// gives none, the other input's family and tokens, else the name's family. A size found
+/// nowhere stays NaN, an error at [`Dataset::select`] unless the model is left out.
+fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f64>>) {
     let mut known: HashMap<String, (f64, Option<String>, Option<f64>)> = HashMap::new();
     for o in observations.iter().filter(|o| !o.params.is_nan()) {
         known.entry(o.model.clone()).or_insert_with(|| (o.params, o.family.clone(), o.tokens));
@@ -438,15 +488,6 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
             o.params = p;
         } else if let Some((_, p)) = crate::size::split_model_name(&o.model) {
             o.params = p;
-        } else {
-            return Err(Error::input(
-                o.at.clone(),
-                format!(
-                    "cannot tell the size of model '{}': the table gives none; add it (in a size column such \
-                     as 'params (B)'), pass --sizes FILE (model,params), or read the table beside one that gives it",
-                    o.model
-                ),
-            ));
         }
         // the family the table gives, else the other input's, else the name's (as for harness JSON)
         if let Some((_, family, tokens)) = other {
@@ -457,12 +498,22 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
             o.family = crate::size::family_in_name(&o.model);
         }
     }
-    Ok(())
+}
+
+/// The rest of a list an error names after its first item, up to three of them and how many
+/// more, after `lead` ("" when there is no rest).
+fn and_the_rest(lead: &str, rest: &[String]) -> String {
+    match rest.len() {
+        0 => String::new(),
+        1..=3 => format!("{lead}{}", rest.join(", ")),
+        n => format!("{lead}{} and {} more", rest[..3].join(", "), n - 3),
+    }
 }
 
 /// A task's chance level: from the data, else `--chance TASK=P`, else the built-in table, else
-/// `--chance P`; a level the data gives and a flag contradicts is an error.
-fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<f64> {
+/// `--chance P` (None when none of them gives one); a level the data gives and a flag
+/// contradicts is an error.
+fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<Option<f64>> {
     let flag = sel.task_chance.get(task).copied();
     let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
     if let Some(first) = given.first() {
@@ -481,21 +532,9 @@ fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<f
                 format!("task '{task}' has chance {c} here but --chance {task}={f}; drop the flag or correct the data"),
             ));
         }
-        return Ok(c);
+        return Ok(Some(c));
     }
-    if let Some(c) = flag.or_else(|| chance::builtin_chance(task)).or(sel.chance) {
-        return Ok(c);
-    }
-    // a wide table's observation already names its task's column
-    let at = &obs[0].at;
-    let at = if at.field.is_some() { at.clone() } else { at.clone().field("chance") };
-    Err(Error::input(
-        at,
-        format!(
-            "no chance level for task '{task}': add a chance column, or pass --chance '{task}=P' \
-             (or --chance P for every task the built-in table does not know)"
-        ),
-    ))
+    Ok(flag.or_else(|| chance::builtin_chance(task)).or(sel.chance))
 }
 
 /// Several inputs named in one line: all of them up to three, else the first two and how many more.

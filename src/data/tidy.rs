@@ -12,14 +12,14 @@ use crate::size::parse_size;
 /// size column).
 pub fn load(path: &Path) -> Result<Dataset> {
     let mut ds = load_open(path)?;
-    complete(&mut ds.observations, &mut ds.unreadable, None)?;
+    complete(&mut ds.observations, &mut ds.unreadable, None);
     Ok(ds)
 }
 
 /// Parse tidy CSV text (or a wide table, as [`load`]); `file` names the source in errors.
 pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Dataset> {
     let mut ds = parse_open(bytes, file)?;
-    complete(&mut ds.observations, &mut ds.unreadable, None)?;
+    complete(&mut ds.observations, &mut ds.unreadable, None);
     Ok(ds)
 }
 
