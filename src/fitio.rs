@@ -30,6 +30,11 @@ pub struct DataRecord {
     pub sources: Vec<String>,
     /// SHA-256 of the observations read (see `Dataset::hash`).
     pub hash: String,
+    /// SHA-256 of the files read (see `Dataset::files_hash`; None for the built-in example and
+    /// fits made before it was recorded): tells a changed file from a version of scurve that
+    /// reads the same file differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_hash: Option<String>,
     pub holdout_above: Option<f64>,
     /// The families kept (every family when empty); `family` is how fits before several
     /// families could be kept recorded one.
@@ -305,6 +310,14 @@ fn read_cmdstan_csv(path: &Path, columns: &[String]) -> Result<ChainRead> {
     Ok((draws, stats))
 }
 
+/// The files a fit's data was read from (none for the built-in example).
+fn data_paths(d: &DataRecord) -> Vec<std::path::PathBuf> {
+    if d.source == "built-in example" {
+        return Vec::new();
+    }
+    if d.sources.is_empty() { vec![d.source.clone().into()] } else { d.sources.iter().map(Into::into).collect() }
+}
+
 /// The data set a fit was made from, read again; None when it is the built-in example or no
 /// longer on disk.
 fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
@@ -312,8 +325,7 @@ fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
     if d.source == "built-in example" {
         return Ok(Some(crate::data::Dataset::example()));
     }
-    let paths: Vec<std::path::PathBuf> =
-        if d.sources.is_empty() { vec![d.source.clone().into()] } else { d.sources.iter().map(Into::into).collect() };
+    let paths = data_paths(d);
     if !paths.iter().all(|p| p.exists()) {
         return Ok(None);
     }
@@ -337,17 +349,35 @@ pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> 
     Ok(crate::data::points_above(&series, &names, d.holdout_above))
 }
 
-/// Refuse a fit whose data file or model file changed since it was made (when they are still
-/// on disk): the numbers in the fit would no longer describe them.
+/// Refuse a fit whose data or model file changed since it was made (when they are still on
+/// disk), or whose data this version of scurve reads differently from the one that made it:
+/// the numbers in the fit would no longer describe them.
 pub fn verify(saved: &SavedFit) -> Result<()> {
     let d = &saved.record.data;
     if let Some(ds) = reload(saved)?
         && ds.hash() != d.hash
     {
+        let dir = saved.dir.display();
+        let (now, then) = (env!("CARGO_PKG_VERSION"), &saved.record.scurve_version);
+        let files = match &d.files_hash {
+            Some(h) => Some(*h == crate::data::Dataset::files_hash(&data_paths(d), d.sizes.as_deref().map(Path::new))?),
+            None => None,
+        };
+        let why = match files {
+            Some(false) => format!("the data file {} changed since this fit was made", d.source),
+            Some(true) => format!(
+                "the data file {} is unchanged, but this version of scurve ({now}) reads it differently from \
+                 the one that made the fit ({then})",
+                d.source
+            ),
+            None => format!(
+                "the data file {} changed since this fit was made, or this version of scurve ({now}) reads it \
+                 differently from the one that made the fit ({then})",
+                d.source
+            ),
+        };
         return Err(Error::Usage(format!(
-            "{}: the data file {} changed since this fit was made (hash {} now, {} then); fit again",
-            saved.dir.display(),
-            d.source,
+            "{dir}: {why} (observations' hash {} now, {} then); fit again",
             &ds.hash()[..12],
             &d.hash[..12]
         )));

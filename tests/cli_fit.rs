@@ -56,13 +56,35 @@ fn a_fit_whose_data_changed_is_refused() {
     example_csv(d);
     let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "pythia", "--out", "f"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let json = d.join("f/fit.json");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(saved["data"]["files_hash"].as_str().map(str::len), Some(64), "{}", saved["data"]);
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = saved.clone();
+        edit(&mut v);
+        std::fs::write(&json, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+        assert_eq!(f.status.code(), Some(2), "{}", stdout(&f));
+        stderr(&f)
+    };
+    // the same file read into other observations (as when a new version turns scores into
+    // counts): the file is not blamed
+    let other = |v: &mut serde_json::Value| v["data"]["hash"] = "0".repeat(64).into();
+    let e = with(&other);
+    assert!(e.contains("ex.csv is unchanged, but this version of scurve") && e.contains("fit again"), "{e}");
+    // a fit from before the files' hash was recorded cannot tell which
+    let e = with(&|v| {
+        other(v);
+        v["data"].as_object_mut().unwrap().remove("files_hash");
+    });
+    assert!(e.contains("changed since this fit was made, or this version of scurve"), "{e}");
+    // the file itself changed
     let text = std::fs::read_to_string(d.join("ex.csv"))
         .unwrap()
         .replace("pythia-70m,70426624,arc_easy,888", "pythia-70m,70426624,arc_easy,889");
     std::fs::write(d.join("ex.csv"), text).unwrap();
-    let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
-    assert_eq!(f.status.code(), Some(2));
-    assert!(stderr(&f).contains("changed"), "{}", stderr(&f));
+    let e = with(&|_| {});
+    assert!(e.contains("the data file ex.csv changed since this fit was made (") && e.contains("fit again"), "{e}");
 }
 
 #[test]

@@ -463,3 +463,24 @@ fn emergent_task_columns_get_chance_and_item_counts() {
     assert_eq!(chance["word_unscrambling_2_exact_match"], 0.0);
     assert_eq!(chance["ipa_transliterate_2_exact_match"], 0.0);
 }
+
+/// The files' hash covers every JSON file under a folder and the `--sizes` map, and nothing
+/// else there.
+#[test]
+fn the_files_hash_follows_the_files_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("runs/a")).unwrap();
+    std::fs::write(d.join("runs/a/m.json"), "{}").unwrap();
+    std::fs::write(d.join("runs/notes.txt"), "x").unwrap();
+    std::fs::write(d.join("sizes.csv"), "model,params\nm,1e9\n").unwrap();
+    let hash =
+        |sizes: bool| Dataset::files_hash(&[d.join("runs")], sizes.then(|| d.join("sizes.csv")).as_deref()).unwrap();
+    let first = hash(false);
+    assert_eq!(hash(false), first);
+    assert_ne!(hash(true), first);
+    std::fs::write(d.join("runs/notes.txt"), "y").unwrap();
+    assert_eq!(hash(false), first);
+    std::fs::write(d.join("runs/a/m.json"), "{ }").unwrap();
+    assert_ne!(hash(false), first);
+}

@@ -241,8 +241,12 @@ impl DataArgs {
     }
 
     /// What a saved fit records about the data.
-    pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> scurve::fitio::DataRecord {
-        scurve::fitio::DataRecord {
+    pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> Result<scurve::fitio::DataRecord> {
+        let files_hash = match self.data.as_slice() {
+            [] => None,
+            paths => Some(Dataset::files_hash(paths, self.sizes.as_deref())?),
+        };
+        Ok(scurve::fitio::DataRecord {
             source: match self.data.as_slice() {
                 [] => "built-in example".to_string(),
                 [one] => one.display().to_string(),
@@ -254,6 +258,7 @@ impl DataArgs {
                 Vec::new()
             },
             hash: ds.hash(),
+            files_hash,
             holdout_above,
             families: self.families.clone(),
             family: None,
@@ -269,7 +274,7 @@ impl DataArgs {
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short,
-        }
+        })
     }
 
     /// The `--chance P` for every task the data and the table do not know, if given

@@ -249,7 +249,7 @@ impl Collector {
     }
 }
 
-fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+pub(crate) fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
     for entry in rd {
         let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;

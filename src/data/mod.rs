@@ -205,6 +205,31 @@ impl Dataset {
         Ok(Dataset { source: shown_paths(paths), observations, unreadable })
     }
 
+    /// SHA-256 of the bytes of every file read for `paths` (each file as given, and the JSON
+    /// files under each folder, in order of their paths) and of `sizes`, the `--sizes` map: what
+    /// changes when the files do, whichever version of scurve reads them.
+    pub fn files_hash<P: AsRef<Path>>(paths: &[P], sizes: Option<&Path>) -> Result<String> {
+        let mut files = Vec::new();
+        for p in paths.iter().map(AsRef::as_ref) {
+            if p.is_dir() {
+                let mut under = Vec::new();
+                harness::collect_json(p, &mut under)?;
+                under.sort();
+                files.extend(under);
+            } else {
+                files.push(p.to_path_buf());
+            }
+        }
+        files.extend(sizes.map(Path::to_path_buf));
+        let mut h = Sha256::new();
+        for f in files {
+            let bytes = std::fs::read(&f).map_err(|e| Error::io(f.display().to_string(), e))?;
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+        Ok(hex(&h.finalize()))
+    }
+
     /// SHA-256 of the observations, independent of row order.
     pub fn hash(&self) -> String {
         let mut rows: Vec<String> = self
