@@ -201,6 +201,16 @@ fn a_score_only_task_at_exactly_zero_is_refused() {
     std::fs::write(dir.path().join("s.csv"), body.replace("z,m3,1e10,0,0", "z,m3,1e10,0.1,0")).unwrap();
     let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // two families, one at exactly 0 throughout: the task named once, and the way to keep the
+    // family whose scores are fine
+    let mut two = "task,model,family,params,score,chance\n".to_string();
+    for (m, p) in [("1", "1e8"), ("2", "1e9"), ("3", "1e10")] {
+        two += &format!("a,f{m},f,{p},0.4,0.25\nz,f{m},f,{p},0,0\na,g{m},g,{p},0.4,0.25\nz,g{m},g,{p},0.0{m},0\n");
+    }
+    bad_csv(&two, &["task 'f/z' has", "--skip-task z, which leaves the task out of every family", "--family"]);
+    std::fs::write(dir.path().join("two.csv"), &two).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "two.csv", "--method", "map", "--family", "g"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]

@@ -663,22 +663,38 @@ impl FitData {
             .map(|(s, _)| s)
             .collect();
         if let Some(first) = blank.first() {
-            let names: Vec<String> = blank.iter().map(|s| format!("'{}'", s.name)).collect();
-            let flags: Vec<String> = blank.iter().map(|s| format!("--skip-task {}", s.task)).collect();
+            let rest: Vec<String> = blank[1..].iter().map(|s| format!("'{}'", s.name)).collect();
+            let mut tasks: Vec<&str> = Vec::new();
+            for s in &blank {
+                if !tasks.contains(&s.task.as_str()) {
+                    tasks.push(&s.task);
+                }
+            }
+            let flags = if tasks.len() > TASKS_LISTED {
+                "--skip-task for each".to_string()
+            } else {
+                tasks.iter().map(|t| format!("--skip-task {t}")).collect::<Vec<_>>().join(" ")
+            };
+            // --skip-task takes a task out of every family, where other families' scores may be fine
+            let families = series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len();
+            let family_hint = if families > 1 {
+                ", which leaves the task out of every family; --family keeps only the families named"
+            } else {
+                ""
+            };
             let value = |s: &Series| s.points[0].outcome.score();
             let value =
                 if blank.iter().all(|s| value(s) == value(first)) { value(first).to_string() } else { "0 or 1".into() };
-            let (who, them) = match names.as_slice() {
-                [one] => (format!("task {one} has"), "it"),
-                _ => (format!("tasks {} have", names.join(", ")), "them"),
+            let (who, them) = match rest.as_slice() {
+                [] => (format!("task '{}' has", first.name), "it"),
+                _ => (format!("tasks '{}'{} have", first.name, and_the_rest(", ", &rest)), "them"),
             };
             return Err(Error::input(
                 first.points[0].at.clone(),
                 format!(
                     "{who} only scores of exactly {value} and no item counts: on the logit scale such a score \
                      says nothing about the curve; give the item count (an 'n' column, or the harness's \
-                     n-samples) or leave {them} out ({})",
-                    flags.join(" ")
+                     n-samples) or leave {them} out ({flags}{family_hint})"
                 ),
             ));
         }
