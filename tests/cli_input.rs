@@ -601,6 +601,19 @@ fn inspect_json_has_counts() {
     // logiqa stays at chance in both families
     let logiqa = v["series"].as_array().unwrap().iter().find(|s| s["series"] == "opt/logiqa").unwrap();
     assert_eq!(logiqa["at_chance"], true);
+    // every model once, by size, with its family
+    let list = v["model_list"].as_array().unwrap();
+    assert_eq!(list.len(), 16);
+    assert_eq!(list[0], serde_json::json!({"model": "pythia-70m", "params": 70426624.0, "family": "pythia"}));
+    assert_eq!(list[15]["model"], "opt-66b");
+    // in the table, many models of several families are listed a family to a line
+    let out = scurve(&["inspect"]);
+    let text = stdout(&out);
+    assert!(text.contains("models: 16 from 70.4M to 66B, in 2 families:"), "{text}");
+    assert!(text.contains("\n  opt: opt-125m (125M), opt-350m (350M),"), "{text}");
+    assert!(text.contains("\n  pythia: pythia-70m (70.4M), pythia-160m (162M),"), "{text}");
+    let out = scurve(&["inspect", "--family", "opt"]);
+    assert!(stdout(&out).contains("\nmodels: opt-125m (125M), opt-350m (350M),"), "{}", stdout(&out));
 }
 
 #[test]

@@ -8,6 +8,9 @@ use scurve::size::format_size;
 
 use super::DataArgs;
 
+/// Up to this many models are listed on one line; more, of several families, one line per family.
+const MODELS_ON_ONE_LINE: usize = 12;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -23,12 +26,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let tasks: BTreeSet<&str> = series.iter().map(|s| s.task.as_str()).collect();
     let models: BTreeSet<&str> = series.iter().flat_map(|s| s.points.iter().map(|p| p.model.as_str())).collect();
     let observations: usize = series.iter().map(|s| s.points.len()).sum();
+    // each model once, by size: (params, name, family)
+    let mut listed: Vec<(f64, &str, Option<&str>)> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| (p.params, p.model.as_str(), s.family.as_deref())))
+        .collect();
+    listed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
+    listed.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
     if a.json {
         let v = serde_json::json!({
             "source": ds.source,
             "tasks": tasks.len(),
             "models": models.len(),
             "observations": observations,
+            "model_list": listed.iter().map(|(params, model, family)| serde_json::json!({
+                "model": model, "params": params, "family": family,
+            })).collect::<Vec<_>>(),
             "series": reports,
         });
         out!("{}", serde_json::to_string_pretty(&v)?);
@@ -42,12 +55,31 @@ pub fn run(a: Args) -> Result<ExitCode> {
         observations,
         series.len()
     );
-    let mut sizes: Vec<(f64, &str)> =
-        series.iter().flat_map(|s| s.points.iter().map(|p| (p.params, p.model.as_str()))).collect();
-    sizes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
-    sizes.dedup();
-    let shown: Vec<String> = sizes.iter().map(|(p, m)| format!("{m} ({})", format_size(*p))).collect();
-    out!("models: {}", shown.join(", "));
+    let shown = |models: &[&(f64, &str, Option<&str>)]| {
+        models.iter().map(|(p, m, _)| format!("{m} ({})", format_size(*p))).collect::<Vec<_>>().join(", ")
+    };
+    let families: BTreeSet<Option<&str>> = listed.iter().map(|m| m.2).collect();
+    if listed.len() <= MODELS_ON_ONE_LINE || families.len() < 2 {
+        out!("models: {}", shown(&listed.iter().collect::<Vec<_>>()));
+    } else {
+        // many models of several families: one line per family (those without one last)
+        let (smallest, largest) = (listed[0].0, listed[listed.len() - 1].0);
+        out!(
+            "models: {} from {} to {}, in {} families:",
+            listed.len(),
+            format_size(smallest),
+            format_size(largest),
+            families.len()
+        );
+        let mut order: Vec<Option<&str>> = families.into_iter().filter(Option::is_some).collect();
+        if listed.iter().any(|m| m.2.is_none()) {
+            order.push(None);
+        }
+        for family in order {
+            let of: Vec<&(f64, &str, Option<&str>)> = listed.iter().filter(|m| m.2 == family).collect();
+            out!("  {}: {}", family.unwrap_or("(no family)"), shown(&of));
+        }
+    }
     out!();
     out!("{:<44} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
     for r in &reports {
