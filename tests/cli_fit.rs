@@ -191,3 +191,53 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(f.status.success(), "{}", stderr(&f));
     assert!(stdout(&f).contains("arc_easy"));
 }
+
+/// A fit on the compute axis (log10 of 6 · params · tokens) forecasts with the new model's
+/// tokens, and its thresholds are training compute in FLOPs: named so in the table, the JSON and
+/// the plot, with --max-compute (not --max-size) setting how far to look.
+#[test]
+fn a_compute_axis_fit_gives_thresholds_in_flops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Chinchilla-like ladder, 20 tokens per parameter: compute 6 · N · 20N
+    let mut body = "task,model,params,tokens,correct,n,chance\n".to_string();
+    for (i, n_params) in [1e8, 3e8, 1e9, 3e9, 1e10f64].into_iter().enumerate() {
+        let p = 0.25 + 0.7 / (1.0 + (-2.0 * (n_params.log10() - 9.1)).exp());
+        body += &format!("rise,m{i},{n_params},{},{},1000,0.25\n", 20.0 * n_params, (p * 1000.0).round());
+    }
+    std::fs::write(d.join("c.csv"), body).unwrap();
+    let out = scurve_in(d, &["fit", "c.csv", "--method", "map", "--x", "compute", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let row = &v["thresholds"][0];
+    assert!(row.get("median_size").is_none(), "{row}");
+    let median = row["median_compute"].as_f64().unwrap();
+    // the curve reaches 0.5 where 0.7·logistic(2(log10 N − 9.1)) = 0.25
+    let n_half = 10f64.powf(9.1 + (0.25f64 / 0.45).ln() / 2.0);
+    let truth = 120.0 * n_half * n_half;
+    assert!((median / truth).log10().abs() < 0.1, "{median:e} against {truth:e}");
+    assert!(row["lo80_compute"].as_f64().unwrap() <= median && median <= row["hi80_compute"].as_f64().unwrap());
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--max-compute", "1e21", "--plot", "t.svg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("training compute (FLOPs)") && text.contains("by 1e21 FLOPs"), "{text}");
+    let svg = std::fs::read_to_string(d.join("t.svg")).unwrap();
+    assert!(svg.contains("Training compute at which") && svg.contains("training compute, FLOPs"));
+    // a size is not a compute, nor the other way round
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--max-size", "1e12"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--max-compute"), "{}", stderr(&out));
+    let out = scurve_in(d, &["fit", "c.csv", "--method", "map", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(d, &["threshold", "p", "--score", "0.5", "--max-compute", "1e21"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--max-size"), "{}", stderr(&out));
+    // forecasts on the compute axis need the new model's tokens
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--tokens"), "{}", stderr(&out));
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

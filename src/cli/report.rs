@@ -111,7 +111,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let max_x = 15.0;
     let thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
-    let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x))?;
+    let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;
 
     let validation = if let Some(why) = no_validation {
         Err(why)

@@ -1,4 +1,5 @@
-//! `scurve threshold`: what size reaches a target score on each task.
+//! `scurve threshold`: what size (or, for a fit on the compute axis, what training compute)
+//! reaches a target score on each task.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,8 +8,7 @@ use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, threshold};
-use scurve::plot::{Format, ThresholdFigure, check_new, save};
-use scurve::size::format_size;
+use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::select_tasks;
 use super::size_arg;
@@ -23,9 +23,14 @@ pub struct Args {
     /// Only these tasks (repeatable).
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
-    /// The largest size of interest: p_reach is the probability of reaching the score by it.
-    #[arg(long, value_parser = size_arg, default_value = "1e15")]
-    pub max_size: f64,
+    /// The largest size of interest: p_reach is the probability of reaching the score by it
+    /// [default: 1e15].
+    #[arg(long, value_parser = size_arg)]
+    pub max_size: Option<f64>,
+    /// For a fit on the compute axis, the largest training compute of interest, in FLOPs
+    /// [default: 1e30].
+    #[arg(long, value_parser = size_arg, value_name = "FLOPS")]
+    pub max_compute: Option<f64>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -42,9 +47,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
     }
     let fit = load_verified(&a.fit)?;
-    if fit.record.observations.x_axis != XAxis::Params {
-        return Err(scurve::Error::Usage("threshold gives sizes: it needs a fit on the params axis".into()).into());
-    }
+    let axis = fit.record.observations.x_axis;
+    // the largest amount of interest, on the fit's axis
+    let max = match (axis, a.max_size, a.max_compute) {
+        (XAxis::Params, size, None) => size.unwrap_or(1e15),
+        (XAxis::Compute, None, compute) => compute.unwrap_or(1e30),
+        (XAxis::Params, _, Some(_)) => {
+            return Err(scurve::Error::Usage(
+                "--max-compute is for a fit on the compute axis; this one is on sizes: use --max-size".into(),
+            )
+            .into());
+        }
+        (XAxis::Compute, Some(_), _) => {
+            return Err(scurve::Error::Usage(
+                "this fit's x-axis is training compute: give the largest compute of interest with --max-compute \
+                 FLOPS"
+                    .into(),
+            )
+            .into());
+        }
+    };
     let tasks = select_tasks(&fit, &a.tasks)?;
     let format = a.plot.as_deref().map(Format::of_path).transpose()?;
     if let Some(path) = &a.plot {
@@ -52,22 +74,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let rows: Vec<ThresholdRow> = tasks
         .iter()
-        .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, a.max_size.log10()))
+        .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, max.log10()))
         .collect();
     if let (Some(path), Some(format)) = (&a.plot, format) {
-        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), a.max_size.log10());
+        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), max.log10(), axis);
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }
     if a.json {
-        out!("{}", serde_json::to_string_pretty(&serde_json::json!({ "thresholds": rows }))?);
+        let mut v = serde_json::json!({ "thresholds": rows });
+        if axis == XAxis::Compute {
+            // the amounts are training FLOPs, not parameter counts: named so
+            for row in v["thresholds"].as_array_mut().into_iter().flatten() {
+                let Some(row) = row.as_object_mut() else { continue };
+                for k in ["median", "lo80", "hi80"] {
+                    if let Some(value) = row.remove(&format!("{k}_size")) {
+                        row.insert(format!("{k}_compute"), value);
+                    }
+                }
+            }
+        }
+        out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
     let sz = |v: Option<f64>| match v {
         None => "never".to_string(),
         Some(0.0) => "any".to_string(),
-        Some(s) => format_size(s),
+        Some(s) => format_on_axis(s, axis),
     };
     out!("{:<w$}  {:>8}  {:<22} {:>9} {:>9} {:>9}", "task", "median", "80% interval", "P(reach)", "P(now)", "P(never)");
     for r in &rows {
@@ -81,10 +115,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r.p_never
         );
     }
+    let (what, unit, fitted) = match axis {
+        XAxis::Params => ("size", "", "size"),
+        XAxis::Compute => ("training compute (FLOPs)", " FLOPs", "compute"),
+    };
     out!(
-        "(size at which the curve reaches {}; P(reach): by {}; P(now): by the largest fitted size; P(never): the ceiling is below it)",
+        "({what} at which the curve reaches {}; P(reach): by {}{unit}; P(now): by the largest fitted {fitted}; \
+         P(never): the ceiling is below it)",
         a.score,
-        format_size(a.max_size)
+        format_on_axis(max, axis)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -259,10 +259,21 @@ pub(crate) fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
 
 /// A label for a point of the log10 x-axis: `100M`, `1B`, `10B` for sizes; `1e21` for compute.
 pub(crate) fn x_label(x: f64, axis: XAxis) -> String {
+    format_on_axis(10f64.powf(x), axis)
+}
+
+/// A value of an axis as tables and labels print it: a size (`1.4B`), or training compute in
+/// FLOPs (`3.2e23`, and `1e21` for a whole power of ten).
+pub fn format_on_axis(v: f64, axis: XAxis) -> String {
     match axis {
-        XAxis::Params => format_size(10f64.powf(x)),
-        XAxis::Compute if (x - x.round()).abs() < 1e-9 => format!("1e{}", x.round()),
-        XAxis::Compute => format!("{:.1e}", 10f64.powf(x)),
+        XAxis::Params => format_size(v),
+        XAxis::Compute => {
+            let s = format!("{v:.1e}");
+            match s.strip_prefix("1.0e") {
+                Some(exponent) => format!("1e{exponent}"),
+                None => s,
+            }
+        }
     }
 }
 

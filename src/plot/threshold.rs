@@ -1,10 +1,11 @@
-//! The posterior of the size at which each task reaches a score, with the mass that never does.
+//! The posterior of the size (or training compute) at which each task reaches a score, with the
+//! mass that never does.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::palette::{BLUE, GREEN, GREY, INK, RED};
-use super::{DrawResult, Figure, SANS, decade_ticks, grid, shorten, ticked, x_label};
+use super::{DrawResult, Figure, SANS, decade_ticks, grid, shorten, ticked, x_desc, x_label};
 use crate::data::XAxis;
 use crate::forecast::ThresholdRow;
 
@@ -20,6 +21,8 @@ pub struct ThresholdFigure<'a> {
     pub max_x: f64,
     /// The smallest x fitted.
     pub smallest_x: f64,
+    /// What x is the log10 of: parameters, or training compute.
+    pub axis: XAxis,
 }
 
 /// Quantile `q` of draws that may hold ±∞.
@@ -28,10 +31,16 @@ fn quantile_inf(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl<'a> ThresholdFigure<'a> {
-    /// The figure of `rows` at `score`, for a fit over `x_range` (smallest, largest x), with the
-    /// axis running to `max_x`.
-    pub fn new(score: f64, rows: &'a [ThresholdRow], (smallest_x, largest_x): (f64, f64), max_x: f64) -> Self {
-        ThresholdFigure { score, rows: rows.iter().collect(), largest_x, max_x, smallest_x }
+    /// The figure of `rows` at `score`, for a fit over `x_range` (smallest, largest x) on
+    /// `axis`, with the axis running to `max_x`.
+    pub fn new(
+        score: f64,
+        rows: &'a [ThresholdRow],
+        (smallest_x, largest_x): (f64, f64),
+        max_x: f64,
+        axis: XAxis,
+    ) -> Self {
+        ThresholdFigure { score, rows: rows.iter().collect(), largest_x, max_x, smallest_x, axis }
     }
 
     const ROW: u32 = 24;
@@ -68,14 +77,21 @@ impl Figure for ThresholdFigure<'_> {
         let names: Vec<String> = rows.iter().map(|(r, _)| shorten(&r.task, 30)).collect();
         let label_of = |y: &f64| names.get(y.round() as usize).cloned().unwrap_or_default();
         let y_ticks: Vec<f64> = (0..rows.len()).map(|i| i as f64).collect();
+        let what = match self.axis {
+            XAxis::Params => ("Size", "size"),
+            XAxis::Compute => ("Training compute", "compute"),
+        };
         root.draw_text(
-            &format!("Size at which each task's curve reaches {:.0}%", 100.0 * self.score),
+            &format!("{} at which each task's curve reaches {:.0}%", what.0, 100.0 * self.score),
             &(SANS, 19).into_font().color(&INK),
             (16, 12),
         )?;
         root.draw_text(
-            "thick: 50% interval; thin: 80%; circle: median; triangle: runs on past the axis, or never; \
-             dashed: largest fitted size",
+            &format!(
+                "thick: 50% interval; thin: 80%; circle: median; triangle: runs on past the axis, or never; \
+                 dashed: largest fitted {}",
+                what.1
+            ),
             &(SANS, 12).into_font().color(&GREY),
             (16, 40),
         )?;
@@ -87,9 +103,9 @@ impl Figure for ThresholdFigure<'_> {
             .y_label_area_size(210)
             .build_cartesian_2d(ticked(x0, x1, decade_ticks(x0, x1)), ticked(n - 0.5, -0.5, y_ticks.clone()))?;
         grid(&mut chart.configure_mesh(), 12, 14)
-            .x_label_formatter(&|x| x_label(*x, XAxis::Params))
+            .x_label_formatter(&|x| x_label(*x, self.axis))
             .y_label_formatter(&label_of)
-            .x_desc("parameters (log scale)")
+            .x_desc(x_desc(self.axis))
             .draw()?;
         chart.draw_series(DashedLineSeries::new(
             vec![(self.largest_x, -0.5), (self.largest_x, n - 0.5)],
@@ -144,7 +160,7 @@ impl Figure for ThresholdFigure<'_> {
             .x_labels(5)
             .x_label_formatter(&|x| format!("{x:.1}"))
             .draw()?;
-        let by = format!("by {}", x_label(self.max_x, XAxis::Params));
+        let by = format!("by {}", x_label(self.max_x, self.axis));
         let parts = [(GREEN, "already"), (BLUE, by.as_str()), (GREY, "later"), (RED, "never")];
         for (i, (r, _)) in rows.iter().enumerate() {
             let y = i as f64;
