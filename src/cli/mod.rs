@@ -346,3 +346,33 @@ pub fn emit(args: std::fmt::Arguments) {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own check of every subcommand's arguments (in a debug build; a release build
+    /// skips it), and, in any build, that no two arguments of a subcommand share an id or a
+    /// long name: two fields of one name in the flattened option groups would silently share
+    /// their values (`report --size 30B` was read as the `--sizes` file of DataArgs).
+    #[test]
+    fn the_command_line_is_consistent() {
+        let cli = super::Cli::command();
+        cli.clone().debug_assert();
+        for sub in cli.get_subcommands() {
+            let mut ids = std::collections::BTreeSet::new();
+            let mut longs = std::collections::BTreeSet::new();
+            for arg in sub.get_arguments() {
+                assert!(
+                    ids.insert(arg.get_id().as_str()),
+                    "{}: two arguments with id '{}'",
+                    sub.get_name(),
+                    arg.get_id()
+                );
+                if let Some(long) = arg.get_long() {
+                    assert!(longs.insert(long), "{}: two arguments named --{long}", sub.get_name());
+                }
+            }
+        }
+    }
+}

@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub holdout_above: Option<f64>,
     /// Forecast sizes (repeatable; default: 3× and 10× the largest size in the data).
-    #[arg(long = "size", value_parser = size_arg, value_name = "SIZE")]
+    #[arg(id = "forecast_sizes", long = "size", value_parser = size_arg, value_name = "SIZE")]
     pub sizes: Vec<f64>,
     /// Target score of the thresholds.
     #[arg(long, default_value_t = 0.8)]
