@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::data::SeriesReport;
+use crate::data::{SeriesReport, XAxis};
 use crate::fit::FitDiagnostics;
 use crate::forecast::{ForecastRow, ThresholdRow};
+use crate::plot::format_on_axis;
 use crate::size::format_size;
 use crate::validate::{Method, MethodScores};
 
@@ -32,6 +33,8 @@ pub struct Report {
     pub overview_svg: String,
     pub population_svg: String,
     pub forecasts: Vec<ForecastRow>,
+    /// What the forecasts' and thresholds' amounts are: sizes, or training compute in FLOPs.
+    pub axis: XAxis,
     pub threshold_score: f64,
     pub thresholds: Vec<ThresholdRow>,
     pub threshold_svg: String,
@@ -70,11 +73,21 @@ fn pct(v: f64) -> String {
     format!("{:.1}%", 100.0 * v)
 }
 
-fn size_or(v: Option<f64>) -> String {
+fn amount_or(v: Option<f64>, axis: XAxis) -> String {
     match v {
         None => "never".into(),
-        Some(0.0) => "any size".into(),
-        Some(s) => format_size(s),
+        Some(0.0) if axis == XAxis::Params => "any size".into(),
+        Some(0.0) => "any compute".into(),
+        Some(s) => format_on_axis(s, axis),
+    }
+}
+
+/// The forecasts' and thresholds' amount in words: a column head, the new model it describes,
+/// and the amount in a caption.
+fn amount_words(axis: XAxis) -> (&'static str, &'static str, &'static str) {
+    match axis {
+        XAxis::Params => ("size", "of each size", "size"),
+        XAxis::Compute => ("compute (FLOPs)", "trained with each compute", "training compute (FLOPs)"),
     }
 }
 
@@ -187,17 +200,19 @@ impl Report {
     }
 
     fn forecast_section(&self, h: &mut String) {
-        h.push_str(
-            "<section id=\"forecasts\"><h2>Forecasts</h2><p class=\"caption\">The score a new model of each size \
+        let (head, model, _) = amount_words(self.axis);
+        let _ = write!(
+            h,
+            "<section id=\"forecasts\"><h2>Forecasts</h2><p class=\"caption\">The score a new model {model} \
              would get, as observed on the same items: median with central 50%, 80% and 95% intervals.</p>\
-             <table><tr><th>task</th><th>size</th><th>median</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+             <table><tr><th>task</th><th>{head}</th><th>median</th><th>50%</th><th>80%</th><th>95%</th></tr>",
         );
         for r in &self.forecasts {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}–{}</td><td>{}–{}</td></tr>",
                 escape(&r.task),
-                format_size(r.size),
+                format_on_axis(r.size, self.axis),
                 pct(r.median),
                 pct(r.lo50),
                 pct(r.hi50),
@@ -213,11 +228,13 @@ impl Report {
     fn threshold_section(&self, h: &mut String) {
         let _ = write!(
             h,
-            "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The size at which each task's curve \
-             reaches {}: median and 80% interval, the probability it is already reached at the largest fitted size, \
+            "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The {} at which each task's curve \
+             reaches {}: median and 80% interval, the probability it is already reached at the largest fitted {}, \
              and the probability it is never reached (the ceiling lies below).</p><div class=\"figure\">{}</div>\
              <table><tr><th>task</th><th>median</th><th>80% interval</th><th>P(already)</th><th>P(never)</th></tr>",
+            amount_words(self.axis).2,
             pct(self.threshold_score),
+            amount_words(self.axis).0,
             self.threshold_svg
         );
         for r in &self.thresholds {
@@ -225,9 +242,9 @@ impl Report {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td></tr>",
                 escape(&r.task),
-                size_or(r.median_size),
-                size_or(r.lo80_size),
-                size_or(r.hi80_size),
+                amount_or(r.median_size, self.axis),
+                amount_or(r.lo80_size, self.axis),
+                amount_or(r.hi80_size, self.axis),
                 r.p_already,
                 r.p_never
             );

@@ -226,3 +226,38 @@ fn only_svg_namespaces(html: &str) -> bool {
         rest.starts_with("http://www.w3.org/2000/svg") || rest.starts_with("http://www.w3.org/1999/xlink")
     })
 }
+
+/// A report on the compute axis forecasts at 3× and 10× the largest training compute (or at
+/// sizes given with their tokens) and gives thresholds in FLOPs.
+#[test]
+fn report_on_the_compute_axis_speaks_of_flops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut body = "task,model,params,tokens,correct,n,chance\n".to_string();
+    for (i, n_params) in [1e8, 3e8, 1e9, 3e9, 1e10f64].into_iter().enumerate() {
+        for (task, mid) in [("early", 8.8), ("late", 9.6)] {
+            let p = 0.25 + 0.7 / (1.0 + (-2.0 * (n_params.log10() - mid)).exp());
+            body += &format!("{task},m{i},{n_params},{},{},1000,0.25\n", 20.0 * n_params, (p * 1000.0).round());
+        }
+    }
+    std::fs::write(d.join("c.csv"), body).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["report", "c.csv", "--x", "compute", "--no-validate", "--force"];
+        args.extend(QUICK);
+        args.extend(extra);
+        scurve_in(d, &args)
+    };
+    ok(&run(&["--out", "r.html"]));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    // the largest compute is 6 · 1e10 · 2e11 = 1.2e22 FLOPs
+    assert!(html.contains("forecast compute (FLOPs)</dt><dd>3.6e22, 1.2e23</dd>"), "facts");
+    assert!(html.contains("<th>compute (FLOPs)</th>") && html.contains("<td>early</td><td>3.6e22</td>"));
+    assert!(html.contains("The training compute (FLOPs) at which each task's curve"), "threshold caption");
+    // sizes with their tokens
+    ok(&run(&["--out", "s.html", "--size", "30B", "--tokens", "600B"]));
+    let html = std::fs::read_to_string(d.join("s.html")).unwrap();
+    assert!(html.contains("<td>early</td><td>1.1e23</td>"), "6 · 30B · 600B");
+    let o = run(&["--out", "t.html", "--size", "30B"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--tokens"));
+}

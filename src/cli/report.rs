@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use scurve::data::{FitData, points_above};
+use scurve::data::{FitData, XAxis, points_above};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{ThresholdRow, forecast_rows, threshold};
 use scurve::model::CurveModel;
-use scurve::plot::{OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, svg_string, task_panels};
+use scurve::plot::{
+    OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, format_on_axis, svg_string, task_panels,
+};
 use scurve::report::{Report, ValidationSection};
 use scurve::size::format_size;
 use scurve::spec::ModelSpec;
@@ -34,9 +36,13 @@ pub struct Args {
     /// Leave sizes above this out of the main fit (they are drawn as held out).
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub holdout_above: Option<f64>,
-    /// Forecast sizes (repeatable; default: 3× and 10× the largest size in the data).
+    /// Forecast sizes (repeatable; default: 3× and 10× the largest size in the data, or on the
+    /// compute axis the largest training compute).
     #[arg(id = "forecast_sizes", long = "size", value_parser = size_arg, value_name = "SIZE")]
     pub sizes: Vec<f64>,
+    /// Training tokens of the forecast sizes, on the compute axis (`--x compute`).
+    #[arg(long, value_parser = size_arg)]
+    pub tokens: Option<f64>,
     /// Target score of the thresholds.
     #[arg(long, default_value_t = 0.8)]
     pub score: f64,
@@ -67,18 +73,35 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
-    // forecast sizes are checked before any sampling
-    let largest = series.iter().flat_map(|s| s.points.iter().map(|p| p.params)).fold(0.0, f64::max);
-    let sizes = if a.sizes.is_empty() { vec![3.0 * largest, 10.0 * largest] } else { a.sizes.clone() };
-    let size_x = |s: f64| -> Result<f64> {
-        match axis {
-            scurve::data::XAxis::Params => Ok(s.log10()),
-            scurve::data::XAxis::Compute => {
-                Err(scurve::Error::Usage("report forecasts sizes: use the params axis (--x params)".into()).into())
-            }
+    // where to forecast, as amounts on the axis (sizes, or training FLOPs), checked before any
+    // sampling: 3× and 10× the largest in the data unless sizes are given
+    let points = || series.iter().flat_map(|s| &s.points);
+    let sizes = match (axis, a.tokens) {
+        (XAxis::Params, None) if a.sizes.is_empty() => {
+            let largest = points().map(|p| p.params).fold(0.0, f64::max);
+            vec![3.0 * largest, 10.0 * largest]
+        }
+        (XAxis::Params, None) => a.sizes.clone(),
+        (XAxis::Compute, None) if a.sizes.is_empty() => {
+            let largest = points().filter_map(|p| Some(6.0 * p.params * p.tokens?)).fold(0.0, f64::max);
+            vec![3.0 * largest, 10.0 * largest]
+        }
+        (XAxis::Compute, Some(_)) if a.sizes.is_empty() => {
+            return Err(scurve::Error::Usage("--tokens goes with the forecast sizes given by --size".into()).into());
+        }
+        (XAxis::Compute, Some(t)) => a.sizes.iter().map(|&s| 6.0 * s * t).collect(),
+        (XAxis::Compute, None) => {
+            return Err(scurve::Error::Usage(
+                "this report's x-axis is compute: forecast sizes need the new models' training tokens (--tokens)"
+                    .into(),
+            )
+            .into());
+        }
+        (XAxis::Params, Some(_)) => {
+            return Err(scurve::Error::Usage("--tokens is for the compute axis (--x compute)".into()).into());
         }
     };
-    let forecast_x: Vec<f64> = sizes.iter().map(|&s| size_x(s)).collect::<Result<_>>()?;
+    let forecast_x: Vec<f64> = sizes.iter().map(|s| s.log10()).collect();
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
     let no_validation = if a.no_validate {
         Some("Not run (--no-validate).".to_string())
@@ -108,7 +131,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     })?;
     let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
     let forecasts = forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
-    let max_x = 15.0;
+    // thresholds up to 10^15 parameters, or 10^30 FLOPs
+    let max_x = match axis {
+        XAxis::Params => 15.0,
+        XAxis::Compute => 30.0,
+    };
     let thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;
@@ -159,7 +186,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 opts.target_accept
             ),
         ),
-        ("forecast sizes".into(), sizes.iter().map(|&s| format_size(s)).collect::<Vec<_>>().join(", ")),
+        (
+            if axis == XAxis::Params { "forecast sizes" } else { "forecast compute (FLOPs)" }.into(),
+            sizes.iter().map(|&s| format_on_axis(s, axis)).collect::<Vec<_>>().join(", "),
+        ),
         ("scurve".into(), env!("CARGO_PKG_VERSION").into()),
     ];
     for e in &d.extensions {
@@ -180,6 +210,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         overview_svg,
         population_svg,
         forecasts,
+        axis,
         threshold_score: a.score,
         thresholds,
         threshold_svg,
