@@ -199,13 +199,7 @@ fn nuts_fit_json_has_diagnostics() {
 fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Chinchilla-like ladder, 20 tokens per parameter: compute 6 · N · 20N
-    let mut body = "task,model,params,tokens,correct,n,chance\n".to_string();
-    for (i, n_params) in [1e8, 3e8, 1e9, 3e9, 1e10f64].into_iter().enumerate() {
-        let p = 0.25 + 0.7 / (1.0 + (-2.0 * (n_params.log10() - 9.1)).exp());
-        body += &format!("rise,m{i},{n_params},{},{},1000,0.25\n", 20.0 * n_params, (p * 1000.0).round());
-    }
-    std::fs::write(d.join("c.csv"), body).unwrap();
+    std::fs::write(d.join("c.csv"), common::chinchilla_csv(&[("rise", 9.1)])).unwrap();
     let out = scurve_in(d, &["fit", "c.csv", "--method", "map", "--x", "compute", "--out", "f"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--json"]);

@@ -233,14 +233,7 @@ fn only_svg_namespaces(html: &str) -> bool {
 fn report_on_the_compute_axis_speaks_of_flops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut body = "task,model,params,tokens,correct,n,chance\n".to_string();
-    for (i, n_params) in [1e8, 3e8, 1e9, 3e9, 1e10f64].into_iter().enumerate() {
-        for (task, mid) in [("early", 8.8), ("late", 9.6)] {
-            let p = 0.25 + 0.7 / (1.0 + (-2.0 * (n_params.log10() - mid)).exp());
-            body += &format!("{task},m{i},{n_params},{},{},1000,0.25\n", 20.0 * n_params, (p * 1000.0).round());
-        }
-    }
-    std::fs::write(d.join("c.csv"), body).unwrap();
+    std::fs::write(d.join("c.csv"), common::chinchilla_csv(&[("early", 8.8), ("late", 9.6)])).unwrap();
     let run = |extra: &[&str]| {
         let mut args = vec!["report", "c.csv", "--x", "compute", "--no-validate", "--force"];
         args.extend(QUICK);

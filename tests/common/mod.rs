@@ -52,3 +52,17 @@ pub fn synthetic(curves: &[scurve::curve::Curve], sizes: &[f64], n: u64, seed: u
     }
     scurve::data::Dataset { source: "synthetic".into(), observations, unreadable: Vec::new() }
 }
+
+/// A tidy CSV of a ladder trained on 20 tokens per parameter (100M to 10B; compute 6 · N · 20N),
+/// each task at chance 0.25 with score 0.25 + 0.7 · logistic(2 · (log10 N − midpoint)) counted
+/// exactly (rounded) out of 1000 items: `(task, midpoint)`.
+pub fn chinchilla_csv(tasks: &[(&str, f64)]) -> String {
+    let mut body = "task,model,params,tokens,correct,n,chance\n".to_string();
+    for (i, n_params) in [1e8, 3e8, 1e9, 3e9, 1e10f64].into_iter().enumerate() {
+        for (task, mid) in tasks {
+            let p = 0.25 + 0.7 / (1.0 + (-2.0 * (n_params.log10() - mid)).exp());
+            body += &format!("{task},m{i},{n_params},{},{},1000,0.25\n", 20.0 * n_params, (p * 1000.0).round());
+        }
+    }
+    body
+}
