@@ -240,18 +240,24 @@ impl DataArgs {
         (!parts.is_empty()).then(|| parts.join("; "))
     }
 
-    /// What a saved fit records about the data.
+    /// The data's source in words: the file or folder given, a short list of several, or the
+    /// built-in example.
+    pub fn source(&self, ds: &Dataset) -> String {
+        match self.data.as_slice() {
+            [] => "built-in example".to_string(),
+            [one] => one.display().to_string(),
+            _ => ds.source.clone(),
+        }
+    }
+
+    /// What a saved fit records about the data (reading the files again for their hash).
     pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> Result<scurve::fitio::DataRecord> {
         let files_hash = match self.data.as_slice() {
             [] => None,
             paths => Some(Dataset::files_hash(paths, self.sizes.as_deref())?),
         };
         Ok(scurve::fitio::DataRecord {
-            source: match self.data.as_slice() {
-                [] => "built-in example".to_string(),
-                [one] => one.display().to_string(),
-                _ => ds.source.clone(),
-            },
+            source: self.source(ds),
             sources: if self.data.len() > 1 {
                 self.data.iter().map(|p| p.display().to_string()).collect()
             } else {

@@ -169,7 +169,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     bar.finish();
 
     let d = &fit.diagnostics;
-    let source = a.data.record(&ds, a.holdout_above)?.source;
+    let source = a.data.source(&ds);
     let mut facts = vec![
         ("data".to_string(), source.clone()),
         ("series".into(), format!("{} fitted, {} observations", data.series.len(), data.len())),
