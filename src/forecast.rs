@@ -162,6 +162,15 @@ pub struct ThresholdRow {
     pub x_draws: Vec<f64>,
 }
 
+/// How far thresholds look by default, as log10 on the axis: 10^15 parameters, or 10^30
+/// training FLOPs (`threshold --max-size`/`--max-compute`, and the report).
+pub fn threshold_horizon(axis: crate::data::XAxis) -> f64 {
+    match axis {
+        crate::data::XAxis::Params => 15.0,
+        crate::data::XAxis::Compute => 30.0,
+    }
+}
+
 /// Threshold of task `t`: per draw, the x where the curve reaches `score` (−∞ when the floor is
 /// already above it, +∞ when the ceiling is below it). `largest_x` is the largest x in the fit,
 /// `max_x` the largest x of interest. Sizes are 10^x (a parameter-count axis).

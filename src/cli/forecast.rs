@@ -66,7 +66,7 @@ pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
     match fit.record.observations.x_axis {
         XAxis::Params => Ok(size.log10()),
         XAxis::Compute => match tokens {
-            Some(t) => Ok((6.0 * size * t).log10()),
+            Some(t) => Ok(scurve::data::training_compute(size, t).log10()),
             None => Err(scurve::Error::Usage("this fit's x-axis is compute: pass --tokens".into()).into()),
         },
     }

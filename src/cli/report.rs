@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use scurve::data::{FitData, XAxis, points_above};
+use scurve::data::{FitData, XAxis, points_above, training_compute};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{ThresholdRow, forecast_rows, threshold};
@@ -83,13 +83,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         (XAxis::Params, None) => a.sizes.clone(),
         (XAxis::Compute, None) if a.sizes.is_empty() => {
-            let largest = points().filter_map(|p| Some(6.0 * p.params * p.tokens?)).fold(0.0, f64::max);
+            let largest = points().filter_map(|p| Some(training_compute(p.params, p.tokens?))).fold(0.0, f64::max);
             vec![3.0 * largest, 10.0 * largest]
         }
         (XAxis::Compute, Some(_)) if a.sizes.is_empty() => {
             return Err(scurve::Error::Usage("--tokens goes with the forecast sizes given by --size".into()).into());
         }
-        (XAxis::Compute, Some(t)) => a.sizes.iter().map(|&s| 6.0 * s * t).collect(),
+        (XAxis::Compute, Some(t)) => a.sizes.iter().map(|&s| training_compute(s, t)).collect(),
         (XAxis::Compute, None) => {
             return Err(scurve::Error::Usage(
                 "this report's x-axis is compute: forecast sizes need the new models' training tokens (--tokens)"
@@ -131,11 +131,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     })?;
     let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
     let forecasts = forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
-    // thresholds up to 10^15 parameters, or 10^30 FLOPs
-    let max_x = match axis {
-        XAxis::Params => 15.0,
-        XAxis::Compute => 30.0,
-    };
+    let max_x = scurve::forecast::threshold_horizon(axis);
     let thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::fitio::load_verified;
-use scurve::forecast::{ThresholdRow, threshold};
+use scurve::forecast::{ThresholdRow, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::select_tasks;
@@ -49,9 +49,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let fit = load_verified(&a.fit)?;
     let axis = fit.record.observations.x_axis;
     // the largest amount of interest, on the fit's axis
+    let horizon = 10f64.powf(threshold_horizon(axis));
     let max = match (axis, a.max_size, a.max_compute) {
-        (XAxis::Params, size, None) => size.unwrap_or(1e15),
-        (XAxis::Compute, None, compute) => compute.unwrap_or(1e30),
+        (XAxis::Params, size, None) => size.unwrap_or(horizon),
+        (XAxis::Compute, None, compute) => compute.unwrap_or(horizon),
         (XAxis::Params, _, Some(_)) => {
             return Err(scurve::Error::Usage(
                 "--max-compute is for a fit on the compute axis; this one is on sizes: use --max-size".into(),

@@ -830,12 +830,18 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
 /// error, each with its `--skip-task`.
 const TASKS_LISTED: usize = 5;
 
+/// Training compute in FLOPs of a model of `params` parameters trained on `tokens` tokens:
+/// 6 · params · tokens, what the compute axis is the log10 of.
+pub fn training_compute(params: f64, tokens: f64) -> f64 {
+    6.0 * params * tokens
+}
+
 /// The x value of a point on an axis.
 pub fn x_value(p: &Point, axis: XAxis) -> Result<f64> {
     match axis {
         XAxis::Params => Ok(p.params.log10()),
         XAxis::Compute => match p.tokens {
-            Some(t) => Ok((6.0 * p.params * t).log10()),
+            Some(t) => Ok(training_compute(p.params, t).log10()),
             None => Err(Error::input(
                 p.at.clone().field("tokens"),
                 format!("--x compute needs training tokens, and model '{}' has none", p.model),
