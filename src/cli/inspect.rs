@@ -81,7 +81,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
     out!();
-    out!("{:<44} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
+    let w = reports.iter().map(|r| r.series.chars().count()).max().unwrap_or(6).max(6);
+    out!("{:<w$} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
     for r in &reports {
         let mut notes = Vec::new();
         if r.too_few_sizes {
@@ -94,7 +95,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             notes.push("falls with size");
         }
         out!(
-            "{:<44} {:>6.3} {:>6} {:>15} {:>13}  {}",
+            "{:<w$} {:>6.3} {:>6} {:>15} {:>13}  {}",
             r.series,
             r.chance,
             r.sizes,

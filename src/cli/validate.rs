@@ -145,11 +145,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(t) = &per_task {
         out!("\nmean absolute error per task (pp):");
         let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
-        out!("{:<44} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
+        let w = t.keys().map(|k| k.chars().count()).max().unwrap_or(4).max(4);
+        out!("{:<w$} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
         for (task, by) in t {
             let cells: String =
                 names.iter().map(|n| format!("{:>17.2}", by.get(*n).copied().unwrap_or(f64::NAN))).collect();
-            out!("{task:<44} {cells}");
+            out!("{task:<w$} {cells}");
         }
     }
     Ok(ExitCode::SUCCESS)
