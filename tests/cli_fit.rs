@@ -50,6 +50,30 @@ fn map_fit_saves_and_forecasts() {
 }
 
 #[test]
+fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tasks = |args: &[&str]| -> Vec<String> {
+        let out = scurve_in(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let rows = v.as_object().unwrap().values().find(|v| v.is_array()).unwrap().as_array().unwrap().clone();
+        rows.iter().map(|r| r["task"].as_str().unwrap().to_string()).collect()
+    };
+    // the bare task stands for it in both families; a series name for that one alone
+    let both = tasks(&["forecast", "f", "--size", "30B", "--task", "arc_easy", "--json"]);
+    assert_eq!(both, ["opt/arc_easy", "pythia/arc_easy"]);
+    let one = tasks(&["threshold", "f", "--score", "0.5", "--task", "pythia/arc_easy", "--task", "arc_easy", "--json"]);
+    assert_eq!(one, ["pythia/arc_easy", "opt/arc_easy"]);
+    let bad = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "rc_easy"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("no task 'rc_easy'"), "{}", stderr(&bad));
+}
+
+#[test]
 fn a_fit_whose_data_changed_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -18,7 +18,8 @@ pub struct Args {
     /// Size(s) of the new model (e.g. 30B); repeat for several.
     #[arg(long = "size", value_parser = size_arg, required = true, value_name = "SIZE")]
     pub sizes: Vec<f64>,
-    /// Only these tasks (repeatable); every task when omitted.
+    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
+    /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// Also give the probability that the observed score exceeds this.
@@ -41,24 +42,33 @@ pub struct Args {
     pub save: Option<PathBuf>,
 }
 
-/// Indices of the tasks asked for (all when none), or an error naming the unknown one.
+/// Indices of the tasks asked for (all when none), or an error naming the unknown one. A name
+/// is a series as the fit lists it (`family/task` when it holds several families) or a task,
+/// which then stands for that task in every family.
 pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
+    let series = &fit.posterior.series;
     if names.is_empty() {
-        return Ok((0..fit.posterior.series.len()).collect());
+        return Ok((0..series.len()).collect());
     }
-    names
-        .iter()
-        .map(|n| {
-            fit.posterior.series_index(n).ok_or_else(|| {
-                scurve::Error::Usage(format!(
-                    "no task '{n}' in {} (tasks: {}…)",
-                    fit.dir.display(),
-                    fit.posterior.series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-                ))
-                .into()
-            })
-        })
-        .collect()
+    let mut picked = Vec::new();
+    for n in names {
+        let found: Vec<usize> = match fit.posterior.series_index(n) {
+            Some(i) => vec![i],
+            None => (0..series.len())
+                .filter(|&i| series[i].strip_suffix(n.as_str()).is_some_and(|family| family.ends_with('/')))
+                .collect(),
+        };
+        if found.is_empty() {
+            return Err(scurve::Error::Usage(format!(
+                "no task '{n}' in {} (tasks: {}…)",
+                fit.dir.display(),
+                series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+        picked.extend(found.into_iter().filter(|i| !picked.contains(i)).collect::<Vec<_>>());
+    }
+    Ok(picked)
 }
 
 /// The x of a size on the fit's axis.

@@ -35,7 +35,8 @@ pub struct Args {
     /// Folder to write the images in (made if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Only these tasks (repeatable); every task when omitted.
+    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
+    /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// Image format.

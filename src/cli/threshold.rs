@@ -20,7 +20,8 @@ pub struct Args {
     /// The target score, in (0, 1).
     #[arg(long)]
     pub score: f64,
-    /// Only these tasks (repeatable).
+    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
+    /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// The largest size of interest: p_reach is the probability of reaching the score by it
