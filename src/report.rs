@@ -61,13 +61,13 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f3a5a;color:#fff;padding:18px 32px}header h1{margin:0;font-size:24px}header p{margin:4px 0 0;opacity:.85}
 nav{padding:8px 32px;background:#eef2f6;position:sticky;top:0;z-index:1}nav a{margin-right:18px;color:#1f3a5a;text-decoration:none;font-weight:600}
-section{background:#fff;margin:18px 32px;padding:8px 24px 20px;border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+section{background:#fff;margin:18px 32px;padding:8px 24px 20px;overflow-x:auto;border-radius:6px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 h2{color:#1f3a5a;border-bottom:1px solid #dde;padding-bottom:6px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th{background:#f3f5f8}td:first-child,th:first-child{text-align:left}
 .figure{overflow-x:auto;margin:12px 0}.figure svg{max-width:100%;height:auto}
 .caption{color:#555;font-size:13px;margin:4px 0 14px}.warn{color:#a33;font-weight:600}.ok{color:#2a7a2a;font-weight:600}
-.flag{color:#a60}dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}";
+.flag{color:#a60}td.flag{white-space:normal;text-align:left}th.text{text-align:left}dl{display:grid;grid-template-columns:max-content auto;gap:4px 16px}dt{font-weight:600}dd{margin:0}";
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", 100.0 * v)
@@ -133,7 +133,7 @@ impl Report {
         for (k, v) in &self.facts {
             let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(v));
         }
-        h.push_str("</dl><table><tr><th>series</th><th>chance</th><th>sizes</th><th>range</th><th>items</th><th>scores</th><th>notes</th></tr>");
+        h.push_str("</dl><table><tr><th>series</th><th>chance</th><th>sizes</th><th>range</th><th>items</th><th>scores</th><th class=\"text\">notes</th></tr>");
         for s in &self.series {
             let mut notes = Vec::new();
             if s.at_chance {
