@@ -504,6 +504,12 @@ fn a_falling_task_is_noted() {
     std::fs::write(dir.path().join("g.csv"), body).unwrap();
     let out = scurve_in(dir.path(), &["fit", "g.csv", "--method", "map", "--holdout-above", "5e10"]);
     assert!(out.status.success() && !stderr(&out).contains("falls"), "{}", stderr(&out));
+    // a task of two sizes cannot be fitted: the error names it, the note does not
+    let body = format!("{HEADER}{}s,m1,1e8,60,100,0.25\ns,m2,1e9,30,100,0.25\n", good_rows());
+    std::fs::write(dir.path().join("s.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2 size(s)") && !stderr(&out).contains("falls"), "{}", stderr(&out));
 }
 
 #[test]

@@ -193,10 +193,12 @@ impl DataArgs {
     }
 
     /// A note on stderr naming the tasks whose scores fall with size up to the holdout: an
-    /// S-curve rises, so their curves say little, and they can slow the sampler.
+    /// S-curve rises, so their curves say little, and they can slow the sampler. Tasks with
+    /// fewer than 3 sizes there are left to the error that names them.
     pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>) {
         let cut = holdout_above.unwrap_or(f64::INFINITY);
-        let falling: Vec<&str> = series.iter().filter(|s| s.falls_upto(cut)).map(|s| s.name.as_str()).collect();
+        let falling: Vec<&str> =
+            series.iter().filter(|s| s.n_sizes_upto(cut) >= 3 && s.falls_upto(cut)).map(|s| s.name.as_str()).collect();
         if falling.is_empty() {
             return;
         }
