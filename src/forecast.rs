@@ -76,26 +76,155 @@ pub fn predictive(post: &Posterior, target: &Target, x: f64, seed: u64) -> Predi
         let c = post.curve(row, target.task);
         latent.push(c.value(x));
         let shift = fresh_shift(post, row, &mut rng);
-        let p = c.value(x + shift).clamp(1e-12, 1.0 - 1e-12);
-        let score = match target.items {
-            Some(n) => {
-                let q = match post.phi(row, target.task) {
-                    Some(phi) => match Beta::new(p * phi, (1.0 - p) * phi) {
-                        Ok(b) => b.sample(&mut rng),
-                        Err(_) => p,
-                    },
-                    None => p,
+        observed.push(observed_score(post, row, target, c.value(x + shift), sigma_col, &mut rng));
+    }
+    Predictive { observed, latent }
+}
+
+/// One draw of the score a task's evaluation gives when the model's curve value is `p`:
+/// beta-binomial (or binomial) counts of its items, or a logit-normal score without counts.
+fn observed_score(
+    post: &Posterior,
+    row: &[f64],
+    target: &Target,
+    p: f64,
+    sigma_col: Option<usize>,
+    rng: &mut ChaCha8Rng,
+) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    match target.items {
+        Some(n) => {
+            let q = match post.phi(row, target.task) {
+                Some(phi) => match Beta::new(p * phi, (1.0 - p) * phi) {
+                    Ok(b) => b.sample(rng),
+                    Err(_) => p,
+                },
+                None => p,
+            };
+            let q = q.clamp(0.0, 1.0);
+            Binomial::new(n, q).map(|b| b.sample(rng) as f64 / n as f64).unwrap_or(q)
+        }
+        None => {
+            let s = sigma_col.map_or(0.05, |i| row[i]);
+            let e: f64 = Normal::new(0.0, s).map(|d| d.sample(rng)).unwrap_or(0.0);
+            logistic(logit(p) + e)
+        }
+    }
+}
+
+/// Tasks whose scores are averaged into one, as a benchmark of many tasks reports its score
+/// (MMLU's 57 subjects).
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// How the group is shown.
+    pub name: String,
+    /// Its tasks, with their item counts, and the weight of each (they sum to 1).
+    pub tasks: Vec<Target>,
+    pub weights: Vec<f64>,
+    /// Whether the weights are the tasks' item counts (else every task weighs the same).
+    pub by_items: bool,
+}
+
+impl Group {
+    /// The weighted mean of the task curves at `x` in one posterior draw.
+    fn latent(&self, post: &Posterior, row: &[f64], x: f64) -> f64 {
+        self.tasks.iter().zip(&self.weights).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum()
+    }
+
+    /// Seed of the group's draws at `x`: from its tasks, so that it does not depend on order.
+    fn seed(&self, seed: u64, x: f64) -> u64 {
+        self.tasks.iter().fold(seed ^ 0x2545_f491_4f6c_dd1d, |h, t| seed_for(h.rotate_left(5), t.task, x))
+    }
+}
+
+impl Group {
+    /// The groups `pattern` makes of `series` (a fit's series names): a pattern with a `/` is
+    /// matched against whole names and makes one group; one without is matched against the task
+    /// part (after the last `/`) and makes a group per family. `*` stands for any run of
+    /// characters, `?` for one. Each task weighs the same, or as many as its items with
+    /// `by_items` (None when some matching task has no item count). Groups in the order their
+    /// first task comes in `series`.
+    pub fn matching(series: &[String], items: &[Option<u64>], pattern: &str, by_items: bool) -> Option<Vec<Group>> {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, name) in series.iter().enumerate() {
+            let (key, matched) = match (pattern.contains('/'), name.rfind('/')) {
+                (false, Some(cut)) => (format!("{}/{pattern}", &name[..cut]), glob_match(pattern, &name[cut + 1..])),
+                _ => (pattern.to_string(), glob_match(pattern, name)),
+            };
+            if !matched {
+                continue;
+            }
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, tasks)) => tasks.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(name, tasks)| {
+                let raw: Vec<f64> = if by_items {
+                    tasks.iter().map(|&t| items[t].map(|n| n as f64)).collect::<Option<_>>()?
+                } else {
+                    vec![1.0; tasks.len()]
                 };
-                let q = q.clamp(0.0, 1.0);
-                Binomial::new(n, q).map(|b| b.sample(&mut rng) as f64 / n as f64).unwrap_or(q)
-            }
-            None => {
-                let s = sigma_col.map_or(0.05, |i| row[i]);
-                let e: f64 = Normal::new(0.0, s).map(|d| d.sample(&mut rng)).unwrap_or(0.0);
-                logistic(logit(p) + e)
-            }
-        };
-        observed.push(score);
+                let total: f64 = raw.iter().sum();
+                Some(Group {
+                    name,
+                    tasks: tasks.iter().map(|&t| Target { task: t, items: items[t] }).collect(),
+                    weights: raw.iter().map(|w| w / total).collect(),
+                    by_items,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters (none too) and
+/// `?` for any one.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // the classic greedy match with one backtrack point: the last `*` and where it resumed
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+/// Predictive draws of a group's mean score at `x`: per posterior draw, one fresh per-model
+/// shift for all its tasks (one new model takes every task, so its luck is shared), each
+/// task's observed score as [`predictive`] draws it, and their weighted mean; the latent value
+/// is the weighted mean of the curves.
+pub fn group_predictive(post: &Posterior, group: &Group, x: f64, seed: u64) -> Predictive {
+    let mut rng = ChaCha8Rng::seed_from_u64(group.seed(seed, x));
+    let sigma_col = post.column("sigma");
+    let mut observed = Vec::with_capacity(post.n_draws());
+    let mut latent = Vec::with_capacity(post.n_draws());
+    for row in post.rows() {
+        latent.push(group.latent(post, row, x));
+        let shift = fresh_shift(post, row, &mut rng);
+        let mean = group
+            .tasks
+            .iter()
+            .zip(&group.weights)
+            .map(|(t, w)| {
+                w * observed_score(post, row, t, post.curve(row, t.task).value(x + shift), sigma_col, &mut rng)
+            })
+            .sum();
+        observed.push(mean);
     }
     Predictive { observed, latent }
 }
@@ -188,6 +317,61 @@ pub fn threshold(post: &Posterior, t: usize, score: f64, largest_x: f64, max_x: 
             }
         })
         .collect();
+    threshold_row(&post.series[t], score, xs, largest_x, max_x)
+}
+
+/// Threshold of a group's mean score: per draw, the x where the weighted mean of its task
+/// curves reaches `score`, found by bisection (the mean of rising curves rises, from the mean
+/// of the floors to the mean of the ceilings). −∞ when the mean of the floors is already above
+/// it, +∞ when the mean of the ceilings is below it. `largest_x` is the largest x at which every
+/// task of the group was fitted.
+pub fn group_threshold(post: &Posterior, group: &Group, score: f64, largest_x: f64, max_x: f64) -> ThresholdRow {
+    let xs: Vec<f64> = post
+        .rows()
+        .map(|row| {
+            let (mut floor, mut ceiling) = (0.0, 0.0);
+            for (t, w) in group.tasks.iter().zip(&group.weights) {
+                let c = post.curve(row, t.task);
+                floor += w * c.floor;
+                ceiling += w * c.ceiling;
+            }
+            if score >= ceiling {
+                return f64::INFINITY;
+            }
+            if score <= floor {
+                return f64::NEG_INFINITY;
+            }
+            // a bracket around the crossing, widened until it holds it
+            let (mut lo, mut hi) = (-10.0f64, 30.0f64);
+            while group.latent(post, row, lo) > score && lo > -1e6 {
+                lo = 2.0 * lo - hi;
+            }
+            while group.latent(post, row, hi) < score && hi < 1e6 {
+                hi = 2.0 * hi - lo;
+            }
+            if group.latent(post, row, hi) < score {
+                // beyond 10^(10^6): never, for any purpose
+                return f64::INFINITY;
+            }
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if mid <= lo || mid >= hi {
+                    break;
+                }
+                if group.latent(post, row, mid) < score {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            0.5 * (lo + hi)
+        })
+        .collect();
+    threshold_row(&group.name, score, xs, largest_x, max_x)
+}
+
+/// A threshold row from the x of each draw.
+fn threshold_row(name: &str, score: f64, xs: Vec<f64>, largest_x: f64, max_x: f64) -> ThresholdRow {
     let n = xs.len() as f64;
     let mut s = xs.clone();
     s.sort_by(f64::total_cmp);
@@ -197,7 +381,7 @@ pub fn threshold(post: &Posterior, t: usize, score: f64, largest_x: f64, max_x: 
         v.is_finite().then(|| 10f64.powf(v)).or(if v == f64::NEG_INFINITY { Some(0.0) } else { None })
     };
     ThresholdRow {
-        task: post.series[t].clone(),
+        task: name.to_string(),
         score,
         median_size: size_at(0.5),
         lo80_size: size_at(0.1),
@@ -236,4 +420,44 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
         .collect();
     let m = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     m + (logs.iter().map(|l| (l - m).exp()).sum::<f64>() / logs.len() as f64).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        for (p, t, m) in [
+            ("hendrycksTest-*", "hendrycksTest-anatomy", true),
+            ("hendrycksTest-*", "hendrycksTest-", true),
+            ("hendrycksTest-*", "arc_easy", false),
+            ("*_easy", "arc_easy", true),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("arc_?asy", "arc_easy", true),
+            ("arc_?asy", "arc_asy", false),
+            ("*", "", true),
+            ("", "x", false),
+            ("piqa", "piqa", true),
+        ] {
+            assert_eq!(glob_match(p, t), m, "{p} on {t}");
+        }
+    }
+
+    #[test]
+    fn groups_per_family_and_weights() {
+        let series: Vec<String> =
+            ["opt/mmlu-a", "opt/mmlu-b", "opt/piqa", "pythia/mmlu-a", "pythia/mmlu-b"].map(String::from).to_vec();
+        let items = [Some(100), Some(300), Some(1838), Some(100), None];
+        let g = Group::matching(&series, &items, "mmlu-*", false).unwrap();
+        assert_eq!(g.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["opt/mmlu-*", "pythia/mmlu-*"]);
+        assert_eq!(g[0].tasks.iter().map(|t| t.task).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(g[0].weights, [0.5, 0.5]);
+        // by items: a task without a count makes it impossible
+        assert!(Group::matching(&series, &items, "mmlu-*", true).is_none());
+        let g = Group::matching(&series, &items, "opt/mmlu-*", true).unwrap();
+        assert_eq!((g.len(), g[0].weights.clone()), (1, vec![0.25, 0.75]));
+        assert!(Group::matching(&series, &items, "nothing*", false).unwrap().is_empty());
+    }
 }

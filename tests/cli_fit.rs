@@ -74,6 +74,55 @@ fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
 }
 
 #[test]
+fn means_of_tasks_are_forecast_and_thresholded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = scurve_in(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    // one mean per family, and only the means without --task
+    let v = json(&["forecast", "f", "--size", "30B", "--mean", "arc_*", "--json"]);
+    assert_eq!(v["forecasts"].as_array().unwrap().len(), 0);
+    let means = v["means"].as_array().unwrap();
+    assert_eq!(means.iter().map(|m| m["task"].as_str().unwrap()).collect::<Vec<_>>(), ["opt/arc_*", "pythia/arc_*"]);
+    assert_eq!(means[0]["tasks"], serde_json::json!(["opt/arc_challenge", "opt/arc_easy"]));
+    assert_eq!(means[0]["weighting"], "tasks");
+    // the mean lies between its tasks' forecasts
+    let tasks =
+        json(&["forecast", "f", "--size", "30B", "--task", "opt/arc_challenge", "--task", "opt/arc_easy", "--json"]);
+    let medians: Vec<f64> =
+        tasks["forecasts"].as_array().unwrap().iter().map(|r| r["latent_median"].as_f64().unwrap()).collect();
+    let m = means[0]["latent_median"].as_f64().unwrap();
+    assert!(m > medians[0].min(medians[1]) && m < medians[0].max(medians[1]), "{m} {medians:?}");
+    // weighed by items: arc_easy has about twice arc_challenge's, so the mean moves toward it
+    let by_items = json(&["forecast", "f", "--size", "30B", "--mean", "opt/arc_*", "--by-items", "--json"]);
+    let mi = by_items["means"][0]["latent_median"].as_f64().unwrap();
+    assert!((mi - medians[1]).abs() < (m - medians[1]).abs(), "{mi} {m} {medians:?}");
+    // with --task the table holds both, the mean labelled with its count
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--mean", "opt/arc_*"]);
+    let text = stdout(&out);
+    assert!(text.contains("opt/piqa") && text.contains("opt/arc_* (mean of 2)"), "{text}");
+    let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
+    let rows = t["means"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["tasks"].as_array().unwrap().len(), 8);
+    assert!(rows[0]["p_reach"].as_f64().is_some() && t["thresholds"].as_array().unwrap().is_empty());
+    for (args, says) in [
+        (&["forecast", "f", "--size", "30B", "--mean", "nothing*"][..], "matches no task"),
+        (&["threshold", "f", "--score", "0.5", "--by-items"][..], "--mean"),
+    ] {
+        let out = scurve_in(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
 fn a_fit_whose_data_changed_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

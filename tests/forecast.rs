@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use scurve::curve::Curve;
 use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
-use scurve::forecast::{Target, predictive, summarise, threshold};
+use scurve::forecast::{Group, Target, group_predictive, group_threshold, predictive, summarise, threshold};
 use scurve::model::CurveModel;
 use scurve::posterior::Posterior;
 use scurve::sample::NutsOptions;
@@ -76,6 +76,86 @@ fn unreachable_scores_are_a_probability_not_an_error() {
     assert_eq!(r.p_never, 1.0);
     assert_eq!(r.p_reach, 0.0);
     assert!(r.median_size.is_none() && r.hi80_size.is_none());
+}
+
+/// A posterior whose every draw holds the same curves of several tasks, and a per-model
+/// shift of sd `model_sd`.
+fn tasks_posterior(curves: &[Curve], model_sd: f64, n: usize) -> Posterior {
+    let t = curves.len();
+    let mut names = Vec::new();
+    let mut row = Vec::new();
+    for (k, p) in ["floor", "ceiling", "midpoint", "slope"].iter().enumerate() {
+        for (i, c) in curves.iter().enumerate() {
+            names.push(format!("{p}.{}", i + 1));
+            row.push([c.floor, c.ceiling, c.midpoint, c.slope][k]);
+        }
+    }
+    names.push("model_sd".into());
+    row.push(model_sd);
+    let series = (0..t).map(|i| format!("t{i}")).collect();
+    Posterior::new(names, vec![vec![row; n]], Vec::new(), series, Vec::new()).unwrap()
+}
+
+fn group(tasks: &[usize], weights: &[f64], items: Option<u64>) -> Group {
+    Group {
+        name: "g".into(),
+        tasks: tasks.iter().map(|&task| Target { task, items }).collect(),
+        weights: weights.to_vec(),
+        by_items: false,
+    }
+}
+
+fn sd(v: &[f64]) -> f64 {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}
+
+/// A new model's luck is one for every task it takes: the mean of two copies of a task spreads
+/// as much as the task (with no sampling noise), not 1/√2 as much, as independent luck would.
+#[test]
+fn a_group_mean_shares_the_new_models_luck() {
+    let post = tasks_posterior(&[C, C], 0.3, 20_000);
+    // so many items that the counts add next to no noise of their own
+    let items = Some(100_000_000);
+    let task = group_predictive(&post, &group(&[0], &[1.0], items), 9.5, 1);
+    let mean = group_predictive(&post, &group(&[0, 1], &[0.5, 0.5], items), 9.5, 1);
+    let (s_task, s_mean) = (sd(&task.observed), sd(&mean.observed));
+    assert!(s_task > 0.03 && sd(&task.latent) < 1e-12, "{s_task}");
+    assert!((s_mean / s_task - 1.0).abs() < 0.05, "mean of two copies {s_mean} against one {s_task}");
+    // the latent mean is the weighted mean of the curves
+    let other = Curve { midpoint: 10.5, ..C };
+    let post = tasks_posterior(&[C, other], 0.0, 10);
+    let pred = group_predictive(&post, &group(&[0, 1], &[0.25, 0.75], None), 10.0, 1);
+    let want = 0.25 * C.value(10.0) + 0.75 * other.value(10.0);
+    assert!((pred.latent[0] - want).abs() < 1e-12);
+}
+
+#[test]
+fn a_group_threshold_is_where_the_mean_curve_crosses() {
+    // copies of one curve cross where it does
+    let post = tasks_posterior(&[C, C, C], 0.0, 50);
+    let one = threshold(&post, 0, 0.7, 10.0, 15.0);
+    let all = group_threshold(&post, &group(&[0, 1, 2], &[1.0 / 3.0; 3], None), 0.7, 10.0, 15.0);
+    assert!((all.median_size.unwrap().log10() - one.median_size.unwrap().log10()).abs() < 1e-9, "{all:?}");
+    // two different curves: the weighted mean of them is the score there
+    let late = Curve { floor: 0.25, ceiling: 0.95, midpoint: 12.0, slope: 0.8 };
+    let post = tasks_posterior(&[C, late], 0.0, 20);
+    let g = group(&[0, 1], &[0.4, 0.6], None);
+    let r = group_threshold(&post, &g, 0.8, 10.0, 15.0);
+    let x = r.median_size.unwrap().log10();
+    assert!((0.4 * C.value(x) + 0.6 * late.value(x) - 0.8).abs() < 1e-9, "x = {x}");
+    assert!(x > 10.0 && x < 15.0 && r.p_reach == 1.0 && r.p_already == 0.0);
+    // above the mean of the ceilings: never; below the mean of the floors: already
+    let r = group_threshold(&post, &g, 0.4 * 0.85 + 0.6 * 0.95 + 1e-9, 10.0, 15.0);
+    assert_eq!((r.p_never, r.median_size), (1.0, None));
+    let r = group_threshold(&post, &g, 0.2, 10.0, 15.0);
+    assert_eq!((r.p_already, r.median_size), (1.0, Some(0.0)));
+    // a crossing beyond the first bracket (a very shallow curve) is still found
+    let flat = Curve { floor: 0.25, ceiling: 0.85, midpoint: 60.0, slope: 0.05 };
+    let post = tasks_posterior(&[flat], 0.0, 5);
+    let r = group_threshold(&post, &group(&[0], &[1.0], None), 0.8, 10.0, 15.0);
+    let want = threshold(&post, 0, 0.8, 10.0, 15.0).x_draws[0];
+    assert!((r.x_draws[0] - want).abs() < 1e-6, "{} against {want}", r.x_draws[0]);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::fitio::{SavedFit, load_verified};
-use scurve::forecast::ForecastRow;
+use scurve::forecast::{ForecastRow, Group, group_predictive, summarise};
 use scurve::size::format_size;
 
 use super::size_arg;
@@ -22,6 +22,15 @@ pub struct Args {
     /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
+    /// Also forecast the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
+    /// repeatable), as a benchmark of many tasks reports it: `--mean 'hendrycksTest-*'` for
+    /// MMLU. One new model takes every task, so its per-model luck is shared. Per family, unless
+    /// the pattern holds a `/`. With --mean and no --task only the means are printed.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// Also give the probability that the observed score exceeds this.
     #[arg(long)]
     pub above: Option<f64>,
@@ -71,6 +80,46 @@ pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
     Ok(picked)
 }
 
+/// The groups each `--mean` pattern makes, or an error naming a pattern that matches no task
+/// (or, with `by_items`, a group with a task of unknown item count).
+pub fn select_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
+    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
+    let series = &fit.posterior.series;
+    let mut all = Vec::new();
+    for p in patterns {
+        let groups = Group::matching(series, &items, p, by_items).ok_or_else(|| {
+            scurve::Error::Usage(format!(
+                "--by-items: a task matching '{p}' in {} has no item count (the data gave only its score); \
+                 leave out --by-items to weigh the tasks equally",
+                fit.dir.display()
+            ))
+        })?;
+        if groups.is_empty() {
+            return Err(scurve::Error::Usage(format!(
+                "--mean '{p}' matches no task in {} (tasks: {}…)",
+                fit.dir.display(),
+                series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+        all.extend(groups);
+    }
+    Ok(all)
+}
+
+/// How a group is shown in tables: its name and how many tasks it averages.
+pub fn group_label(g: &Group) -> String {
+    format!("{} (mean of {}{})", g.name, g.tasks.len(), if g.by_items { " by items" } else { "" })
+}
+
+/// A group's row in JSON: `row` with the group's name as its task, and its tasks and weighting.
+pub fn group_json(fit: &SavedFit, g: &Group, mut row: serde_json::Value) -> serde_json::Value {
+    row["task"] = g.name.clone().into();
+    row["tasks"] = g.tasks.iter().map(|t| fit.posterior.series[t.task].clone()).collect();
+    row["weighting"] = if g.by_items { "items" } else { "tasks" }.into();
+    row
+}
+
 /// The x of a size on the fit's axis.
 pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
     match fit.record.observations.x_axis {
@@ -104,15 +153,40 @@ pub fn run(a: Args) -> Result<ExitCode> {
     {
         return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
     }
-    let rows = forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?;
+    let groups = select_groups(&fit, &a.means, a.by_items)?;
+    // with --mean alone, the tasks are forecast only to be saved
+    let show_tasks = groups.is_empty() || !a.tasks.is_empty();
+    let rows = if show_tasks || a.save.is_some() {
+        forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &a.save {
         super::score::save_forecast(path, &fit, &rows, a.seed)?;
         eprintln!("saved {}", path.display());
     }
-    let rows: Vec<ForecastRow> = rows.into_iter().map(|(r, _)| r).collect();
+    let mut rows: Vec<ForecastRow> = if show_tasks { rows.into_iter().map(|(r, _)| r).collect() } else { Vec::new() };
+    let mut means = Vec::new();
+    for g in &groups {
+        for &size in &a.sizes {
+            let pred = group_predictive(&fit.posterior, g, x_of(&fit, size, a.tokens)?, a.seed);
+            means.push((g, summarise(&g.name, size, &pred, a.above)));
+        }
+    }
     if a.json {
-        out!("{}", serde_json::to_string_pretty(&serde_json::json!({ "forecasts": rows }))?);
-    } else if a.csv {
+        let mut v = serde_json::json!({ "forecasts": rows });
+        if !means.is_empty() {
+            let list: Vec<serde_json::Value> = means
+                .iter()
+                .map(|(g, r)| group_json(&fit, g, serde_json::to_value(r).expect("a forecast row serialises")))
+                .collect();
+            v["means"] = list.into();
+        }
+        out!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    rows.extend(means.into_iter().map(|(g, r)| ForecastRow { task: group_label(g), ..r }));
+    if a.csv {
         out!("task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above");
         for r in &rows {
             out!(

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::fitio::load_verified;
-use scurve::forecast::{ThresholdRow, threshold, threshold_horizon};
+use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
-use super::forecast::select_tasks;
+use super::forecast::{group_json, group_label, select_groups, select_tasks};
 use super::size_arg;
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,14 @@ pub struct Args {
     /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
+    /// Also the size at which the mean score of the tasks matching PATTERN reaches the score (`*`
+    /// any characters, `?` one; repeatable): `--mean 'hendrycksTest-*'` for MMLU. Per family,
+    /// unless the pattern holds a `/`. With --mean and no --task only the means are printed.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// The largest size of interest: p_reach is the probability of reaching the score by it
     /// [default: 1e15].
     #[arg(long, value_parser = size_arg)]
@@ -74,24 +82,48 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(path) = &a.plot {
         check_new(path, a.force)?;
     }
-    let rows: Vec<ThresholdRow> = tasks
-        .iter()
-        .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, max.log10()))
-        .collect();
+    let groups = select_groups(&fit, &a.means, a.by_items)?;
+    let mut rows: Vec<ThresholdRow> = if groups.is_empty() || !a.tasks.is_empty() {
+        tasks
+            .iter()
+            .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, max.log10()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let task_rows = rows.len();
+    for g in &groups {
+        // "already reached" by the largest size at which every task of the group was fitted
+        let largest = g.tasks.iter().map(|t| fit.record.series[t.task].largest_x).fold(f64::INFINITY, f64::min);
+        rows.push(ThresholdRow {
+            task: group_label(g),
+            ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
+        });
+    }
     if let (Some(path), Some(format)) = (&a.plot, format) {
         let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), max.log10(), axis);
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }
     if a.json {
-        let mut v = serde_json::json!({ "thresholds": rows });
+        let mut v = serde_json::json!({ "thresholds": rows[..task_rows] });
+        if !groups.is_empty() {
+            let list: Vec<serde_json::Value> = groups
+                .iter()
+                .zip(&rows[task_rows..])
+                .map(|(g, r)| group_json(&fit, g, serde_json::to_value(r).expect("a threshold row serialises")))
+                .collect();
+            v["means"] = list.into();
+        }
         if axis == XAxis::Compute {
             // the amounts are training FLOPs, not parameter counts: named so
-            for row in v["thresholds"].as_array_mut().into_iter().flatten() {
-                let Some(row) = row.as_object_mut() else { continue };
-                for k in ["median", "lo80", "hi80"] {
-                    if let Some(value) = row.remove(&format!("{k}_size")) {
-                        row.insert(format!("{k}_compute"), value);
+            for list in ["thresholds", "means"] {
+                for row in v.get_mut(list).and_then(|l| l.as_array_mut()).into_iter().flatten() {
+                    let Some(row) = row.as_object_mut() else { continue };
+                    for k in ["median", "lo80", "hi80"] {
+                        if let Some(value) = row.remove(&format!("{k}_size")) {
+                            row.insert(format!("{k}_compute"), value);
+                        }
                     }
                 }
             }
