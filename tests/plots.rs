@@ -174,7 +174,8 @@ fn chromium_dom(page: &Path) -> String {
 fn report_is_one_page_with_every_section() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut args = vec!["report", "--family", "opt", "--holdout-above", "13B", "--out", "report.html"];
+    let mut args =
+        vec!["report", "--family", "opt", "--holdout-above", "13B", "--out", "report.html", "--mean", "arc_*"];
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
@@ -187,6 +188,9 @@ fn report_is_one_page_with_every_section() {
     assert_eq!(dom.matches("<svg").count(), 6, "inline figures");
     assert!(dom.contains("persistence") && dom.contains("hierarchical_map"), "validation table");
     assert!(dom.contains("opt/arc_easy") || dom.contains("arc_easy"));
+    // the mean asked for: a forecast at each of the two sizes, and a threshold in the table and
+    // in its figure
+    assert_eq!(dom.matches("arc_* (mean of 2)").count(), 4, "the mean of arc_easy and arc_challenge");
 
     // not replaced without --force
     let o = scurve_in(d, &["report", "--out", "report.html", "--no-validate"]);

@@ -80,24 +80,27 @@ pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
     Ok(picked)
 }
 
-/// The groups each `--mean` pattern makes, or an error naming a pattern that matches no task
-/// (or, with `by_items`, a group with a task of unknown item count).
-pub fn select_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
-    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
-    let series = &fit.posterior.series;
+/// The groups each `--mean` pattern makes of `series` (with their item counts; `source` names
+/// the fit or data in errors), or an error naming a pattern that matches no task (or, with
+/// `by_items`, a group with a task of unknown item count).
+pub fn select_groups(
+    series: &[String],
+    items: &[Option<u64>],
+    patterns: &[String],
+    by_items: bool,
+    source: &str,
+) -> Result<Vec<Group>> {
     let mut all = Vec::new();
     for p in patterns {
-        let groups = Group::matching(series, &items, p, by_items).ok_or_else(|| {
+        let groups = Group::matching(series, items, p, by_items).ok_or_else(|| {
             scurve::Error::Usage(format!(
-                "--by-items: a task matching '{p}' in {} has no item count (the data gave only its score); \
-                 leave out --by-items to weigh the tasks equally",
-                fit.dir.display()
+                "--by-items: a task matching '{p}' in {source} has no item count (the data gave only its score); \
+                 leave out --by-items to weigh the tasks equally"
             ))
         })?;
         if groups.is_empty() {
             return Err(scurve::Error::Usage(format!(
-                "--mean '{p}' matches no task in {} (tasks: {}…)",
-                fit.dir.display(),
+                "--mean '{p}' matches no task in {source} (tasks: {}…)",
                 series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
             ))
             .into());
@@ -105,6 +108,12 @@ pub fn select_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Res
         all.extend(groups);
     }
     Ok(all)
+}
+
+/// [`select_groups`] of a saved fit.
+pub fn fit_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
+    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
+    select_groups(&fit.posterior.series, &items, patterns, by_items, &fit.dir.display().to_string())
 }
 
 /// How a group is shown in tables: its name and how many tasks it averages.
@@ -153,7 +162,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     {
         return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
     }
-    let groups = select_groups(&fit, &a.means, a.by_items)?;
+    let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean alone, the tasks are forecast only to be saved
     let show_tasks = groups.is_empty() || !a.tasks.is_empty();
     let rows = if show_tasks || a.save.is_some() {

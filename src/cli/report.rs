@@ -7,7 +7,9 @@ use anyhow::Result;
 use scurve::data::{FitData, XAxis, points_above, training_compute};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
-use scurve::forecast::{ThresholdRow, forecast_rows, threshold};
+use scurve::forecast::{
+    ForecastRow, ThresholdRow, forecast_rows, group_predictive, group_threshold, summarise, threshold,
+};
 use scurve::model::CurveModel;
 use scurve::plot::{
     OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, format_on_axis, svg_string, task_panels,
@@ -18,6 +20,7 @@ use scurve::spec::ModelSpec;
 use scurve::validate::{Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
+use super::forecast::{group_label, select_groups};
 use super::{DataArgs, size_arg};
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +46,14 @@ pub struct Args {
     /// Training tokens of the forecast sizes, on the compute axis (`--x compute`).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
+    /// Also forecast, and give the threshold of, the mean score of the tasks matching PATTERN
+    /// (`*` any characters, `?` one; repeatable): `--mean 'hendrycksTest-*'` for MMLU. Per
+    /// family, unless the pattern holds a `/`.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count, not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// Target score of the thresholds.
     #[arg(long, default_value_t = 0.8)]
     pub score: f64,
@@ -102,6 +113,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     };
     let forecast_x: Vec<f64> = sizes.iter().map(|s| s.log10()).collect();
+    let records = series_records(&data);
+    let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
+    let source = a.data.source(&ds);
+    let groups = select_groups(&data.series, &items, &a.means, a.by_items, &source)?;
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
     let no_validation = if a.no_validate {
         Some("Not run (--no-validate).".to_string())
@@ -117,8 +132,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
     // held-out points and forecasts, per fitted series
     let heldout = points_above(&series, &data.series, a.holdout_above);
-    let records = series_records(&data);
-    let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
     let tasks: Vec<usize> = (0..data.series.len()).collect();
     let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast_x, a.seed)?;
     let overview_svg = svg_string(&OverviewFigure { panels: panels.iter().collect(), axis })?;
@@ -130,10 +143,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         axis,
     })?;
     let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
-    let forecasts = forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
+    let mut forecasts: Vec<ForecastRow> =
+        forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
     let max_x = scurve::forecast::threshold_horizon(axis);
-    let thresholds: Vec<ThresholdRow> =
+    let mut thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
+    for g in &groups {
+        for &(size, x) in &at {
+            forecasts.push(summarise(&group_label(g), size, &group_predictive(post, g, x, a.seed), None));
+        }
+        let largest = g.tasks.iter().map(|t| records[t.task].largest_x).fold(f64::INFINITY, f64::min);
+        thresholds.push(ThresholdRow { task: group_label(g), ..group_threshold(post, g, a.score, largest, max_x) });
+    }
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;
 
     let validation = if let Some(why) = no_validation {
@@ -165,7 +186,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
     bar.finish();
 
     let d = &fit.diagnostics;
-    let source = a.data.source(&ds);
     let mut facts = vec![
         ("data".to_string(), source.clone()),
         ("series".into(), format!("{} fitted, {} observations", data.series.len(), data.len())),

@@ -10,7 +10,7 @@ use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
-use super::forecast::{group_json, group_label, select_groups, select_tasks};
+use super::forecast::{fit_groups, group_json, group_label, select_tasks};
 use super::size_arg;
 
 #[derive(Debug, clap::Args)]
@@ -82,7 +82,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(path) = &a.plot {
         check_new(path, a.force)?;
     }
-    let groups = select_groups(&fit, &a.means, a.by_items)?;
+    let groups = fit_groups(&fit, &a.means, a.by_items)?;
     let mut rows: Vec<ThresholdRow> = if groups.is_empty() || !a.tasks.is_empty() {
         tasks
             .iter()
