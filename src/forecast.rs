@@ -126,6 +126,11 @@ pub struct Group {
 }
 
 impl Group {
+    /// How the group is shown in tables: its name and how many tasks it averages.
+    pub fn label(&self) -> String {
+        format!("{} (mean of {}{})", self.name, self.tasks.len(), if self.by_items { " by items" } else { "" })
+    }
+
     /// The weighted mean of the task curves at `x` in one posterior draw.
     fn latent(&self, post: &Posterior, row: &[f64], x: f64) -> f64 {
         self.tasks.iter().zip(&self.weights).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum()

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::data::{FitData, Outcome, Series, XAxis, x_value};
 use crate::error::{Error, Result};
 use crate::fit::{fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
-use crate::forecast::{Target, log_predictive_density, predictive};
+use crate::forecast::{Group, Target, group_predictive, log_predictive_density, predictive};
 use crate::metrics::{covers, crps, pit};
 use crate::model::CurveModel;
 use crate::posterior::Posterior;
@@ -83,6 +83,9 @@ pub struct Prediction {
     pub cover95: Option<bool>,
     /// The central 80% predictive interval (probabilistic methods).
     pub interval80: Option<(f64, f64)>,
+    /// For the mean score of a group of tasks (`ValidateOptions::means`), how many it averages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_of: Option<usize>,
 }
 
 /// Summary of one method's predictions.
@@ -108,6 +111,9 @@ pub struct ValidateOptions {
     pub nuts: NutsOptions,
     pub x_axis: XAxis,
     pub seed: u64,
+    /// Groups of the series validated (their indices) whose mean score is predicted too, at
+    /// each model that every task of the group holds out.
+    pub means: Vec<Group>,
 }
 
 /// Fit on the kept sizes and predict the held-out ones, for every cutoff of the split.
@@ -219,14 +225,21 @@ fn one_round(
         };
         posteriors.push((m, post));
     }
+    // each task's last kept score, its x, and the gain per unit of x from the one before
+    let anchors: Vec<Anchor> = chosen
+        .iter()
+        .enumerate()
+        .map(|(t, s)| {
+            let kept: Vec<_> = s.points.iter().filter(|p| p.params <= cuts[t]).collect();
+            let (last, prev) = (kept[kept.len() - 1], kept[kept.len() - 2]);
+            let (x_last, x_prev) = (x_value(last, opts.x_axis)?, x_value(prev, opts.x_axis)?);
+            let score = last.outcome.score();
+            Ok(Anchor { score, x: x_last, gain: (score - prev.outcome.score()) / (x_last - x_prev) })
+        })
+        .collect::<Result<_>>()?;
     let mut out = Vec::new();
     for (t, s) in chosen.iter().enumerate() {
-        let kept: Vec<_> = s.points.iter().filter(|p| p.params <= cuts[t]).collect();
-        let last = kept[kept.len() - 1];
-        let prev = kept[kept.len() - 2];
-        let x_last = x_value(last, opts.x_axis)?;
-        let x_prev = x_value(prev, opts.x_axis)?;
-        let gain = (last.outcome.score() - prev.outcome.score()) / (x_last - x_prev);
+        let Anchor { score: last_score, x: x_last, gain } = anchors[t];
         for p in s.points.iter().filter(|p| p.params > cuts[t]) {
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
@@ -245,38 +258,113 @@ fn one_round(
                 cover80: None,
                 cover95: None,
                 interval80: None,
+                mean_of: None,
             };
             for &m in &opts.methods {
                 match m {
-                    Method::Persistence => out.push(base(m, last.outcome.score())),
-                    Method::Momentum => out.push(base(m, (last.outcome.score() + gain * (x - x_last)).clamp(0.0, 1.0))),
+                    Method::Persistence => out.push(base(m, last_score)),
+                    Method::Momentum => out.push(base(m, (last_score + gain * (x - x_last)).clamp(0.0, 1.0))),
                     _ => {
                         let post = &posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
                         let target = Target { task: t, items: p.outcome.n() };
                         let pred = predictive(post, &target, x, opts.seed);
-                        let draws = sorted(pred.observed.iter().copied());
                         let lpd = match p.outcome {
                             Outcome::Counts { correct, n } => {
                                 Some(log_predictive_density(post, t, x, correct, n, opts.seed))
                             }
                             Outcome::Score(_) => None,
                         };
-                        out.push(Prediction {
-                            crps: crps(&draws, y),
-                            lpd,
-                            pit: Some(pit(&draws, y)),
-                            cover50: Some(covers(&draws, y, 0.5)),
-                            cover80: Some(covers(&draws, y, 0.8)),
-                            cover95: Some(covers(&draws, y, 0.95)),
-                            interval80: Some((quantile_sorted(&draws, 0.1), quantile_sorted(&draws, 0.9))),
-                            ..base(m, quantile_sorted(&draws, 0.5))
-                        });
+                        out.push(Prediction { lpd, ..probabilistic(base(m, 0.0), &pred.observed) });
                     }
                 }
             }
         }
     }
+    for g in &opts.means {
+        // the group's tasks in this round; a group with a task out of it sits the round out
+        let Some(local) = g.tasks.iter().map(|t| usable.iter().position(|&u| u == t.task)).collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        let (t0, w) = (local[0], &g.weights);
+        for p in chosen[t0].points.iter().filter(|p| p.params > cuts[t0]) {
+            // the same model held out, and measured, in every task of the group
+            let Some(points) = local
+                .iter()
+                .map(|&t| chosen[t].points.iter().find(|q| q.model == p.model && q.params > cuts[t]))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let x = x_value(p, opts.x_axis)?;
+            let mean = |f: &dyn Fn(usize, usize) -> f64| (0..local.len()).map(|k| w[k] * f(k, local[k])).sum::<f64>();
+            let observed = mean(&|k, _| points[k].outcome.score());
+            let x_last = local.iter().map(|&t| anchors[t].x).fold(f64::NEG_INFINITY, f64::max);
+            let base = |method, predicted: f64| Prediction {
+                method,
+                task: g.label(),
+                model: p.model.clone(),
+                size: p.params,
+                distance: x - x_last,
+                observed,
+                predicted,
+                crps: (predicted - observed).abs(),
+                lpd: None,
+                pit: None,
+                cover50: None,
+                cover80: None,
+                cover95: None,
+                interval80: None,
+                mean_of: Some(local.len()),
+            };
+            for &m in &opts.methods {
+                let prediction = match m {
+                    Method::Persistence => base(m, mean(&|_, t| anchors[t].score)),
+                    Method::Momentum => {
+                        base(m, mean(&|_, t| (anchors[t].score + anchors[t].gain * (x - anchors[t].x)).clamp(0.0, 1.0)))
+                    }
+                    _ => {
+                        let post = &posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
+                        let here = Group {
+                            tasks: local
+                                .iter()
+                                .zip(&points)
+                                .map(|(&task, q)| Target { task, items: q.outcome.n() })
+                                .collect(),
+                            ..g.clone()
+                        };
+                        probabilistic(base(m, 0.0), &group_predictive(post, &here, x, opts.seed).observed)
+                    }
+                };
+                out.push(prediction);
+            }
+        }
+    }
     Ok(out)
+}
+
+/// A task's last kept score and x, and its gain per unit of x from the size before.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    score: f64,
+    x: f64,
+    gain: f64,
+}
+
+/// `p` scored by predictive draws of its observed value: median, CRPS, PIT, coverage, interval.
+fn probabilistic(p: Prediction, draws: &[f64]) -> Prediction {
+    let draws = sorted(draws.iter().copied());
+    let y = p.observed;
+    Prediction {
+        predicted: quantile_sorted(&draws, 0.5),
+        crps: crps(&draws, y),
+        pit: Some(pit(&draws, y)),
+        cover50: Some(covers(&draws, y, 0.5)),
+        cover80: Some(covers(&draws, y, 0.8)),
+        cover95: Some(covers(&draws, y, 0.95)),
+        interval80: Some((quantile_sorted(&draws, 0.1), quantile_sorted(&draws, 0.9))),
+        ..p
+    }
 }
 
 /// Scores of each method over a set of predictions.

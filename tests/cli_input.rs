@@ -323,6 +323,29 @@ fn validate_methods_as_the_tables_name_them() {
     }
 }
 
+/// `--mean` scores the mean of the matching tasks apart from the tasks, per family, and says
+/// which pattern matches nothing.
+#[test]
+fn validate_scores_means_of_tasks_apart() {
+    let run = |extra: &[&str]| {
+        scurve(&[&["validate", "--holdout-largest", "1", "--methods", "persistence,momentum"][..], extra].concat())
+    };
+    let out = run(&["--mean", "arc_*", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // the example's 16 tasks are scored as before; two families, one largest model each
+    assert_eq!(v["heldout"], 16);
+    assert_eq!(v["means"]["heldout"], 2);
+    let first = &v["means"]["predictions"][0];
+    assert_eq!(first["task"], "opt/arc_* (mean of 2)");
+    assert_eq!(first["mean_of"], 2);
+    let out = run(&["--mean", "arc_*"]);
+    assert!(stdout(&out).contains("2 held-out means of tasks"), "{}", stdout(&out));
+    let out = run(&["--mean", "nope*"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--mean 'nope*' matches no task"), "{}", stderr(&out));
+}
+
 #[test]
 fn unknown_chance_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 
 use scurve::data::{Dataset, Observation, Outcome, Selection, XAxis};
 use scurve::error::Location;
+use scurve::forecast::Group;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
 use scurve::validate::{Method, Split, ValidateOptions, score, validate};
@@ -44,6 +45,7 @@ fn opts(split: Split, methods: Vec<Method>) -> ValidateOptions {
         nuts: NutsOptions { chains: 2, warmup: 200, draws: 200, ..NutsOptions::default() },
         x_axis: XAxis::Params,
         seed: 1,
+        means: Vec::new(),
     }
 }
 
@@ -121,4 +123,35 @@ fn scores_without_counts_have_no_lpd() {
     let m = &s[&Method::IndependentMap];
     assert_eq!(m.lpd, None);
     assert!(m.coverage.is_some() && m.crps.is_finite());
+}
+
+/// The mean of a group of tasks is predicted at each model every task holds out, from the same
+/// fits, and scored apart from the tasks: persistence and momentum are the means of each task's.
+#[test]
+fn the_mean_of_a_group_is_predicted_beside_its_tasks() {
+    let series = tiny();
+    let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+    let mut o = opts(Split::Largest(1), vec![Method::Persistence, Method::Momentum, Method::IndependentMap]);
+    o.means = Group::matching(&names, &[Some(100), Some(100)], "*", false).unwrap();
+    let preds = validate(&series, &o, &(), &AtomicBool::new(false)).unwrap();
+    let means: Vec<_> = preds.iter().filter(|p| p.mean_of.is_some()).collect();
+    assert_eq!(means.len(), 3, "one held-out model, three methods");
+    assert!(means.iter().all(|p| p.task == "* (mean of 2)" && p.model == "m1e11" && p.mean_of == Some(2)));
+    let get = |m| means.iter().find(|p| p.method == m).unwrap();
+    // held out: a 0.70, b 0.58; kept last: 0.50 and 0.60; momentum 0.60 and 0.68
+    assert!((get(Method::Persistence).observed - 0.64).abs() < 1e-12);
+    assert!((get(Method::Persistence).predicted - 0.55).abs() < 1e-12);
+    assert!((get(Method::Momentum).predicted - 0.64).abs() < 1e-12);
+    assert!((get(Method::Persistence).distance - 1.0).abs() < 1e-9);
+    // a fitted method: a predictive interval around its median, and a PIT
+    let p = get(Method::IndependentMap);
+    let (lo, hi) = p.interval80.unwrap();
+    assert!(lo < p.predicted && p.predicted < hi && p.pit.is_some() && p.cover80.is_some(), "{p:?}");
+    // the tasks' own predictions are those of a run without the group
+    let without = validate(&series, &opts(Split::Largest(1), o.methods.clone()), &(), &AtomicBool::new(false)).unwrap();
+    let tasks: Vec<_> = preds.iter().filter(|p| p.mean_of.is_none()).map(|p| (p.predicted, p.crps)).collect();
+    assert_eq!(tasks, without.iter().map(|p| (p.predicted, p.crps)).collect::<Vec<_>>());
+    // weighted by items, the weights follow the counts
+    let g = Group::matching(&names, &[Some(100), Some(300)], "*", true).unwrap();
+    assert_eq!(g[0].weights, [0.25, 0.75]);
 }

@@ -116,11 +116,6 @@ pub fn fit_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result
     select_groups(&fit.posterior.series, &items, patterns, by_items, &fit.dir.display().to_string())
 }
 
-/// How a group is shown in tables: its name and how many tasks it averages.
-pub fn group_label(g: &Group) -> String {
-    format!("{} (mean of {}{})", g.name, g.tasks.len(), if g.by_items { " by items" } else { "" })
-}
-
 /// A group's row in JSON: `row` with the group's name as its task, and its tasks and weighting.
 pub fn group_json(fit: &SavedFit, g: &Group, mut row: serde_json::Value) -> serde_json::Value {
     row["task"] = g.name.clone().into();
@@ -194,7 +189,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    rows.extend(means.into_iter().map(|(g, r)| ForecastRow { task: group_label(g), ..r }));
+    rows.extend(means.into_iter().map(|(g, r)| ForecastRow { task: g.label(), ..r }));
     if a.csv {
         out!("task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above");
         for r in &rows {

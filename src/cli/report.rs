@@ -20,7 +20,7 @@ use scurve::spec::ModelSpec;
 use scurve::validate::{Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
-use super::forecast::{group_label, select_groups};
+use super::forecast::select_groups;
 use super::{DataArgs, size_arg};
 
 #[derive(Debug, clap::Args)]
@@ -150,10 +150,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
     for g in &groups {
         for &(size, x) in &at {
-            forecasts.push(summarise(&group_label(g), size, &group_predictive(post, g, x, a.seed), None));
+            forecasts.push(summarise(&g.label(), size, &group_predictive(post, g, x, a.seed), None));
         }
         let largest = g.tasks.iter().map(|t| records[t.task].largest_x).fold(f64::INFINITY, f64::min);
-        thresholds.push(ThresholdRow { task: group_label(g), ..group_threshold(post, g, a.score, largest, max_x) });
+        thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, a.score, largest, max_x) });
     }
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;
 
@@ -167,6 +167,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             nuts: opts,
             x_axis: axis,
             seed: a.seed,
+            means: Vec::new(),
         };
         let preds = validate(&series, &vopts, &bar, stop)?;
         let all: Vec<_> = preds.iter().collect();

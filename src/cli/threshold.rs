@@ -10,7 +10,7 @@ use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
-use super::forecast::{fit_groups, group_json, group_label, select_tasks};
+use super::forecast::{fit_groups, group_json, select_tasks};
 use super::size_arg;
 
 #[derive(Debug, clap::Args)]
@@ -96,7 +96,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         // "already reached" by the largest size at which every task of the group was fitted
         let largest = g.tasks.iter().map(|t| fit.record.series[t.task].largest_x).fold(f64::INFINITY, f64::min);
         rows.push(ThresholdRow {
-            task: group_label(g),
+            task: g.label(),
             ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
         });
     }

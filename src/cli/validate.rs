@@ -11,6 +11,7 @@ use scurve::spec::ModelSpec;
 use scurve::validate::{Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate};
 
 use super::fit::SamplerArgs;
+use super::forecast::select_groups;
 use super::plot::FormatArg;
 use super::{DataArgs, size_arg};
 
@@ -58,6 +59,14 @@ pub struct Args {
     /// Model file of the hierarchical methods (default: the built-in hierarchical model).
     #[arg(long)]
     pub model: Option<String>,
+    /// Also predict the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
+    /// repeatable) at each model that every one of them holds out, and score those means on
+    /// their own: `--mean 'hendrycksTest-*'` for MMLU. Per family, unless the pattern holds a `/`.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count, not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// A table per task as well.
     #[arg(long)]
     pub per_task: bool,
@@ -82,7 +91,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let (_, series) = a.data.series(None)?;
+    let (ds, series) = a.data.series(None)?;
+    let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+    let items: Vec<Option<u64>> = series.iter().map(|s| s.points.iter().filter_map(|p| p.outcome.n()).max()).collect();
+    let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
     let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
         (Some(s), _, _) => Split::Above(s),
         (_, Some(k), _) if k >= 1 => Split::Largest(k),
@@ -104,16 +116,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
         nuts: a.sampler.options(a.seed)?,
         x_axis: a.data.x_axis(),
         seed: a.seed,
+        means,
     };
     let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
     let per_fit = opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);
     let bar = super::progress::Bar::new(per_fit * rounds as u64, a.sampler.quiet);
     let preds = validate(&series, &opts, &bar, super::progress::interrupt_flag())?;
     bar.finish();
+    // the means of tasks are scored on their own, beside the tasks
+    let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) = preds.into_iter().partition(|p| p.mean_of.is_some());
     let first = opts.methods[0];
     let heldout = preds.iter().filter(|p| p.method == first).count();
     let all: Vec<&Prediction> = preds.iter().collect();
     let overall = score(&all);
+    let means_heldout = mean_preds.iter().filter(|p| p.method == first).count();
+    let means = (!opts.means.is_empty()).then(|| score(&mean_preds.iter().collect::<Vec<_>>()));
     let distance = a.rolling.then(|| by_distance(&preds));
     let per_task = a.per_task.then(|| per_task_scores(&preds));
     if let Some(dir) = &a.plots {
@@ -131,11 +148,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if let Some(t) = &per_task {
             v["per_task"] = serde_json::to_value(t)?;
         }
+        if let Some(m) = &means {
+            let methods: BTreeMap<&str, &MethodScores> = m.iter().map(|(m, s)| (m.name(), s)).collect();
+            v["means"] = serde_json::json!({ "heldout": means_heldout, "methods": methods, "predictions": mean_preds });
+        }
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     out!("{heldout} held-out scores");
     print_scores(&overall);
+    if let Some(m) = &means {
+        out!("\n{means_heldout} held-out means of tasks (--mean)");
+        if means_heldout == 0 {
+            out!("(no model is held out, and measured, in every task of a --mean)");
+        } else {
+            print_scores(m);
+            let w = mean_preds.iter().map(|p| p.task.chars().count()).max().unwrap_or(4).max(4);
+            let wm = mean_preds.iter().map(|p| p.model.chars().count()).max().unwrap_or(5).max(5);
+            out!("{:<w$} {:<wm$} {:>6} {:>9}  {}", "mean", "model", "ahead", "observed", "median (80%) per method");
+            // one row per group and held-out model: a prediction of each method, in order
+            for row in mean_preds.chunks(opts.methods.len()) {
+                let (task, model, ahead, observed) = (&row[0].task, &row[0].model, row[0].distance, row[0].observed);
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|p| match p.interval80 {
+                        Some((lo, hi)) => format!("{} {:.3} ({lo:.3}–{hi:.3})", p.method.name(), p.predicted),
+                        None => format!("{} {:.3}", p.method.name(), p.predicted),
+                    })
+                    .collect();
+                out!("{task:<w$} {model:<wm$} {ahead:>6.2} {observed:>9.3}  {}", cells.join(", "));
+            }
+        }
+    }
     if let Some(d) = &distance {
         for (g, s) in d {
             out!("\n{g} orders of magnitude ahead:");
