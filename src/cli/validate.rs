@@ -8,7 +8,9 @@ use anyhow::Result;
 use clap::ValueEnum;
 use scurve::plot::{Format, check_new, figures, save};
 use scurve::spec::ModelSpec;
-use scurve::validate::{Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate};
+use scurve::validate::{
+    DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate,
+};
 
 use super::fit::SamplerArgs;
 use super::forecast::select_groups;
@@ -157,6 +159,24 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     out!("{heldout} held-out scores");
     print_scores(&overall);
+    if let Some(d) = &distance {
+        // nearest first, as DISTANCE_GROUPS orders them
+        for (g, s) in DISTANCE_GROUPS.iter().filter_map(|(g, _, _)| d.get(*g).map(|s| (g, s))) {
+            out!("\n{g} orders of magnitude ahead:");
+            print_scores(s);
+        }
+    }
+    if let Some(t) = &per_task {
+        out!("\nmean absolute error per task (pp):");
+        let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
+        let w = t.keys().map(|k| k.chars().count()).max().unwrap_or(4).max(4);
+        out!("{:<w$} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
+        for (task, by) in t {
+            let cells: String =
+                names.iter().map(|n| format!("{:>17.2}", by.get(*n).copied().unwrap_or(f64::NAN))).collect();
+            out!("{task:<w$} {cells}");
+        }
+    }
     if let Some(m) = &means {
         out!("\n{means_heldout} held-out means of tasks (--mean)");
         if means_heldout == 0 {
@@ -178,23 +198,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     .collect();
                 out!("{task:<w$} {model:<wm$} {ahead:>6.2} {observed:>9.3}  {}", cells.join(", "));
             }
-        }
-    }
-    if let Some(d) = &distance {
-        for (g, s) in d {
-            out!("\n{g} orders of magnitude ahead:");
-            print_scores(s);
-        }
-    }
-    if let Some(t) = &per_task {
-        out!("\nmean absolute error per task (pp):");
-        let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
-        let w = t.keys().map(|k| k.chars().count()).max().unwrap_or(4).max(4);
-        out!("{:<w$} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
-        for (task, by) in t {
-            let cells: String =
-                names.iter().map(|n| format!("{:>17.2}", by.get(*n).copied().unwrap_or(f64::NAN))).collect();
-            out!("{task:<w$} {cells}");
         }
     }
     Ok(ExitCode::SUCCESS)
