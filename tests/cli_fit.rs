@@ -122,6 +122,42 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     }
 }
 
+/// A stored forecast of a mean is scored against the mean of its tasks' real results at that
+/// size, apart from any task forecasts.
+#[test]
+fn stored_means_are_scored_against_the_mean_of_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_csv(d);
+    let out =
+        scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "66B", "--mean", "arc_*", "--save", "m.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+    assert!(stored["rows"].as_array().unwrap().is_empty(), "only the means were asked for");
+    // the real means, from the example's counts
+    let csv = std::fs::read_to_string(d.join("ex.csv")).unwrap();
+    let score = |model: &str, task: &str| -> f64 {
+        let line = csv.lines().find(|l| l.contains(&format!(",{model},")) && l.contains(&format!(",{task},"))).unwrap();
+        let f: Vec<&str> = line.split(',').collect();
+        f[4].parse::<f64>().unwrap() / f[5].parse::<f64>().unwrap()
+    };
+    let mut errors = Vec::new();
+    for (m, model) in stored["means"].as_array().unwrap().iter().zip(["opt-30b", "opt-66b"]) {
+        let y = 0.5 * score(model, "arc_challenge") + 0.5 * score(model, "arc_easy");
+        errors.push((m["forecast"]["median"].as_f64().unwrap() - y).abs());
+    }
+    let out = scurve_in(d, &["score", "m.json", "ex.csv", "--family", "opt", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((v["scored"].as_u64(), v["means"]["scored"].as_u64()), (Some(0), Some(2)), "{v}");
+    let want = 100.0 * (errors[0] + errors[1]) / 2.0;
+    assert!((v["means"]["mae_pp"].as_f64().unwrap() - want).abs() < 1e-9, "{v} against {want}");
+    let text = stdout(&scurve_in(d, &["score", "m.json", "ex.csv", "--family", "opt"]));
+    assert!(text.contains("means of tasks (--mean)") && !text.contains("forecast made"), "{text}");
+}
+
 #[test]
 fn a_fit_whose_data_changed_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -158,38 +158,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
     }
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
-    // with --mean alone, the tasks are forecast only to be saved
+    // with --mean and no --task, only the means are forecast (and saved)
     let show_tasks = groups.is_empty() || !a.tasks.is_empty();
-    let rows = if show_tasks || a.save.is_some() {
-        forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?
-    } else {
-        Vec::new()
-    };
-    if let Some(path) = &a.save {
-        super::score::save_forecast(path, &fit, &rows, a.seed)?;
-        eprintln!("saved {}", path.display());
-    }
-    let mut rows: Vec<ForecastRow> = if show_tasks { rows.into_iter().map(|(r, _)| r).collect() } else { Vec::new() };
+    let rows = if show_tasks { forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)? } else { Vec::new() };
     let mut means = Vec::new();
     for g in &groups {
         for &size in &a.sizes {
             let pred = group_predictive(&fit.posterior, g, x_of(&fit, size, a.tokens)?, a.seed);
-            means.push((g, summarise(&g.name, size, &pred, a.above)));
+            means.push((g, summarise(&g.name, size, &pred, a.above), pred.observed));
         }
     }
+    if let Some(path) = &a.save {
+        super::score::save_forecast(path, &fit, &rows, &means, a.seed)?;
+        eprintln!("saved {}", path.display());
+    }
+    let mut rows: Vec<ForecastRow> = rows.into_iter().map(|(r, _)| r).collect();
     if a.json {
         let mut v = serde_json::json!({ "forecasts": rows });
         if !means.is_empty() {
             let list: Vec<serde_json::Value> = means
                 .iter()
-                .map(|(g, r)| group_json(&fit, g, serde_json::to_value(r).expect("a forecast row serialises")))
+                .map(|(g, r, _)| group_json(&fit, g, serde_json::to_value(r).expect("a forecast row serialises")))
                 .collect();
             v["means"] = list.into();
         }
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    rows.extend(means.into_iter().map(|(g, r)| ForecastRow { task: g.label(), ..r }));
+    rows.extend(means.into_iter().map(|(g, r, _)| ForecastRow { task: g.label(), ..r }));
     if a.csv {
         out!("task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above");
         for r in &rows {

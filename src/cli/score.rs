@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use scurve::data::Series;
 use scurve::fitio::SavedFit;
-use scurve::forecast::ForecastRow;
+use scurve::forecast::{ForecastRow, Group};
 use scurve::metrics::{covers, crps};
 use scurve::summary::sorted;
 use sha2::{Digest, Sha256};
@@ -30,9 +31,20 @@ fn digest(v: &serde_json::Value) -> String {
     scurve::data::hex(&Sha256::digest(serde_json::to_string(v).unwrap_or_default().as_bytes()))
 }
 
-/// Store a forecast with the fit's identity and a digest of its own content.
-pub fn save_forecast(path: &Path, fit: &SavedFit, rows: &[(ForecastRow, Vec<f64>)], seed: u64) -> Result<()> {
+/// Store a forecast with the fit's identity and a digest of its own content: its rows, and the
+/// means of groups of tasks (`forecast --mean`) with the tasks and weights that make each.
+pub fn save_forecast(
+    path: &Path,
+    fit: &SavedFit,
+    rows: &[(ForecastRow, Vec<f64>)],
+    means: &[(&Group, ForecastRow, Vec<f64>)],
+    seed: u64,
+) -> Result<()> {
     let fit_json = std::fs::read(fit.dir.join("fit.json"))?;
+    let kept = |d: &[f64]| {
+        let step = (d.len() / KEPT_DRAWS).max(1);
+        d.iter().step_by(step).take(KEPT_DRAWS).copied().collect::<Vec<_>>()
+    };
     let mut v = serde_json::json!({
         "scurve_forecast": 1,
         "created": scurve::fitio::now_utc(),
@@ -43,11 +55,17 @@ pub fn save_forecast(path: &Path, fit: &SavedFit, rows: &[(ForecastRow, Vec<f64>
             "model_hash": fit.record.model.hash,
         },
         "seed": seed,
-        "rows": rows.iter().map(|(r, d)| {
-            let step = (d.len() / KEPT_DRAWS).max(1);
-            serde_json::json!({"forecast": r, "draws": d.iter().step_by(step).take(KEPT_DRAWS).collect::<Vec<_>>()})
-        }).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|(r, d)| serde_json::json!({"forecast": r, "draws": kept(d)})).collect::<Vec<_>>(),
     });
+    if !means.is_empty() {
+        v["means"] = means
+            .iter()
+            .map(|(g, r, d)| {
+                let tasks: Vec<&str> = g.tasks.iter().map(|t| fit.posterior.series[t.task].as_str()).collect();
+                serde_json::json!({"forecast": r, "tasks": tasks, "weights": g.weights, "draws": kept(d)})
+            })
+            .collect();
+    }
     let sum = digest(&v);
     v["digest"] = serde_json::Value::String(sum);
     if path.exists() {
@@ -57,6 +75,47 @@ pub fn save_forecast(path: &Path, fit: &SavedFit, rows: &[(ForecastRow, Vec<f64>
     }
     scurve::fitio::write_whole(path, serde_json::to_string_pretty(&v)?.as_bytes())?;
     Ok(())
+}
+
+/// The series a stored task name stands for: its name as the data gives it, or the task alone,
+/// or `family/task` when the data is read with one family only.
+fn find_series<'a>(series: &'a [Series], name: &str) -> Option<&'a Series> {
+    series.iter().find(|s| {
+        s.name == name || s.task == name || s.family.as_ref().is_some_and(|f| name == format!("{f}/{}", s.task))
+    })
+}
+
+/// The observed score of a series at a size (within a hundredth of a decade), with its model.
+fn observed_at(s: &Series, size: f64) -> Option<(f64, String)> {
+    s.points
+        .iter()
+        .find(|p| (p.params.log10() - size.log10()).abs() < 0.01)
+        .map(|p| (p.outcome.score(), p.model.clone()))
+}
+
+/// MAE (pp), mean CRPS and 50/80/95% coverage of forecasts (median, draws) against outcomes.
+fn summary(scored: &[(f64, Vec<f64>, f64)]) -> serde_json::Value {
+    let n = scored.len() as f64;
+    let mae = scored.iter().map(|(m, _, y)| (m - y).abs()).sum::<f64>() / n;
+    let crps_mean = scored.iter().map(|(_, d, y)| crps(d, *y)).sum::<f64>() / n;
+    let cover =
+        |level: f64| scored.iter().filter(|(_, d, y)| covers(&sorted(d.iter().copied()), *y, level)).count() as f64 / n;
+    serde_json::json!({"scored": scored.len(), "mae_pp": 100.0 * mae, "crps": crps_mean,
+        "coverage": {"50": cover(0.5), "80": cover(0.8), "95": cover(0.95)}})
+}
+
+/// A summary in words.
+fn summary_line(v: &serde_json::Value) -> String {
+    let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    let c = |k: &str| v["coverage"][k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "MAE {:.2} pp, CRPS {:.4}, coverage 50% {:.2}, 80% {:.2}, 95% {:.2}",
+        f("mae_pp"),
+        f("crps"),
+        c("50"),
+        c("80"),
+        c("95")
+    )
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -80,11 +139,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for row in v["rows"].as_array().into_iter().flatten() {
         let f: ForecastRow = serde_json::from_value(row["forecast"].clone())?;
         let draws: Vec<f64> = serde_json::from_value(row["draws"].clone())?;
-        let Some(s) = series.iter().find(|s| s.name == f.task || s.task == f.task) else { continue };
-        let Some(p) = s.points.iter().find(|p| (p.params.log10() - f.size.log10()).abs() < 0.01) else { continue };
-        scored.push((f, draws, p.outcome.score(), p.model.clone()));
+        let Some((y, _)) = find_series(&series, &f.task).and_then(|s| observed_at(s, f.size)) else { continue };
+        scored.push((f.median, draws, y));
     }
-    if scored.is_empty() {
+    // a mean is scored when the data hold every one of its tasks at its size, for one model
+    let mut means = Vec::new();
+    for row in v.get("means").and_then(|m| m.as_array()).into_iter().flatten() {
+        let f: ForecastRow = serde_json::from_value(row["forecast"].clone())?;
+        let draws: Vec<f64> = serde_json::from_value(row["draws"].clone())?;
+        let tasks: Vec<String> = serde_json::from_value(row["tasks"].clone())?;
+        let weights: Vec<f64> = serde_json::from_value(row["weights"].clone())?;
+        let found: Option<Vec<(f64, String)>> =
+            tasks.iter().map(|t| find_series(&series, t).and_then(|s| observed_at(s, f.size))).collect();
+        let Some(found) = found else { continue };
+        if found.iter().any(|(_, m)| *m != found[0].1) || weights.len() != found.len() {
+            continue;
+        }
+        let y = found.iter().zip(&weights).map(|((y, _), w)| w * y).sum();
+        means.push((f.median, draws, y));
+    }
+    if scored.is_empty() && means.is_empty() {
         return Err(scurve::Error::Usage(format!(
             "none of the forecast's (task, size) pairs is in {}",
             if a.data.data.is_empty() {
@@ -95,27 +169,25 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ))
         .into());
     }
-    let n = scored.len() as f64;
-    let mae = scored.iter().map(|(f, _, y, _)| (f.median - y).abs()).sum::<f64>() / n;
-    let crps_mean = scored.iter().map(|(_, d, y, _)| crps(d, *y)).sum::<f64>() / n;
-    let cover = |level: f64| {
-        scored.iter().filter(|(_, d, y, _)| covers(&sorted(d.iter().copied()), *y, level)).count() as f64 / n
-    };
-    let (c50, c80, c95) = (cover(0.5), cover(0.8), cover(0.95));
+    let tasks = (!scored.is_empty()).then(|| summary(&scored));
+    let mean_summary = (!means.is_empty()).then(|| summary(&means));
     if a.json {
-        let v = serde_json::json!({"scored": scored.len(), "mae_pp": 100.0 * mae, "crps": crps_mean,
-            "coverage": {"50": c50, "80": c80, "95": c95}, "created": v["created"]});
-        out!("{}", serde_json::to_string_pretty(&v)?);
+        let mut out = tasks.clone().unwrap_or_else(|| serde_json::json!({ "scored": 0 }));
+        out["created"] = v["created"].clone();
+        if let Some(m) = &mean_summary {
+            out["means"] = m.clone();
+        }
+        out!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        out!("forecast made {} against {} results:", v["created"].as_str().unwrap_or("?"), scored.len());
-        out!(
-            "MAE {:.2} pp, CRPS {:.4}, coverage 50% {:.2}, 80% {:.2}, 95% {:.2}",
-            100.0 * mae,
-            crps_mean,
-            c50,
-            c80,
-            c95
-        );
+        let created = v["created"].as_str().unwrap_or("?");
+        if let Some(t) = &tasks {
+            out!("forecast made {created} against {} results:", scored.len());
+            out!("{}", summary_line(t));
+        }
+        if let Some(m) = &mean_summary {
+            out!("means of tasks (--mean) made {created} against {} results:", means.len());
+            out!("{}", summary_line(m));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
