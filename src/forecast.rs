@@ -210,7 +210,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// Predictive draws of a group's mean score at `x`: per posterior draw, one fresh per-model
-/// shift for all its tasks (one new model takes every task, so its luck is shared), each
+/// shift for all its tasks (one new model takes every task, so its luck is shared; none when
+/// the model has no per-model effect), each
 /// task's observed score as [`predictive`] draws it, and their weighted mean; the latent value
 /// is the weighted mean of the curves.
 pub fn group_predictive(post: &Posterior, group: &Group, x: f64, seed: u64) -> Predictive {

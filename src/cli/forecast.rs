@@ -24,8 +24,9 @@ pub struct Args {
     pub tasks: Vec<String>,
     /// Also forecast the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
     /// repeatable), as a benchmark of many tasks reports it: `--mean 'hendrycksTest-*'` for
-    /// MMLU. One new model takes every task, so its per-model luck is shared. Per family, unless
-    /// the pattern holds a `/`. With --mean and no --task only the means are printed.
+    /// MMLU. Under a model with a per-model effect, the new model's luck is shared by its tasks.
+    /// Per family, unless the pattern holds a `/`. With --mean and no --task only the means are
+    /// printed.
     #[arg(long = "mean", value_name = "PATTERN")]
     pub means: Vec<String>,
     /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
