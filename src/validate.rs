@@ -88,6 +88,36 @@ pub struct Prediction {
     pub mean_of: Option<usize>,
 }
 
+impl Prediction {
+    /// A held-out value to predict, before any method has: `task` (or a group's label, with
+    /// `mean_of` its number of tasks) of `model`, `distance` orders of magnitude beyond the
+    /// largest fitted size.
+    fn held_out(task: String, model: String, size: f64, distance: f64, observed: f64, mean_of: Option<usize>) -> Self {
+        Prediction {
+            method: Method::Persistence,
+            task,
+            model,
+            size,
+            distance,
+            observed,
+            predicted: f64::NAN,
+            crps: f64::NAN,
+            lpd: None,
+            pit: None,
+            cover50: None,
+            cover80: None,
+            cover95: None,
+            interval80: None,
+            mean_of,
+        }
+    }
+
+    /// A point forecast of this value by `method`: its CRPS is the absolute error.
+    fn point(&self, method: Method, predicted: f64) -> Self {
+        Prediction { method, predicted, crps: (predicted - self.observed).abs(), ..self.clone() }
+    }
+}
+
 /// Summary of one method's predictions.
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodScores {
@@ -243,23 +273,8 @@ fn one_round(
         for p in s.points.iter().filter(|p| p.params > cuts[t]) {
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
-            let base = |method, predicted: f64| Prediction {
-                method,
-                task: s.name.clone(),
-                model: p.model.clone(),
-                size: p.params,
-                distance: x - x_last,
-                observed: y,
-                predicted,
-                crps: (predicted - y).abs(),
-                lpd: None,
-                pit: None,
-                cover50: None,
-                cover80: None,
-                cover95: None,
-                interval80: None,
-                mean_of: None,
-            };
+            let held = Prediction::held_out(s.name.clone(), p.model.clone(), p.params, x - x_last, y, None);
+            let base = |method, predicted| held.point(method, predicted);
             for &m in &opts.methods {
                 match m {
                     Method::Persistence => out.push(base(m, last_score)),
@@ -300,23 +315,9 @@ fn one_round(
             let mean = |f: &dyn Fn(usize, usize) -> f64| (0..local.len()).map(|k| w[k] * f(k, local[k])).sum::<f64>();
             let observed = mean(&|k, _| points[k].outcome.score());
             let x_last = local.iter().map(|&t| anchors[t].x).fold(f64::NEG_INFINITY, f64::max);
-            let base = |method, predicted: f64| Prediction {
-                method,
-                task: g.label(),
-                model: p.model.clone(),
-                size: p.params,
-                distance: x - x_last,
-                observed,
-                predicted,
-                crps: (predicted - observed).abs(),
-                lpd: None,
-                pit: None,
-                cover50: None,
-                cover80: None,
-                cover95: None,
-                interval80: None,
-                mean_of: Some(local.len()),
-            };
+            let held =
+                Prediction::held_out(g.label(), p.model.clone(), p.params, x - x_last, observed, Some(local.len()));
+            let base = |method, predicted| held.point(method, predicted);
             for &m in &opts.methods {
                 let prediction = match m {
                     Method::Persistence => base(m, mean(&|_, t| anchors[t].score)),

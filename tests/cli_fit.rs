@@ -9,6 +9,13 @@ fn example_csv(dir: &std::path::Path) {
     std::fs::write(dir.join("ex.csv"), &out.stdout).unwrap();
 }
 
+/// The example written as ex.csv in `dir`, then fitted by MAP (with `args`) into the folder `f`.
+fn example_map_fit(dir: &std::path::Path, args: &[&str]) {
+    example_csv(dir);
+    let out = scurve_in(dir, &[&["fit", "ex.csv", "--method", "map", "--out", "f"][..], args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 #[test]
 fn map_fit_saves_and_forecasts() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,9 +60,7 @@ fn map_fit_saves_and_forecasts() {
 fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    example_csv(d);
-    let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--out", "f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    example_map_fit(d, &[]);
     let tasks = |args: &[&str]| -> Vec<String> {
         let out = scurve_in(d, args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -77,9 +82,7 @@ fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
 fn means_of_tasks_are_forecast_and_thresholded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    example_csv(d);
-    let out = scurve_in(d, &["fit", "ex.csv", "--method", "map", "--out", "f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    example_map_fit(d, &[]);
     let json = |args: &[&str]| -> serde_json::Value {
         let out = scurve_in(d, args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -128,10 +131,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
 fn stored_means_are_scored_against_the_mean_of_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    example_csv(d);
-    let out =
-        scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    example_map_fit(d, &["--family", "opt", "--holdout-above", "13B"]);
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "66B", "--mean", "arc_*", "--save", "m.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
@@ -200,10 +200,7 @@ fn a_fit_whose_data_changed_is_refused() {
 fn stored_forecasts_are_scored_and_protected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    example_csv(d);
-    let out =
-        scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    example_map_fit(d, &["--family", "opt", "--holdout-above", "13B"]);
     let f = scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "66B", "--save", "pre.json"]);
     assert!(f.status.success(), "{}", stderr(&f));
     let s = scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--json"]);
