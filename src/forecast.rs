@@ -136,13 +136,12 @@ impl Group {
         self.tasks.iter().zip(&self.weights).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum()
     }
 
-    /// Seed of the group's draws at `x`: from its tasks, so that it does not depend on order.
+    /// Seed of the group's draws at `x`, from `seed`, `x` and its tasks (so that two groups, or
+    /// one group at two sizes, draw apart).
     fn seed(&self, seed: u64, x: f64) -> u64 {
         self.tasks.iter().fold(seed ^ 0x2545_f491_4f6c_dd1d, |h, t| seed_for(h.rotate_left(5), t.task, x))
     }
-}
 
-impl Group {
     /// The groups `pattern` makes of `series` (a fit's series names): a pattern with a `/` is
     /// matched against whole names and makes one group; one without is matched against the task
     /// part (after the last `/`) and makes a group per family. `*` stands for any run of
