@@ -120,6 +120,22 @@ fn too_few_sizes_fail_the_fit_but_inspect_lists_them() {
     }
 }
 
+/// inspect points out a set of tasks that reads as one benchmark (MMLU's 57 subjects) and how
+/// to get its mean; a handful of unrelated tasks gets no such line.
+#[test]
+fn inspect_names_benchmarks_of_many_tasks() {
+    let data = shared("data/tidy/opt-0shot.csv");
+    let out = scurve(&["inspect", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("hendrycksTest-* (57 tasks); `forecast --mean 'hendrycksTest-*'`"),
+        "{}",
+        stdout(&out)
+    );
+    let out = scurve(&["inspect"]);
+    assert!(out.status.success() && !stdout(&out).contains("--mean"), "{}", stdout(&out));
+}
+
 #[test]
 fn a_holdout_that_leaves_no_task_fittable_says_so_in_one_line() {
     // 10.2 read as a size is ten parameters: every task is left with nothing

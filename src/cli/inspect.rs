@@ -108,6 +108,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let (Some(lo), Some(hi)) = (items.first(), items.last()) {
         out!("\nitems per task: {lo} to {hi}");
     }
+    let families = tasks_by_prefix(&tasks);
+    if !families.is_empty() {
+        let list: Vec<String> = families.iter().map(|(p, n)| format!("{p}* ({n} tasks)")).collect();
+        out!(
+            "\ntasks that share a name's first part: {}; `forecast --mean '{}*'` (and threshold, validate, report) \
+             gives the mean of such a set, as a benchmark reports it",
+            list.join(", "),
+            families[0].0
+        );
+    }
     let short = reports.iter().filter(|r| r.too_few_sizes).count();
     if short == reports.len() {
         out!("\nno series has the 3 sizes a curve needs");
@@ -115,4 +125,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("\n{short} of {} series have fewer than 3 sizes: fit the rest with --skip-short", reports.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first parts of task names (up to and with the first `-` or `_`) that at least five tasks
+/// share, with how many share each, most first: `hendrycksTest-` for MMLU's subjects.
+fn tasks_by_prefix(tasks: &BTreeSet<&str>) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for t in tasks {
+        if let Some(i) = t.find(['-', '_'])
+            && i + 1 < t.len()
+        {
+            *counts.entry(&t[..=i]).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, usize)> =
+        counts.into_iter().filter(|&(_, n)| n >= 5).map(|(p, n)| (p.to_string(), n)).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
 }
