@@ -142,6 +142,8 @@ fn harness_mislabelled_five_shot_files_are_named() {
     // word they would be dropped from the 5-shot ladder without a sign
     let e = Dataset::load(&shared("data/pythia_evals/pythia-v0"), &HarnessOptions::default()).unwrap_err().to_string();
     assert!(e.contains("five-shot") && e.contains("5shot") && e.contains("config.num_fewshot"), "{e}");
+    // all six in one error: the first, three more by name, and how many after them
+    assert!(e.contains("; so do ") && e.matches("5shot-global_step").count() == 4 && e.ends_with("and 2 more"), "{e}");
 }
 
 #[test]

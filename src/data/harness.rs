@@ -117,6 +117,8 @@ struct Collector {
     task_n: HashMap<String, u64>,
     pending: Vec<(usize, f64)>,
     harness_files: usize,
+    /// Files whose name says one few-shot count and whose contents another: where, and the two.
+    shot_conflicts: Vec<(Location, u64, u64)>,
 }
 
 impl Collector {
@@ -214,18 +216,25 @@ impl Collector {
         if let (Some(k), [(key, j)]) = (named, meta_counts.as_slice())
             && *j != k
         {
-            return Err(Error::input(
-                Location::file(&shown).key(key.as_str()),
-                format!(
-                    "the file says {j}-shot but its name says {k}-shot; correct whichever is wrong \
-                     (or rename the file) so that its results join the right ladder"
-                ),
-            ));
+            self.shot_conflicts.push((Location::file(&shown).key(key.as_str()), *j, k));
         }
         Ok(())
     }
 
     fn finish(mut self, source: &str, opts: &HarnessOptions) -> Result<Dataset> {
+        // every file whose name and contents disagree on the few-shot count, named at once
+        if let Some((at, j, k)) = self.shot_conflicts.first() {
+            let rest: Vec<String> = self.shot_conflicts[1..].iter().map(|(at, _, _)| at.file.clone()).collect();
+            return Err(Error::input(
+                at.clone(),
+                format!(
+                    "the file says {j}-shot but its name says {k}-shot; correct whichever is wrong \
+                     (or rename the file) so that its results join the right ladder, or read the \
+                     other files and folders without it (several DATA arguments){}",
+                    crate::data::and_the_rest("; so do ", &rest)
+                ),
+            ));
+        }
         if self.harness_files == 0 {
             return Err(Error::input(
                 Location::file(source),

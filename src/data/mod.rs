@@ -527,7 +527,7 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
 
 /// The rest of a list an error names after its first item, up to three of them and how many
 /// more, after `lead` ("" when there is no rest).
-fn and_the_rest(lead: &str, rest: &[String]) -> String {
+pub(crate) fn and_the_rest(lead: &str, rest: &[String]) -> String {
     match rest.len() {
         0 => String::new(),
         1..=3 => format!("{lead}{}", rest.join(", ")),
