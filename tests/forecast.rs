@@ -9,6 +9,7 @@ use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
 use scurve::forecast::{Group, Target, group_predictive, group_threshold, predictive, summarise, threshold};
 use scurve::model::CurveModel;
+use scurve::plot::{ObservedPoint, TaskPanel};
 use scurve::posterior::Posterior;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
@@ -182,4 +183,28 @@ fn map_and_nuts_forecasts_agree_on_a_well_identified_task() {
         assert!((a.median - b.median).abs() < 0.01, "task {t}: MAP {a:?} vs NUTS {b:?}");
         assert!((a.hi80 - a.lo80) / (b.hi80 - b.lo80) < 1.6 && (b.hi80 - b.lo80) / (a.hi80 - a.lo80) < 1.6);
     }
+}
+
+/// A group's picture: the observed means where every task was measured, their intervals as for
+/// independent scores, the mean curve, and where it is half-way from floor to ceiling.
+#[test]
+fn a_group_panel_averages_its_tasks() {
+    let late = Curve { midpoint: 10.5, ..C };
+    let post = tasks_posterior(&[C, late], 0.0, 20);
+    let pt = |x, score, half| ObservedPoint { x, score, lo: score - half, hi: score + half, heldout: false };
+    let a = TaskPanel::new(&post, 0, 0.25, vec![pt(9.0, 0.3, 0.02), pt(10.0, 0.5, 0.02)], (8.0, 12.0), &[], 1);
+    let b = TaskPanel::new(&post, 1, 0.25, vec![pt(9.0, 0.26, 0.04), pt(11.0, 0.6, 0.03)], (8.0, 12.0), &[], 1);
+    let g = group(&[0, 1], &[0.25, 0.75], None);
+    let p = TaskPanel::for_group(&post, &g, &[&a, &b], &[11.5], 1);
+    // only x = 9 is measured in both
+    assert_eq!(p.points.len(), 1);
+    assert!((p.points[0].score - (0.25 * 0.3 + 0.75 * 0.26)).abs() < 1e-12);
+    let half_width = ((0.25f64 * 0.02).powi(2) + (0.75f64 * 0.04).powi(2)).sqrt();
+    assert!((p.points[0].hi - p.points[0].score - half_width).abs() < 1e-12);
+    let mean = |x: f64| 0.25 * C.value(x) + 0.75 * late.value(x);
+    for (x, m) in p.grid.iter().zip(&p.median) {
+        assert!((m - mean(*x)).abs() < 1e-12);
+    }
+    assert_eq!((p.forecasts.len(), p.chance), (1, 0.25));
+    assert!((mean(p.midpoint) - 0.5 * (0.25 + 0.85)).abs() < 1e-9, "{}", p.midpoint);
 }

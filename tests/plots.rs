@@ -98,6 +98,31 @@ fn plot_writes_valid_svg_and_png_and_keeps_what_exists() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A mean of tasks is drawn as a task is: its curve band, the observed means (fitted and held
+/// out) and a new model's interval; with --mean alone, nothing else is drawn.
+#[test]
+fn plot_draws_a_mean_of_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    quick_fit(d);
+    ok(&scurve_in(d, &["plot", "fit", "--out", "m", "--mean", "arc_*", "--size", "175B"]));
+    let files: Vec<_> = std::fs::read_dir(d.join("m")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files, ["means"], "only the means");
+    let f = d.join("m/means/arc_all.svg");
+    assert_eq!(svg_size(&f), (1140, 580));
+    let texts = svg_texts(&f);
+    for want in ["arc_* (mean of 2)", "held out (95% binomial)", "new model: 50% and 90%"] {
+        assert!(texts.iter().any(|t| t == want), "'{want}' missing from {texts:?}");
+    }
+    // chance is the mean of the two tasks' (both 25%)
+    assert!(texts.iter().any(|t| t == "chance (25%)"), "{texts:?}");
+    let svg = std::fs::read_to_string(&f).unwrap();
+    assert!(svg.contains("<polygon"), "held-out markers missing");
+    // with --task too, the tasks are drawn beside the mean
+    ok(&scurve_in(d, &["plot", "fit", "--out", "both", "--mean", "arc_*", "--task", "sciq"]));
+    assert!(d.join("both/tasks/sciq.svg").exists() && d.join("both/means/arc_all.svg").exists());
+}
+
 #[test]
 fn threshold_and_momentum_plots() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use scurve::fitio::{SavedFit, heldout_points, load_verified};
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
-use super::forecast::{select_tasks, x_of};
+use super::forecast::{fit_groups, select_tasks, x_of};
 use super::size_arg;
 
 /// Image format on the command line.
@@ -39,6 +39,14 @@ pub struct Args {
     /// families is `family/task`; the task alone picks it in every family.
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
+    /// Also draw the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
+    /// repeatable) in DIR/means: `--mean 'hendrycksTest-*'` for MMLU. Per family, unless the
+    /// pattern holds a `/`. With --mean and no --task only the means are drawn.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count, not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// Image format.
     #[arg(long, value_enum, default_value = "svg")]
     pub format: FormatArg,
@@ -79,47 +87,81 @@ pub fn fit_panels(
 pub fn run(a: Args) -> Result<ExitCode> {
     let fit = load_verified(&a.fit)?;
     let tasks = select_tasks(&fit, &a.tasks)?;
+    let groups = fit_groups(&fit, &a.means, a.by_items)?;
+    // with --mean and no --task, only the means are drawn
+    let draw_tasks = groups.is_empty() || !a.tasks.is_empty();
     let format: Format = a.format.into();
     let ext = format.ext();
-    let panels = fit_panels(&fit, &tasks, &a.sizes, a.tokens, a.seed)?;
+    let panels = if draw_tasks { fit_panels(&fit, &tasks, &a.sizes, a.tokens, a.seed)? } else { Vec::new() };
+    let mean_panels = groups
+        .iter()
+        .map(|g| {
+            let of: Vec<usize> = g.tasks.iter().map(|t| t.task).collect();
+            // the tasks' panels span the sizes to forecast too
+            let task_panels = fit_panels(&fit, &of, &a.sizes, a.tokens, a.seed)?;
+            let forecast_x: Vec<f64> = a.sizes.iter().map(|&s| x_of(&fit, s, a.tokens)).collect::<Result<_>>()?;
+            Ok(TaskPanel::for_group(&fit.posterior, g, &task_panels.iter().collect::<Vec<_>>(), &forecast_x, a.seed))
+        })
+        .collect::<Result<Vec<_>>>()?;
 
     // every file to write, checked before any is written
-    let mut stems: Vec<String> = Vec::new();
-    for p in &panels {
-        let mut stem = file_stem(&p.name);
-        while stems.contains(&stem) {
-            stem.push('_');
+    let stems = |names: Vec<String>| {
+        let mut stems: Vec<String> = Vec::new();
+        for name in names {
+            let mut stem = file_stem(&name);
+            while stems.contains(&stem) {
+                stem.push('_');
+            }
+            stems.push(stem);
         }
-        stems.push(stem);
-    }
+        stems
+    };
     let task_dir = a.out.join("tasks");
+    let mean_dir = a.out.join("means");
     let overview = a.out.join(format!("overview.{ext}"));
     let population = a.out.join(format!("population.{ext}"));
-    let task_files: Vec<PathBuf> = stems.iter().map(|s| task_dir.join(format!("{s}.{ext}"))).collect();
-    for f in [&overview, &population].into_iter().chain(&task_files) {
+    let task_files: Vec<PathBuf> = stems(panels.iter().map(|p| p.name.clone()).collect())
+        .iter()
+        .map(|s| task_dir.join(format!("{s}.{ext}")))
+        .collect();
+    // a mean's file is named by its pattern, `*` read as "all": means/hendrycksTest-all.svg
+    let mean_names = groups.iter().map(|g| g.name.replace('*', "all").replace('?', "x")).collect();
+    let mean_files: Vec<PathBuf> = stems(mean_names).iter().map(|s| mean_dir.join(format!("{s}.{ext}"))).collect();
+    let overall: Vec<&PathBuf> = if draw_tasks { vec![&overview, &population] } else { Vec::new() };
+    for f in overall.iter().copied().chain(&task_files).chain(&mean_files) {
         check_new(f, a.force)?;
     }
-    std::fs::create_dir_all(&task_dir).map_err(|e| scurve::Error::io(task_dir.display().to_string(), e))?;
-
     let axis = fit.record.observations.x_axis;
-    save(&OverviewFigure { panels: panels.iter().collect(), axis }, &overview, format)?;
-    let pop = PopulationFigure {
-        midpoints: panels.iter().map(|p| p.midpoint).collect(),
-        slopes: tasks.iter().map(|&t| fit.record.tasks[t].slope.est).collect(),
-        observed: fit.record.observations.x_range(),
-        axis,
-    };
-    save(&pop, &population, format)?;
-    for (p, f) in panels.iter().zip(&task_files) {
-        save(&TaskFigure { panel: p, axis }, f, format)?;
+    let mut wrote = Vec::new();
+    if draw_tasks {
+        std::fs::create_dir_all(&task_dir).map_err(|e| scurve::Error::io(task_dir.display().to_string(), e))?;
+        save(&OverviewFigure { panels: panels.iter().collect(), axis }, &overview, format)?;
+        let pop = PopulationFigure {
+            midpoints: panels.iter().map(|p| p.midpoint).collect(),
+            slopes: tasks.iter().map(|&t| fit.record.tasks[t].slope.est).collect(),
+            observed: fit.record.observations.x_range(),
+            axis,
+        };
+        save(&pop, &population, format)?;
+        for (p, f) in panels.iter().zip(&task_files) {
+            save(&TaskFigure { panel: p, axis }, f, format)?;
+        }
+        wrote.push(format!(
+            "{}, {} and {} task image(s) in {}",
+            shown(&overview, &a.out),
+            shown(&population, &a.out),
+            task_files.len(),
+            task_dir.display()
+        ));
     }
-    eprintln!(
-        "wrote {}, {} and {} task image(s) in {}",
-        shown(&overview, &a.out),
-        shown(&population, &a.out),
-        task_files.len(),
-        task_dir.display()
-    );
+    if !mean_panels.is_empty() {
+        std::fs::create_dir_all(&mean_dir).map_err(|e| scurve::Error::io(mean_dir.display().to_string(), e))?;
+        for (p, f) in mean_panels.iter().zip(&mean_files) {
+            save(&TaskFigure { panel: p, axis }, f, format)?;
+        }
+        wrote.push(format!("{} mean image(s) in {}", mean_files.len(), mean_dir.display()));
+    }
+    eprintln!("wrote {}", wrote.join("; "));
     Ok(ExitCode::SUCCESS)
 }
 

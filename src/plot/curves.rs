@@ -11,7 +11,7 @@ use super::{
 use rayon::prelude::*;
 
 use crate::data::{FitData, Outcome, Point, XAxis, x_value};
-use crate::forecast::{Target, predictive};
+use crate::forecast::{Group, Target, group_predictive, group_threshold, predictive};
 use crate::posterior::Posterior;
 use crate::summary::{quantile_sorted, sorted};
 
@@ -115,6 +115,83 @@ impl TaskPanel {
             floor: med(&|c| c.floor),
             ceiling: med(&|c| c.ceiling),
             midpoint: med(&|c| c.midpoint),
+            points,
+            grid,
+            median,
+            band50,
+            band90,
+            forecasts,
+        }
+    }
+
+    /// The panel of a group's mean score, from the panels of its tasks (in the group's order):
+    /// the band of the weighted mean of the curves over the same x range, the mean of the
+    /// observed scores at each x where every task has one (its 95% interval from theirs, as
+    /// for independent scores), and a new model's predictive interval at each x of `forecast_x`.
+    /// Chance, floor and ceiling are the weighted means; the midpoint is the median x at which
+    /// the mean curve reaches half-way from the floor to the ceiling.
+    pub fn for_group(post: &Posterior, group: &Group, tasks: &[&TaskPanel], forecast_x: &[f64], seed: u64) -> Self {
+        let w = &group.weights;
+        let grid = tasks[0].grid.clone();
+        let rows: Vec<&[f64]> = post.rows().collect();
+        let mut median = Vec::with_capacity(grid.len());
+        let mut band50 = Vec::with_capacity(grid.len());
+        let mut band90 = Vec::with_capacity(grid.len());
+        for &x in &grid {
+            let v =
+                sorted(rows.iter().map(|row| {
+                    group.tasks.iter().zip(w).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum::<f64>()
+                }));
+            median.push(quantile_sorted(&v, 0.5));
+            band50.push((quantile_sorted(&v, 0.25), quantile_sorted(&v, 0.75)));
+            band90.push((quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95)));
+        }
+        let mean_of = |f: &dyn Fn(&crate::curve::Curve) -> f64| {
+            let v = sorted(
+                rows.iter()
+                    .map(|row| group.tasks.iter().zip(w).map(|(t, w)| w * f(&post.curve(row, t.task))).sum::<f64>()),
+            );
+            quantile_sorted(&v, 0.5)
+        };
+        let (floor, ceiling) = (mean_of(&|c| c.floor), mean_of(&|c| c.ceiling));
+        let half = group_threshold(post, group, 0.5 * (floor + ceiling), f64::INFINITY, f64::INFINITY);
+        // the x of every point of the first task that each of the others has too
+        let mut points = Vec::new();
+        for p in &tasks[0].points {
+            let at: Option<Vec<&ObservedPoint>> =
+                tasks.iter().map(|t| t.points.iter().find(|q| q.x == p.x && q.heldout == p.heldout)).collect();
+            let Some(at) = at else { continue };
+            let score = at.iter().zip(w).map(|(q, w)| w * q.score).sum();
+            let half_width = at.iter().zip(w).map(|(q, w)| (w * (q.hi - q.lo) / 2.0).powi(2)).sum::<f64>().sqrt();
+            points.push(ObservedPoint {
+                x: p.x,
+                score,
+                lo: score - half_width,
+                hi: score + half_width,
+                heldout: p.heldout,
+            });
+        }
+        let forecasts = forecast_x
+            .iter()
+            .map(|&x| {
+                let o = sorted(group_predictive(post, group, x, seed).observed);
+                ForecastMark {
+                    x,
+                    median: quantile_sorted(&o, 0.5),
+                    lo50: quantile_sorted(&o, 0.25),
+                    hi50: quantile_sorted(&o, 0.75),
+                    lo90: quantile_sorted(&o, 0.05),
+                    hi90: quantile_sorted(&o, 0.95),
+                }
+            })
+            .collect();
+        TaskPanel {
+            name: group.label(),
+            chance: tasks.iter().zip(w).map(|(t, w)| w * t.chance).sum(),
+            floor,
+            ceiling,
+            // a median size of 0 is "at any size": below the plot
+            midpoint: half.median_size.map_or(f64::INFINITY, |v| if v > 0.0 { v.log10() } else { f64::NEG_INFINITY }),
             points,
             grid,
             median,
@@ -331,7 +408,13 @@ impl Figure for TaskFigure<'_> {
             format!("floor {} and ceiling {}", percent(p.floor), percent(p.ceiling)),
         ));
         legend(&side, (10, 70), &entries)?;
-        let mid = format!("midpoint (median): {}", x_label(p.midpoint, self.axis));
+        let mid = if p.midpoint.is_finite() {
+            format!("midpoint (median): {}", x_label(p.midpoint, self.axis))
+        } else if p.midpoint > 0.0 {
+            "midpoint (median): never reached".to_string()
+        } else {
+            "midpoint (median): below every size".to_string()
+        };
         side.draw_text(&mid, &(SANS, 13).into_font().color(&INK), (10, 70 + 22 * entries.len() as i32 + 10))
     }
 }
