@@ -33,6 +33,8 @@ pub struct Report {
     pub overview_svg: String,
     pub population_svg: String,
     pub forecasts: Vec<ForecastRow>,
+    /// A figure of each mean of tasks asked for (`report --mean`), as inline SVG.
+    pub means_svg: Vec<String>,
     /// What the forecasts' and thresholds' amounts are: sizes, or training compute in FLOPs.
     pub axis: XAxis,
     pub threshold_score: f64,
@@ -222,7 +224,16 @@ impl Report {
                 pct(r.hi95)
             );
         }
-        h.push_str("</table></section>");
+        h.push_str("</table>");
+        for svg in &self.means_svg {
+            let _ = write!(
+                h,
+                "<p class=\"caption\">A mean of tasks: the band of the weighted mean of their curves, the mean of \
+                 their observed scores wherever all were measured, and a new model's predictive interval.</p>\
+                 <div class=\"figure\">{svg}</div>"
+            );
+        }
+        h.push_str("</section>");
     }
 
     fn threshold_section(&self, h: &mut String) {

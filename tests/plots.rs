@@ -209,13 +209,13 @@ fn report_is_one_page_with_every_section() {
     for id in ["data", "diagnostics", "curves", "population", "forecasts", "thresholds", "validation"] {
         assert!(dom.contains(&format!("<section id=\"{id}\">")), "section {id} missing from the rendered page");
     }
-    // overview, population, thresholds, and three validation figures
-    assert_eq!(dom.matches("<svg").count(), 6, "inline figures");
+    // overview, population, the mean asked for, thresholds, and three validation figures
+    assert_eq!(dom.matches("<svg").count(), 7, "inline figures");
     assert!(dom.contains("persistence") && dom.contains("hierarchical_map"), "validation table");
     assert!(dom.contains("opt/arc_easy") || dom.contains("arc_easy"));
-    // the mean asked for: a forecast at each of the two sizes, and a threshold in the table and
-    // in its figure
-    assert_eq!(dom.matches("arc_* (mean of 2)").count(), 4, "the mean of arc_easy and arc_challenge");
+    // the mean asked for: a forecast at each of the two sizes, its figure's title, and a
+    // threshold in the table and in its figure
+    assert_eq!(dom.matches("arc_* (mean of 2)").count(), 5, "the mean of arc_easy and arc_challenge");
 
     // not replaced without --force
     let o = scurve_in(d, &["report", "--out", "report.html", "--no-validate"]);

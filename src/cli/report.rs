@@ -12,7 +12,8 @@ use scurve::forecast::{
 };
 use scurve::model::CurveModel;
 use scurve::plot::{
-    OverviewFigure, PopulationFigure, ThresholdFigure, check_new, figures, format_on_axis, svg_string, task_panels,
+    OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, ThresholdFigure, check_new, figures, format_on_axis,
+    svg_string, task_panels,
 };
 use scurve::report::{Report, ValidationSection};
 use scurve::size::format_size;
@@ -148,7 +149,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let max_x = scurve::forecast::threshold_horizon(axis);
     let mut thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
+    let mut means_svg = Vec::new();
     for g in &groups {
+        let of: Vec<&TaskPanel> = g.tasks.iter().map(|t| &panels[t.task]).collect();
+        let panel = TaskPanel::for_group(post, g, &of, &forecast_x, a.seed);
+        means_svg.push(svg_string(&TaskFigure { panel: &panel, axis })?);
         for &(size, x) in &at {
             forecasts.push(summarise(&g.label(), size, &group_predictive(post, g, x, a.seed), None));
         }
@@ -227,6 +232,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         overview_svg,
         population_svg,
         forecasts,
+        means_svg,
         axis,
         threshold_score: a.score,
         thresholds,
