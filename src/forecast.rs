@@ -132,7 +132,7 @@ impl Group {
     }
 
     /// The weighted mean of the task curves at `x` in one posterior draw.
-    fn latent(&self, post: &Posterior, row: &[f64], x: f64) -> f64 {
+    pub fn latent(&self, post: &Posterior, row: &[f64], x: f64) -> f64 {
         self.tasks.iter().zip(&self.weights).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum()
     }
 

@@ -37,6 +37,43 @@ pub struct ForecastMark {
     pub hi90: f64,
 }
 
+impl ForecastMark {
+    /// The mark of predictive draws at `x`: their median, and central 50% and 90% intervals.
+    fn of(x: f64, draws: Vec<f64>) -> Self {
+        let o = sorted(draws);
+        ForecastMark {
+            x,
+            median: quantile_sorted(&o, 0.5),
+            lo50: quantile_sorted(&o, 0.25),
+            hi50: quantile_sorted(&o, 0.75),
+            lo90: quantile_sorted(&o, 0.05),
+            hi90: quantile_sorted(&o, 0.95),
+        }
+    }
+}
+
+/// A median over a grid with its central 50% and 90% bands.
+struct Bands {
+    median: Vec<f64>,
+    band50: Vec<(f64, f64)>,
+    band90: Vec<(f64, f64)>,
+}
+
+/// Over `grid`, the median and the central 50% and 90% bands of the values `at(x)` gives (one
+/// per posterior draw).
+fn bands(grid: &[f64], at: impl Fn(f64) -> Vec<f64>) -> Bands {
+    let mut median = Vec::with_capacity(grid.len());
+    let mut band50 = Vec::with_capacity(grid.len());
+    let mut band90 = Vec::with_capacity(grid.len());
+    for &x in grid {
+        let v = sorted(at(x));
+        median.push(quantile_sorted(&v, 0.5));
+        band50.push((quantile_sorted(&v, 0.25), quantile_sorted(&v, 0.75)));
+        band90.push((quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95)));
+    }
+    Bands { median, band50, band90 }
+}
+
 /// Everything one task's picture shows.
 #[derive(Debug, Clone)]
 pub struct TaskPanel {
@@ -85,29 +122,11 @@ impl TaskPanel {
         let grid: Vec<f64> =
             (0..GRID).map(|i| x_range.0 + (x_range.1 - x_range.0) * i as f64 / (GRID - 1) as f64).collect();
         let curves: Vec<_> = post.rows().map(|row| post.curve(row, t)).collect();
-        let mut median = Vec::with_capacity(GRID);
-        let mut band50 = Vec::with_capacity(GRID);
-        let mut band90 = Vec::with_capacity(GRID);
-        for &x in &grid {
-            let v = sorted(curves.iter().map(|c| c.value(x)));
-            median.push(quantile_sorted(&v, 0.5));
-            band50.push((quantile_sorted(&v, 0.25), quantile_sorted(&v, 0.75)));
-            band90.push((quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95)));
-        }
+        let Bands { median, band50, band90 } = bands(&grid, |x| curves.iter().map(|c| c.value(x)).collect());
         let med = |f: &dyn Fn(&crate::curve::Curve) -> f64| quantile_sorted(&sorted(curves.iter().map(f)), 0.5);
         let forecasts = forecasts
             .iter()
-            .map(|&(x, items)| {
-                let o = sorted(predictive(post, &Target { task: t, items }, x, seed).observed);
-                ForecastMark {
-                    x,
-                    median: quantile_sorted(&o, 0.5),
-                    lo50: quantile_sorted(&o, 0.25),
-                    hi50: quantile_sorted(&o, 0.75),
-                    lo90: quantile_sorted(&o, 0.05),
-                    hi90: quantile_sorted(&o, 0.95),
-                }
-            })
+            .map(|&(x, items)| ForecastMark::of(x, predictive(post, &Target { task: t, items }, x, seed).observed))
             .collect();
         TaskPanel {
             name: post.series[t].clone(),
@@ -134,18 +153,8 @@ impl TaskPanel {
         let w = &group.weights;
         let grid = tasks[0].grid.clone();
         let rows: Vec<&[f64]> = post.rows().collect();
-        let mut median = Vec::with_capacity(grid.len());
-        let mut band50 = Vec::with_capacity(grid.len());
-        let mut band90 = Vec::with_capacity(grid.len());
-        for &x in &grid {
-            let v =
-                sorted(rows.iter().map(|row| {
-                    group.tasks.iter().zip(w).map(|(t, w)| w * post.curve(row, t.task).value(x)).sum::<f64>()
-                }));
-            median.push(quantile_sorted(&v, 0.5));
-            band50.push((quantile_sorted(&v, 0.25), quantile_sorted(&v, 0.75)));
-            band90.push((quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95)));
-        }
+        let Bands { median, band50, band90 } =
+            bands(&grid, |x| rows.iter().map(|row| group.latent(post, row, x)).collect());
         let mean_of = |f: &dyn Fn(&crate::curve::Curve) -> f64| {
             let v = sorted(
                 rows.iter()
@@ -171,20 +180,8 @@ impl TaskPanel {
                 heldout: p.heldout,
             });
         }
-        let forecasts = forecast_x
-            .iter()
-            .map(|&x| {
-                let o = sorted(group_predictive(post, group, x, seed).observed);
-                ForecastMark {
-                    x,
-                    median: quantile_sorted(&o, 0.5),
-                    lo50: quantile_sorted(&o, 0.25),
-                    hi50: quantile_sorted(&o, 0.75),
-                    lo90: quantile_sorted(&o, 0.05),
-                    hi90: quantile_sorted(&o, 0.95),
-                }
-            })
-            .collect();
+        let forecasts =
+            forecast_x.iter().map(|&x| ForecastMark::of(x, group_predictive(post, group, x, seed).observed)).collect();
         TaskPanel {
             name: group.label(),
             chance: tasks.iter().zip(w).map(|(t, w)| w * t.chance).sum(),
