@@ -95,7 +95,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series(None)?;
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
-    let items: Vec<Option<u64>> = series.iter().map(|s| s.points.iter().filter_map(|p| p.outcome.n()).max()).collect();
+    let items: Vec<Option<u64>> = series.iter().map(|s| s.items()).collect();
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
     let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
         (Some(s), _, _) => Split::Above(s),

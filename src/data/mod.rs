@@ -158,6 +158,11 @@ impl Series {
         self.n_sizes_upto(f64::INFINITY)
     }
 
+    /// The largest item count of its observations (None when they are scores only).
+    pub fn items(&self) -> Option<u64> {
+        self.points.iter().filter_map(|p| p.outcome.n()).max()
+    }
+
     /// Number of distinct sizes at or below `cut`.
     pub fn n_sizes_upto(&self, cut: f64) -> usize {
         let mut s: Vec<f64> = self.points.iter().map(|p| p.params).filter(|&p| p <= cut).collect();
@@ -905,7 +910,7 @@ impl Series {
             sizes: self.n_sizes(),
             smallest: first.params,
             largest: last.params,
-            items: self.points.iter().filter_map(|p| p.outcome.n()).max(),
+            items: self.items(),
             min_score: scores.iter().cloned().fold(f64::INFINITY, f64::min),
             max_score: scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
             at_chance,
