@@ -340,4 +340,11 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     assert!(stderr(&out).contains("--tokens"), "{}", stderr(&out));
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // a mean of one task is that task, in FLOPs too
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--mean", "ri*", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mean = &v["means"][0];
+    assert!(mean.get("median_size").is_none(), "{mean}");
+    assert!((mean["median_compute"].as_f64().unwrap() / median).log10().abs() < 1e-6, "{mean} against {median:e}");
 }
