@@ -155,9 +155,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     out!(
         "({what} at which the curve reaches {}; P(reach): by {}{unit}; P(now): by the largest fitted {fitted}; \
-         P(never): the ceiling is below it)",
+         P(never): the ceiling is below it{})",
         a.score,
-        format_on_axis(max, axis)
+        format_on_axis(max, axis),
+        if groups.is_empty() { "" } else { "; of a mean, its curve and ceiling are the means of its tasks'" }
     );
     Ok(ExitCode::SUCCESS)
 }
