@@ -70,18 +70,28 @@ pub fn file_stem(name: &str) -> String {
     if s.is_empty() { "task".into() } else { s }
 }
 
-/// The panels of the chosen tasks of a saved fit, with held-out points and forecasts.
-pub fn fit_panels(
-    fit: &SavedFit,
-    tasks: &[usize],
-    sizes: &[f64],
-    tokens: Option<f64>,
-    seed: u64,
-) -> Result<Vec<TaskPanel>> {
-    let heldout = heldout_points(fit)?;
-    let forecast_x: Vec<f64> = sizes.iter().map(|&s| x_of(fit, s, tokens)).collect::<Result<_>>()?;
-    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
-    Ok(task_panels(&fit.posterior, &fit.record.observations, &heldout, &items, tasks, &forecast_x, seed)?)
+/// What the panels of a saved fit are drawn from: its held-out points (read again from the
+/// data when something was held out), the item counts, and the x of each size to forecast.
+struct PanelInputs {
+    heldout: Vec<Vec<scurve::data::Point>>,
+    items: Vec<Option<u64>>,
+    forecast_x: Vec<f64>,
+}
+
+impl PanelInputs {
+    fn of(fit: &SavedFit, sizes: &[f64], tokens: Option<f64>) -> Result<Self> {
+        Ok(PanelInputs {
+            heldout: heldout_points(fit)?,
+            items: fit.record.series.iter().map(|s| s.items).collect(),
+            forecast_x: sizes.iter().map(|&s| x_of(fit, s, tokens)).collect::<Result<_>>()?,
+        })
+    }
+
+    /// The panels of the chosen tasks, with held-out points and forecasts.
+    fn panels(&self, fit: &SavedFit, tasks: &[usize], seed: u64) -> Result<Vec<TaskPanel>> {
+        let (post, obs) = (&fit.posterior, &fit.record.observations);
+        Ok(task_panels(post, obs, &self.heldout, &self.items, tasks, &self.forecast_x, seed)?)
+    }
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -92,15 +102,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let draw_tasks = groups.is_empty() || !a.tasks.is_empty();
     let format: Format = a.format.into();
     let ext = format.ext();
-    let panels = if draw_tasks { fit_panels(&fit, &tasks, &a.sizes, a.tokens, a.seed)? } else { Vec::new() };
+    let inputs = PanelInputs::of(&fit, &a.sizes, a.tokens)?;
+    let panels = if draw_tasks { inputs.panels(&fit, &tasks, a.seed)? } else { Vec::new() };
     let mean_panels = groups
         .iter()
         .map(|g| {
             let of: Vec<usize> = g.tasks.iter().map(|t| t.task).collect();
-            // the tasks' panels span the sizes to forecast too
-            let task_panels = fit_panels(&fit, &of, &a.sizes, a.tokens, a.seed)?;
-            let forecast_x: Vec<f64> = a.sizes.iter().map(|&s| x_of(&fit, s, a.tokens)).collect::<Result<_>>()?;
-            Ok(TaskPanel::for_group(&fit.posterior, g, &task_panels.iter().collect::<Vec<_>>(), &forecast_x, a.seed))
+            let task_panels = inputs.panels(&fit, &of, a.seed)?;
+            let of: Vec<&TaskPanel> = task_panels.iter().collect();
+            Ok(TaskPanel::for_group(&fit.posterior, g, &of, &inputs.forecast_x, a.seed))
         })
         .collect::<Result<Vec<_>>>()?;
 
