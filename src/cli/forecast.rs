@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::fitio::{SavedFit, load_verified};
+use scurve::fitio::{SavedFit, SeriesRecord, load_verified};
 use scurve::forecast::{ForecastRow, Group, group_predictive, summarise};
 use scurve::size::format_size;
 
@@ -111,6 +111,18 @@ pub fn select_groups(
     Ok(all)
 }
 
+/// Whether the tasks themselves are shown beside the means: always, except with --mean and no
+/// --task (then only the means are).
+pub fn shows_tasks(tasks: &[String], groups: &[Group]) -> bool {
+    groups.is_empty() || !tasks.is_empty()
+}
+
+/// The largest x at which every task of a group was fitted (`records` as a fit keeps them): a
+/// mean's threshold is "already reached" only by then.
+pub fn group_largest_x(g: &Group, records: &[SeriesRecord]) -> f64 {
+    g.tasks.iter().map(|t| records[t.task].largest_x).fold(f64::INFINITY, f64::min)
+}
+
 /// [`select_groups`] of a saved fit.
 pub fn fit_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
@@ -160,8 +172,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean and no --task, only the means are forecast (and saved)
-    let show_tasks = groups.is_empty() || !a.tasks.is_empty();
-    let rows = if show_tasks { forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)? } else { Vec::new() };
+    let rows = if shows_tasks(&a.tasks, &groups) {
+        forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?
+    } else {
+        Vec::new()
+    };
     let mut means = Vec::new();
     for g in &groups {
         for &size in &a.sizes {

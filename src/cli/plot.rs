@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use scurve::fitio::{SavedFit, heldout_points, load_verified};
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
-use super::forecast::{fit_groups, select_tasks, x_of};
+use super::forecast::{fit_groups, select_tasks, shows_tasks, x_of};
 use super::size_arg;
 
 /// Image format on the command line.
@@ -99,7 +99,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let tasks = select_tasks(&fit, &a.tasks)?;
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean and no --task, only the means are drawn
-    let draw_tasks = groups.is_empty() || !a.tasks.is_empty();
+    let draw_tasks = shows_tasks(&a.tasks, &groups);
     let format: Format = a.format.into();
     let ext = format.ext();
     let inputs = PanelInputs::of(&fit, &a.sizes, a.tokens)?;

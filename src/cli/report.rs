@@ -21,7 +21,7 @@ use scurve::spec::ModelSpec;
 use scurve::validate::{Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
-use super::forecast::select_groups;
+use super::forecast::{group_largest_x, select_groups};
 use super::{DataArgs, size_arg};
 
 #[derive(Debug, clap::Args)]
@@ -157,7 +157,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         for &(size, x) in &at {
             forecasts.push(summarise(&g.label(), size, &group_predictive(post, g, x, a.seed), None));
         }
-        let largest = g.tasks.iter().map(|t| records[t.task].largest_x).fold(f64::INFINITY, f64::min);
+        let largest = group_largest_x(g, &records);
         thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, a.score, largest, max_x) });
     }
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;

@@ -10,7 +10,7 @@ use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
-use super::forecast::{fit_groups, group_json, select_tasks};
+use super::forecast::{fit_groups, group_json, group_largest_x, select_tasks, shows_tasks};
 use super::size_arg;
 
 #[derive(Debug, clap::Args)]
@@ -83,7 +83,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         check_new(path, a.force)?;
     }
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
-    let mut rows: Vec<ThresholdRow> = if groups.is_empty() || !a.tasks.is_empty() {
+    let mut rows: Vec<ThresholdRow> = if shows_tasks(&a.tasks, &groups) {
         tasks
             .iter()
             .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, max.log10()))
@@ -93,8 +93,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     let task_rows = rows.len();
     for g in &groups {
-        // "already reached" by the largest size at which every task of the group was fitted
-        let largest = g.tasks.iter().map(|t| fit.record.series[t.task].largest_x).fold(f64::INFINITY, f64::min);
+        let largest = group_largest_x(g, &fit.record.series);
         rows.push(ThresholdRow {
             task: g.label(),
             ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
