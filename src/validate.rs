@@ -267,9 +267,10 @@ fn one_round(
             Ok(Anchor { score, x: x_last, gain: (score - prev.outcome.score()) / (x_last - x_prev) })
         })
         .collect::<Result<_>>()?;
+    let posterior_of = |m: Method| posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
     let mut out = Vec::new();
     for (t, s) in chosen.iter().enumerate() {
-        let Anchor { score: last_score, x: x_last, gain } = anchors[t];
+        let (last_score, x_last) = (anchors[t].score, anchors[t].x);
         for p in s.points.iter().filter(|p| p.params > cuts[t]) {
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
@@ -278,9 +279,9 @@ fn one_round(
             for &m in &opts.methods {
                 match m {
                     Method::Persistence => out.push(base(m, last_score)),
-                    Method::Momentum => out.push(base(m, (last_score + gain * (x - x_last)).clamp(0.0, 1.0))),
+                    Method::Momentum => out.push(base(m, anchors[t].momentum(x))),
                     _ => {
-                        let post = &posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
+                        let post = posterior_of(m);
                         let target = Target { task: t, items: p.outcome.n() };
                         let pred = predictive(post, &target, x, opts.seed);
                         let lpd = match p.outcome {
@@ -321,11 +322,9 @@ fn one_round(
             for &m in &opts.methods {
                 let prediction = match m {
                     Method::Persistence => base(m, mean(&|_, t| anchors[t].score)),
-                    Method::Momentum => {
-                        base(m, mean(&|_, t| (anchors[t].score + anchors[t].gain * (x - anchors[t].x)).clamp(0.0, 1.0)))
-                    }
+                    Method::Momentum => base(m, mean(&|_, t| anchors[t].momentum(x))),
                     _ => {
-                        let post = &posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
+                        let post = posterior_of(m);
                         let here = Group {
                             tasks: local
                                 .iter()
@@ -350,6 +349,13 @@ struct Anchor {
     score: f64,
     x: f64,
     gain: f64,
+}
+
+impl Anchor {
+    /// Momentum's forecast at `x`: the last gain carried on from the last score, kept in [0, 1].
+    fn momentum(&self, x: f64) -> f64 {
+        (self.score + self.gain * (x - self.x)).clamp(0.0, 1.0)
+    }
 }
 
 /// `p` scored by predictive draws of its observed value: median, CRPS, PIT, coverage, interval.
