@@ -10,7 +10,7 @@ use crate::fit::FitDiagnostics;
 use crate::forecast::{ForecastRow, ThresholdRow};
 use crate::plot::format_on_axis;
 use crate::size::format_size;
-use crate::validate::{Method, MethodScores};
+use crate::validate::{Method, MethodScores, Prediction};
 
 /// The validation part of a report.
 pub struct ValidationSection {
@@ -18,8 +18,18 @@ pub struct ValidationSection {
     pub split: String,
     pub heldout: usize,
     pub scores: BTreeMap<Method, MethodScores>,
+    /// The means of tasks asked for (`report --mean`), scored apart from the tasks: the
+    /// predictions of each held-out model every task of a mean holds out, and their scores.
+    pub means: Option<MeansValidation>,
     /// Inline SVG figures, with captions.
     pub figures: Vec<(String, String)>,
+}
+
+/// The validation of the means of tasks: their predictions, in the order `validate` gives
+/// them (one per method for each mean and held-out model), and their scores per method.
+pub struct MeansValidation {
+    pub predictions: Vec<Prediction>,
+    pub scores: BTreeMap<Method, MethodScores>,
 }
 
 /// Everything a report shows.
@@ -281,29 +291,88 @@ impl Report {
             escape(&v.split),
             v.heldout
         );
-        for (m, s) in &v.scores {
-            let cov = |k: &str| s.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                m.name(),
-                s.n,
-                s.mae_pp,
-                s.median_ae_pp,
-                s.rmse_pp,
-                s.crps,
-                s.lpd.map_or("—".to_string(), |l| format!("{l:.2}")),
-                cov("50"),
-                cov("80"),
-                cov("95")
-            );
-        }
+        score_rows(h, &v.scores);
         h.push_str("</table>");
+        if let Some(m) = &v.means {
+            means_validation(h, m);
+        }
         for (caption, svg) in &v.figures {
             let _ = write!(h, "<div class=\"figure\">{svg}</div><p class=\"caption\">{}</p>", escape(caption));
         }
         h.push_str("</section>");
     }
+}
+
+/// One row per method of a validation's scores table.
+fn score_rows(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
+    for (m, s) in scores {
+        let cov = |k: &str| s.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            m.name(),
+            s.n,
+            s.mae_pp,
+            s.median_ae_pp,
+            s.rmse_pp,
+            s.crps,
+            s.lpd.map_or("—".to_string(), |l| format!("{l:.2}")),
+            cov("50"),
+            cov("80"),
+            cov("95")
+        );
+    }
+}
+
+/// The means of tasks' part of the validation: their scores per method, then each held-out
+/// mean with every method's prediction.
+fn means_validation(h: &mut String, m: &MeansValidation) {
+    let Some(first) = m.predictions.first().map(|p| p.method) else {
+        h.push_str(
+            "<h3>Means of tasks</h3><p>No model is held out, and measured, in every task of a mean, \
+             so no mean could be scored.</p>",
+        );
+        return;
+    };
+    // each held-out mean has one prediction per method, in the same order
+    let methods = m.predictions.iter().skip(1).position(|p| p.method == first).map_or(m.predictions.len(), |i| i + 1);
+    let heldout = m.predictions.iter().filter(|p| p.method == first).count();
+    let _ = write!(
+        h,
+        "<h3>Means of tasks</h3><p class=\"caption\">{heldout} held-out {}, each the mean of its tasks' \
+         predictions (and of their real scores), scored apart from the tasks.</p>\
+         <table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th><th>CRPS</th>\
+         <th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+        if heldout == 1 { "mean" } else { "means" }
+    );
+    score_rows(h, &m.scores);
+    h.push_str("</table><table><tr><th>mean</th><th>model</th><th>decades ahead</th><th>observed</th>");
+    for p in &m.predictions[..methods] {
+        let _ = write!(h, "<th>{}</th>", p.method.name());
+    }
+    h.push_str("</tr>");
+    for row in m.predictions.chunks(methods) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.3}</td>",
+            escape(&row[0].task),
+            escape(&row[0].model),
+            row[0].distance,
+            row[0].observed
+        );
+        for p in row {
+            match p.interval80 {
+                Some((lo, hi)) => {
+                    let _ = write!(h, "<td>{:.3} ({lo:.3}–{hi:.3})</td>", p.predicted);
+                }
+                None => {
+                    let _ = write!(h, "<td>{:.3}</td>", p.predicted);
+                }
+            }
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
 }
 
 #[cfg(test)]

@@ -213,9 +213,17 @@ fn report_is_one_page_with_every_section() {
     assert_eq!(dom.matches("<svg").count(), 7, "inline figures");
     assert!(dom.contains("persistence") && dom.contains("hierarchical_map"), "validation table");
     assert!(dom.contains("opt/arc_easy") || dom.contains("arc_easy"));
-    // the mean asked for: a forecast at each of the two sizes, its figure's title, and a
-    // threshold in the table and in its figure
-    assert_eq!(dom.matches("arc_* (mean of 2)").count(), 5, "the mean of arc_easy and arc_challenge");
+    // the mean asked for: a forecast at each of the two sizes, its figure's title, a threshold
+    // in the table and in its figure, and its validation
+    assert_eq!(dom.matches("arc_* (mean of 2)").count(), 6, "the mean of arc_easy and arc_challenge");
+    // validated at 66B from the sizes up to 30B: observed (436/1172 + 1703/2376)/2, and
+    // persistence's (406/1172 + 1663/2376)/2 from 30B, with every method's prediction in a row
+    assert!(dom.contains("<h3>Means of tasks</h3>"), "the means' validation");
+    let row = dom.split("<td>arc_* (mean of 2)</td><td>opt-66b</td>").nth(1).expect("the mean's validation row");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.starts_with("<td>0.34</td><td>0.544</td>"), "{row}");
+    assert_eq!(row.matches("<td>").count(), 2 + 5, "{row}");
+    assert!(row.contains("<td>0.523</td>"), "persistence: {row}");
 
     // not replaced without --force
     let o = scurve_in(d, &["report", "--out", "report.html", "--no-validate"]);

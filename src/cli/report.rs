@@ -15,10 +15,10 @@ use scurve::plot::{
     OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, ThresholdFigure, check_new, figures, format_on_axis,
     svg_string, task_panels,
 };
-use scurve::report::{Report, ValidationSection};
+use scurve::report::{MeansValidation, Report, ValidationSection};
 use scurve::size::format_size;
 use scurve::spec::ModelSpec;
-use scurve::validate::{Split, ValidateOptions, nothing_to_validate, score, validate};
+use scurve::validate::{Prediction, Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
 use super::forecast::{group_largest_x, select_groups};
@@ -47,7 +47,7 @@ pub struct Args {
     /// Training tokens of the forecast sizes, on the compute axis (`--x compute`).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
-    /// Also forecast, and give the threshold of, the mean score of the tasks matching PATTERN
+    /// Also forecast, give the threshold of, and validate the mean score of the tasks matching PATTERN
     /// (`*` any characters, `?` one; repeatable): `--mean 'hendrycksTest-*'` for MMLU. Per
     /// family, unless the pattern holds a `/`.
     #[arg(long = "mean", value_name = "PATTERN")]
@@ -172,9 +172,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
             nuts: opts,
             x_axis: axis,
             seed: a.seed,
-            means: Vec::new(),
+            means: groups.clone(),
         };
         let preds = validate(&series, &vopts, &bar, stop)?;
+        // the means of tasks are scored on their own, beside the tasks
+        let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) =
+            preds.into_iter().partition(|p| p.mean_of.is_some());
+        let means = (!groups.is_empty()).then(|| MeansValidation {
+            scores: score(&mean_preds.iter().collect::<Vec<_>>()),
+            predictions: mean_preds,
+        });
         let all: Vec<_> = preds.iter().collect();
         let heldout = preds.iter().filter(|p| p.method == vopts.methods[0]).count();
         let (calibration, pit, scatter, _) = figures(&preds, &vopts.methods);
@@ -182,6 +189,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             split: format!("each task's {} largest size(s) held out", a.validate_largest),
             heldout,
             scores: score(&all),
+            means,
             figures: vec![
                 ("Calibration: share of held-out scores inside central predictive intervals of each level.".into(), svg_string(&calibration)?),
                 ("PIT histograms: flat when the predictive distributions are calibrated; a hump in the middle means intervals too wide.".into(), svg_string(&pit)?),
