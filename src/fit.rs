@@ -390,7 +390,7 @@ struct Worst {
 }
 
 fn worst(names: &[String], columns: &[ParamDiagnostics]) -> Worst {
-    let is_key = |n: &str| !n.starts_with("model_shift");
+    let is_key = |n: &str| !n.split_once('.').is_some_and(|(p, _)| crate::spec::EffectOn::is_per_model(p));
     let mut w = Worst { rhat: (0.0, String::new()), ess_bulk: (f64::INFINITY, String::new()), ess_tail: f64::INFINITY };
     for (n, d) in names.iter().zip(columns) {
         if d.rhat.is_finite() && d.rhat > w.rhat.0 {
@@ -456,7 +456,7 @@ pub fn assemble(
 /// `midpoint.4` → `midpoint.4 (opt/logiqa)`, `model_shift.2` → `model_shift.2 (pythia-160m)`.
 fn with_owner(name: &str, tasks: &[String], models: &[String]) -> String {
     let owner = name.rsplit_once('.').and_then(|(p, i)| {
-        let list = if p == "model_shift" {
+        let list = if crate::spec::EffectOn::is_per_model(p) {
             models
         } else if crate::spec::CURVE_PARAMS.contains(&p) {
             tasks

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Binomial, Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
+use crate::curve::Curve;
 use crate::posterior::Posterior;
 use crate::special::{logistic, logit};
 use crate::summary::{quantile_sorted, sorted};
@@ -52,8 +53,14 @@ fn seed_for(seed: u64, task: usize, x: f64) -> u64 {
     seed ^ (task as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ x.to_bits().rotate_left(17)
 }
 
-/// The shift of effective size of a new model in one draw: Normal(0, sd) when the model has a
-/// per-model effect, else 0.
+/// A new model's curve value in one draw, with its per-model effect `shift` (of size, or of
+/// the logit, as the fit's model has it).
+fn with_effect(post: &Posterior, c: &Curve, x: f64, shift: f64) -> f64 {
+    crate::model::value_with(c, x, post.model_effect_on(), shift)
+}
+
+/// The per-model effect of a new model in one draw: Normal(0, sd) when the model has one,
+/// else 0.
 fn fresh_shift(post: &Posterior, row: &[f64], rng: &mut ChaCha8Rng) -> f64 {
     let sd = post.model_sd(row);
     if sd > 0.0 {
@@ -76,7 +83,7 @@ pub fn predictive(post: &Posterior, target: &Target, x: f64, seed: u64) -> Predi
         let c = post.curve(row, target.task);
         latent.push(c.value(x));
         let shift = fresh_shift(post, row, &mut rng);
-        observed.push(observed_score(post, row, target, c.value(x + shift), sigma_col, &mut rng));
+        observed.push(observed_score(post, row, target, with_effect(post, &c, x, shift), sigma_col, &mut rng));
     }
     Predictive { observed, latent }
 }
@@ -226,7 +233,14 @@ pub fn group_predictive(post: &Posterior, group: &Group, x: f64, seed: u64) -> P
             .iter()
             .zip(&group.weights)
             .map(|(t, w)| {
-                w * observed_score(post, row, t, post.curve(row, t.task).value(x + shift), sigma_col, &mut rng)
+                w * observed_score(
+                    post,
+                    row,
+                    t,
+                    with_effect(post, &post.curve(row, t.task), x, shift),
+                    sigma_col,
+                    &mut rng,
+                )
             })
             .sum();
         observed.push(mean);
@@ -411,7 +425,7 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
         .map(|row| {
             let c = post.curve(row, t);
             let shift = fresh_shift(post, row, &mut rng);
-            let (p, q) = crate::model::p_and_q(&c, x + shift);
+            let (p, q) = crate::model::p_and_q_with(&c, x, post.model_effect_on(), shift);
             let (p, q) = (p.max(1e-300), q.max(1e-300));
             match post.phi(row, t) {
                 Some(phi) => {

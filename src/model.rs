@@ -9,7 +9,8 @@
 //!
 //! Per task t: θ_k = base_k + location_k + scale_k · z_kt, where base is logit(chance) for the
 //! floor and 0 otherwise; floor = logistic(θ_f), ceiling = floor + (1 − floor)·logistic(θ_g),
-//! midpoint = θ_m, slope = exp(θ_s). Model j's effective x is x + shift_j.
+//! midpoint = θ_m, slope = exp(θ_s). Model j's effective x is x + shift_j (`model_effect =
+//! "size"`), or its probability is logistic(logit(curve) + shift_j) (`"logit"`).
 
 use std::ops::Range;
 
@@ -18,7 +19,7 @@ use crate::curve::Curve;
 use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
 use crate::error::{Error, Result};
-use crate::spec::{Likelihood, ModelSpec, Prior};
+use crate::spec::{EffectOn, Likelihood, ModelSpec, Prior};
 use crate::special::{
     dispatch_lanes, exp_clamped, exp_clamped_many, ln_gamma, ln_gamma_digamma, ln_one_plus_many, ln_positive, logistic,
     logistic_pair, logit,
@@ -77,7 +78,8 @@ pub struct CurveModel {
     /// midpoint is m − κ·ln(g)/s (see [`CurveModel::set_shear`]; all 0 unless set).
     shear: Vec<f64>,
     sheared: bool,
-    /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
+    /// Every observation is a count under the beta-binomial, and no per-model effect moves
+    /// the logits: the likelihood runs in batches.
     batch_beta_binomial: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
     /// those counts (for the batched likelihood).
@@ -96,7 +98,8 @@ pub struct Constrained {
     pub phi: Option<f64>,
     pub sigma: Option<f64>,
     pub model_sd: Option<f64>,
-    /// Per evaluated model: shift of effective log size.
+    /// Per evaluated model: its effect, a shift of effective log size or of logit(score)
+    /// (as the spec's `model_effect_on` says).
     pub model_shift: Vec<f64>,
 }
 
@@ -166,7 +169,8 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
+        let logit_effect = spec.model_effect && spec.model_effect_on == EffectOn::Logit;
+        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores && !logit_effect;
         let yf = data.y.iter().map(|&y| y as f64).collect();
         let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
@@ -522,7 +526,22 @@ impl CurveModel {
                     out.finite = false;
                     return out;
                 }
-                let (ll, dldp, dlog) = self.obs_loglik(i, p, q, &pop.noise);
+                let (ll, dldp, dlog) = match self.effect_slots(EffectOn::Logit) {
+                    // p' = logistic(logit(p) + shift_j): d/dp = d/dp' · p'(1 − p')/(p(1 − p))
+                    Some(w) => {
+                        let j = w + d.model[i];
+                        let (pl, ql) = logistic_pair(p.ln() - q.ln() + pop.model_sd * x[j]);
+                        if !(pl > 0.0 && ql > 0.0) {
+                            out.finite = false;
+                            return out;
+                        }
+                        let (ll, dldpl, dlog) = self.obs_loglik(i, pl, ql, &pop.noise);
+                        let dldv = dldpl * pl * ql;
+                        grad[j] += dldv;
+                        (ll, dldv / (p * q), dlog)
+                    }
+                    None => self.obs_loglik(i, p, q, &pop.noise),
+                };
                 out.lp += ll;
                 if d.n[i] == 0 {
                     out.dlogsigma += dlog;
@@ -545,7 +564,8 @@ impl CurveModel {
         let d = &self.data;
         let b = &mut s.batch;
         b.resize(d.len(), self.counts.len());
-        match self.layout.w_start {
+        // (an effect on the logit takes the per-observation path)
+        match self.effect_slots(EffectOn::Size) {
             Some(w) => {
                 let shifts = &mut s.shifts;
                 shifts.clear();
@@ -586,7 +606,7 @@ impl CurveModel {
             for (k, v) in dth.into_iter().enumerate() {
                 s.dth[k * t_n + t] = v;
             }
-            if let Some(w) = self.layout.w_start {
+            if let Some(w) = self.effect_slots(EffectOn::Size) {
                 let k = fg * tc.slope;
                 for i in r {
                     grad[w + d.model[i]] += k * b.du[i];
@@ -664,13 +684,20 @@ impl CurveModel {
         finite
     }
 
-    /// Model j's shift of effective log size at observation i (0 without the per-model effect).
+    /// Model j's shift of effective log size at observation i (0 without a per-model effect
+    /// on size).
     #[inline(always)]
     fn shift(&self, x: &[f64], pop: &Population, i: usize) -> f64 {
-        match self.layout.w_start {
+        match self.effect_slots(EffectOn::Size) {
             Some(w) => pop.model_sd * x[w + self.data.model[i]],
             None => 0.0,
         }
+    }
+
+    /// The first per-model slot, when the model has a per-model effect that enters `on`.
+    #[inline(always)]
+    fn effect_slots(&self, on: EffectOn) -> Option<usize> {
+        self.layout.w_start.filter(|_| self.spec.model_effect_on == on)
     }
 
     /// From d/dp of observation i to d/dθ of its task (added to `dth`) and d/d(shift) of its
@@ -684,7 +711,7 @@ impl CurveModel {
         let dldu = dldp * dpdu;
         dth[2] -= dldu * tc.slope;
         dth[3] += dldu * u;
-        if let Some(w) = self.layout.w_start {
+        if let Some(w) = self.effect_slots(EffectOn::Size) {
             grad[w + self.data.model[i]] += dldu * tc.slope;
         }
     }
@@ -904,6 +931,28 @@ fn prior_pass(inputs: [&[f64]; 6], pop: [f64; 2], grad_z: &mut [f64], out: [&mut
     }
 }
 
+/// The curve's value at x for a model with per-model effect `effect` (entering `on`).
+#[inline]
+pub fn value_with(c: &Curve, x: f64, on: EffectOn, effect: f64) -> f64 {
+    match on {
+        EffectOn::Size => c.value(x + effect),
+        EffectOn::Logit => p_and_q_with(c, x, on, effect).0,
+    }
+}
+
+/// p and 1 − p of a model with per-model effect `effect` (entering `on`) on a curve at x.
+#[inline]
+pub fn p_and_q_with(c: &Curve, x: f64, on: EffectOn, effect: f64) -> (f64, f64) {
+    match on {
+        EffectOn::Size => p_and_q(c, x + effect),
+        EffectOn::Logit if effect == 0.0 => p_and_q(c, x),
+        EffectOn::Logit => {
+            let (p, q) = p_and_q(c, x);
+            logistic_pair(p.ln() - q.ln() + effect)
+        }
+    }
+}
+
 /// p and 1 − p of a curve at x, each computed without cancellation.
 #[inline]
 pub fn p_and_q(c: &Curve, x: f64) -> (f64, f64) {
@@ -1071,7 +1120,8 @@ impl CurveModel {
 impl CurveModel {
     /// Names of the constrained quantities a fit stores, in order: population values (free
     /// ones), `phi`, `sigma`, `model_sd` when used, then `floor.t`, `ceiling.t`, `midpoint.t`,
-    /// `slope.t` for t = 1..T, then `model_shift.j` for each evaluated model.
+    /// `slope.t` for t = 1..T, then `model_shift.j` for each evaluated model (`model_logit_sd`
+    /// and `model_logit.j` for an effect on the logit).
     pub fn constrained_names(&self) -> Vec<String> {
         let l = &self.layout;
         let mut names = Vec::new();
@@ -1090,8 +1140,9 @@ impl CurveModel {
         if l.log_sigma.is_some() {
             names.push("sigma".into());
         }
+        let (sd_name, per_model) = self.spec.model_effect_on.columns();
         if l.log_model_sd.is_some() {
-            names.push("model_sd".into());
+            names.push(sd_name.into());
         }
         for p in crate::spec::CURVE_PARAMS {
             for t in 0..l.n_tasks {
@@ -1100,7 +1151,7 @@ impl CurveModel {
         }
         if l.w_start.is_some() {
             for j in 0..l.n_models {
-                names.push(format!("model_shift.{}", j + 1));
+                names.push(format!("{per_model}.{}", j + 1));
             }
         }
         names

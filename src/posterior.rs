@@ -3,6 +3,7 @@
 
 use crate::curve::Curve;
 use crate::sample::DrawStats;
+use crate::spec::EffectOn;
 
 /// Draws of the constrained quantities, by chain.
 #[derive(Debug, Clone)]
@@ -15,7 +16,7 @@ pub struct Posterior {
     pub stats: Vec<Vec<DrawStats>>,
     /// Series names, in the order of the task columns.
     pub series: Vec<String>,
-    /// Evaluated models, in the order of the `model_shift` columns.
+    /// Evaluated models, in the order of the per-model effect's columns.
     pub models: Vec<String>,
     cols: Columns,
 }
@@ -26,7 +27,8 @@ struct Columns {
     phi: Option<usize>,
     /// First of the per-task `phi.t` columns (fits of each task alone).
     phi_per_task: Option<usize>,
-    model_sd: Option<usize>,
+    /// The per-model effect's sd column, and where the effect enters.
+    model_sd: Option<(usize, EffectOn)>,
 }
 
 impl Posterior {
@@ -46,7 +48,8 @@ impl Posterior {
                 return None;
             }
         }
-        let cols = Columns { floor, phi: find("phi"), phi_per_task: find("phi.1"), model_sd: find("model_sd") };
+        let model_sd = [EffectOn::Size, EffectOn::Logit].into_iter().find_map(|on| Some((find(on.columns().0)?, on)));
+        let cols = Columns { floor, phi: find("phi"), phi_per_task: find("phi.1"), model_sd };
         Some(Posterior { names, draws, stats, series, models, cols })
     }
 
@@ -79,10 +82,15 @@ impl Posterior {
         self.cols.phi.map(|i| row[i]).or_else(|| self.cols.phi_per_task.map(|i| row[i + t]))
     }
 
-    /// The sd of the per-model shift of a draw (0 when the model has none).
+    /// The sd of the per-model effect of a draw (0 when the model has none).
     #[inline]
     pub fn model_sd(&self, row: &[f64]) -> f64 {
-        self.cols.model_sd.map_or(0.0, |i| row[i])
+        self.cols.model_sd.map_or(0.0, |(i, _)| row[i])
+    }
+
+    /// Where the per-model effect enters (a shift of size when the model has none: no shift).
+    pub fn model_effect_on(&self) -> EffectOn {
+        self.cols.model_sd.map_or(EffectOn::Size, |(_, on)| on)
     }
 
     /// One column of every chain: `[chain][draw]`.

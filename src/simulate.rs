@@ -105,7 +105,9 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
         x[i] = fixed("phi").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.concentration, &mut rng));
     }
     if let Some(Slot::Free(i)) = l.log_model_sd {
-        let v = fixed("model_sd").unwrap_or_else(|| draw_prior(&spec.model_effect_scale, &mut rng)).max(1e-6);
+        let v = fixed(spec.model_effect_on.columns().0)
+            .unwrap_or_else(|| draw_prior(&spec.model_effect_scale, &mut rng))
+            .max(1e-6);
         x[i] = v.ln();
     }
     for v in &mut x[l.z_start..l.z_start + 4 * l.n_tasks] {
@@ -120,7 +122,8 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
     let mut data = skel.data.clone();
     for i in 0..data.len() {
         let curve = &c.curves[data.task[i]];
-        let p = curve.value(data.x[i] + c.model_shift[data.model[i]]).clamp(1e-9, 1.0 - 1e-9);
+        let shift = c.model_shift[data.model[i]];
+        let p = crate::model::value_with(curve, data.x[i], spec.model_effect_on, shift).clamp(1e-9, 1.0 - 1e-9);
         let q = match c.phi {
             Some(phi) => Beta::new(p * phi, (1.0 - p) * phi).map(|b| b.sample(&mut rng)).unwrap_or(p),
             None => p,
@@ -183,7 +186,7 @@ pub fn sbc(spec: &ModelSpec, o: &SbcOptions, stop: &AtomicBool, done: &(dyn Fn()
                 !name.contains('.')
                     || name.split_once('.').is_some_and(|(p, i)| {
                         !p.starts_with("shift")
-                            && p != "model_shift"
+                            && !crate::spec::EffectOn::is_per_model(p)
                             && i.parse::<usize>().is_ok_and(|i| i <= o.tasks_checked)
                     })
             };

@@ -63,6 +63,34 @@ pub struct Block {
     pub scale: Prior,
 }
 
+/// Where a per-model effect enters the curve (`model_effect = true | "size" | "logit"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectOn {
+    /// A shift of the model's effective log10 size: it moves the tasks still rising, and not
+    /// those at their floor or ceiling.
+    Size,
+    /// A shift of the logit of every score of the model: it moves the tasks at chance too, as
+    /// a model's answer habits move a whole benchmark of multiple-choice subjects.
+    Logit,
+}
+
+impl EffectOn {
+    /// The name of the effect's sd column in a fit's draws, and the prefix of its per-model
+    /// columns (`model_shift.j`, `model_logit.j`).
+    pub fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            EffectOn::Size => ("model_sd", "model_shift"),
+            EffectOn::Logit => ("model_logit_sd", "model_logit"),
+        }
+    }
+
+    /// Whether `prefix` (a column name before its `.j`) is a per-model effect's column.
+    pub fn is_per_model(prefix: &str) -> bool {
+        [EffectOn::Size, EffectOn::Logit].iter().any(|e| e.columns().1 == prefix)
+    }
+}
+
 /// Names of the four curve parameters, in the order used everywhere.
 pub const CURVE_PARAMS: [&str; 4] = ["floor", "ceiling", "midpoint", "slope"];
 
@@ -73,15 +101,17 @@ pub struct ModelSpec {
     pub description: String,
     pub x_axis: XAxis,
     pub likelihood: Likelihood,
-    /// Whether each evaluated model has a shift of effective log size shared across tasks.
+    /// Whether each evaluated model has an effect shared across its tasks (its luck).
     pub model_effect: bool,
+    /// Where that effect enters: a shift of effective log size, or of every score's logit.
+    pub model_effect_on: EffectOn,
     /// floor, ceiling, midpoint, slope.
     pub blocks: [Block; 4],
     /// Prior of log(φ), the beta-binomial concentration.
     pub concentration: Prior,
     /// Prior of log(σ), the sd of logit(score) when only scores are known.
     pub noise: Prior,
-    /// Prior of the sd of the per-model shift (decades of size).
+    /// Prior of the sd of the per-model effect (decades of size, or logits).
     pub model_effect_scale: Prior,
     /// Where it was read from.
     pub source: String,
@@ -92,18 +122,21 @@ pub struct ModelSpec {
 }
 
 /// The model files that ship inside the binary.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 5] = [
     ("hierarchical", include_str!("../models/hierarchical.toml")),
     ("independent", include_str!("../models/independent.toml")),
     ("reference", include_str!("../models/reference.toml")),
     ("model_effect", include_str!("../models/model_effect.toml")),
+    ("model_logit", include_str!("../models/model_logit.toml")),
 ];
 
 impl ModelSpec {
     /// A built-in model by name (`hierarchical`, `independent`, `reference`).
     pub fn builtin(name: &str) -> Result<Self> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            Error::Usage(format!("no built-in model '{name}' (hierarchical, independent, reference, model_effect)"))
+            Error::Usage(format!(
+                "no built-in model '{name}' (hierarchical, independent, reference, model_effect, model_logit)"
+            ))
         })?;
         Self::parse(text, &format!("built-in {name} model"))
     }
@@ -168,10 +201,14 @@ impl ModelSpec {
             Some("binomial") => Likelihood::Binomial,
             Some(o) => return Err(Error::input(at("likelihood"), format!("'{o}' is not beta_binomial or binomial"))),
         };
-        let model_effect = match table.get("model_effect") {
-            None => false,
-            Some(Value::Boolean(b)) => *b,
-            Some(_) => return Err(Error::input(at("model_effect"), "must be true or false")),
+        let (model_effect, model_effect_on) = match table.get("model_effect") {
+            None => (false, EffectOn::Size),
+            Some(Value::Boolean(b)) => (*b, EffectOn::Size),
+            Some(Value::String(s)) if s == "size" => (true, EffectOn::Size),
+            Some(Value::String(s)) if s == "logit" => (true, EffectOn::Logit),
+            Some(_) => {
+                return Err(Error::input(at("model_effect"), "must be true, false, \"size\" or \"logit\""));
+            }
         };
         let section = |k: &str| -> Result<&Table> {
             match table.get(k) {
@@ -208,6 +245,7 @@ impl ModelSpec {
             x_axis,
             likelihood,
             model_effect,
+            model_effect_on,
             blocks,
             concentration,
             noise,

@@ -41,6 +41,63 @@ fn sbc_small_reference_model() {
     assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
 }
 
+/// The same small SBC for the per-model effect on the logit: its sd among the quantities
+/// checked, with the floors it moves at chance.
+#[test]
+fn sbc_small_logit_effect_model() {
+    let o = SbcOptions {
+        sims: 40,
+        design: design(3),
+        nuts: NutsOptions { chains: 2, warmup: 300, draws: 300, extend: 0, ..NutsOptions::default() },
+        draws: 50,
+        bins: 5,
+        tasks_checked: 2,
+        seed: 13,
+    };
+    let checks = sbc(&ModelSpec::builtin("model_logit").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
+    assert!(
+        checks.iter().any(|c| c.parameter == "model_logit_sd"),
+        "{:?}",
+        checks.iter().map(|c| &c.parameter).collect::<Vec<_>>()
+    );
+    for c in &checks {
+        assert!(c.p_value > 1e-3, "{}: p = {} {:?}", c.parameter, c.p_value, c.histogram);
+    }
+    assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
+}
+
+/// Each model's luck on the logit, drawn large (sd 0.3) over 20 tasks: the fit finds its sd
+/// and every model's own shift.
+#[test]
+fn logit_effect_is_recovered() {
+    let spec = ModelSpec::builtin("model_logit").unwrap();
+    let mut d = design(20);
+    for (k, v) in [("midpoint_location", 9.5), ("midpoint_scale", 1.0), ("phi", 2000.0), ("model_logit_sd", 0.3)] {
+        d.fixed.insert(k.into(), v);
+    }
+    let sim = simulate(&spec, &d, 5).unwrap();
+    let model = CurveModel::new(spec, sim.data.clone()).unwrap();
+    let nuts = NutsOptions { chains: 2, warmup: 300, draws: 300, extend: 0, ..NutsOptions::default() };
+    let fit = fit_nuts(model, &nuts, &(), &AtomicBool::new(false)).unwrap();
+    let p = &fit.posterior;
+    let col = |name: &str| p.column(name).unwrap_or_else(|| panic!("no column {name}"));
+    let sd = Interval::from_draws(p.rows().map(|r| r[col("model_logit_sd")]), 0.9);
+    assert!(sd.lo < 0.3 && 0.3 < sd.hi && sd.lo > 0.1, "model_logit_sd 90% interval {sd:?}");
+    // each model's shift: the posterior medians follow the true shifts (drawn at sd 0.3, so
+    // a fit that ignored them would find none), most inside their 90% intervals
+    let (mut truths, mut medians, mut inside) = (Vec::new(), Vec::new(), 0);
+    for (j, (_, truth)) in sim.truth.iter().enumerate().filter(|(_, (n, _))| n.starts_with("model_logit.")) {
+        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        inside += (iv.lo < *truth && *truth < iv.hi) as usize;
+        truths.push(*truth);
+        medians.push(iv.est);
+    }
+    let r = correlation(&truths, &medians);
+    eprintln!("shifts {truths:.3?}\nmedians {medians:.3?}\nr = {r:.3}, {inside} inside");
+    assert_eq!(truths.len(), 8);
+    assert!(r > 0.9 && inside >= 6, "r = {r}, {inside} of 8 inside their 90% intervals");
+}
+
 #[test]
 #[ignore = "about 3 minutes on 2 cores: cargo test --release --test sbc -- --ignored"]
 fn sbc_large_model_effect_model() {
@@ -104,4 +161,13 @@ fn recovery_of_60_tasks() {
         fit.diagnostics
     );
     assert!((0.84..=0.96).contains(&coverage), "coverage {coverage}");
+}
+
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
 }
