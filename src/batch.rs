@@ -46,11 +46,20 @@ pub(crate) struct Batch {
     pub dl: Vec<f64>,
     pub du: Vec<f64>,
     pub dus: Vec<f64>,
+    /// With a per-model effect on the logit ([`Batch::beta_binomial`]'s `lucky`): e^−δ of
+    /// each observation's model's shift δ of logit(p) (filled by the caller), then the shifted
+    /// p' and 1 − p' that the counts see, d p'/d p, and d log p/dδ.
+    pub luck: Vec<f64>,
+    pub p_luck: Vec<f64>,
+    pub q_luck: Vec<f64>,
+    pub jac: Vec<f64>,
+    pub d_luck: Vec<f64>,
 }
 
 impl Batch {
-    /// Room for `n_obs` observations and `n_counts` distinct item counts.
-    pub fn resize(&mut self, n_obs: usize, n_counts: usize) {
+    /// Room for `n_obs` observations and `n_counts` distinct item counts (and the arrays of a
+    /// per-model effect on the logit when `lucky`).
+    pub fn resize(&mut self, n_obs: usize, n_counts: usize, lucky: bool) {
         for v in [
             &mut self.f,
             &mut self.fg,
@@ -78,13 +87,19 @@ impl Batch {
         for v in [&mut self.arg, &mut self.lg, &mut self.dg] {
             v.resize(4 * n_obs + n_counts, 0.0);
         }
+        let n_luck = if lucky { n_obs } else { 0 };
+        for v in [&mut self.luck, &mut self.p_luck, &mut self.q_luck, &mut self.jac, &mut self.d_luck] {
+            v.resize(n_luck, 0.0);
+        }
     }
 
     /// With `f`, `fg`, `q0`, `slope`, `mid` and `xs` filled: the log-likelihood of every
     /// observation and its derivatives (`y`, `n` the counts as floats, `n_index` each
     /// observation's place in `counts`, the distinct item counts; `noise` is φ, ln Γ(φ) and
-    /// ψ(φ)). False when some
-    /// observation's probability is not inside (0, 1): the density is not finite there.
+    /// ψ(φ)). With `lucky`, each observation's p is first moved on the logit by its model's
+    /// shift (`luck` holds e^−shift), and the derivatives in p are those of the curve's p. False when some observation's
+    /// probability is not inside (0, 1): the density is not finite there.
+    #[allow(clippy::too_many_arguments)]
     pub fn beta_binomial(
         &mut self,
         y: &[f64],
@@ -93,6 +108,7 @@ impl Batch {
         counts: &[f64],
         lchoose: &[f64],
         noise: [f64; 3],
+        lucky: bool,
     ) -> bool {
         let phi = noise[0];
         let n_obs = self.u.len();
@@ -100,6 +116,9 @@ impl Batch {
         dispatch_lanes!(exponent(batch: &mut Batch));
         exp_clamped_many(&batch.neg_abs_u, &mut batch.e);
         if !dispatch_lanes!(curve(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
+            return false;
+        }
+        if lucky && !dispatch_lanes!(luck(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
             return false;
         }
         for (a, &c) in batch.arg[4 * n_obs..].iter_mut().zip(counts) {
@@ -110,7 +129,11 @@ impl Batch {
             batch.total_lg[i] = batch.lg[4 * n_obs + k];
             batch.total_dg[i] = batch.dg[4 * n_obs + k];
         }
-        dispatch_lanes!(derivatives(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
+        if lucky {
+            dispatch_lanes!(derivatives_lucky(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
+        } else {
+            dispatch_lanes!(derivatives(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
+        }
         true
     }
 }
@@ -158,9 +181,51 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     valid
 }
 
+/// With p and 1 − p of the curve in place: p' = logistic(logit(p) + δ) and 1 − p' of each
+/// observation, as p/(p + (1 − p)·e^−δ) and (1 − p)·e^−δ/(p + (1 − p)·e^−δ) (no logarithm, and
+/// e^−δ is one number per model), d p'/d p = e^−δ/(p + (1 − p)·e^−δ)², and the four ln Γ/ψ
+/// arguments again from p'. False when p' or 1 − p' is not positive.
+#[inline(always)]
+fn luck(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
+    let len = b.u.len();
+    let (p, q, luck) = (&b.e[..len], &b.q[..len], &b.luck[..len]);
+    let (y, n) = (&y[..len], &n[..len]);
+    let (pl, ql, jac) = (&mut b.p_luck[..len], &mut b.q_luck[..len], &mut b.jac[..len]);
+    let (ya, rest) = b.arg.split_at_mut(len);
+    let (a, rest) = rest.split_at_mut(len);
+    let (yb, rest) = rest.split_at_mut(len);
+    let bb = &mut rest[..len];
+    let mut valid = true;
+    for i in 0..len {
+        let qk = q[i] * luck[i];
+        let inv = 1.0 / (p[i] + qk);
+        let (p1, q1) = (p[i] * inv, qk * inv);
+        valid &= (p1 > 0.0) & (q1 > 0.0);
+        (pl[i], ql[i]) = (p1, q1);
+        jac[i] = luck[i] * (inv * inv);
+        a[i] = p1 * phi;
+        ya[i] = y[i] + a[i];
+        bb[i] = q1 * phi;
+        yb[i] = n[i] - y[i] + bb[i];
+    }
+    valid
+}
+
 /// Each observation's log-likelihood, d/d(log φ), and the within-task parts of d/dθ.
 #[inline(always)]
 fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
+    derivatives_of::<false>(b, lchoose, noise);
+}
+
+/// [`derivatives`] with a per-model effect on the logit: the likelihood sees p' and the
+/// derivatives in p carry d p'/d p; d/d(shift) of each observation into `d_luck`.
+#[inline(always)]
+fn derivatives_lucky(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
+    derivatives_of::<true>(b, lchoose, noise);
+}
+
+#[inline(always)]
+fn derivatives_of<const LUCKY: bool>(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
     let [phi, lg_phi, psi_phi] = noise;
     let len = b.u.len();
     let (lg, dg) = (&b.lg[..4 * len], &b.dg[..4 * len]);
@@ -170,12 +235,23 @@ fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
     let (u, p, q, lu, one_lu) = (&b.u[..len], &b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len]);
     let (ll, d_log_phi) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
     let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
+    let lucky_len = if LUCKY { len } else { 0 };
+    let (pl, ql, jac) = (&b.p_luck[..lucky_len], &b.q_luck[..lucky_len], &b.jac[..lucky_len]);
+    let d_luck = &mut b.d_luck[..lucky_len];
     for i in 0..len {
         ll[i] = lchoose[i] + lg_ya[i] + lg_yb[i] - tot_lg[i] - lg_a[i] - lg_b[i] + lg_phi;
         let da = dg_ya[i] - dg_a[i];
         let db = dg_yb[i] - dg_b[i];
-        d_log_phi[i] = phi * (p[i] * da + q[i] * db - tot_dg[i] + psi_phi);
-        let dldp = phi * (da - db);
+        let dldp = if LUCKY {
+            // the counts see p'; the curve's parameters reach it through p
+            d_log_phi[i] = phi * (pl[i] * da + ql[i] * db - tot_dg[i] + psi_phi);
+            let dldp_luck = phi * (da - db);
+            d_luck[i] = dldp_luck * (pl[i] * ql[i]);
+            dldp_luck * jac[i]
+        } else {
+            d_log_phi[i] = phi * (p[i] * da + q[i] * db - tot_dg[i] + psi_phi);
+            phi * (da - db)
+        };
         dq[i] = dldp * q[i];
         dl[i] = dldp * lu[i];
         du[i] = dl[i] * one_lu[i];

@@ -78,8 +78,7 @@ pub struct CurveModel {
     /// midpoint is m − κ·ln(g)/s (see [`CurveModel::set_shear`]; all 0 unless set).
     shear: Vec<f64>,
     sheared: bool,
-    /// Every observation is a count under the beta-binomial, and no per-model effect moves
-    /// the logits: the likelihood runs in batches.
+    /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
     batch_beta_binomial: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
     /// those counts (for the batched likelihood).
@@ -169,8 +168,7 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        let logit_effect = spec.model_effect && spec.model_effect_on == EffectOn::Logit;
-        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores && !logit_effect;
+        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
         let yf = data.y.iter().map(|&y| y as f64).collect();
         let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
@@ -527,10 +525,11 @@ impl CurveModel {
                     return out;
                 }
                 let (ll, dldp, dlog) = match self.effect_slots(EffectOn::Logit) {
-                    // p' = logistic(logit(p) + shift_j): d/dp = d/dp' · p'(1 − p')/(p(1 − p))
+                    // p' = logistic(logit(p) + δ_j) (as the batched pass computes it):
+                    // d/dp = d/dp' · p'(1 − p')/(p(1 − p))
                     Some(w) => {
                         let j = w + d.model[i];
-                        let (pl, ql) = logistic_pair(p.ln() - q.ln() + pop.model_sd * x[j]);
+                        let (pl, ql) = shift_logit(p, q, (-(pop.model_sd * x[j])).exp());
                         if !(pl > 0.0 && ql > 0.0) {
                             out.finite = false;
                             return out;
@@ -563,8 +562,17 @@ impl CurveModel {
     fn likelihood_batched(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
         let d = &self.data;
         let b = &mut s.batch;
-        b.resize(d.len(), self.counts.len());
-        // (an effect on the logit takes the per-observation path)
+        let lucky = self.effect_slots(EffectOn::Logit);
+        b.resize(d.len(), self.counts.len(), lucky.is_some());
+        if let Some(w) = lucky {
+            // e^−δ of each model's shift δ, once per model
+            let k = &mut s.shifts;
+            k.clear();
+            k.extend(x[w..w + self.layout.n_models].iter().map(|&v| (-(pop.model_sd * v)).exp()));
+            for (v, &j) in b.luck.iter_mut().zip(&d.model) {
+                *v = k[j];
+            }
+        }
         match self.effect_slots(EffectOn::Size) {
             Some(w) => {
                 let shifts = &mut s.shifts;
@@ -585,8 +593,14 @@ impl CurveModel {
             b.mid[r].fill(tc.mid);
         }
         let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
-        if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, [phi, lg_phi, psi_phi]) {
+        let noise = [phi, lg_phi, psi_phi];
+        if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, noise, lucky.is_some()) {
             return Lik { finite: false, ..Lik::default() };
+        }
+        if let Some(w) = lucky {
+            for (&dv, &j) in b.d_luck.iter().zip(&d.model) {
+                grad[w + j] += dv;
+            }
         }
         // the task's own factors times the sums over its observations (see chain_rule)
         let t_n = self.ranges.len();
@@ -948,9 +962,17 @@ pub fn p_and_q_with(c: &Curve, x: f64, on: EffectOn, effect: f64) -> (f64, f64) 
         EffectOn::Logit if effect == 0.0 => p_and_q(c, x),
         EffectOn::Logit => {
             let (p, q) = p_and_q(c, x);
-            logistic_pair(p.ln() - q.ln() + effect)
+            shift_logit(p, q, (-effect).exp())
         }
     }
+}
+
+/// p' = logistic(logit(p) + δ) and 1 − p' from p, q = 1 − p and k = e^−δ: p/(p + q·k) and
+/// q·k/(p + q·k), without a logarithm and without cancellation.
+#[inline]
+pub fn shift_logit(p: f64, q: f64, k: f64) -> (f64, f64) {
+    let inv = 1.0 / (p + q * k);
+    (p * inv, q * k * inv)
 }
 
 /// p and 1 − p of a curve at x, each computed without cancellation.
