@@ -88,6 +88,11 @@ impl Posterior {
         self.cols.model_sd.map_or(0.0, |(i, _)| row[i])
     }
 
+    /// Whether the model has a per-model effect (each evaluated model's luck, shared by its tasks).
+    pub fn has_model_effect(&self) -> bool {
+        self.cols.model_sd.is_some()
+    }
+
     /// Where the per-model effect enters (a shift of size when the model has none: no shift).
     pub fn model_effect_on(&self) -> EffectOn {
         self.cols.model_sd.map_or(EffectOn::Size, |(_, on)| on)

@@ -110,6 +110,17 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--mean", "opt/arc_*"]);
     let text = stdout(&out);
     assert!(text.contains("opt/piqa") && text.contains("opt/arc_* (mean of 2)"), "{text}");
+    // the default model has no luck shared by a mean's tasks, and the table says so; a model
+    // with a per-model effect does not need the note
+    assert!(text.contains("has no per-model effect"), "{text}");
+    let logit = tempfile::tempdir().unwrap();
+    example_csv(logit.path());
+    let quick = ["--chains", "2", "--warmup", "100", "--draws", "100", "--extend", "0", "--quiet"];
+    let out =
+        scurve_in(logit.path(), &[&["fit", "ex.csv", "--model", "model_logit", "--out", "f"][..], &quick].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--mean", "opt/arc_*"]);
+    assert!(out.status.success() && !stdout(&out).contains("per-model effect"), "{}", stdout(&out));
     let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
     let rows = t["means"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
