@@ -251,10 +251,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         out!("(observed score of a new model: median and central intervals; curve: the latent S-curve)");
         if !groups.is_empty() && !fit.posterior.has_model_effect() {
-            out!(
-                "(this fit's model has no per-model effect: a new model's luck, shared by a mean's tasks, is not in \
-                 the means' intervals, which can then be too narrow; `fit --model model_logit` has one, docs/models.md)"
-            );
+            out!("({})", scurve::forecast::MEAN_WITHOUT_LUCK);
         }
     }
     Ok(ExitCode::SUCCESS)

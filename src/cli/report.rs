@@ -225,6 +225,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for e in &d.extensions {
         facts.push(("draws extended".into(), e.describe()));
     }
+    if !groups.is_empty() && !post.has_model_effect() {
+        facts.push(("means of tasks".into(), scurve::forecast::MEAN_WITHOUT_LUCK.into()));
+    }
     if let Some(left) = a.data.left_out(a.data.short_left_out(&ds, a.holdout_above, series.len())?) {
         facts.insert(2, ("left out".into(), left));
     }
