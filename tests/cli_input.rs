@@ -351,6 +351,7 @@ fn validate_scores_means_of_tasks_apart() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     // the example's 16 tasks are scored as before; two families, one largest model each
     assert_eq!(v["heldout"], 16);
+    assert_eq!(v["model"], "hierarchical", "the pooled methods' model is named");
     assert_eq!(v["means"]["heldout"], 2);
     let first = &v["means"]["predictions"][0];
     assert_eq!(first["task"], "opt/arc_* (mean of 2)");

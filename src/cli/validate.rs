@@ -141,7 +141,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     if a.json {
         let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
-        let mut v = serde_json::json!({ "heldout": heldout, "methods": methods });
+        let mut v = serde_json::json!({ "heldout": heldout, "model": opts.model.name, "methods": methods });
         if let Some(d) = &distance {
             let d: BTreeMap<&String, BTreeMap<&str, &MethodScores>> =
                 d.iter().map(|(g, s)| (g, s.iter().map(|(m, x)| (m.name(), x)).collect())).collect();
@@ -157,7 +157,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    out!("{heldout} held-out scores");
+    // the pooled methods' model, so runs with different --model can be told apart
+    out!("{heldout} held-out scores (model: {})", opts.model.name);
     print_scores(&overall);
     if let Some(d) = &distance {
         // nearest first, as DISTANCE_GROUPS orders them
