@@ -97,8 +97,9 @@ impl Batch {
     /// observation and its derivatives (`y`, `n` the counts as floats, `n_index` each
     /// observation's place in `counts`, the distinct item counts; `noise` is φ, ln Γ(φ) and
     /// ψ(φ)). With `lucky`, each observation's p is first moved on the logit by its model's
-    /// shift (`luck` holds e^−shift), and the derivatives in p are those of the curve's p. False when some observation's
-    /// probability is not inside (0, 1): the density is not finite there.
+    /// shift (`luck` holds e^−shift), and the derivatives in p are those of the curve's p.
+    /// False when some observation's probability is not inside (0, 1): the density is not
+    /// finite there.
     #[allow(clippy::too_many_arguments)]
     pub fn beta_binomial(
         &mut self,

@@ -341,6 +341,22 @@ mod tests {
         assert!(!ModelSpec::builtin("independent").unwrap().is_pooled());
         assert!(ModelSpec::builtin("hierarchical").unwrap().is_pooled());
         assert!(ModelSpec::builtin("model_effect").unwrap().model_effect);
+        let logit = ModelSpec::builtin("model_logit").unwrap();
+        assert!(logit.model_effect && logit.model_effect_on == EffectOn::Logit);
+    }
+
+    #[test]
+    fn model_effect_says_where_it_enters() {
+        let base = ModelSpec::BUILTIN_TEXT_FOR_TESTS;
+        let with =
+            |v: &str| ModelSpec::parse(&base.replace("model_effect = false", &format!("model_effect = {v}")), "m.toml");
+        for (v, on) in [("true", EffectOn::Size), ("\"size\"", EffectOn::Size), ("\"logit\"", EffectOn::Logit)] {
+            let s = with(v).unwrap();
+            assert!(s.model_effect && s.model_effect_on == on, "{v}");
+        }
+        assert!(!with("false").unwrap().model_effect);
+        let e = with("\"sideways\"").unwrap_err().to_string();
+        assert!(e.contains("m.toml") && e.contains("model_effect") && e.contains("\"logit\""), "{e}");
     }
 
     #[test]
