@@ -32,7 +32,9 @@ pub struct Args {
     /// Fitting method.
     #[arg(long, value_enum, default_value = "nuts")]
     pub method: Method,
-    /// Model file (or a built-in name: hierarchical, independent, reference).
+    /// Model file, or a built-in name: hierarchical (the default of NUTS), model_logit (with each
+    /// model's luck on the logit of its scores; for means of tasks), model_effect, reference,
+    /// independent (the default of MAP).
     #[arg(long)]
     pub model: Option<String>,
     /// Leave sizes above this out of the fit (e.g. 13B).
