@@ -151,6 +151,34 @@ fn exponent(b: &mut Batch) {
     }
 }
 
+/// The four ln Γ/ψ arguments of every observation, each a block of `arg`: y + a, a,
+/// n − y + b and b, with a = pφ and b = (1 − p)φ.
+struct LnGammaArgs<'a> {
+    ya: &'a mut [f64],
+    a: &'a mut [f64],
+    yb: &'a mut [f64],
+    b: &'a mut [f64],
+}
+
+impl<'a> LnGammaArgs<'a> {
+    #[inline(always)]
+    fn of(arg: &'a mut [f64], len: usize) -> Self {
+        let (ya, rest) = arg.split_at_mut(len);
+        let (a, rest) = rest.split_at_mut(len);
+        let (yb, rest) = rest.split_at_mut(len);
+        LnGammaArgs { ya, a, yb, b: &mut rest[..len] }
+    }
+
+    /// Observation i's arguments from its counts y and n and its p and 1 − p.
+    #[inline(always)]
+    fn set(&mut self, i: usize, [y, n]: [f64; 2], [p, q]: [f64; 2], phi: f64) {
+        self.a[i] = p * phi;
+        self.ya[i] = y + self.a[i];
+        self.b[i] = q * phi;
+        self.yb[i] = n - y + self.b[i];
+    }
+}
+
 /// logistic(±u) from e^−|u|, p and 1 − p, and the four ln Γ/ψ arguments of each observation.
 #[inline(always)]
 fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
@@ -158,10 +186,7 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     let (u, f, fg, q0) = (&b.u[..len], &b.f[..len], &b.fg[..len], &b.q0[..len]);
     let (y, n) = (&y[..len], &n[..len]);
     let (e, lu, one_lu, q) = (&mut b.e[..len], &mut b.lu[..len], &mut b.one_lu[..len], &mut b.q[..len]);
-    let (ya, rest) = b.arg.split_at_mut(len);
-    let (a, rest) = rest.split_at_mut(len);
-    let (yb, rest) = rest.split_at_mut(len);
-    let bb = &mut rest[..len];
+    let mut args = LnGammaArgs::of(&mut b.arg, len);
     let mut valid = true;
     for i in 0..len {
         let big = 1.0 / (1.0 + e[i]);
@@ -174,10 +199,7 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
         valid &= (p > 0.0) & (qi > 0.0);
         // e^−|u| is used up: its slot keeps p from here on
         (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
-        a[i] = p * phi;
-        ya[i] = y[i] + a[i];
-        bb[i] = qi * phi;
-        yb[i] = n[i] - y[i] + bb[i];
+        args.set(i, [y[i], n[i]], [p, qi], phi);
     }
     valid
 }
@@ -192,10 +214,7 @@ fn luck(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     let (p, q, luck) = (&b.e[..len], &b.q[..len], &b.luck[..len]);
     let (y, n) = (&y[..len], &n[..len]);
     let (pl, ql, jac) = (&mut b.p_luck[..len], &mut b.q_luck[..len], &mut b.jac[..len]);
-    let (ya, rest) = b.arg.split_at_mut(len);
-    let (a, rest) = rest.split_at_mut(len);
-    let (yb, rest) = rest.split_at_mut(len);
-    let bb = &mut rest[..len];
+    let mut args = LnGammaArgs::of(&mut b.arg, len);
     let mut valid = true;
     for i in 0..len {
         let qk = q[i] * luck[i];
@@ -204,10 +223,7 @@ fn luck(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
         valid &= (p1 > 0.0) & (q1 > 0.0);
         (pl[i], ql[i]) = (p1, q1);
         jac[i] = luck[i] * (inv * inv);
-        a[i] = p1 * phi;
-        ya[i] = y[i] + a[i];
-        bb[i] = q1 * phi;
-        yb[i] = n[i] - y[i] + bb[i];
+        args.set(i, [y[i], n[i]], [p1, q1], phi);
     }
     valid
 }

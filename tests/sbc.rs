@@ -24,6 +24,13 @@ fn design(tasks: usize) -> SimDesign {
 /// 1e-3 within 40 simulations. The larger run is `sbc_large` (ignored) and docs/sbc.md.
 #[test]
 fn sbc_small_reference_model() {
+    let checks = small_sbc("reference", 11);
+    assert_eq!(checks.len(), 8 + 8);
+}
+
+/// 40 simulations of 3 tasks under a built-in model, with the small SBC's bounds checked: every
+/// rank histogram's p above 1e-3 and at most one parameter flagged.
+fn small_sbc(model: &str, seed: u64) -> Vec<scurve::simulate::RankCheck> {
     let o = SbcOptions {
         sims: 40,
         design: design(3),
@@ -31,39 +38,26 @@ fn sbc_small_reference_model() {
         draws: 50,
         bins: 5,
         tasks_checked: 2,
-        seed: 11,
+        seed,
     };
-    let checks = sbc(&ModelSpec::builtin("reference").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
-    assert_eq!(checks.len(), 8 + 8);
+    let checks = sbc(&ModelSpec::builtin(model).unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
     for c in &checks {
-        assert!(c.p_value > 1e-3, "{}: p = {} {:?}", c.parameter, c.p_value, c.histogram);
+        assert!(c.p_value > 1e-3, "{model}, {}: p = {} {:?}", c.parameter, c.p_value, c.histogram);
     }
-    assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
+    assert!(checks.iter().filter(|c| c.flagged).count() <= 1, "{model}");
+    checks
 }
 
 /// The same small SBC for the per-model effect on the logit: its sd among the quantities
 /// checked, with the floors it moves at chance.
 #[test]
 fn sbc_small_logit_effect_model() {
-    let o = SbcOptions {
-        sims: 40,
-        design: design(3),
-        nuts: NutsOptions { chains: 2, warmup: 300, draws: 300, extend: 0, ..NutsOptions::default() },
-        draws: 50,
-        bins: 5,
-        tasks_checked: 2,
-        seed: 13,
-    };
-    let checks = sbc(&ModelSpec::builtin("model_logit").unwrap(), &o, &AtomicBool::new(false), &|| {}).unwrap();
+    let checks = small_sbc("model_logit", 13);
     assert!(
         checks.iter().any(|c| c.parameter == "model_logit_sd"),
         "{:?}",
         checks.iter().map(|c| &c.parameter).collect::<Vec<_>>()
     );
-    for c in &checks {
-        assert!(c.p_value > 1e-3, "{}: p = {} {:?}", c.parameter, c.p_value, c.histogram);
-    }
-    assert!(checks.iter().filter(|c| c.flagged).count() <= 1);
 }
 
 /// Each model's luck on the logit, drawn large (sd 0.3) over 20 tasks: the fit finds its sd
