@@ -285,14 +285,11 @@ impl Report {
         let _ = write!(
             h,
             "<p class=\"caption\">{}: {} held-out scores, each method fitted on the smaller sizes only. \
-             Persistence carries the last score on; momentum the last gain per decade.</p>\
-             <table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th><th>CRPS</th>\
-             <th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+             Persistence carries the last score on; momentum the last gain per decade.</p>",
             escape(&v.split),
             v.heldout
         );
-        score_rows(h, &v.scores);
-        h.push_str("</table>");
+        score_table(h, &v.scores);
         if let Some(m) = &v.means {
             means_validation(h, m);
         }
@@ -303,8 +300,12 @@ impl Report {
     }
 }
 
-/// One row per method of a validation's scores table.
-fn score_rows(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
+/// A validation's scores, a row per method.
+fn score_table(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
+    h.push_str(
+        "<table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th>\
+         <th>CRPS</th><th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+    );
     for (m, s) in scores {
         let cov = |k: &str| s.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
         let _ = write!(
@@ -322,6 +323,7 @@ fn score_rows(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
             cov("95")
         );
     }
+    h.push_str("</table>");
 }
 
 /// The means of tasks' part of the validation: their scores per method, then each held-out
@@ -340,13 +342,11 @@ fn means_validation(h: &mut String, m: &MeansValidation) {
     let _ = write!(
         h,
         "<h3>Means of tasks</h3><p class=\"caption\">{heldout} held-out {}, each the mean of its tasks' \
-         predictions (and of their real scores), scored apart from the tasks.</p>\
-         <table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th><th>CRPS</th>\
-         <th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+         predictions (and of their real scores), scored apart from the tasks.</p>",
         if heldout == 1 { "mean" } else { "means" }
     );
-    score_rows(h, &m.scores);
-    h.push_str("</table><table><tr><th>mean</th><th>model</th><th>decades ahead</th><th>observed</th>");
+    score_table(h, &m.scores);
+    h.push_str("<table><tr><th>mean</th><th>model</th><th>decades ahead</th><th>observed</th>");
     for p in &m.predictions[..methods] {
         let _ = write!(h, "<th>{}</th>", p.method.name());
     }
