@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::curve::Curve;
 use crate::data::Series;
+use crate::forecast::Group;
 use crate::metrics::correlation;
 use crate::special::logit;
 use crate::summary::{quantile_sorted, sorted};
@@ -39,6 +40,27 @@ pub fn triples(series: &[Series], sizes: [f64; 3]) -> Vec<Triple> {
             })
         })
         .collect()
+}
+
+/// The triples with each group's tasks (`Group::tasks` indexing `t`) taken out and one triple
+/// of their weighted mean put in their place, after the tasks that are in no group; beside each,
+/// the index of its group (None for a task). A benchmark of many subjects (MMLU's 57) then
+/// counts once in the correlation, as it is reported, rather than 57 times.
+pub fn with_means(t: &[Triple], groups: &[Group]) -> Vec<(Triple, Option<usize>)> {
+    let grouped: Vec<bool> = (0..t.len()).map(|i| groups.iter().any(|g| g.tasks.iter().any(|m| m.task == i))).collect();
+    let mut out: Vec<(Triple, Option<usize>)> =
+        t.iter().zip(&grouped).filter(|(_, g)| !**g).map(|(tr, _)| (tr.clone(), None)).collect();
+    for (gi, g) in groups.iter().enumerate() {
+        let mean = |f: &dyn Fn(&Triple) -> f64| g.tasks.iter().zip(&g.weights).map(|(m, w)| w * f(&t[m.task])).sum();
+        let triple = Triple {
+            task: g.label(),
+            chance: mean(&|tr| tr.chance),
+            scores: std::array::from_fn(|k| mean(&|tr| tr.scores[k])),
+            x: std::array::from_fn(|k| mean(&|tr| tr.x[k])),
+        };
+        out.push((triple, Some(gi)));
+    }
+    out
 }
 
 /// A correlation with its bootstrap interval.
@@ -190,6 +212,30 @@ mod tests {
     fn momentum_carries_the_gain_per_decade() {
         assert!((momentum_forecast(&tr("a", [0.3, 0.4, 0.0])) - 0.5).abs() < 1e-12);
         assert_eq!(momentum_forecast(&tr("a", [0.1, 0.9, 0.0])), 1.0);
+    }
+
+    #[test]
+    fn a_means_tasks_count_once_as_their_weighted_mean() {
+        let t = vec![
+            tr("a", [0.3, 0.4, 0.6]),
+            tr("m1", [0.25, 0.26, 0.3]),
+            tr("b", [0.3, 0.35, 0.38]),
+            tr("m2", [0.25, 0.3, 0.2]),
+        ];
+        let names: Vec<String> = t.iter().map(|x| x.task.clone()).collect();
+        let items = [None, Some(100), None, Some(300)];
+        let groups = Group::matching(&names, &items, "m?", true).unwrap();
+        let u = with_means(&t, &groups);
+        // the tasks outside, in order, then the mean, weighted 1:3 by items
+        assert_eq!(
+            u.iter().map(|(x, g)| (x.task.as_str(), *g)).collect::<Vec<_>>(),
+            [("a", None), ("b", None), ("m? (mean of 2 by items)", Some(0))]
+        );
+        let m = &u[2].0;
+        for (k, want) in [0.25, 0.25 * 0.26 + 0.75 * 0.3, 0.25 * 0.3 + 0.75 * 0.2].into_iter().enumerate() {
+            assert!((m.scores[k] - want).abs() < 1e-12, "{k}: {} against {want}", m.scores[k]);
+        }
+        assert_eq!((m.chance, m.x), (0.25, [8.0, 9.0, 10.0]));
     }
 
     #[test]

@@ -670,3 +670,29 @@ fn example_prints_the_builtin_csv() {
     assert!(s.starts_with("family,model,params,task,correct,n,chance"));
     assert_eq!(s.lines().count(), 129);
 }
+
+/// `momentum --mean` counts a mean's tasks once, as their mean: in the correlation, in the
+/// forecasts' errors, and in the model's forecast (drawn for the mean as `forecast --mean` draws it).
+#[test]
+fn momentum_counts_a_means_tasks_once() {
+    let run = |extra: &[&str]| {
+        let base = ["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B", "--json"];
+        let out = scurve(&[&base[..], extra].concat());
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let all = run(&["--no-fit"]);
+    assert_eq!(all["correlation"]["tasks"], 8);
+    assert!(all.get("means").is_none());
+    let quick = ["--chains", "2", "--warmup", "150", "--draws", "100", "--extend", "0", "--quiet"];
+    let v = run(&[&["--mean", "arc_*"][..], &quick].concat());
+    // the example's eight OPT tasks, arc_easy and arc_challenge as one
+    assert_eq!(v["correlation"]["tasks"], 7);
+    assert_eq!(v["means"][0]["mean"], "arc_* (mean of 2)");
+    assert_eq!(v["means"][0]["tasks"], serde_json::json!(["arc_challenge", "arc_easy"]));
+    assert!(v["mae_pp"]["hierarchical"].as_f64().is_some_and(|m| m > 0.0 && m < 20.0), "{v}");
+    assert_ne!(v["mae_pp"]["persistence"], all["mae_pp"]["persistence"]);
+    let out = scurve(&["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B", "--mean", "*", "--no-fit"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("1 tasks and means are left"), "{}", stderr(&out));
+}

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::FitData;
 use scurve::fit::fit_nuts;
-use scurve::forecast::{Target, predictive};
+use scurve::forecast::{Group, Target, group_predictive, predictive};
 use scurve::model::CurveModel;
-use scurve::momentum::{Correlation, gain_correlations, momentum_forecast, simulate, triples};
+use scurve::momentum::{Correlation, Triple, gain_correlations, momentum_forecast, simulate, triples, with_means};
 use scurve::plot::{Format, MomentumFigure, check_new, save};
 use scurve::size::{format_size, parse_size};
 use scurve::spec::ModelSpec;
@@ -15,6 +15,7 @@ use scurve::summary::{quantile_sorted, sorted};
 
 use super::DataArgs;
 use super::fit::SamplerArgs;
+use super::forecast::select_groups;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,9 +42,20 @@ pub struct Args {
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
     #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
     pub sizes: Vec<String>,
+    /// Count the tasks matching PATTERN as one, their mean score (`*` any characters, `?` one;
+    /// repeatable): `--mean 'hendrycksTest-*'` makes MMLU's 57 subjects one benchmark, as it is
+    /// reported. Per family, unless the pattern holds a `/`.
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count, not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
     /// Skip fitting the hierarchical model on sizes up to B (its forecast of C is compared by default).
     #[arg(long)]
     pub no_fit: bool,
+    /// Model file of that fit, or a built-in name (default: hierarchical).
+    #[arg(long)]
+    pub model: Option<String>,
     /// Instead: simulate tasks with chosen spreads of tasks and noise, and show the correlation.
     #[arg(long)]
     pub simulate: bool,
@@ -101,7 +113,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         check_new(path, a.force)?;
     }
     let data_args = a.data();
-    let (_, series) = data_args.series(None)?;
+    let (ds, series) = data_args.series(None)?;
     let t = triples(&series, [sa, sb, sc]);
     if t.len() < 3 {
         return Err(scurve::Error::Usage(format!(
@@ -113,32 +125,54 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ))
         .into());
     }
-    let corr = gain_correlations(&t, a.seed);
+    // a --mean's tasks count once, as their mean
+    let names: Vec<String> = t.iter().map(|x| x.task.clone()).collect();
+    let items: Vec<Option<u64>> =
+        t.iter().map(|x| series.iter().find(|s| s.name == x.task).and_then(|s| s.items())).collect();
+    let groups = select_groups(&names, &items, &a.means, a.by_items, &data_args.source(&ds))?;
+    let units = with_means(&t, &groups);
+    let u: Vec<Triple> = units.iter().map(|(tr, _)| tr.clone()).collect();
+    if u.len() < 3 {
+        return Err(scurve::Error::Usage(format!(
+            "with the tasks of each --mean counted as one, {} tasks and means are left; a correlation needs at least 3",
+            u.len()
+        ))
+        .into());
+    }
+    let corr = gain_correlations(&u, a.seed);
     let mae = |pred: &dyn Fn(usize) -> f64| {
-        100.0 * t.iter().enumerate().map(|(i, tr)| (pred(i) - tr.scores[2]).abs()).sum::<f64>() / t.len() as f64
+        100.0 * u.iter().enumerate().map(|(i, tr)| (pred(i) - tr.scores[2]).abs()).sum::<f64>() / u.len() as f64
     };
-    let mae_momentum = mae(&|i| momentum_forecast(&t[i]));
-    let mae_persistence = mae(&|i| t[i].scores[1]);
+    let mae_momentum = mae(&|i| momentum_forecast(&u[i]));
+    let mae_persistence = mae(&|i| u[i].scores[1]);
     let mut model_pred: Option<Vec<f64>> = None;
     if !a.no_fit {
-        let names: Vec<&str> = t.iter().map(|x| x.task.as_str()).collect();
-        let kept: Vec<_> = series.iter().filter(|s| names.contains(&s.name.as_str())).cloned().collect();
+        let kept: Vec<_> = series.iter().filter(|s| names.contains(&s.name)).cloned().collect();
         let data = FitData::build(&kept, data_args.x_axis(), Some(sb * 1.02))?;
-        let model = CurveModel::new(ModelSpec::builtin("hierarchical")?, data)?;
+        let model = CurveModel::new(ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?, data)?;
         let bar =
             super::progress::Bar::new(a.sampler.chains as u64 * (a.sampler.warmup + a.sampler.draws), a.sampler.quiet);
         let fit = fit_nuts(model, &a.sampler.options(a.seed)?, &bar, super::progress::interrupt_flag())?;
         bar.finish();
         let post = &fit.posterior;
+        let fitted = |task: &str| post.series_index(task).expect("fitted");
         model_pred = Some(
-            t.iter()
-                .map(|tr| {
-                    let ti = post.series_index(&tr.task).expect("fitted");
-                    let items = kept
-                        .iter()
-                        .find(|s| s.name == tr.task)
-                        .and_then(|s| s.points.iter().filter_map(|p| p.outcome.n()).max());
-                    let pred = predictive(post, &Target { task: ti, items }, tr.x[2], a.seed);
+            units
+                .iter()
+                .map(|(tr, group)| {
+                    let pred = match group {
+                        None => {
+                            let items = kept.iter().find(|s| s.name == tr.task).and_then(|s| s.items());
+                            predictive(post, &Target { task: fitted(&tr.task), items }, tr.x[2], a.seed)
+                        }
+                        // the group's tasks, as the fit numbers them
+                        Some(gi) => {
+                            let g = &groups[*gi];
+                            let tasks =
+                                g.tasks.iter().map(|m| Target { task: fitted(&t[m.task].task), ..*m }).collect();
+                            group_predictive(post, &Group { tasks, ..g.clone() }, tr.x[2], a.seed)
+                        }
+                    };
                     quantile_sorted(&sorted(pred.observed), 0.5)
                 })
                 .collect(),
@@ -150,26 +184,42 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let fig = MomentumFigure {
             first: format!("{}→{}", format_size(sa), format_size(sb)),
             second: format!("{}→{}", format_size(sb), format_size(sc)),
-            gains: t.iter().map(|x| (pp(x.scores[1] - x.scores[0]), pp(x.scores[2] - x.scores[1]))).collect(),
-            momentum: t.iter().map(|x| pp(momentum_forecast(x) - x.scores[1])).collect(),
-            model: model_pred.as_ref().map(|m| m.iter().zip(&t).map(|(p, x)| pp(p - x.scores[1])).collect()),
+            gains: u.iter().map(|x| (pp(x.scores[1] - x.scores[0]), pp(x.scores[2] - x.scores[1]))).collect(),
+            momentum: u.iter().map(|x| pp(momentum_forecast(x) - x.scores[1])).collect(),
+            model: model_pred.as_ref().map(|m| m.iter().zip(&u).map(|(p, x)| pp(p - x.scores[1])).collect()),
             r: (corr.raw.r, corr.raw.lo90, corr.raw.hi90),
         };
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }
     if a.json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "sizes": [sa, sb, sc], "correlation": corr,
             "mae_pp": {"momentum": mae_momentum, "persistence": mae_persistence, "hierarchical": mae_model},
         });
+        if !groups.is_empty() {
+            let means: Vec<serde_json::Value> = groups
+                .iter()
+                .map(|g| {
+                    let tasks: Vec<&str> = g.tasks.iter().map(|m| t[m.task].task.as_str()).collect();
+                    serde_json::json!({ "mean": g.label(), "tasks": tasks })
+                })
+                .collect();
+            v["means"] = means.into();
+        }
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     let c = |x: &Correlation| format!("r = {:+.2} (90% interval {:+.2} to {:+.2})", x.r, x.lo90, x.hi90);
+    let counted = if groups.is_empty() {
+        format!("{} tasks", corr.tasks)
+    } else {
+        let inside: usize = groups.iter().map(|g| g.tasks.len()).sum();
+        let single = corr.tasks - groups.len();
+        format!("{} tasks and means ({single} tasks; {} mean(s) of {inside} tasks)", corr.tasks, groups.len())
+    };
     out!(
-        "{} tasks; gain {}→{} against gain {}→{}:",
-        corr.tasks,
+        "{counted}; gain {}→{} against gain {}→{}:",
         format_size(sa),
         format_size(sb),
         format_size(sb),
