@@ -119,6 +119,15 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let out =
         scurve_in(logit.path(), &[&["fit", "ex.csv", "--model", "model_logit", "--out", "f"][..], &quick].concat());
     assert!(out.status.success(), "{}", stderr(&out));
+    // the fit shows each evaluated model's luck, the JSON too, one per model
+    let text = stdout(&out);
+    assert!(text.contains("each model's luck (shift of the logit") && text.contains("  pythia-12b "), "{text}");
+    let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--model", "model_logit", "--json"][..], &quick].concat());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let luck = v["model_effects"].as_array().unwrap();
+    assert_eq!(luck.len(), 16);
+    assert_eq!((luck[0]["model"].as_str(), luck[15]["model"].as_str()), (Some("opt-125m"), Some("pythia-12b")));
+    assert!(luck.iter().all(|m| m["lo"].as_f64() <= m["est"].as_f64() && m["est"].as_f64() <= m["hi"].as_f64()));
     let out = scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--mean", "opt/arc_*"]);
     assert!(out.status.success() && !stdout(&out).contains("per-model effect"), "{}", stdout(&out));
     let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
@@ -258,6 +267,7 @@ fn nuts_fit_json_has_diagnostics() {
         assert!(v["diagnostics"][k].is_number(), "{k}");
     }
     assert!(v["population"]["midpoint_location"]["est"].is_number());
+    assert!(v.get("model_effects").is_none(), "the default model has no per-model effect");
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
     // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,

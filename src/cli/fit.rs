@@ -12,7 +12,7 @@ use scurve::fitio::{FitRecord, ModelRecord, check_writable, now_utc, save};
 use scurve::model::CurveModel;
 use scurve::sample::{NUTS_TARGET_ACCEPT, NutsOptions, WALNUTS_TARGET_ACCEPT};
 use scurve::size::format_size;
-use scurve::spec::ModelSpec;
+use scurve::spec::{EffectOn, ModelSpec};
 use scurve::summary::{Interval, TaskSummary};
 
 use super::{DataArgs, size_arg};
@@ -222,17 +222,36 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         save(dir, &record, &fit.posterior, a.force)?;
         eprintln!("saved {}", dir.display());
     }
+    let luck = model_effects(&fit);
     if a.json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "method": "nuts",
             "model": fit.model.spec.name,
             "diagnostics": d,
             "population": population_json(&fit),
             "tasks": summaries,
         });
+        if !luck.is_empty() {
+            let rows: Vec<serde_json::Value> = luck
+                .iter()
+                .map(|(m, iv)| serde_json::json!({"model": m, "est": iv.est, "lo": iv.lo, "hi": iv.hi}))
+                .collect();
+            v["model_effects"] = rows.into();
+        }
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
+        if !luck.is_empty() {
+            let what = match fit.model.spec.model_effect_on {
+                EffectOn::Size => "shift of effective log10 size, decades",
+                EffectOn::Logit => "shift of the logit of all its scores",
+            };
+            out!("\neach model's luck ({what}; estimate [90% interval]):");
+            let w = luck.iter().map(|(m, _)| m.chars().count()).max().unwrap_or(5);
+            for (m, iv) in &luck {
+                out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
+            }
+        }
         out!(
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
             opts.engine().to_uppercase(),
@@ -256,6 +275,22 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// Each evaluated model's per-model effect (its luck) with a 90% interval, in the order of the
+/// fit's models; empty when the model has none.
+fn model_effects(fit: &NutsFit) -> Vec<(String, Interval)> {
+    let p = &fit.posterior;
+    let prefix = format!("{}.", fit.model.spec.model_effect_on.columns().1);
+    p.names
+        .iter()
+        .enumerate()
+        .filter_map(|(j, name)| {
+            let k: usize = name.strip_prefix(&prefix)?.parse().ok()?;
+            let model = p.models.get(k.checked_sub(1)?)?.clone();
+            Some((model, Interval::from_draws(p.rows().map(|r| r[j]), 0.9)))
+        })
+        .collect()
 }
 
 /// Population values with 90% intervals, by column name.
