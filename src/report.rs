@@ -341,8 +341,8 @@ fn means_validation(h: &mut String, m: &MeansValidation) {
     let heldout = m.predictions.iter().filter(|p| p.method == first).count();
     let _ = write!(
         h,
-        "<h3>Means of tasks</h3><p class=\"caption\">{heldout} held-out {}, each the mean of its tasks' \
-         predictions (and of their real scores), scored apart from the tasks.</p>",
+        "<h3>Means of tasks</h3><p class=\"caption\">{heldout} held-out {}: a mean's prediction is the mean of \
+         its tasks' (and its real score the mean of theirs), scored apart from the tasks.</p>",
         if heldout == 1 { "mean" } else { "means" }
     );
     score_table(h, &m.scores);
