@@ -162,7 +162,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 .map(|(tr, group)| {
                     let pred = match group {
                         None => {
-                            let items = kept.iter().find(|s| s.name == tr.task).and_then(|s| s.items());
+                            let items = items[names.iter().position(|n| *n == tr.task).expect("a triple's task")];
                             predictive(post, &Target { task: fitted(&tr.task), items }, tr.x[2], a.seed)
                         }
                         // the group's tasks, as the fit numbers them
