@@ -217,7 +217,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// What a forecast of a mean of tasks leaves out when the fit's model has no per-model effect.
 pub const MEAN_WITHOUT_LUCK: &str = "this fit's model has no per-model effect: a new model's luck, shared by a mean's \
-     tasks, is not in the means' intervals, which can then be too narrow; `fit --model model_logit` has one \
+     tasks, is not in the means' intervals, which can then be too narrow; the default model (hierarchical) has one \
      (docs/models.md)";
 
 /// Predictive draws of a group's mean score at `x`: per posterior draw, one fresh per-model

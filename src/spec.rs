@@ -124,20 +124,24 @@ pub struct ModelSpec {
 /// The model files that ship inside the binary.
 pub const BUILTIN: [(&str, &str); 5] = [
     ("hierarchical", include_str!("../models/hierarchical.toml")),
-    ("independent", include_str!("../models/independent.toml")),
-    ("reference", include_str!("../models/reference.toml")),
+    ("no_model_effect", include_str!("../models/no_model_effect.toml")),
     ("model_effect", include_str!("../models/model_effect.toml")),
-    ("model_logit", include_str!("../models/model_logit.toml")),
+    ("reference", include_str!("../models/reference.toml")),
+    ("independent", include_str!("../models/independent.toml")),
 ];
 
+/// The built-in models' names, for messages.
+fn builtin_names() -> String {
+    BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
 impl ModelSpec {
-    /// A built-in model by name (`hierarchical`, `independent`, `reference`).
+    /// A built-in model by name (one of [`BUILTIN`]).
     pub fn builtin(name: &str) -> Result<Self> {
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            Error::Usage(format!(
-                "no built-in model '{name}' (hierarchical, independent, reference, model_effect, model_logit)"
-            ))
-        })?;
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| Error::Usage(format!("no built-in model '{name}' ({})", builtin_names())))?;
         Self::parse(text, &format!("built-in {name} model"))
     }
 
@@ -150,7 +154,8 @@ impl ModelSpec {
         } else if BUILTIN.iter().any(|(n, _)| *n == arg) {
             Self::builtin(arg)
         } else {
-            Err(Error::io(arg, std::io::Error::new(std::io::ErrorKind::NotFound, "no such model file")))
+            let why = format!("no such model file, nor a built-in model ({})", builtin_names());
+            Err(Error::io(arg, std::io::Error::new(std::io::ErrorKind::NotFound, why)))
         }
     }
 
@@ -339,10 +344,13 @@ mod tests {
             assert_eq!(s.name, name);
         }
         assert!(!ModelSpec::builtin("independent").unwrap().is_pooled());
-        assert!(ModelSpec::builtin("hierarchical").unwrap().is_pooled());
-        assert!(ModelSpec::builtin("model_effect").unwrap().model_effect);
-        let logit = ModelSpec::builtin("model_logit").unwrap();
-        assert!(logit.model_effect && logit.model_effect_on == EffectOn::Logit);
+        let default = ModelSpec::builtin("hierarchical").unwrap();
+        assert!(default.is_pooled() && default.model_effect && default.model_effect_on == EffectOn::Logit);
+        let size = ModelSpec::builtin("model_effect").unwrap();
+        assert!(size.model_effect && size.model_effect_on == EffectOn::Size);
+        assert!(!ModelSpec::builtin("no_model_effect").unwrap().model_effect);
+        let e = ModelSpec::builtin("model_logit").unwrap_err().to_string();
+        assert!(e.contains("'model_logit'") && e.contains("no_model_effect"), "{e}");
     }
 
     #[test]

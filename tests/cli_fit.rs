@@ -110,19 +110,18 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--mean", "opt/arc_*"]);
     let text = stdout(&out);
     assert!(text.contains("opt/piqa") && text.contains("opt/arc_* (mean of 2)"), "{text}");
-    // the default model has no luck shared by a mean's tasks, and the table says so; a model
-    // with a per-model effect does not need the note
+    // MAP's independent model has no luck shared by a mean's tasks, and the table says so; the
+    // default model of NUTS has a per-model effect and does not need the note
     assert!(text.contains("has no per-model effect"), "{text}");
     let logit = tempfile::tempdir().unwrap();
     example_csv(logit.path());
     let quick = ["--chains", "2", "--warmup", "100", "--draws", "100", "--extend", "0", "--quiet"];
-    let out =
-        scurve_in(logit.path(), &[&["fit", "ex.csv", "--model", "model_logit", "--out", "f"][..], &quick].concat());
+    let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--out", "f"][..], &quick].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     // the fit shows each evaluated model's luck, the JSON too, one per model
     let text = stdout(&out);
     assert!(text.contains("each model's luck (shift of the logit") && text.contains("  pythia-12b "), "{text}");
-    let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--model", "model_logit", "--json"][..], &quick].concat());
+    let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--json"][..], &quick].concat());
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let luck = v["model_effects"].as_array().unwrap();
     assert_eq!(luck.len(), 16);
@@ -267,7 +266,8 @@ fn nuts_fit_json_has_diagnostics() {
         assert!(v["diagnostics"][k].is_number(), "{k}");
     }
     assert!(v["population"]["midpoint_location"]["est"].is_number());
-    assert!(v.get("model_effects").is_none(), "the default model has no per-model effect");
+    let luck = v["model_effects"].as_array().expect("the default model has a per-model effect");
+    assert_eq!(luck.len(), 8, "one per OPT model of the example");
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
     // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,

@@ -51,8 +51,8 @@ fn small_sbc(model: &str, seed: u64) -> Vec<scurve::simulate::RankCheck> {
 /// The same small SBC for the per-model effect on the logit: its sd among the quantities
 /// checked, with the floors it moves at chance.
 #[test]
-fn sbc_small_logit_effect_model() {
-    let checks = small_sbc("model_logit", 13);
+fn sbc_small_default_model() {
+    let checks = small_sbc("hierarchical", 13);
     assert!(
         checks.iter().any(|c| c.parameter == "model_logit_sd"),
         "{:?}",
@@ -64,7 +64,7 @@ fn sbc_small_logit_effect_model() {
 /// and every model's own shift.
 #[test]
 fn logit_effect_is_recovered() {
-    let spec = ModelSpec::builtin("model_logit").unwrap();
+    let spec = ModelSpec::builtin("hierarchical").unwrap();
     let mut d = design(20);
     for (k, v) in [("midpoint_location", 9.5), ("midpoint_scale", 1.0), ("phi", 2000.0), ("model_logit_sd", 0.3)] {
         d.fixed.insert(k.into(), v);

@@ -32,9 +32,10 @@ pub struct Args {
     /// Fitting method.
     #[arg(long, value_enum, default_value = "nuts")]
     pub method: Method,
-    /// Model file, or a built-in name: hierarchical (the default of NUTS), model_logit (with each
-    /// model's luck on the logit of its scores; for means of tasks), model_effect, reference,
-    /// independent (the default of MAP).
+    /// Model file, or a built-in name: hierarchical (the default of NUTS; each evaluated model's
+    /// luck shifts the logit of its scores), no_model_effect (the same without it), model_effect
+    /// (the luck as a shift of size), reference (Stan's reference model), independent (the
+    /// default of MAP).
     #[arg(long)]
     pub model: Option<String>,
     /// Leave sizes above this out of the fit (e.g. 13B).

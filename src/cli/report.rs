@@ -34,7 +34,7 @@ pub struct Args {
     /// Replace an existing --out file.
     #[arg(long)]
     pub force: bool,
-    /// Model file, or a built-in name (hierarchical, the default; model_logit; model_effect; reference).
+    /// Model file, or a built-in name (hierarchical, the default; no_model_effect; model_effect; reference).
     #[arg(long)]
     pub model: Option<String>,
     /// Leave sizes above this out of the main fit (they are drawn as held out).

@@ -16,7 +16,7 @@ use super::size_arg;
 /// The design options shared by both commands.
 #[derive(Debug, clap::Args)]
 pub struct DesignArgs {
-    /// Model file, or a built-in name (hierarchical, model_logit, model_effect, reference).
+    /// Model file, or a built-in name (hierarchical, no_model_effect, model_effect, reference).
     #[arg(long, default_value = "hierarchical")]
     pub model: String,
     /// Number of tasks.
