@@ -36,6 +36,16 @@ fn missing_file() {
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
 }
 
+/// A --model that is neither a file nor a built-in name (an old one, say) lists the built-ins.
+#[test]
+fn unknown_model() {
+    let out = scurve(&["fit", "--model", "model_logit"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("model_logit") && err.contains("hierarchical, no_model_effect"), "{err}");
+}
+
 #[test]
 fn empty_file() {
     bad_csv("", &["empty"]);
