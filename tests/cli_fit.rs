@@ -121,6 +121,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     // the fit shows each evaluated model's luck, the JSON too, one per model
     let text = stdout(&out);
     assert!(text.contains("each model's luck (shift of the logit") && text.contains("  pythia-12b "), "{text}");
+    assert!(text.contains("  sd across models: 0.0"), "the luck's sd, with its interval: {text}");
     let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--json"][..], &quick].concat());
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let luck = v["model_effects"].as_array().unwrap();

@@ -243,11 +243,15 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         if !luck.is_empty() {
-            let what = match fit.model.spec.model_effect_on {
+            let on = fit.model.spec.model_effect_on;
+            let what = match on {
                 EffectOn::Size => "shift of effective log10 size, decades",
-                EffectOn::Logit => "shift of the logit of all its scores",
+                EffectOn::Logit => "shift of the logit of all its scores; 0.04 is about a point at 50%",
             };
             out!("\neach model's luck ({what}; estimate [90% interval]):");
+            if let Some(sd) = fit.posterior.column(on.columns().0).map(|j| interval(&fit.posterior, j)) {
+                out!("  sd across models: {:.3} [{:.3}, {:.3}]; a new model draws a fresh one", sd.est, sd.lo, sd.hi);
+            }
             let w = luck.iter().map(|(m, _)| m.chars().count()).max().unwrap_or(5);
             for (m, iv) in &luck {
                 out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
@@ -278,6 +282,11 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
+/// The estimate and 90% interval of column `j` of the draws.
+fn interval(p: &scurve::posterior::Posterior, j: usize) -> Interval {
+    Interval::from_draws(p.rows().map(|r| r[j]), 0.9)
+}
+
 /// Each evaluated model's per-model effect (its luck) with a 90% interval, in the order of the
 /// fit's models; empty when the model has none.
 fn model_effects(fit: &NutsFit) -> Vec<(String, Interval)> {
@@ -289,7 +298,7 @@ fn model_effects(fit: &NutsFit) -> Vec<(String, Interval)> {
         .filter_map(|(j, name)| {
             let k: usize = name.strip_prefix(&prefix)?.parse().ok()?;
             let model = p.models.get(k.checked_sub(1)?)?.clone();
-            Some((model, Interval::from_draws(p.rows().map(|r| r[j]), 0.9)))
+            Some((model, interval(p, j)))
         })
         .collect()
 }
