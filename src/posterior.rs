@@ -4,6 +4,26 @@
 use crate::curve::Curve;
 use crate::sample::DrawStats;
 use crate::spec::EffectOn;
+use crate::summary::Interval;
+
+/// The per-model effect of a fit: where it enters, its sd across models and each evaluated
+/// model's shift (estimate and 90% interval).
+#[derive(Debug, Clone)]
+pub struct Luck {
+    pub on: EffectOn,
+    pub sd: Interval,
+    pub models: Vec<(String, Interval)>,
+}
+
+impl Luck {
+    /// What a shift is, in words, and what its size means (for a table's caption).
+    pub fn what(&self) -> (&'static str, &'static str) {
+        match self.on {
+            EffectOn::Size => ("shift of effective log10 size", "in decades"),
+            EffectOn::Logit => ("shift of the logit of all its scores", "0.04 is about a point at 50%"),
+        }
+    }
+}
 
 /// Draws of the constrained quantities, by chain.
 #[derive(Debug, Clone)]
@@ -96,6 +116,24 @@ impl Posterior {
     /// Where the per-model effect enters (a shift of size when the model has none: no shift).
     pub fn model_effect_on(&self) -> EffectOn {
         self.cols.model_sd.map_or(EffectOn::Size, |(_, on)| on)
+    }
+
+    /// Each evaluated model's per-model effect (its luck) with a 90% interval, in the order of
+    /// the fit's models, and the effect's sd across models; None when the model has none.
+    pub fn luck(&self) -> Option<Luck> {
+        let (sd_col, on) = self.cols.model_sd?;
+        let interval = |j: usize| Interval::from_draws(self.rows().map(|r| r[j]), 0.9);
+        let prefix = format!("{}.", on.columns().1);
+        let models = self
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(j, name)| {
+                let k: usize = name.strip_prefix(&prefix)?.parse().ok()?;
+                Some((self.models.get(k.checked_sub(1)?)?.clone(), interval(j)))
+            })
+            .collect();
+        Some(Luck { on, sd: interval(sd_col), models })
     }
 
     /// One column of every chain: `[chain][draw]`.

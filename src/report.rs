@@ -9,6 +9,7 @@ use crate::data::{SeriesReport, XAxis};
 use crate::fit::FitDiagnostics;
 use crate::forecast::{ForecastRow, ThresholdRow};
 use crate::plot::format_on_axis;
+use crate::posterior::Luck;
 use crate::size::format_size;
 use crate::validate::{Method, MethodScores, Prediction};
 
@@ -42,6 +43,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub overview_svg: String,
     pub population_svg: String,
+    /// Each evaluated model's luck, when the fit's model has a per-model effect.
+    pub luck: Option<Luck>,
     pub forecasts: Vec<ForecastRow>,
     /// A figure of each mean of tasks asked for (`report --mean`), as inline SVG.
     pub means_svg: Vec<String>,
@@ -130,14 +133,44 @@ impl Report {
             h,
             "<section id=\"population\"><h2>Population</h2><p class=\"caption\">Posterior medians of each task's midpoint \
              and slope. Midpoints far beyond the sizes in the data belong to tasks still at chance: the data say little \
-             about them, and their intervals are wide.</p><div class=\"figure\">{}</div></section>",
+             about them, and their intervals are wide.</p><div class=\"figure\">{}</div>",
             self.population_svg
         );
+        self.luck_table(&mut h);
+        h.push_str("</section>");
         self.forecast_section(&mut h);
         self.threshold_section(&mut h);
         self.validation_section(&mut h);
         h.push_str("</body></html>\n");
         h
+    }
+
+    /// Each evaluated model's luck (the per-model effect), when the model has one.
+    fn luck_table(&self, h: &mut String) {
+        let Some(luck) = &self.luck else { return };
+        let sd = &luck.sd;
+        let _ = write!(
+            h,
+            "<h3>Each model's luck</h3><p class=\"caption\">Every evaluated model's {}, shared by all its tasks \
+             ({}; median and 90% interval). Their sd across models is {:.3} [{:.3}, {:.3}]; a forecast for a new \
+             model draws a fresh one.</p><table><tr><th>model</th><th>luck</th><th>90% interval</th></tr>",
+            escape(luck.what().0),
+            escape(luck.what().1),
+            sd.est,
+            sd.lo,
+            sd.hi
+        );
+        for (m, iv) in &luck.models {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{:+.3}</td><td>{:+.3} to {:+.3}</td></tr>",
+                escape(m),
+                iv.est,
+                iv.lo,
+                iv.hi
+            );
+        }
+        h.push_str("</table>");
     }
 
     fn data_section(&self, h: &mut String) {

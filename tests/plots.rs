@@ -221,6 +221,7 @@ fn report_is_one_page_with_every_section() {
     // persistence's (406/1172 + 1663/2376)/2 from 30B, with every method's prediction in a row
     assert!(dom.contains("<h3>Means of tasks</h3>"), "the means' validation");
     assert!(dom.contains("has no per-model effect"), "a model without one leaves a new model's shared luck out");
+    assert!(!dom.contains("Each model's luck"), "and has no luck to list");
     let row = dom.split("<td>arc_* (mean of 2)</td><td>opt-66b</td>").nth(1).expect("the mean's validation row");
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(row.starts_with("<td>0.34</td><td>0.544</td>"), "{row}");
@@ -256,6 +257,14 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     assert!(html.contains("<section id=\"validation\">"));
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
     assert_eq!(html.matches("<svg").count(), 3, "overview, population and thresholds only");
+    // the default model's luck: one row per evaluated model, in the population's section
+    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
+    let pop = &pop[..pop.find("</section>").unwrap()];
+    assert!(pop.contains("<h3>Each model's luck</h3>") && pop.contains("sd across models is 0."), "{pop}");
+    for m in ["pythia-70m", "pythia-1b-bf16", "pythia-12b"] {
+        assert!(pop.contains(&format!("<tr><td>{m}</td><td>")), "{m}: {pop}");
+    }
+    assert_eq!(pop.matches("<tr>").count(), 1 + 3);
 }
 
 /// The only addresses in the page are XML namespace names of the inline SVG, which are not fetched.

@@ -12,7 +12,7 @@ use scurve::fitio::{FitRecord, ModelRecord, check_writable, now_utc, save};
 use scurve::model::CurveModel;
 use scurve::sample::{NUTS_TARGET_ACCEPT, NutsOptions, WALNUTS_TARGET_ACCEPT};
 use scurve::size::format_size;
-use scurve::spec::{EffectOn, ModelSpec};
+use scurve::spec::ModelSpec;
 use scurve::summary::{Interval, TaskSummary};
 
 use super::{DataArgs, size_arg};
@@ -223,7 +223,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         save(dir, &record, &fit.posterior, a.force)?;
         eprintln!("saved {}", dir.display());
     }
-    let luck = model_effects(&fit);
+    let luck = fit.posterior.luck();
     if a.json {
         let mut v = serde_json::json!({
             "method": "nuts",
@@ -232,8 +232,9 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             "population": population_json(&fit),
             "tasks": summaries,
         });
-        if !luck.is_empty() {
+        if let Some(luck) = &luck {
             let rows: Vec<serde_json::Value> = luck
+                .models
                 .iter()
                 .map(|(m, iv)| serde_json::json!({"model": m, "est": iv.est, "lo": iv.lo, "hi": iv.hi}))
                 .collect();
@@ -242,18 +243,13 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
-        if !luck.is_empty() {
-            let on = fit.model.spec.model_effect_on;
-            let what = match on {
-                EffectOn::Size => "shift of effective log10 size, decades",
-                EffectOn::Logit => "shift of the logit of all its scores; 0.04 is about a point at 50%",
-            };
-            out!("\neach model's luck ({what}; estimate [90% interval]):");
-            if let Some(sd) = fit.posterior.column(on.columns().0).map(|j| interval(&fit.posterior, j)) {
-                out!("  sd across models: {:.3} [{:.3}, {:.3}]; a new model draws a fresh one", sd.est, sd.lo, sd.hi);
-            }
-            let w = luck.iter().map(|(m, _)| m.chars().count()).max().unwrap_or(5);
-            for (m, iv) in &luck {
+        if let Some(luck) = &luck {
+            let (what, scale) = luck.what();
+            out!("\neach model's luck ({what}, {scale}; estimate [90% interval]):");
+            let sd = &luck.sd;
+            out!("  sd across models: {:.3} [{:.3}, {:.3}]; a new model draws a fresh one", sd.est, sd.lo, sd.hi);
+            let w = luck.models.iter().map(|(m, _)| m.chars().count()).max().unwrap_or(5);
+            for (m, iv) in &luck.models {
                 out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
             }
         }
@@ -280,27 +276,6 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
-}
-
-/// The estimate and 90% interval of column `j` of the draws.
-fn interval(p: &scurve::posterior::Posterior, j: usize) -> Interval {
-    Interval::from_draws(p.rows().map(|r| r[j]), 0.9)
-}
-
-/// Each evaluated model's per-model effect (its luck) with a 90% interval, in the order of the
-/// fit's models; empty when the model has none.
-fn model_effects(fit: &NutsFit) -> Vec<(String, Interval)> {
-    let p = &fit.posterior;
-    let prefix = format!("{}.", fit.model.spec.model_effect_on.columns().1);
-    p.names
-        .iter()
-        .enumerate()
-        .filter_map(|(j, name)| {
-            let k: usize = name.strip_prefix(&prefix)?.parse().ok()?;
-            let model = p.models.get(k.checked_sub(1)?)?.clone();
-            Some((model, interval(p, j)))
-        })
-        .collect()
 }
 
 /// Population values with 90% intervals, by column name.

@@ -242,6 +242,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         warnings: d.warnings(&opts),
         overview_svg,
         population_svg,
+        luck: post.luck(),
         forecasts,
         means_svg,
         axis,
