@@ -90,7 +90,7 @@ pub fn predictive(post: &Posterior, target: &Target, x: f64, seed: u64) -> Predi
 
 /// One draw of the score a task's evaluation gives when the model's curve value is `p`:
 /// beta-binomial (or binomial) counts of its items, or a logit-normal score without counts.
-fn observed_score(
+pub(crate) fn observed_score(
     post: &Posterior,
     row: &[f64],
     target: &Target,

@@ -2,7 +2,8 @@
 //! what larger models will score.
 //!
 //! Data flows one way: [`data`] (load and validate) → [`model`] (a log density from a
-//! [`spec::ModelSpec`]) → [`fit`] (MAP with [`map`]) → summaries.
+//! [`spec::ModelSpec`]) → [`fit`] (MAP with [`map`], NUTS with [`sample`]) → [`posterior`] (draws)
+//! → [`check`], [`forecast`], [`validate`] → [`plot`] and [`report`].
 //!
 //! ```
 //! use scurve::data::{Dataset, FitData, Selection, XAxis};
@@ -18,6 +19,7 @@
 //! ```
 
 mod batch;
+pub mod check;
 pub mod curve;
 pub mod data;
 pub mod density;

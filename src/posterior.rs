@@ -108,6 +108,12 @@ impl Posterior {
         self.cols.model_sd.map_or(0.0, |(i, _)| row[i])
     }
 
+    /// The column of evaluated model `j`'s per-model effect (counted from 0), if the model has one.
+    pub fn model_shift_column(&self, j: usize) -> Option<usize> {
+        let (_, on) = self.cols.model_sd?;
+        self.column(&format!("{}.{}", on.columns().1, j + 1))
+    }
+
     /// Whether the model has a per-model effect (each evaluated model's luck, shared by its tasks).
     pub fn has_model_effect(&self) -> bool {
         self.cols.model_sd.is_some()

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::check::PredictiveCheck;
 use crate::data::{SeriesReport, XAxis};
 use crate::fit::FitDiagnostics;
 use crate::forecast::{ForecastRow, ThresholdRow};
@@ -41,6 +42,8 @@ pub struct Report {
     pub series: Vec<SeriesReport>,
     pub diagnostics: Option<FitDiagnostics>,
     pub warnings: Vec<String>,
+    /// The fitted scores set against their posterior predictive intervals.
+    pub check: Option<PredictiveCheck>,
     pub overview_svg: String,
     pub population_svg: String,
     /// Each evaluated model's luck, when the fit's model has a per-model effect.
@@ -145,6 +148,48 @@ impl Report {
         h
     }
 
+    /// The predictive check: how many fitted scores lie outside their intervals, and which.
+    fn check_table(&self, h: &mut String) {
+        let Some(c) = &self.check else { return };
+        let level = format!("{:.0}%", 100.0 * c.level);
+        let _ = write!(
+            h,
+            "<h3>Predictive check</h3><p class=\"caption\">Each fitted score against the posterior predictive \
+             interval of a repeat of its evaluation (the same model, its items drawn again). {} of {} lie outside \
+             their {level} interval; about {:.1} would by chance. A task listed here is not followed by its S-curve \
+             at that size, and its forecasts deserve less trust.</p>",
+            c.outside.len(),
+            c.scores,
+            c.expected
+        );
+        if c.too_many() {
+            let _ = write!(
+                h,
+                "<p class=\"warn\">More fitted scores lie outside their {level} intervals than chance gives.</p>"
+            );
+        }
+        if c.outside.is_empty() {
+            return;
+        }
+        let _ = write!(
+            h,
+            "<table><tr><th>task</th><th>model</th><th>score</th><th>{level} interval</th><th>two-sided p</th></tr>"
+        );
+        for o in &c.outside {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}–{:.3}</td><td>{:.4}</td></tr>",
+                escape(&o.task),
+                escape(&o.model),
+                o.observed,
+                o.lo,
+                o.hi,
+                o.p
+            );
+        }
+        h.push_str("</table>");
+    }
+
     /// Each evaluated model's luck (the per-model effect), when the model has one.
     fn luck_table(&self, h: &mut String) {
         let Some(luck) = &self.luck else { return };
@@ -241,6 +286,7 @@ impl Report {
         for w in &self.warnings {
             let _ = write!(h, "<p class=\"warn\">{}</p>", escape(w));
         }
+        self.check_table(h);
         h.push_str("</section>");
     }
 

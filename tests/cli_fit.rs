@@ -122,6 +122,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let text = stdout(&out);
     assert!(text.contains("each model's luck (shift of the logit") && text.contains("  pythia-12b "), "{text}");
     assert!(text.contains("  sd across models: 0.0"), "the luck's sd, with its interval: {text}");
+    assert!(text.contains("\npredictive check: ") && text.contains("128 fitted scores"), "{text}");
     let out = scurve_in(logit.path(), &[&["fit", "ex.csv", "--json"][..], &quick].concat());
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let luck = v["model_effects"].as_array().unwrap();
@@ -269,6 +270,10 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(v["population"]["midpoint_location"]["est"].is_number());
     let luck = v["model_effects"].as_array().expect("the default model has a per-model effect");
     assert_eq!(luck.len(), 8, "one per OPT model of the example");
+    // every fitted score is checked against its predictive interval; those outside are listed
+    let check = &v["predictive_check"];
+    assert_eq!((check["scores"].as_u64(), check["level"].as_f64()), (Some(64), Some(0.99)), "{check}");
+    assert!(check["outside"].as_array().is_some_and(|o| o.len() < 8), "{check}");
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
     // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,

@@ -4,6 +4,7 @@ mod common;
 
 use std::sync::atomic::AtomicBool;
 
+use scurve::check::{CHECK_LEVEL, predictive_check};
 use scurve::curve::Curve;
 use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
@@ -207,4 +208,73 @@ fn a_group_panel_averages_its_tasks() {
     }
     assert_eq!((p.forecasts.len(), p.chance), (1, 0.25));
     assert!((mean(p.midpoint) - 0.5 * (0.25 + 0.85)).abs() < 1e-9, "{}", p.midpoint);
+}
+
+/// FitData of one task "t" observed by `models` at `obs` = (model index, x, correct, n).
+fn observed(models: &[&str], obs: &[(usize, f64, u64, u64)]) -> FitData {
+    FitData {
+        series: vec!["t".into()],
+        chance: vec![0.25],
+        models: models.iter().map(|m| m.to_string()).collect(),
+        task: vec![0; obs.len()],
+        model: obs.iter().map(|o| o.0).collect(),
+        x: obs.iter().map(|o| o.1).collect(),
+        y: obs.iter().map(|o| o.2).collect(),
+        n: obs.iter().map(|o| o.3).collect(),
+        score: obs.iter().map(|o| o.2 as f64 / o.3 as f64).collect(),
+        x_axis: XAxis::Params,
+    }
+}
+
+/// The predictive check flags a score far from its curve, and only that one, with an interval
+/// around the curve's value; the same seed gives the same check.
+#[test]
+fn predictive_check_flags_a_score_off_its_curve() {
+    let post = point_posterior(C, Some(1e7), 400);
+    let on_curve = |x: f64| (1000.0 * C.value(x)).round() as u64;
+    let data = observed(
+        &["a", "b", "c", "d"],
+        &[
+            (0, 8.0, on_curve(8.0), 1000),
+            (1, 9.0, on_curve(9.0), 1000),
+            (2, 10.0, on_curve(10.0), 1000),
+            (3, 11.0, 600, 1000),
+        ],
+    );
+    let check = predictive_check(&post, &data, CHECK_LEVEL, 5);
+    assert_eq!((check.scores, check.outside.len()), (4, 1), "{check:?}");
+    let o = &check.outside[0];
+    assert_eq!((o.task.as_str(), o.model.as_str(), o.x), ("t", "d", 11.0));
+    // binomial sd at p ≈ 0.82 and n = 1000 is 0.012: the 99% interval is about ±0.03
+    let v = C.value(11.0);
+    assert!(o.lo < v && v < o.hi && o.hi - o.lo < 0.08 && o.lo > 0.6, "{o:?}");
+    assert!(o.p < 0.001 && !check.too_many(), "{check:?}");
+    assert!((check.expected - 0.04).abs() < 1e-12);
+    assert_eq!(format!("{:?}", predictive_check(&post, &data, CHECK_LEVEL, 5)), format!("{check:?}"));
+}
+
+/// With a per-model effect, each score is checked against its own model's fitted luck: a lucky
+/// model's high score is no misfit, while the same score from an unlucky model is.
+#[test]
+fn predictive_check_uses_each_models_own_luck() {
+    let names: Vec<String> =
+        ["floor.1", "ceiling.1", "midpoint.1", "slope.1", "phi", "model_logit_sd", "model_logit.1", "model_logit.2"]
+            .map(String::from)
+            .to_vec();
+    let row = vec![C.floor, C.ceiling, C.midpoint, C.slope, 1e7, 0.5, 0.6, -0.6];
+    let post = Posterior::new(
+        names,
+        vec![vec![row; 400]],
+        Vec::new(),
+        vec!["t".into()],
+        vec!["lucky".into(), "unlucky".into()],
+    )
+    .unwrap();
+    // the curve's value at 10 is 0.71; the lucky model's, 0.6 logits up, 0.82
+    let lucky = scurve::special::logistic(scurve::special::logit(C.value(10.0)) + 0.6);
+    let y = (1000.0 * lucky).round() as u64;
+    let data = observed(&["lucky", "unlucky"], &[(0, 10.0, y, 1000), (1, 10.0, y, 1000)]);
+    let check = predictive_check(&post, &data, CHECK_LEVEL, 1);
+    assert_eq!(check.outside.len(), 1, "{check:?}");
+    assert_eq!(check.outside[0].model, "unlucky");
 }

@@ -257,6 +257,13 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     assert!(html.contains("<section id=\"validation\">"));
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
     assert_eq!(html.matches("<svg").count(), 3, "overview, population and thresholds only");
+    // every fitted score checked against its predictive interval, in the diagnostics
+    let diag = html.split("<section id=\"diagnostics\">").nth(1).unwrap();
+    let diag = &diag[..diag.find("</section>").unwrap()];
+    assert!(
+        diag.contains("<h3>Predictive check</h3>") && diag.contains(" of 21 lie outside their 99% interval"),
+        "{diag}"
+    );
     // the default model's luck: one row per evaluated model, in the population's section
     let pop = html.split("<section id=\"population\">").nth(1).unwrap();
     let pop = &pop[..pop.find("</section>").unwrap()];

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
+use scurve::check::{CHECK_LEVEL, PredictiveCheck, predictive_check};
 use scurve::data::FitData;
 use scurve::fit::{LAPLACE_DRAWS, NutsFit, fit_independent, fit_nuts, format_rhat};
 use scurve::fit::{posterior_from_task_maps, series_records};
@@ -224,6 +225,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         eprintln!("saved {}", dir.display());
     }
     let luck = fit.posterior.luck();
+    let check = predictive_check(&fit.posterior, &fit.model.data, CHECK_LEVEL, a.seed);
     if a.json {
         let mut v = serde_json::json!({
             "method": "nuts",
@@ -231,6 +233,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             "diagnostics": d,
             "population": population_json(&fit),
             "tasks": summaries,
+            "predictive_check": check,
         });
         if let Some(luck) = &luck {
             let rows: Vec<serde_json::Value> = luck
@@ -253,6 +256,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
                 out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
             }
         }
+        out!("\n{}", check_text(&check, fit.model.data.x_axis));
         out!(
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
             opts.engine().to_uppercase(),
@@ -277,6 +281,47 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
+
+/// The predictive check in words: how many fitted scores lie outside their intervals, and the
+/// worst of them.
+fn check_text(c: &PredictiveCheck, axis: scurve::data::XAxis) -> String {
+    let level = format!("{:.0}%", 100.0 * c.level);
+    if c.outside.is_empty() {
+        return format!(
+            "predictive check: every one of the {} fitted scores lies inside its {level} posterior predictive interval",
+            c.scores
+        );
+    }
+    let (verb, whose) = if c.outside.len() == 1 { ("lies", "its") } else { ("lie", "their") };
+    let mut s = format!(
+        "predictive check: {} of {} fitted scores {verb} outside {whose} {level} posterior predictive interval (about \
+         {:.1} would by chance):",
+        c.outside.len(),
+        c.scores,
+        c.expected
+    );
+    let shown = &c.outside[..c.outside.len().min(CHECK_SHOWN)];
+    let wt = shown.iter().map(|o| o.task.chars().count()).max().unwrap_or(4);
+    let wm = shown.iter().map(|o| o.model.chars().count()).max().unwrap_or(5);
+    for o in shown {
+        let at = scurve::plot::format_on_axis(10f64.powf(o.x), axis);
+        s += &format!(
+            "\n  {:<wt$}  {:<wm$}  {at:>7}  scored {:.3}, interval {:.3}–{:.3}",
+            o.task, o.model, o.observed, o.lo, o.hi
+        );
+    }
+    if c.outside.len() > shown.len() {
+        s += &format!("\n  … and {} more (--json lists them all)", c.outside.len() - shown.len());
+    }
+    if c.too_many() {
+        s += "\n  More than chance gives: the S-curve does not follow these tasks where they are listed, \
+              so their forecasts deserve less trust (`scurve plot` shows each task's curve against its scores).";
+    }
+    s
+}
+
+/// How many of the scores outside their predictive intervals the text lists.
+const CHECK_SHOWN: usize = 10;
 
 /// Population values with 90% intervals, by column name.
 pub fn population_json(fit: &NutsFit) -> serde_json::Value {

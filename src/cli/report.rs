@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use scurve::check::{CHECK_LEVEL, predictive_check};
 use scurve::data::{FitData, XAxis, points_above, training_compute};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
@@ -240,6 +241,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
         warnings: d.warnings(&opts),
+        check: Some(predictive_check(post, &data, CHECK_LEVEL, a.seed)),
         overview_svg,
         population_svg,
         luck: post.luck(),
