@@ -243,7 +243,12 @@ fn one_round(
                 fit_nuts(model, &opts.nuts, progress, stop)?.posterior
             }
             Method::HierarchicalMap => {
-                let model = CurveModel::new(opts.model.clone(), data.clone())?;
+                // the pooled curves at their joint mode, without a per-model effect: a mode
+                // cannot estimate the effect's sd (on Pythia it puts it at ten times the
+                // posterior's, and the evaluated models' shifts then take up the curves' rise)
+                let mut spec = opts.model.clone();
+                spec.model_effect = false;
+                let model = CurveModel::new(spec, data.clone())?;
                 hierarchical_map(&model, opts.seed, 4000)?
             }
             Method::IndependentMap => {

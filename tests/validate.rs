@@ -155,3 +155,20 @@ fn the_mean_of_a_group_is_predicted_beside_its_tasks() {
     let g = Group::matching(&names, &[Some(100), Some(300)], "*", true).unwrap();
     assert_eq!(g[0].weights, [0.25, 0.75]);
 }
+
+/// hierarchical_map leaves a per-model effect out (a mode cannot estimate its sd): with the
+/// default model it predicts exactly what it predicts with the same model without one.
+#[test]
+fn hierarchical_map_leaves_the_luck_out() {
+    let run = |model: &str| {
+        let o = ValidateOptions {
+            model: ModelSpec::builtin(model).unwrap(),
+            ..opts(Split::Largest(1), vec![Method::HierarchicalMap])
+        };
+        let preds = validate(&tiny(), &o, &(), &AtomicBool::new(false)).unwrap();
+        preds.iter().map(|p| (p.predicted, p.crps, p.lpd)).collect::<Vec<_>>()
+    };
+    let with = run("hierarchical");
+    assert_eq!(with.len(), 2);
+    assert_eq!(with, run("no_model_effect"));
+}
