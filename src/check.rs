@@ -88,7 +88,7 @@ pub fn predictive_check(post: &Posterior, data: &FitData, level: f64, seed: u64)
                 Some(n) => (s * n as f64).round(),
                 None => s,
             };
-            let obs = key(data.score[i]);
+            let obs = if target.items.is_some() { data.y[i] as f64 } else { data.score[i] };
             let (below, tied) = reps.iter().fold((0usize, 0usize), |(b, e), &r| {
                 let r = key(r);
                 (b + usize::from(r < obs), e + usize::from(r == obs))

@@ -129,15 +129,8 @@ impl Posterior {
     pub fn luck(&self) -> Option<Luck> {
         let (sd_col, on) = self.cols.model_sd?;
         let interval = |j: usize| Interval::from_draws(self.rows().map(|r| r[j]), 0.9);
-        let prefix = format!("{}.", on.columns().1);
-        let models = self
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(j, name)| {
-                let k: usize = name.strip_prefix(&prefix)?.parse().ok()?;
-                Some((self.models.get(k.checked_sub(1)?)?.clone(), interval(j)))
-            })
+        let models = (self.models.iter().enumerate())
+            .filter_map(|(j, m)| Some((m.clone(), interval(self.model_shift_column(j)?))))
             .collect();
         Some(Luck { on, sd: interval(sd_col), models })
     }
