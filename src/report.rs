@@ -155,11 +155,12 @@ impl Report {
         let _ = write!(
             h,
             "<h3>Predictive check</h3><p class=\"caption\">Each fitted score against the posterior predictive \
-             interval of a repeat of its evaluation (the same model, its items drawn again). {} of {} lie outside \
-             their {level} interval; about {:.1} would by chance. A task listed here is not followed by its S-curve \
-             at that size, and its forecasts deserve less trust.</p>",
+             interval of a repeat of its evaluation (the same model, its items drawn again). {} of {} {} outside \
+             {level}; about {:.1} would by chance. A task listed here is not followed by its S-curve at that size, \
+             and its forecasts deserve less trust.</p>",
             c.outside.len(),
             c.scores,
+            if c.outside.len() == 1 { "lies" } else { "lie" },
             c.expected
         );
         if c.too_many() {
