@@ -560,6 +560,21 @@ fn a_falling_task_is_noted() {
     let out = scurve_in(dir.path(), &["fit", "s.csv", "--method", "map"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("2 size(s)") && !stderr(&out).contains("falls"), "{}", stderr(&out));
+    // two falling tasks and a model with a per-model effect: the note says what the luck can do
+    // to the chains (a MAP fit's independent model has none, and says nothing of it)
+    let falling = "f,m1,1e8,60,100,0.25\nf,m2,1e9,45,100,0.25\nf,m3,1e10,30,100,0.25\n\
+                   g,m1,1e8,70,100,0.25\ng,m2,1e9,50,100,0.25\ng,m3,1e10,40,100,0.25\n";
+    std::fs::write(dir.path().join("h.csv"), format!("{HEADER}{}{falling}", good_rows())).unwrap();
+    let quick = ["--chains", "1", "--warmup", "60", "--draws", "30", "--extend", "0", "--quiet"];
+    for (model, says) in [("hierarchical", true), ("no_model_effect", false)] {
+        let out = scurve_in(dir.path(), &[&["fit", "h.csv", "--model", model][..], &quick].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("fall with size") && err.contains("'f', 'g'"), "{err}");
+        assert_eq!(err.contains("--model no_model_effect"), says, "{model}: {err}");
+    }
+    let out = scurve_in(dir.path(), &["fit", "h.csv", "--method", "map"]);
+    assert!(!stderr(&out).contains("per-model effect"), "{}", stderr(&out));
 }
 
 #[test]

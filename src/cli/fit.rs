@@ -111,8 +111,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return run_nuts(a);
     }
     let (ds, series) = a.data.series(a.holdout_above)?;
-    a.data.note_falling(&series, a.holdout_above);
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("independent"))?;
+    a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     if let Some(dir) = &a.out {
         check_writable(dir, a.force)?;
@@ -189,8 +189,8 @@ pub fn print_table(rows: &[TaskSummary], conv: &str) {
 
 fn run_nuts(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series(a.holdout_above)?;
-    a.data.note_falling(&series, a.holdout_above);
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
+    a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
     if let Some(dir) = &a.out {

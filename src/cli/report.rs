@@ -81,8 +81,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     check_new(&a.out, a.force)?;
     let (ds, series) = a.data.series(a.holdout_above)?;
-    a.data.note_falling(&series, a.holdout_above);
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
+    a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
