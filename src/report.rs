@@ -20,6 +20,8 @@ pub struct ValidationSection {
     pub split: String,
     pub heldout: usize,
     pub scores: BTreeMap<Method, MethodScores>,
+    /// What its NUTS fits fell short of, one line per fit that did.
+    pub fit_warnings: Vec<String>,
     /// The means of tasks asked for (`report --mean`), scored apart from the tasks: the
     /// predictions of each held-out model every task of a mean holds out, and their scores.
     pub means: Option<MeansValidation>,
@@ -369,6 +371,9 @@ impl Report {
             escape(&v.split),
             v.heldout
         );
+        for w in &v.fit_warnings {
+            let _ = write!(h, "<p class=\"warn\">{}</p>", escape(w));
+        }
         score_table(h, &v.scores);
         if let Some(m) = &v.means {
             means_validation(h, m);

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::data::{FitData, Outcome, Series, XAxis, x_value};
 use crate::error::{Error, Result};
-use crate::fit::{fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
+use crate::fit::{ESS_MIN, FitDiagnostics, RHAT_MAX, fit_independent, fit_nuts, hierarchical_map};
+use crate::fit::{format_rhat, posterior_from_task_maps};
 use crate::forecast::{Group, Target, group_predictive, log_predictive_density, predictive};
 use crate::metrics::{covers, crps, pit};
 use crate::model::CurveModel;
@@ -152,15 +153,63 @@ pub fn validate(
     opts: &ValidateOptions,
     progress: &dyn Progress,
     stop: &AtomicBool,
-) -> Result<Vec<Prediction>> {
+) -> Result<Validation> {
     if let Some(why) = nothing_to_validate(series, opts.split) {
         return Err(Error::Usage(format!("nothing to validate: {why}")));
     }
-    let mut out = Vec::new();
+    let mut out = Validation { predictions: Vec::new(), fits: Vec::new() };
     for cut in rounds(series, opts.split) {
-        out.extend(one_round(series, &cut, opts, progress, stop)?);
+        one_round(series, &cut, opts, progress, stop, &mut out)?;
     }
     Ok(out)
+}
+
+/// What a validation gives: every prediction, and the diagnostics of each NUTS fit it made
+/// (one per round), so that scores resting on chains that disagree are not taken on trust.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub predictions: Vec<Prediction>,
+    pub fits: Vec<RoundFit>,
+}
+
+/// One round's NUTS fit: the largest size it was fitted on, and its diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundFit {
+    pub largest_fitted: f64,
+    pub diagnostics: FitDiagnostics,
+}
+
+impl RoundFit {
+    /// Whether the fit fell short of R-hat ≤ 1.01, bulk ESS ≥ 400 or no divergences.
+    pub fn falls_short(&self) -> bool {
+        let d = &self.diagnostics;
+        d.rhat_max > RHAT_MAX || d.ess_bulk_min < ESS_MIN || d.divergences > 0
+    }
+}
+
+impl Validation {
+    /// One line per fit that fell short, saying how: its scores rest on less than they seem.
+    pub fn fit_warnings(&self) -> Vec<String> {
+        self.fits
+            .iter()
+            .filter(|f| f.falls_short())
+            .map(|f| {
+                let d = &f.diagnostics;
+                format!(
+                    "the hierarchical fit of sizes up to {} ended with R-hat {} ({}), bulk ESS {:.0} ({}) and {} \
+                     divergences after {} draws per chain: the scores of its forecasts rest on draws that may not \
+                     describe the posterior (`scurve fit` on the same sizes says more)",
+                    crate::size::format_size(f.largest_fitted),
+                    format_rhat(d.rhat_max),
+                    d.worst_rhat,
+                    d.ess_bulk_min,
+                    d.worst_ess,
+                    d.divergences,
+                    d.draws_per_chain
+                )
+            })
+            .collect()
+    }
 }
 
 /// Why `split` leaves nothing to score, in words: no task has both 3 sizes to fit and a larger
@@ -226,11 +275,12 @@ fn one_round(
     opts: &ValidateOptions,
     progress: &dyn Progress,
     stop: &AtomicBool,
-) -> Result<Vec<Prediction>> {
+    validation: &mut Validation,
+) -> Result<()> {
     // series with fewer than 3 sizes kept, or nothing held out, sit this round out
     let usable = usable(series, cut);
     if usable.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let chosen: Vec<Series> = usable.iter().map(|&i| series[i].clone()).collect();
     let cuts: Vec<f64> = usable.iter().map(|&i| cut[i]).collect();
@@ -240,7 +290,12 @@ fn one_round(
         let post = match m {
             Method::Hierarchical => {
                 let model = CurveModel::new(opts.model.clone(), data.clone())?;
-                fit_nuts(model, &opts.nuts, progress, stop)?.posterior
+                let fit = fit_nuts(model, &opts.nuts, progress, stop)?;
+                let largest_fitted = (usable.iter())
+                    .flat_map(|&i| series[i].points.iter().filter(move |p| p.params <= cut[i]))
+                    .fold(0.0, |m: f64, p| m.max(p.params));
+                validation.fits.push(RoundFit { largest_fitted, diagnostics: fit.diagnostics });
+                fit.posterior
             }
             Method::HierarchicalMap => {
                 // the pooled curves at their joint mode, without a per-model effect: a mode
@@ -345,7 +400,8 @@ fn one_round(
             }
         }
     }
-    Ok(out)
+    validation.predictions.extend(out);
+    Ok(())
 }
 
 /// A task's last kept score and x, and its gain per unit of x from the size before.

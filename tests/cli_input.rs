@@ -349,6 +349,23 @@ fn validate_methods_as_the_tables_name_them() {
     }
 }
 
+/// A validation's NUTS fit that falls short (here 2 chains of 50 draws cannot reach a bulk ESS
+/// of 400) is named on standard error and in the JSON, so that its scores are not taken on trust.
+#[test]
+fn validate_names_a_fit_that_falls_short() {
+    let quick = ["--chains", "2", "--warmup", "100", "--draws", "50", "--extend", "0", "--quiet"];
+    let args = ["validate", "--family", "opt", "--holdout-largest", "1", "--methods", "hierarchical,persistence"];
+    let out = scurve(&[&args[..], &quick, &["--json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning: the hierarchical fit of sizes up to 30B ended with R-hat"), "{err}");
+    assert!(err.contains("after 50 draws per chain"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let fits = v["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 1);
+    assert_eq!((fits[0]["falls_short"].as_bool(), fits[0]["largest_fitted"].as_f64()), (Some(true), Some(3e10)));
+}
+
 /// `--mean` scores the mean of the matching tasks apart from the tasks, per family, and says
 /// which pattern matches nothing.
 #[test]

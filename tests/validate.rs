@@ -4,10 +4,11 @@ use std::sync::atomic::AtomicBool;
 
 use scurve::data::{Dataset, Observation, Outcome, Selection, XAxis};
 use scurve::error::Location;
+use scurve::fit::FitDiagnostics;
 use scurve::forecast::Group;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
-use scurve::validate::{Method, Split, ValidateOptions, score, validate};
+use scurve::validate::{Method, RoundFit, Split, ValidateOptions, Validation, score, validate};
 
 fn tiny() -> Vec<scurve::data::Series> {
     let rows = [
@@ -57,7 +58,8 @@ fn baselines_on_a_tiny_table() {
         &(),
         &AtomicBool::new(false),
     )
-    .unwrap();
+    .unwrap()
+    .predictions;
     let get = |m, t: &str| preds.iter().find(|p| p.method == m && p.task == t).unwrap().predicted;
     // persistence: the last kept score; momentum: last gain per decade carried one decade on
     assert!((get(Method::Persistence, "a") - 0.50).abs() < 1e-12);
@@ -77,8 +79,9 @@ fn baselines_on_a_tiny_table() {
 
 #[test]
 fn rolling_holds_out_every_cutoff() {
-    let preds =
-        validate(&tiny(), &opts(Split::Rolling, vec![Method::Persistence]), &(), &AtomicBool::new(false)).unwrap();
+    let preds = validate(&tiny(), &opts(Split::Rolling, vec![Method::Persistence]), &(), &AtomicBool::new(false))
+        .unwrap()
+        .predictions;
     // 4 sizes: one cutoff keeping 3, one size ahead per task
     assert_eq!(preds.len(), 2);
     assert!(preds.iter().all(|p| (p.distance - 1.0).abs() < 1e-9));
@@ -86,13 +89,18 @@ fn rolling_holds_out_every_cutoff() {
 
 #[test]
 fn probabilistic_methods_report_coverage_and_lpd() {
-    let preds = validate(
+    let v = validate(
         &tiny(),
         &opts(Split::Above(1e10), vec![Method::IndependentMap, Method::Hierarchical]),
         &(),
         &AtomicBool::new(false),
     )
     .unwrap();
+    // the one NUTS fit's diagnostics come back, and a warning when it fell short
+    assert_eq!(v.fits.len(), 1);
+    assert_eq!(v.fits[0].largest_fitted, 1e10);
+    assert_eq!(v.fit_warnings().len(), usize::from(v.fits[0].falls_short()));
+    let preds = v.predictions;
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);
     for m in [Method::IndependentMap, Method::Hierarchical] {
@@ -116,7 +124,8 @@ fn scores_without_counts_have_no_lpd() {
         }
     }
     let preds = validate(&series, &opts(Split::Largest(1), vec![Method::IndependentMap]), &(), &AtomicBool::new(false))
-        .unwrap();
+        .unwrap()
+        .predictions;
     assert!(preds.iter().all(|p| p.lpd.is_none()));
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);
@@ -133,7 +142,7 @@ fn the_mean_of_a_group_is_predicted_beside_its_tasks() {
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let mut o = opts(Split::Largest(1), vec![Method::Persistence, Method::Momentum, Method::IndependentMap]);
     o.means = Group::matching(&names, &[Some(100), Some(100)], "*", false).unwrap();
-    let preds = validate(&series, &o, &(), &AtomicBool::new(false)).unwrap();
+    let preds = validate(&series, &o, &(), &AtomicBool::new(false)).unwrap().predictions;
     let means: Vec<_> = preds.iter().filter(|p| p.mean_of.is_some()).collect();
     assert_eq!(means.len(), 3, "one held-out model, three methods");
     assert!(means.iter().all(|p| p.task == "* (mean of 2)" && p.model == "m1e11" && p.mean_of == Some(2)));
@@ -148,7 +157,9 @@ fn the_mean_of_a_group_is_predicted_beside_its_tasks() {
     let (lo, hi) = p.interval80.unwrap();
     assert!(lo < p.predicted && p.predicted < hi && p.pit.is_some() && p.cover80.is_some(), "{p:?}");
     // the tasks' own predictions are those of a run without the group
-    let without = validate(&series, &opts(Split::Largest(1), o.methods.clone()), &(), &AtomicBool::new(false)).unwrap();
+    let without = validate(&series, &opts(Split::Largest(1), o.methods.clone()), &(), &AtomicBool::new(false))
+        .unwrap()
+        .predictions;
     let tasks: Vec<_> = preds.iter().filter(|p| p.mean_of.is_none()).map(|p| (p.predicted, p.crps)).collect();
     assert_eq!(tasks, without.iter().map(|p| (p.predicted, p.crps)).collect::<Vec<_>>());
     // weighted by items, the weights follow the counts
@@ -165,10 +176,48 @@ fn hierarchical_map_leaves_the_luck_out() {
             model: ModelSpec::builtin(model).unwrap(),
             ..opts(Split::Largest(1), vec![Method::HierarchicalMap])
         };
-        let preds = validate(&tiny(), &o, &(), &AtomicBool::new(false)).unwrap();
+        let preds = validate(&tiny(), &o, &(), &AtomicBool::new(false)).unwrap().predictions;
         preds.iter().map(|p| (p.predicted, p.crps, p.lpd)).collect::<Vec<_>>()
     };
     let with = run("hierarchical");
     assert_eq!(with.len(), 2);
     assert_eq!(with, run("no_model_effect"));
+}
+
+/// A fit that fell short of R-hat 1.01, bulk ESS 400 or no divergences is named, with its
+/// figures; one that passed is not.
+#[test]
+fn fits_that_fall_short_are_named() {
+    let diagnostics = |rhat_max: f64, ess_bulk_min: f64, divergences: u64| FitDiagnostics {
+        rhat_max,
+        ess_bulk_min,
+        ess_tail_min: 900.0,
+        divergences,
+        max_depth_hits: 0,
+        mean_tree_depth: 6.0,
+        ebfmi_min: 0.8,
+        sampling_seconds: 5.0,
+        ess_bulk_per_second: ess_bulk_min / 5.0,
+        worst_rhat: "ceiling_location".into(),
+        worst_ess: "midpoint.3 (t)".into(),
+        draws_per_chain: 2000,
+        extensions: Vec::new(),
+        chain_apart: None,
+    };
+    let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { largest_fitted, diagnostics: d };
+    let v = Validation {
+        predictions: Vec::new(),
+        fits: vec![
+            fit(1e9, diagnostics(1.005, 800.0, 0)),
+            fit(1.3e10, diagnostics(1.19, 15.0, 0)),
+            fit(3e10, diagnostics(1.0, 900.0, 2)),
+            fit(6.6e10, diagnostics(1.0, 399.0, 0)),
+        ],
+    };
+    let w = v.fit_warnings();
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w[0].contains("up to 13B") && w[0].contains("R-hat 1.190 (ceiling_location)"), "{}", w[0]);
+    assert!(w[0].contains("bulk ESS 15 (midpoint.3 (t))") && w[0].contains("2000 draws per chain"), "{}", w[0]);
+    assert!(w[1].contains("up to 30B") && w[1].contains("and 2 divergences"), "{}", w[1]);
+    assert!(w[2].contains("up to 66B") && w[2].contains("bulk ESS 399"), "{}", w[2]);
 }

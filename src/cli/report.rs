@@ -175,10 +175,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             seed: a.seed,
             means: groups.clone(),
         };
-        let preds = validate(&series, &vopts, &bar, stop)?;
+        let validation = validate(&series, &vopts, &bar, stop)?;
+        let fit_warnings = validation.fit_warnings();
         // the means of tasks are scored on their own, beside the tasks
         let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) =
-            preds.into_iter().partition(|p| p.mean_of.is_some());
+            validation.predictions.into_iter().partition(|p| p.mean_of.is_some());
         let means = (!groups.is_empty()).then(|| MeansValidation {
             scores: score(&mean_preds.iter().collect::<Vec<_>>()),
             predictions: mean_preds,
@@ -190,6 +191,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             split: format!("each task's {} largest size(s) held out", a.validate_largest),
             heldout,
             scores: score(&all),
+            fit_warnings,
             means,
             figures: vec![
                 ("Calibration: share of held-out scores inside central predictive intervals of each level.".into(), svg_string(&calibration)?),

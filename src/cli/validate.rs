@@ -123,10 +123,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
     let per_fit = opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);
     let bar = super::progress::Bar::new(per_fit * rounds as u64, a.sampler.quiet);
-    let preds = validate(&series, &opts, &bar, super::progress::interrupt_flag())?;
+    let validation = validate(&series, &opts, &bar, super::progress::interrupt_flag())?;
     bar.finish();
+    // a fit whose chains disagree makes its scores less than they seem: said on standard error
+    for w in validation.fit_warnings() {
+        eprintln!("warning: {w}");
+    }
     // the means of tasks are scored on their own, beside the tasks
-    let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) = preds.into_iter().partition(|p| p.mean_of.is_some());
+    let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) =
+        validation.predictions.into_iter().partition(|p| p.mean_of.is_some());
     let first = opts.methods[0];
     let heldout = preds.iter().filter(|p| p.method == first).count();
     let all: Vec<&Prediction> = preds.iter().collect();
@@ -142,6 +147,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.json {
         let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
         let mut v = serde_json::json!({ "heldout": heldout, "model": opts.model.name, "methods": methods });
+        // each NUTS fit's diagnostics, one per round, with whether it fell short
+        let fits: Vec<serde_json::Value> = (validation.fits.iter())
+            .map(|f| {
+                let d = &f.diagnostics;
+                serde_json::json!({
+                    "largest_fitted": f.largest_fitted, "falls_short": f.falls_short(), "rhat_max": d.rhat_max,
+                    "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences, "draws_per_chain": d.draws_per_chain,
+                })
+            })
+            .collect();
+        v["fits"] = fits.into();
         if let Some(d) = &distance {
             let d: BTreeMap<&String, BTreeMap<&str, &MethodScores>> =
                 d.iter().map(|(g, s)| (g, s.iter().map(|(m, x)| (m.name(), x)).collect())).collect();
