@@ -734,6 +734,10 @@ fn momentum_counts_a_means_tasks_once() {
     assert_eq!(v["means"][0]["tasks"], serde_json::json!(["arc_challenge", "arc_easy"]));
     assert!(v["mae_pp"]["hierarchical"].as_f64().is_some_and(|m| m > 0.0 && m < 20.0), "{v}");
     assert_ne!(v["mae_pp"]["persistence"], all["mae_pp"]["persistence"]);
+    // 2 chains of 100 draws cannot reach a bulk ESS of 400: the model's fit says it fell short
+    let base = ["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B"];
+    let out = scurve(&[&base[..], &quick].concat());
+    assert!(stderr(&out).contains("warning: the fit on sizes up to B: bulk ESS is"), "{}", stderr(&out));
     let out = scurve(&["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B", "--mean", "*", "--no-fit"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("1 tasks and means are left"), "{}", stderr(&out));

@@ -152,8 +152,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let model = CurveModel::new(ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?, data)?;
         let bar =
             super::progress::Bar::new(a.sampler.chains as u64 * (a.sampler.warmup + a.sampler.draws), a.sampler.quiet);
-        let fit = fit_nuts(model, &a.sampler.options(a.seed)?, &bar, super::progress::interrupt_flag())?;
+        let opts = a.sampler.options(a.seed)?;
+        let fit = fit_nuts(model, &opts, &bar, super::progress::interrupt_flag())?;
         bar.finish();
+        // the model's forecast is only as good as its fit: say when the fit fell short
+        for w in fit.diagnostics.warnings(&opts) {
+            eprintln!("warning: the fit on sizes up to B: {w}");
+        }
         let post = &fit.posterior;
         let fitted = |task: &str| post.series_index(task).expect("fitted");
         model_pred = Some(
