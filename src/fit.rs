@@ -161,6 +161,25 @@ pub struct Extension {
 }
 
 impl FitDiagnostics {
+    /// Whether the fit fell short of R-hat ≤ 1.01, bulk ESS ≥ 400 or no divergences.
+    pub fn falls_short(&self) -> bool {
+        self.rhat_max > RHAT_MAX || self.ess_bulk_min < ESS_MIN || self.divergences > 0
+    }
+
+    /// Its figures in words: R-hat, bulk ESS and divergences with the quantities they belong
+    /// to, and the draws per chain.
+    pub fn shortfall(&self) -> String {
+        format!(
+            "R-hat {} ({}), bulk ESS {:.0} ({}) and {} divergences after {} draws per chain",
+            format_rhat(self.rhat_max),
+            self.worst_rhat,
+            self.ess_bulk_min,
+            self.worst_ess,
+            self.divergences,
+            self.draws_per_chain
+        )
+    }
+
     /// Plain-words warnings, with what to try given the settings `opts` the fit used.
     pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();

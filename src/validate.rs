@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use crate::data::{FitData, Outcome, Series, XAxis, x_value};
 use crate::error::{Error, Result};
-use crate::fit::{ESS_MIN, FitDiagnostics, RHAT_MAX, fit_independent, fit_nuts, hierarchical_map};
-use crate::fit::{format_rhat, posterior_from_task_maps};
+use crate::fit::{FitDiagnostics, fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
 use crate::forecast::{Group, Target, group_predictive, log_predictive_density, predictive};
 use crate::metrics::{covers, crps, pit};
 use crate::model::CurveModel;
@@ -179,33 +178,18 @@ pub struct RoundFit {
     pub diagnostics: FitDiagnostics,
 }
 
-impl RoundFit {
-    /// Whether the fit fell short of R-hat ≤ 1.01, bulk ESS ≥ 400 or no divergences.
-    pub fn falls_short(&self) -> bool {
-        let d = &self.diagnostics;
-        d.rhat_max > RHAT_MAX || d.ess_bulk_min < ESS_MIN || d.divergences > 0
-    }
-}
-
 impl Validation {
     /// One line per fit that fell short, saying how: its scores rest on less than they seem.
     pub fn fit_warnings(&self) -> Vec<String> {
         self.fits
             .iter()
-            .filter(|f| f.falls_short())
+            .filter(|f| f.diagnostics.falls_short())
             .map(|f| {
-                let d = &f.diagnostics;
                 format!(
-                    "the hierarchical fit of sizes up to {} ended with R-hat {} ({}), bulk ESS {:.0} ({}) and {} \
-                     divergences after {} draws per chain: the scores of its forecasts rest on draws that may not \
-                     describe the posterior (`scurve fit` on the same sizes says more)",
+                    "the hierarchical fit of sizes up to {} ended with {}: the scores of its forecasts rest on \
+                     draws that may not describe the posterior (`scurve fit` on the same sizes says more)",
                     crate::size::format_size(f.largest_fitted),
-                    format_rhat(d.rhat_max),
-                    d.worst_rhat,
-                    d.ess_bulk_min,
-                    d.worst_ess,
-                    d.divergences,
-                    d.draws_per_chain
+                    f.diagnostics.shortfall()
                 )
             })
             .collect()

@@ -110,6 +110,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--mean", "opt/arc_*"]);
     let text = stdout(&out);
     assert!(text.contains("opt/piqa") && text.contains("opt/arc_* (mean of 2)"), "{text}");
+    assert!(!stderr(&out).contains("ended with"), "a MAP fit has no chains to fall short: {}", stderr(&out));
     // MAP's independent model has no luck shared by a mean's tasks, and the table says so; the
     // default model of NUTS has a per-model effect and does not need the note
     assert!(text.contains("has no per-model effect"), "{text}");
@@ -131,6 +132,9 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     assert!(luck.iter().all(|m| m["lo"].as_f64() <= m["est"].as_f64() && m["est"].as_f64() <= m["hi"].as_f64()));
     let out = scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--mean", "opt/arc_*"]);
     assert!(out.status.success() && !stdout(&out).contains("per-model effect"), "{}", stdout(&out));
+    // 2 chains of 100 draws fall short, and what is drawn from the fit says so
+    assert!(stderr(&out).contains("note: the fit in f ended with R-hat"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("after 100 draws per chain") && stderr(&out).contains("--draws 2000"));
     let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
     let rows = t["means"].as_array().unwrap();
     assert_eq!(rows.len(), 2);

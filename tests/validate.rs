@@ -99,7 +99,7 @@ fn probabilistic_methods_report_coverage_and_lpd() {
     // the one NUTS fit's diagnostics come back, and a warning when it fell short
     assert_eq!(v.fits.len(), 1);
     assert_eq!(v.fits[0].largest_fitted, 1e10);
-    assert_eq!(v.fit_warnings().len(), usize::from(v.fits[0].falls_short()));
+    assert_eq!(v.fit_warnings().len(), usize::from(v.fits[0].diagnostics.falls_short()));
     let preds = v.predictions;
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::fitio::{SavedFit, SeriesRecord, load_verified};
+use scurve::fitio::{SavedFit, SeriesRecord};
 use scurve::forecast::{ForecastRow, Group, group_predictive, summarise};
 use scurve::size::format_size;
 
@@ -163,7 +163,7 @@ pub fn forecast_rows(
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let fit = load_verified(&a.fit)?;
+    let fit = super::load_fit(&a.fit)?;
     let tasks = select_tasks(&fit, &a.tasks)?;
     if let Some(s) = a.above
         && !(0.0..=1.0).contains(&s)

@@ -348,6 +348,22 @@ pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
 }
 
 /// Parse a size given on the command line.
+/// A saved fit, checked against its data and model file, with a note on standard error when its
+/// chains fell short: what is drawn from it rests on them.
+pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
+    let fit = scurve::fitio::load_verified(dir)?;
+    if let Some(d) = fit.record.diagnostics.as_ref().filter(|d| d.falls_short()) {
+        eprintln!(
+            "note: the fit in {} ended with {}: what follows rests on draws that may not describe the \
+             posterior (refit with more draws, e.g. --draws {})",
+            dir.display(),
+            d.shortfall(),
+            (2 * d.draws_per_chain).max(2000)
+        );
+    }
+    Ok(fit)
+}
+
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use scurve::fitio::{SavedFit, heldout_points, load_verified};
+use scurve::fitio::{SavedFit, heldout_points};
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
 use super::forecast::{fit_groups, select_tasks, shows_tasks, x_of};
@@ -95,7 +95,7 @@ impl PanelInputs {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let fit = load_verified(&a.fit)?;
+    let fit = super::load_fit(&a.fit)?;
     let tasks = select_tasks(&fit, &a.tasks)?;
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean and no --task, only the means are drawn

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::fitio::load_verified;
 use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
@@ -55,7 +54,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !(a.score > 0.0 && a.score < 1.0) {
         return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
     }
-    let fit = load_verified(&a.fit)?;
+    let fit = super::load_fit(&a.fit)?;
     let axis = fit.record.observations.x_axis;
     // the largest amount of interest, on the fit's axis
     let horizon = 10f64.powf(threshold_horizon(axis));

@@ -152,7 +152,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .map(|f| {
                 let d = &f.diagnostics;
                 serde_json::json!({
-                    "largest_fitted": f.largest_fitted, "falls_short": f.falls_short(), "rhat_max": d.rhat_max,
+                    "largest_fitted": f.largest_fitted, "falls_short": d.falls_short(), "rhat_max": d.rhat_max,
                     "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences, "draws_per_chain": d.draws_per_chain,
                 })
             })
