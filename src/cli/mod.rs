@@ -347,7 +347,6 @@ pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
     }
 }
 
-/// Parse a size given on the command line.
 /// A saved fit, checked against its data and model file, with a note on standard error when its
 /// chains fell short: what is drawn from it rests on them.
 pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
@@ -364,6 +363,7 @@ pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
     Ok(fit)
 }
 
+/// Parse a size given on the command line.
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }
