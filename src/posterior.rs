@@ -128,11 +128,15 @@ impl Posterior {
     /// the fit's models, and the effect's sd across models; None when the model has none.
     pub fn luck(&self) -> Option<Luck> {
         let (sd_col, on) = self.cols.model_sd?;
-        let interval = |j: usize| Interval::from_draws(self.rows().map(|r| r[j]), 0.9);
         let models = (self.models.iter().enumerate())
-            .filter_map(|(j, m)| Some((m.clone(), interval(self.model_shift_column(j)?))))
+            .filter_map(|(j, m)| Some((m.clone(), self.interval90(self.model_shift_column(j)?))))
             .collect();
-        Some(Luck { on, sd: interval(sd_col), models })
+        Some(Luck { on, sd: self.interval90(sd_col), models })
+    }
+
+    /// The median and central 90% interval of column `j` over every draw.
+    pub fn interval90(&self, j: usize) -> Interval {
+        Interval::from_draws(self.rows().map(|r| r[j]), 0.9)
     }
 
     /// One column of every chain: `[chain][draw]`.

@@ -8,7 +8,6 @@ use scurve::model::CurveModel;
 use scurve::sample::NutsOptions;
 use scurve::simulate::{SbcOptions, SimDesign, sbc, simulate};
 use scurve::spec::ModelSpec;
-use scurve::summary::Interval;
 
 fn design(tasks: usize) -> SimDesign {
     SimDesign {
@@ -75,13 +74,13 @@ fn logit_effect_is_recovered() {
     let fit = fit_nuts(model, &nuts, &(), &AtomicBool::new(false)).unwrap();
     let p = &fit.posterior;
     let col = |name: &str| p.column(name).unwrap_or_else(|| panic!("no column {name}"));
-    let sd = Interval::from_draws(p.rows().map(|r| r[col("model_logit_sd")]), 0.9);
+    let sd = p.interval90(col("model_logit_sd"));
     assert!(sd.lo < 0.3 && 0.3 < sd.hi && sd.lo > 0.1, "model_logit_sd 90% interval {sd:?}");
     // each model's shift: the posterior medians follow the true shifts (drawn at sd 0.3, so
     // a fit that ignored them would find none), most inside their 90% intervals
     let (mut truths, mut medians, mut inside) = (Vec::new(), Vec::new(), 0);
     for (j, (_, truth)) in sim.truth.iter().enumerate().filter(|(_, (n, _))| n.starts_with("model_logit.")) {
-        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        let iv = p.interval90(j);
         inside += (iv.lo < *truth && *truth < iv.hi) as usize;
         truths.push(*truth);
         medians.push(iv.est);
@@ -145,7 +144,7 @@ fn recovery_of_60_tasks() {
         if !["floor.", "ceiling.", "midpoint.", "slope."].iter().any(|s| name.starts_with(s)) {
             continue;
         }
-        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        let iv = p.interval90(j);
         total += 1;
         inside += (iv.lo <= *truth && *truth <= iv.hi) as usize;
     }

@@ -331,7 +331,7 @@ pub fn population_json(fit: &NutsFit) -> serde_json::Value {
         if name.contains('.') {
             continue;
         }
-        let iv = Interval::from_draws(p.rows().map(|r| r[j]), 0.9);
+        let iv = p.interval90(j);
         m.insert(name.clone(), serde_json::json!({"est": iv.est, "lo": iv.lo, "hi": iv.hi, "rhat": fit.columns[j].rhat, "ess_bulk": fit.columns[j].ess_bulk}));
     }
     serde_json::Value::Object(m)
