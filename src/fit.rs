@@ -141,6 +141,28 @@ pub struct FitDiagnostics {
     /// others agree on the quantity with the largest R-hat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_apart: Option<ChainApart>,
+    /// The largest R-hat and smallest bulk ESS over the values a forecast of the fitted tasks
+    /// rests on: every task's four curve parameters, the concentration (or the scores' noise)
+    /// and the per-model effect's sd — all but the population's locations and scales and the
+    /// evaluated models' own shifts. None in fits saved before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_values: Option<ValuesCheck>,
+}
+
+/// The largest R-hat and the smallest bulk ESS over a set of a fit's values, with the values
+/// they belong to.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ValuesCheck {
+    pub rhat_max: f64,
+    pub worst_rhat: String,
+    pub ess_bulk_min: f64,
+    pub worst_ess: String,
+}
+
+impl ValuesCheck {
+    pub fn passes(&self) -> bool {
+        self.rhat_max <= RHAT_MAX && self.ess_bulk_min >= ESS_MIN
+    }
 }
 
 /// R-hat above this, or a bulk ESS below [`ESS_MIN`], makes a fit warn and, while
@@ -178,6 +200,22 @@ impl FitDiagnostics {
             self.divergences,
             self.draws_per_chain
         )
+    }
+
+    /// When the fit fell short on R-hat or bulk ESS only in population values (no divergences,
+    /// and every value a forecast of the fitted tasks rests on passed): those values' figures
+    /// in words, to follow a warning. None otherwise.
+    pub fn only_population_short(&self) -> Option<String> {
+        let f = self.forecast_values.as_ref().filter(|f| f.passes())?;
+        (self.falls_short() && self.divergences == 0).then(|| {
+            format!(
+                "only population values fell short: every task's curve, the concentration and the per-model \
+                 effect's sd passed (R-hat at most {}, bulk ESS at least {:.0}), and forecasts, thresholds \
+                 and validations of these tasks rest on those alone",
+                format_rhat(f.rhat_max),
+                f.ess_bulk_min
+            )
+        })
     }
 
     /// Plain-words warnings, with what to try given the settings `opts` the fit used.
@@ -223,6 +261,9 @@ impl FitDiagnostics {
                 "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws {longer}) or more chains.",
                 self.ess_bulk_min, self.worst_ess
             ));
+        }
+        if let (Some(last), Some(only)) = (w.last_mut(), self.only_population_short()) {
+            last.push_str(&format!(" But {only}."));
         }
         if self.divergences > 0 {
             // halfway from the current target to 1, rounded up to a hundredth
@@ -408,6 +449,27 @@ struct Worst {
     ess_tail: f64,
 }
 
+/// A value a forecast of the fitted tasks rests on: not a population location or scale, and
+/// not an evaluated model's own shift (a new model draws a fresh one).
+fn is_forecast_value(name: &str) -> bool {
+    let population = name.ends_with("_location") || name.ends_with("_scale");
+    let per_model = name.split_once('.').is_some_and(|(p, _)| crate::spec::EffectOn::is_per_model(p));
+    !population && !per_model
+}
+
+/// [`ValuesCheck`] over the columns whose names `keep` accepts; None when it accepts none.
+fn check_values(names: &[String], columns: &[ParamDiagnostics], keep: fn(&str) -> bool) -> Option<ValuesCheck> {
+    let kept = || names.iter().zip(columns).filter(|(n, _)| keep(n));
+    let rhat = kept().filter(|(_, d)| d.rhat.is_finite()).max_by(|a, b| a.1.rhat.total_cmp(&b.1.rhat));
+    let ess = kept().min_by(|a, b| a.1.ess_bulk.total_cmp(&b.1.ess_bulk))?;
+    Some(ValuesCheck {
+        rhat_max: rhat.map_or(1.0, |(_, d)| d.rhat),
+        worst_rhat: rhat.map_or(String::new(), |(n, _)| n.clone()),
+        ess_bulk_min: ess.1.ess_bulk,
+        worst_ess: ess.0.clone(),
+    })
+}
+
 fn worst(names: &[String], columns: &[ParamDiagnostics]) -> Worst {
     let is_key = |n: &str| !n.split_once('.').is_some_and(|(p, _)| crate::spec::EffectOn::is_per_model(p));
     let mut w = Worst { rhat: (0.0, String::new()), ess_bulk: (f64::INFINITY, String::new()), ess_tail: f64::INFINITY };
@@ -443,6 +505,12 @@ pub fn assemble(
         let by_chain = posterior.column_by_chain(col);
         chain_apart(&by_chain.iter().map(Vec::as_slice).collect::<Vec<_>>(), RHAT_MAX)
     });
+    let owner = |n: &str| with_owner(n, &model.data.series, &model.data.models);
+    let forecast_values = check_values(&posterior.names, &columns, is_forecast_value).map(|c| ValuesCheck {
+        worst_rhat: owner(&c.worst_rhat),
+        worst_ess: owner(&c.worst_ess),
+        ..c
+    });
     let all_stats: Vec<&crate::sample::DrawStats> = posterior.stats.iter().flatten().collect();
     let divergences = all_stats.iter().filter(|s| s.divergent).count() as u64;
     let max_depth_hits = all_stats.iter().filter(|s| s.max_depth_hit).count() as u64;
@@ -462,11 +530,12 @@ pub fn assemble(
         ebfmi_min,
         sampling_seconds: samples.seconds,
         ess_bulk_per_second: ess_min / samples.seconds,
-        worst_rhat: with_owner(&worst_rhat, &model.data.series, &model.data.models),
-        worst_ess: with_owner(&worst_ess, &model.data.series, &model.data.models),
+        worst_rhat: owner(&worst_rhat),
+        worst_ess: owner(&worst_ess),
         draws_per_chain: posterior.draws.first().map_or(0, |c| c.len() as u64),
         extensions,
         chain_apart,
+        forecast_values,
     };
     NutsFit { model, start, options, posterior, columns, diagnostics }
 }
@@ -585,7 +654,7 @@ pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
 
 #[cfg(test)]
 mod tests {
-    use super::FitDiagnostics;
+    use super::{FitDiagnostics, ValuesCheck};
     use crate::diagnostics::ParamDiagnostics;
     use crate::sample::NutsOptions;
 
@@ -605,6 +674,7 @@ mod tests {
             draws_per_chain: 1000,
             extensions: Vec::new(),
             chain_apart: None,
+            forecast_values: None,
         }
     }
 
@@ -617,6 +687,78 @@ mod tests {
         let extended = FitDiagnostics { draws_per_chain: 2000, ..short };
         let w = extended.warnings(&opts);
         assert!(w[0].contains("(--warmup 2000 --draws 4000)") && w[1].contains("(--draws 4000)"), "{w:?}");
+    }
+
+    #[test]
+    fn the_values_a_forecast_rests_on_are_every_task_s_curve_the_concentration_and_the_luck_s_sd() {
+        for n in ["floor.1", "midpoint.12", "phi", "phi.3", "sigma", "model_logit_sd", "model_sd"] {
+            assert!(super::is_forecast_value(n), "{n}");
+        }
+        for n in ["ceiling_location", "slope_scale", "floor_scale", "model_logit.3", "model_shift.1"] {
+            assert!(!super::is_forecast_value(n), "{n}");
+        }
+        let names: Vec<String> =
+            ["ceiling_location", "phi", "floor.1", "slope.1", "model_logit.1"].iter().map(|s| s.to_string()).collect();
+        let col = |rhat, ess_bulk| crate::diagnostics::ParamDiagnostics {
+            mean: 0.0,
+            sd: 1.0,
+            rhat,
+            ess_bulk,
+            ess_tail: 900.0,
+            mcse_mean: 0.01,
+        };
+        let cols = [col(1.03, 90.0), col(1.001, 3000.0), col(1.004, 700.0), col(1.007, 520.0), col(1.05, 50.0)];
+        let c = super::check_values(&names, &cols, super::is_forecast_value).unwrap();
+        assert_eq!(
+            (c.rhat_max, c.worst_rhat.as_str(), c.ess_bulk_min, c.worst_ess.as_str()),
+            (1.007, "slope.1", 520.0, "slope.1")
+        );
+        assert!(c.passes());
+        assert!(super::check_values(&names[..1], &cols[..1], super::is_forecast_value).is_none());
+    }
+
+    #[test]
+    fn a_shortfall_in_population_values_alone_says_the_forecasts_rest_on_values_that_passed() {
+        let opts = NutsOptions::default();
+        let check = |rhat_max, ess_bulk_min| ValuesCheck {
+            rhat_max,
+            worst_rhat: "slope.2 (t)".into(),
+            ess_bulk_min,
+            worst_ess: "floor.1 (t)".into(),
+        };
+        let pop = FitDiagnostics {
+            rhat_max: 1.014,
+            ess_bulk_min: 310.0,
+            worst_rhat: "ceiling_location".into(),
+            worst_ess: "midpoint_location".into(),
+            forecast_values: Some(check(1.006, 512.0)),
+            ..with_divergences(0)
+        };
+        let w = pop.warnings(&opts);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(!w[0].contains("only population"), "once, after the last of the two: {w:?}");
+        assert!(
+            w[1].ends_with(
+                "But only population values fell short: every task's curve, the concentration and the per-model \
+                 effect's sd passed (R-hat at most 1.006, bulk ESS at least 512), and forecasts, thresholds and \
+                 validations of these tasks rest on those alone."
+            ),
+            "{w:?}"
+        );
+        // R-hat alone: the sentence follows the R-hat warning
+        let rhat_only = FitDiagnostics { ess_bulk_min: 800.0, ..pop.clone() };
+        assert!(rhat_only.warnings(&opts)[0].contains("only population values fell short"));
+        // not when a forecast value fell short too, with divergences, in older fits, or when all passed
+        for short in [
+            FitDiagnostics { forecast_values: Some(check(1.012, 512.0)), ..pop.clone() },
+            FitDiagnostics { forecast_values: Some(check(1.006, 399.0)), ..pop.clone() },
+            FitDiagnostics { divergences: 1, ..pop.clone() },
+            FitDiagnostics { forecast_values: None, ..pop.clone() },
+            FitDiagnostics { rhat_max: 1.0, ess_bulk_min: 800.0, ..pop.clone() },
+        ] {
+            assert!(short.only_population_short().is_none(), "{short:?}");
+            assert!(short.warnings(&opts).iter().all(|w| !w.contains("only population")), "{short:?}");
+        }
     }
 
     #[test]

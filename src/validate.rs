@@ -185,12 +185,14 @@ impl Validation {
             .iter()
             .filter(|f| f.diagnostics.falls_short())
             .map(|f| {
-                format!(
-                    "the hierarchical fit of sizes up to {} ended with {}: the scores of its forecasts rest on \
-                     draws that may not describe the posterior (`scurve fit` on the same sizes says more)",
-                    crate::size::format_size(f.largest_fitted),
-                    f.diagnostics.shortfall()
-                )
+                let (size, short) = (crate::size::format_size(f.largest_fitted), f.diagnostics.shortfall());
+                match f.diagnostics.only_population_short() {
+                    Some(only) => format!("the hierarchical fit of sizes up to {size} ended with {short}; {only}"),
+                    None => format!(
+                        "the hierarchical fit of sizes up to {size} ended with {short}: the scores of its forecasts \
+                         rest on draws that may not describe the posterior (`scurve fit` on the same sizes says more)"
+                    ),
+                }
             })
             .collect()
     }

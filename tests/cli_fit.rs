@@ -135,6 +135,28 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     // 2 chains of 100 draws fall short, and what is drawn from the fit says so
     assert!(stderr(&out).contains("note: the fit in f ended with R-hat"), "{}", stderr(&out));
     assert!(stderr(&out).contains("after 100 draws per chain") && stderr(&out).contains("--draws 2000"));
+    assert!(stderr(&out).contains("may not describe the posterior"), "{}", stderr(&out));
+    // a fit short only in a population value says that what follows rests on values that passed
+    let path = logit.path().join("f/fit.json");
+    let mut saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let diag = &mut saved["diagnostics"];
+    (diag["rhat_max"], diag["worst_rhat"], diag["ess_bulk_min"]) =
+        (1.014.into(), "ceiling_location".into(), 900.0.into());
+    diag["divergences"] = 0.into();
+    diag["forecast_values"] =
+        serde_json::json!({"rhat_max": 1.006, "worst_rhat": "slope.2", "ess_bulk_min": 512.0, "worst_ess": "floor.1"});
+    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    let out = scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--task", "opt/arc_easy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = stderr(&out);
+    assert!(
+        note.contains("ended with R-hat 1.014 (ceiling_location)") && note.contains("only population values"),
+        "{note}"
+    );
+    assert!(
+        note.contains("(R-hat at most 1.006, bulk ESS at least 512)") && !note.contains("may not describe"),
+        "{note}"
+    );
     let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
     let rows = t["means"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
@@ -283,6 +305,18 @@ fn nuts_fit_json_has_diagnostics() {
     // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,
     // and said so; the saved draws are all of them
     assert_eq!(v["diagnostics"]["draws_per_chain"], 300);
+    // the values a forecast rests on are checked apart: no population location or scale, no
+    // evaluated model's own shift among their worst
+    let values = &v["diagnostics"]["forecast_values"];
+    for key in ["worst_rhat", "worst_ess"] {
+        let name = values[key].as_str().unwrap();
+        assert!(
+            !name.contains("_location") && !name.contains("_scale") && !name.starts_with("model_logit."),
+            "{values}"
+        );
+    }
+    assert!(values["rhat_max"].as_f64().unwrap() <= v["diagnostics"]["rhat_max"].as_f64().unwrap(), "{values}");
+    assert!(values["ess_bulk_min"].as_f64().unwrap() >= v["diagnostics"]["ess_bulk_min"].as_f64().unwrap(), "{values}");
     let ext = v["diagnostics"]["extensions"].as_array().unwrap();
     assert_eq!(ext.iter().map(|e| e["after_draws"].as_u64().unwrap()).collect::<Vec<_>>(), [150, 225]);
     assert!(ext.iter().all(|e| e["added"] == 75 && e["ess_bulk_min"].as_f64().unwrap() < 400.0));

@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 
 use scurve::data::{Dataset, Observation, Outcome, Selection, XAxis};
 use scurve::error::Location;
-use scurve::fit::FitDiagnostics;
+use scurve::fit::{FitDiagnostics, ValuesCheck};
 use scurve::forecast::Group;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
@@ -203,6 +203,7 @@ fn fits_that_fall_short_are_named() {
         draws_per_chain: 2000,
         extensions: Vec::new(),
         chain_apart: None,
+        forecast_values: None,
     };
     let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { largest_fitted, diagnostics: d };
     let v = Validation {
@@ -220,4 +221,24 @@ fn fits_that_fall_short_are_named() {
     assert!(w[0].contains("bulk ESS 15 (midpoint.3 (t))") && w[0].contains("2000 draws per chain"), "{}", w[0]);
     assert!(w[1].contains("up to 30B") && w[1].contains("and 2 divergences"), "{}", w[1]);
     assert!(w[2].contains("up to 66B") && w[2].contains("bulk ESS 399"), "{}", w[2]);
+    assert!(w.iter().all(|w| w.contains("may not describe the posterior")), "{w:?}");
+    // a fit whose tasks' curves passed, short only in a population value, says so
+    let passed = |rhat_max| ValuesCheck {
+        rhat_max,
+        worst_rhat: "slope.2 (t)".into(),
+        ess_bulk_min: 512.0,
+        worst_ess: "floor.1 (t)".into(),
+    };
+    let population = |rhat, check| FitDiagnostics { forecast_values: Some(check), ..diagnostics(rhat, 900.0, 0) };
+    let v = Validation { predictions: Vec::new(), fits: vec![fit(1.3e10, population(1.014, passed(1.006)))] };
+    let w = v.fit_warnings();
+    assert!(w[0].contains("R-hat 1.014 (ceiling_location)") && w[0].contains("only population values"), "{w:?}");
+    assert!(w[0].contains("(R-hat at most 1.006, bulk ESS at least 512)"), "{w:?}");
+    assert!(!w[0].contains("may not describe the posterior"), "{w:?}");
+    // not when a task's value fell short too, nor with divergences
+    let v = Validation { predictions: Vec::new(), fits: vec![fit(1.3e10, population(1.014, passed(1.02)))] };
+    assert!(v.fit_warnings()[0].contains("may not describe the posterior"));
+    let diverged = FitDiagnostics { divergences: 1, ..population(1.014, passed(1.006)) };
+    let v = Validation { predictions: Vec::new(), fits: vec![fit(1.3e10, diverged)] };
+    assert!(v.fit_warnings()[0].contains("may not describe the posterior"));
 }

@@ -352,13 +352,21 @@ pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
 pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
     let fit = scurve::fitio::load_verified(dir)?;
     if let Some(d) = fit.record.diagnostics.as_ref().filter(|d| d.falls_short()) {
-        eprintln!(
-            "note: the fit in {} ended with {}: what follows rests on draws that may not describe the \
-             posterior (refit with more draws, e.g. --draws {})",
-            dir.display(),
-            d.shortfall(),
-            (2 * d.draws_per_chain).max(2000)
-        );
+        let more = (2 * d.draws_per_chain).max(2000);
+        match d.only_population_short() {
+            Some(only) => eprintln!(
+                "note: the fit in {} ended with {}; {only} (--draws {more} would make the population's \
+                 summary precise too)",
+                dir.display(),
+                d.shortfall()
+            ),
+            None => eprintln!(
+                "note: the fit in {} ended with {}: what follows rests on draws that may not describe the \
+                 posterior (refit with more draws, e.g. --draws {more})",
+                dir.display(),
+                d.shortfall()
+            ),
+        }
     }
     Ok(fit)
 }
