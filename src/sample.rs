@@ -69,7 +69,7 @@ impl Default for NutsOptions {
             jitter: 0.5,
             pilot: 150,
             walnuts: true,
-            extend: 2,
+            extend: 4,
         }
     }
 }

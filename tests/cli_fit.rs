@@ -302,9 +302,9 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(check["outside"].as_array().is_some_and(|o| o.len() < 8), "{check}");
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
-    // two chains of 150 draws cannot reach a bulk ESS of 400: extended twice, by 75 each time,
-    // and said so; the saved draws are all of them
-    assert_eq!(v["diagnostics"]["draws_per_chain"], 300);
+    // two chains of 150 draws cannot reach a bulk ESS of 400: extended four times, by 75 each
+    // time, and said so; the saved draws are all of them
+    assert_eq!(v["diagnostics"]["draws_per_chain"], 450);
     // the values a forecast rests on are checked apart: no population location or scale, no
     // evaluated model's own shift among their worst
     let values = &v["diagnostics"]["forecast_values"];
@@ -318,16 +318,16 @@ fn nuts_fit_json_has_diagnostics() {
     assert!(values["rhat_max"].as_f64().unwrap() <= v["diagnostics"]["rhat_max"].as_f64().unwrap(), "{values}");
     assert!(values["ess_bulk_min"].as_f64().unwrap() >= v["diagnostics"]["ess_bulk_min"].as_f64().unwrap(), "{values}");
     let ext = v["diagnostics"]["extensions"].as_array().unwrap();
-    assert_eq!(ext.iter().map(|e| e["after_draws"].as_u64().unwrap()).collect::<Vec<_>>(), [150, 225]);
+    assert_eq!(ext.iter().map(|e| e["after_draws"].as_u64().unwrap()).collect::<Vec<_>>(), [150, 225, 300, 375]);
     assert!(ext.iter().all(|e| e["added"] == 75 && e["ess_bulk_min"].as_f64().unwrap() < 400.0));
-    assert_eq!(stderr(&out).matches(" more per chain (--extend 0 keeps to the draws asked for)").count(), 2);
+    assert_eq!(stderr(&out).matches(" more per chain (--extend 0 keeps to the draws asked for)").count(), 4);
     let draws = std::fs::read_to_string(d.join("n/draws_2.csv")).unwrap();
-    assert!(draws.contains("#   num_samples = 300\n"));
-    assert_eq!(draws.lines().filter(|l| !l.starts_with('#')).count(), 1 + 300);
+    assert!(draws.contains("#   num_samples = 450\n"));
+    assert_eq!(draws.lines().filter(|l| !l.starts_with('#')).count(), 1 + 450);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("n/fit.json")).unwrap()).unwrap();
     assert_eq!(saved["diagnostics"]["extensions"], v["diagnostics"]["extensions"]);
-    assert_eq!(saved["settings"]["extend"], 2);
+    assert_eq!(saved["settings"]["extend"], 4);
     // the draws' header names the sampler and its target, as CmdStan's names its engine
     let header = std::fs::read_to_string(d.join("n/draws_1.csv")).unwrap();
     assert!(header.contains("#     engine = walnuts\n#     max_depth = 10\n#     delta = 0.98\n"), "{header:.400}");

@@ -88,7 +88,7 @@ pub struct SamplerArgs {
     pub target_accept: Option<f64>,
     /// When R-hat is above 1.01 or bulk ESS below 400 after the draws, go on for half as many
     /// draws again (the chains continue where they stopped), up to this many times; 0: never.
-    #[arg(long, default_value_t = 2, value_name = "TIMES")]
+    #[arg(long, default_value_t = 4, value_name = "TIMES")]
     pub extend: u64,
     /// Maximum tree depth.
     #[arg(long, default_value_t = 10)]
