@@ -390,6 +390,44 @@ fn validate_scores_means_of_tasks_apart() {
     assert!(stderr(&out).contains("--mean 'nope*' matches no task"), "{}", stderr(&out));
 }
 
+/// Each prediction is there to read, with what was observed: in the JSON and as CSV, the same
+/// rows, from which the tables' figures follow.
+#[test]
+fn validate_lists_every_prediction_as_json_and_csv() {
+    let args = ["validate", "--holdout-largest", "1", "--methods", "persistence,independent_map", "--mean", "arc_*"];
+    let out = scurve(&[&args[..], &["--json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let preds = v["predictions"].as_array().unwrap();
+    // 16 held-out scores, two methods each; the means are listed apart, under "means"
+    assert_eq!(preds.len(), 32);
+    assert!(preds.iter().all(|p| p["mean_of"].is_null() && p["observed"].is_number()));
+    let out = scurve(&[&args[..], &["--csv"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 32 + 2 * 2, "the tasks' predictions, then each family's arc mean by both methods");
+    let (method, task, mean_of) = (col("method"), col("task"), col("mean_of"));
+    assert_eq!(&rows[32][mean_of], "2");
+    assert_eq!(&rows[32][task], rows[32][task].split(" (").next().unwrap().to_string() + " (mean of 2)");
+    // persistence has no interval: empty cells, not NaN
+    let persistence = rows.iter().find(|r| &r[method] == "persistence").unwrap();
+    assert_eq!((&persistence[col("lo80")], &persistence[col("pit")]), ("", ""));
+    assert!(!text.contains("NaN"), "{text}");
+    // the CSV's rows give the table's MAE
+    let num = |r: &csv::StringRecord, c: &str| r[col(c)].parse::<f64>().unwrap();
+    let ind: Vec<&csv::StringRecord> = rows[..32].iter().filter(|r| &r[method] == "independent_map").collect();
+    assert!(ind.iter().all(|r| num(r, "lo80") <= num(r, "hi80")));
+    let mae = ind.iter().map(|r| (num(r, "predicted") - num(r, "observed")).abs()).sum::<f64>() / ind.len() as f64;
+    let reported = v["methods"]["independent_map"]["mae_pp"].as_f64().unwrap();
+    assert!((100.0 * mae - reported).abs() < 1e-9, "{mae} {reported}");
+    // --json and --csv are one or the other
+    assert_eq!(scurve(&[&args[..], &["--json", "--csv"]].concat()).status.code(), Some(2));
+}
+
 #[test]
 fn unknown_chance_is_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -75,9 +75,13 @@ pub struct Args {
     /// Seed for every random choice.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Print JSON.
-    #[arg(long)]
+    /// Print JSON: the scores, and every prediction with what was observed.
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print every prediction as CSV, one row per method and held-out score (and per held-out
+    /// mean of --mean): what was predicted, its 80% interval, what was observed, and its scores.
+    #[arg(long)]
+    pub csv: bool,
     /// Write figures in this folder: calibration, PIT histograms, predicted against observed,
     /// and error by distance ahead (with --rolling).
     #[arg(long, value_name = "DIR")]
@@ -144,9 +148,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         write_plots(dir, format, &preds, &opts.methods, a.rolling)?;
         eprintln!("wrote figures in {}", dir.display());
     }
+    if a.csv {
+        let mut text = Vec::new();
+        write_csv(&mut text, preds.iter().chain(&mean_preds))?;
+        out!("{}", String::from_utf8(text)?.trim_end_matches('\n'));
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.json {
         let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
-        let mut v = serde_json::json!({ "heldout": heldout, "model": opts.model.name, "methods": methods });
+        let mut v = serde_json::json!({
+            "heldout": heldout, "model": opts.model.name, "methods": methods, "predictions": preds,
+        });
         // each NUTS fit's diagnostics, one per round, with whether it fell short
         let fits: Vec<serde_json::Value> = (validation.fits.iter())
             .map(|f| {
@@ -283,4 +295,55 @@ fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static s
         e.1 += 1;
     }
     acc.into_iter().map(|(t, m)| (t, m.into_iter().map(|(k, (s, n))| (k, 100.0 * s / n as f64)).collect())).collect()
+}
+
+/// Every prediction as CSV: the method, the held-out score (task, model, size, orders of
+/// magnitude beyond the largest fitted size, how many tasks a mean averages), what was predicted
+/// (the median, and the 80% interval of the probabilistic methods), what was observed, and the
+/// prediction's scores. An empty cell is a value the method does not give.
+fn write_csv<'a>(out: impl std::io::Write, preds: impl Iterator<Item = &'a Prediction>) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "method",
+        "task",
+        "mean_of",
+        "model",
+        "size",
+        "distance",
+        "observed",
+        "predicted",
+        "lo80",
+        "hi80",
+        "pit",
+        "crps",
+        "lpd",
+        "cover50",
+        "cover80",
+        "cover95",
+    ])?;
+    let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let opt = |v: Option<f64>| v.map_or(String::new(), num);
+    let flag = |v: Option<bool>| v.map_or(String::new(), |b| b.to_string());
+    for p in preds {
+        w.write_record([
+            p.method.name().to_string(),
+            p.task.clone(),
+            p.mean_of.map_or(String::new(), |n| n.to_string()),
+            p.model.clone(),
+            num(p.size),
+            num(p.distance),
+            num(p.observed),
+            num(p.predicted),
+            opt(p.interval80.map(|i| i.0)),
+            opt(p.interval80.map(|i| i.1)),
+            opt(p.pit),
+            num(p.crps),
+            opt(p.lpd),
+            flag(p.cover50),
+            flag(p.cover80),
+            flag(p.cover95),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
