@@ -209,9 +209,9 @@ impl FitDiagnostics {
         let f = self.forecast_values.as_ref().filter(|f| f.passes())?;
         (self.falls_short() && self.divergences == 0).then(|| {
             format!(
-                "only population values fell short: every task's curve, the concentration and the per-model \
-                 effect's sd passed (R-hat at most {}, bulk ESS at least {:.0}), and forecasts, thresholds \
-                 and validations of these tasks rest on those alone",
+                "only population values fell short: every task's curve and every other value a forecast uses \
+                 passed (R-hat at most {}, bulk ESS at least {:.0}), and forecasts, thresholds and validations \
+                 of these tasks rest on those alone",
                 format_rhat(f.rhat_max),
                 f.ess_bulk_min
             )
@@ -739,8 +739,8 @@ mod tests {
         assert!(!w[0].contains("only population"), "once, after the last of the two: {w:?}");
         assert!(
             w[1].ends_with(
-                "But only population values fell short: every task's curve, the concentration and the per-model \
-                 effect's sd passed (R-hat at most 1.006, bulk ESS at least 512), and forecasts, thresholds and \
+                "But only population values fell short: every task's curve and every other value a forecast \
+                 uses passed (R-hat at most 1.006, bulk ESS at least 512), and forecasts, thresholds and \
                  validations of these tasks rest on those alone."
             ),
             "{w:?}"
