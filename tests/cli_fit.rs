@@ -162,6 +162,37 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["tasks"].as_array().unwrap().len(), 8);
     assert!(rows[0]["p_reach"].as_f64().is_some() && t["thresholds"].as_array().unwrap().is_empty());
+    // the same as CSV: a row per task, then per mean, with `never` where the JSON has null
+    let args = ["threshold", "f", "--score", "0.95", "--task", "opt/logiqa", "--task", "opt/sciq", "--mean", "*"];
+    let t = json(&[&args[..], &["--json"]].concat());
+    let out = scurve_in(d, &[&args[..], &["--csv"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["task", "score", "median_size", "lo80_size", "hi80_size", "p_reach", "p_now", "p_never"]);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let expected: Vec<&serde_json::Value> =
+        t["thresholds"].as_array().unwrap().iter().chain(t["means"].as_array().unwrap()).collect();
+    assert_eq!(rows.len(), 4, "two tasks and the two families' means: {text}");
+    let mut never = 0;
+    for (row, e) in rows.iter().zip(&expected) {
+        // a mean as the table labels it: `opt/* (mean of 8)`
+        assert!(row[0].starts_with(e["task"].as_str().unwrap()), "{text}");
+        for (i, k) in [(2, "median_size"), (3, "lo80_size"), (4, "hi80_size")] {
+            match e[k].as_f64() {
+                None => {
+                    assert_eq!(&row[i], "never", "{k}: {text}");
+                    never += 1;
+                }
+                Some(v) => assert_eq!(row[i].parse::<f64>().unwrap(), v, "{k}: {text}"),
+            }
+        }
+        for (i, k) in [(5, "p_reach"), (6, "p_already"), (7, "p_never")] {
+            assert_eq!(row[i].parse::<f64>().unwrap(), e[k].as_f64().unwrap(), "{k}: {text}");
+        }
+    }
+    assert!(never > 0, "logiqa does not reach 0.95: {text}");
     for (args, says) in [
         (&["forecast", "f", "--size", "30B", "--mean", "nothing*"][..], "matches no task"),
         (&["threshold", "f", "--score", "0.5", "--by-items"][..], "--mean"),

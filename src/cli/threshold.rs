@@ -40,8 +40,13 @@ pub struct Args {
     #[arg(long, value_parser = size_arg, value_name = "FLOPS")]
     pub max_compute: Option<f64>,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV, a row per task and per --mean: the median size (or compute) and its 80%
+    /// interval, `never` where the curve does not reach the score and `any` where every size does,
+    /// and the three probabilities.
+    #[arg(long)]
+    pub csv: bool,
     /// Draw the posterior of the size per task, with the mass that never reaches the score (.svg or .png).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
@@ -127,6 +132,43 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
         out!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.csv {
+        let unit = match axis {
+            XAxis::Params => "size",
+            XAxis::Compute => "compute",
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "task".to_string(),
+            "score".into(),
+            format!("median_{unit}"),
+            format!("lo80_{unit}"),
+            format!("hi80_{unit}"),
+            "p_reach".into(),
+            "p_now".into(),
+            "p_never".into(),
+        ])?;
+        let cell = |v: Option<f64>| match v {
+            None => "never".to_string(),
+            Some(0.0) => "any".to_string(),
+            Some(s) => s.to_string(),
+        };
+        for r in &rows {
+            w.write_record([
+                r.task.clone(),
+                r.score.to_string(),
+                cell(r.median_size),
+                cell(r.lo80_size),
+                cell(r.hi80_size),
+                r.p_reach.to_string(),
+                r.p_already.to_string(),
+                r.p_never.to_string(),
+            ])?;
+        }
+        let text = String::from_utf8(w.into_inner()?)?;
+        out!("{}", text.trim_end_matches('\n'));
         return Ok(ExitCode::SUCCESS);
     }
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
