@@ -275,6 +275,98 @@ pub fn summarise(task: &str, size: f64, pred: &Predictive, above: Option<f64>) -
     }
 }
 
+/// The share of its rise (from floor to ceiling) a task's curve must have reached at its largest
+/// fitted size, in the posterior median, for [`flattened`] to call it saturated there.
+pub const SATURATED: f64 = 0.9;
+
+/// A forecast below what the task's largest fitted model scored, on a curve that had all but
+/// reached its ceiling there. The four-parameter curve is symmetric in log size, so a task that
+/// rose fast and keeps rising slowly at the top gets a ceiling just above its last scores, and
+/// a larger model is forecast to score less than the largest fitted one did (Pythia's
+/// lambada_openai, docs/validation.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flattened {
+    pub task: String,
+    /// The forecast's x (log10 size or compute) and median.
+    pub x: f64,
+    pub forecast: f64,
+    /// The posterior medians of the ceiling, and of the share of its rise the curve has reached
+    /// at the largest fitted x.
+    pub ceiling: f64,
+    pub share: f64,
+    /// The largest fitted model, its x and its score.
+    pub model: String,
+    pub largest_x: f64,
+    pub observed: f64,
+}
+
+impl Flattened {
+    /// In words, with `amount` writing an x's amount (a size, or training compute).
+    pub fn describe(&self, amount: impl Fn(f64) -> String) -> String {
+        format!(
+            "{}: {} ({}) scored {:.3}, where the fitted curve has reached {:.0}% of its rise to its ceiling \
+             ({:.3}); the forecast at {} ({:.3}) is more than two standard errors below that score. An S-curve \
+             cannot rise past its ceiling, so it under-predicts a task that keeps rising slowly at the top \
+             (docs/validation.md)",
+            self.task,
+            self.model,
+            amount(10f64.powf(self.largest_x)),
+            self.observed,
+            100.0 * self.share,
+            self.ceiling,
+            amount(10f64.powf(self.x)),
+            self.forecast
+        )
+    }
+}
+
+/// Whether the forecast `median` of task `t` at `x` is a [`Flattened`] one: `x` beyond the task's
+/// largest fitted x, where it has a count; the curve there has reached [`SATURATED`] of its rise
+/// (posterior median), which is at least 0.1; and the score there is more than two binomial
+/// standard errors above `median`.
+pub fn flattened(post: &Posterior, data: &crate::data::FitData, t: usize, x: f64, median: f64) -> Option<Flattened> {
+    let last = (0..data.task.len()).filter(|&i| data.task[i] == t).max_by(|&a, &b| data.x[a].total_cmp(&data.x[b]))?;
+    let (largest_x, observed, n) = (data.x[last], data.score[last], data.n[last]);
+    if x <= largest_x || n == 0 || observed - median <= 2.0 * (observed * (1.0 - observed) / n as f64).sqrt() {
+        return None;
+    }
+    let curves: Vec<Curve> = post.rows().map(|row| post.curve(row, t)).collect();
+    let median_of = |f: &dyn Fn(&Curve) -> f64| quantile_sorted(&sorted(curves.iter().map(f)), 0.5);
+    let share = median_of(&|c| logistic(c.slope * (largest_x - c.midpoint)));
+    let rise = median_of(&|c| c.ceiling - c.floor);
+    (share >= SATURATED && rise >= 0.1).then(|| Flattened {
+        task: post.series[t].clone(),
+        x,
+        forecast: median,
+        ceiling: median_of(&|c| c.ceiling),
+        share,
+        model: data.models.get(data.model[last]).cloned().unwrap_or_default(),
+        largest_x,
+        observed,
+    })
+}
+
+/// [`flattened`] over forecast rows of `tasks` (outer) at `xs` (inner), as [`forecast_rows`]
+/// makes them: each task once, at the first x that shows it.
+pub fn flattened_rows(
+    post: &Posterior,
+    data: &crate::data::FitData,
+    tasks: &[usize],
+    xs: &[f64],
+    rows: &[ForecastRow],
+) -> Vec<Flattened> {
+    let mut flat: Vec<Flattened> = Vec::new();
+    for (i, r) in rows.iter().enumerate().take(tasks.len() * xs.len()) {
+        let t = tasks[i / xs.len()];
+        if flat.iter().all(|f| f.task != post.series[t])
+            && let Some(f) = flattened(post, data, t, xs[i % xs.len()], r.median)
+        {
+            flat.push(f);
+        }
+    }
+    flat
+}
+
 /// Forecast rows of each of `tasks` at each `(size, x)` of `at` (tasks outer, sizes inner), with
 /// their predictive draws of the observed score; `items[t]` is task t's item count.
 pub fn forecast_rows(

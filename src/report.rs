@@ -51,6 +51,9 @@ pub struct Report {
     /// Each evaluated model's luck, when the fit's model has a per-model effect.
     pub luck: Option<Luck>,
     pub forecasts: Vec<ForecastRow>,
+    /// Forecasts below what the task's largest fitted model scored, on a curve flattened at its
+    /// ceiling ([`crate::forecast::flattened`]), in words.
+    pub forecast_notes: Vec<String>,
     /// A figure of each mean of tasks asked for (`report --mean`), as inline SVG.
     pub means_svg: Vec<String>,
     /// What the forecasts' and thresholds' amounts are: sizes, or training compute in FLOPs.
@@ -317,6 +320,9 @@ impl Report {
             );
         }
         h.push_str("</table>");
+        for n in &self.forecast_notes {
+            let _ = write!(h, "<p class=\"warn\">{}</p>", escape(n));
+        }
         for svg in &self.means_svg {
             let _ = write!(
                 h,

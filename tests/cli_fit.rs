@@ -88,6 +88,24 @@ fn means_of_tasks_are_forecast_and_thresholded() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         serde_json::from_str(&stdout(&out)).unwrap()
     };
+    // Pythia's lambada: its curve flattens at 0.69, below the 0.705 its 12B scored, and the
+    // forecast for a larger model says so, once, in the note and the JSON; OPT's does not
+    let args = ["forecast", "f", "--size", "36B", "--size", "100B", "--task", "lambada_openai"];
+    let out = scurve_in(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("keeps rising slowly at the top")).collect();
+    assert_eq!(notes.len(), 1, "{err}");
+    assert!(notes[0].starts_with("note: pythia/lambada_openai: pythia-12b (11.8B) scored 0.705,"), "{}", notes[0]);
+    assert!(notes[0].contains("the forecast at 36B (0.6"), "{}", notes[0]);
+    let flat = json(&[&args[..], &["--json"]].concat())["flattened"].clone();
+    assert_eq!(flat.as_array().map(Vec::len), Some(1), "{flat}");
+    assert_eq!(
+        (flat[0]["task"].as_str(), flat[0]["model"].as_str()),
+        (Some("pythia/lambada_openai"), Some("pythia-12b"))
+    );
+    let v = json(&["forecast", "f", "--size", "36B", "--task", "arc_easy", "--json"]);
+    assert!(v.get("flattened").is_none(), "{v}");
     // one mean per family, and only the means without --task
     let v = json(&["forecast", "f", "--size", "30B", "--mean", "arc_*", "--json"]);
     assert_eq!(v["forecasts"].as_array().unwrap().len(), 0);

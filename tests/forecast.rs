@@ -8,7 +8,10 @@ use scurve::check::{CHECK_LEVEL, predictive_check};
 use scurve::curve::Curve;
 use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
-use scurve::forecast::{Group, Target, group_predictive, group_threshold, predictive, summarise, threshold};
+use scurve::forecast::{
+    Group, SATURATED, Target, flattened, flattened_rows, group_predictive, group_threshold, predictive, summarise,
+    threshold,
+};
 use scurve::model::CurveModel;
 use scurve::plot::{ObservedPoint, TaskPanel};
 use scurve::posterior::Posterior;
@@ -277,4 +280,58 @@ fn predictive_check_uses_each_models_own_luck() {
     let check = predictive_check(&post, &data, CHECK_LEVEL, 1);
     assert_eq!(check.outside.len(), 1, "{check:?}");
     assert_eq!(check.outside[0].model, "unlucky");
+}
+
+/// A forecast below what the largest fitted model scored, on a curve that has all but reached its
+/// ceiling there, is named; a forecast near that score, a curve still rising, a task that hardly
+/// rose, a size inside the fit and a score without a count are not.
+#[test]
+fn a_curve_flattened_below_its_largest_score_is_named() {
+    // 99% of its rise reached at x = 10 (lambada-like: a fast rise to a ceiling of 0.70)
+    let flat = Curve { floor: 0.0, ceiling: 0.70, midpoint: 8.0, slope: 2.3 };
+    assert!((flat.value(10.0) - flat.floor) / (flat.ceiling - flat.floor) > 0.99);
+    let post = point_posterior(flat, Some(1e5), 200);
+    let data = |last: u64, n: u64| {
+        observed(&["a", "b", "c"], &[(0, 8.0, n * 35 / 100, n), (1, 9.0, n * 6 / 10, n), (2, 10.0, last, n)])
+    };
+    // the model at x = 10 scored 0.74 of 5000 items (standard error 0.006); the forecast at
+    // 10.5 is the curve's 0.70
+    let median = summarise("t", 3e10, &predictive(&post, &Target { task: 0, items: Some(5000) }, 10.5, 1), None).median;
+    assert!((median - 0.70).abs() < 0.01, "{median}");
+    let f = flattened(&post, &data(3700, 5000), 0, 10.5, median).expect("0.74 is far above the forecast");
+    assert_eq!((f.task.as_str(), f.model.as_str(), f.largest_x, f.x), ("t", "c", 10.0, 10.5));
+    assert!((f.observed - 0.74).abs() < 1e-12 && (f.ceiling - 0.70).abs() < 1e-12 && f.share > 0.99, "{f:?}");
+    let words = f.describe(|v| format!("10^{:.1}", v.log10()));
+    assert!(
+        words.starts_with("t: c (10^10.0) scored 0.740, where the fitted curve has reached 99% of its rise"),
+        "{words}"
+    );
+    assert!(words.contains(&format!("the forecast at 10^10.5 ({median:.3}) is more than two")), "{words}");
+    // within two standard errors of the forecast: not named
+    assert!(flattened(&post, &data(3530, 5000), 0, 10.5, median).is_none());
+    // a forecast inside the fit, and a score without a count
+    assert!(flattened(&post, &data(3700, 5000), 0, 9.5, median).is_none());
+    let mut scores = data(3700, 5000);
+    scores.n[2] = 0;
+    assert!(flattened(&post, &scores, 0, 10.5, median).is_none());
+    // a curve still rising at x = 10 (half its rise), and one that rose by under 0.1
+    let rising = point_posterior(Curve { midpoint: 10.0, ..flat }, Some(1e5), 200);
+    assert!(flattened(&rising, &data(3700, 5000), 0, 10.5, 0.45).is_none());
+    let low = point_posterior(Curve { floor: 0.62, ..flat }, Some(1e5), 200);
+    assert!(flattened(&low, &data(3700, 5000), 0, 10.5, median).is_none());
+    // the line is SATURATED of the rise, at the largest fitted size
+    let at_share = |share: f64| {
+        let midpoint = 10.0 - (share / (1.0 - share)).ln() / flat.slope;
+        point_posterior(Curve { midpoint, ..flat }, Some(1e5), 200)
+    };
+    assert!(flattened(&at_share(SATURATED - 0.01), &data(3700, 5000), 0, 10.5, median).is_none());
+    assert!(flattened(&at_share(SATURATED + 0.01), &data(3700, 5000), 0, 10.5, median).is_some());
+    // over rows of one task at two sizes: named once, at the first that shows it
+    let rows: Vec<_> = [10.5, 11.0]
+        .iter()
+        .map(|&x| summarise("t", 10f64.powf(x), &predictive(&post, &Target { task: 0, items: Some(5000) }, x, 1), None))
+        .collect();
+    let named = flattened_rows(&post, &data(3700, 5000), &[0], &[10.5, 11.0], &rows);
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].x, 10.5);
 }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::fitio::{SavedFit, SeriesRecord};
-use scurve::forecast::{ForecastRow, Group, group_predictive, summarise};
+use scurve::forecast::{ForecastRow, Group, flattened_rows, group_predictive, summarise};
+use scurve::plot::format_on_axis;
 use scurve::size::format_size;
 
 use super::size_arg;
@@ -189,8 +190,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         eprintln!("saved {}", path.display());
     }
     let mut rows: Vec<ForecastRow> = rows.into_iter().map(|(r, _)| r).collect();
+    // a task whose curve has flattened at its ceiling below what its largest model scored
+    let xs: Vec<f64> = a.sizes.iter().map(|&s| x_of(&fit, s, a.tokens)).collect::<Result<_>>()?;
+    let flat = flattened_rows(&fit.posterior, &fit.record.observations, &tasks, &xs, &rows);
+    let axis = fit.record.observations.x_axis;
+    for f in &flat {
+        eprintln!("note: {}", f.describe(|v| format_on_axis(v, axis)));
+    }
     if a.json {
         let mut v = serde_json::json!({ "forecasts": rows });
+        if !flat.is_empty() {
+            v["flattened"] = serde_json::to_value(&flat)?;
+        }
         if !means.is_empty() {
             let list: Vec<serde_json::Value> = means
                 .iter()
