@@ -346,6 +346,38 @@ pub fn flattened(post: &Posterior, data: &crate::data::FitData, t: usize, x: f64
     })
 }
 
+/// [`flattened`] for a forecast at three times the task's largest fitted size (of `items` items):
+/// whether a threshold the task's fitted ceiling decides rests on a curve that flattened below
+/// what its largest model scored.
+pub fn flattened_past_fit(
+    post: &Posterior,
+    data: &crate::data::FitData,
+    items: Option<u64>,
+    t: usize,
+    seed: u64,
+) -> Option<Flattened> {
+    let largest = (0..data.task.len()).filter(|&i| data.task[i] == t).map(|i| data.x[i]).reduce(f64::max)?;
+    let x = largest + 3f64.log10();
+    let pred = predictive(post, &Target { task: t, items }, x, seed);
+    flattened(post, data, t, x, summarise(&post.series[t], 10f64.powf(x), &pred, None).median)
+}
+
+/// The threshold rows of `tasks` (one each, in order) whose P(never) (at least 0.05) rests on a
+/// ceiling below what the task's largest fitted model scored ([`flattened_past_fit`]), with that
+/// P(never).
+pub fn flattened_thresholds(
+    post: &Posterior,
+    data: &crate::data::FitData,
+    items: &[Option<u64>],
+    tasks: &[usize],
+    rows: &[ThresholdRow],
+) -> Vec<(Flattened, f64)> {
+    (rows.iter().zip(tasks))
+        .filter(|(r, _)| r.p_never >= 0.05)
+        .filter_map(|(r, &t)| flattened_past_fit(post, data, items[t], t, 1).map(|f| (f, r.p_never)))
+        .collect()
+}
+
 /// [`flattened`] over forecast rows of `tasks` (outer) at `xs` (inner), as [`forecast_rows`]
 /// makes them: each task once, at the first x that shows it.
 pub fn flattened_rows(

@@ -60,6 +60,9 @@ pub struct Report {
     pub axis: XAxis,
     pub threshold_score: f64,
     pub thresholds: Vec<ThresholdRow>,
+    /// Thresholds whose P(never) rests on a curve flattened below the task's largest score, in
+    /// words.
+    pub threshold_notes: Vec<String>,
     pub threshold_svg: String,
     /// The validation, or why there is none (in words, for the page).
     pub validation: Result<ValidationSection, String>,
@@ -358,7 +361,11 @@ impl Report {
                 r.p_never
             );
         }
-        h.push_str("</table></section>");
+        h.push_str("</table>");
+        for n in &self.threshold_notes {
+            let _ = write!(h, "<p class=\"warn\">{}</p>", escape(n));
+        }
+        h.push_str("</section>");
     }
 
     fn validation_section(&self, h: &mut String) {

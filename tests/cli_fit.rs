@@ -106,6 +106,20 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     );
     let v = json(&["forecast", "f", "--size", "36B", "--task", "arc_easy", "--json"]);
     assert!(v.get("flattened").is_none(), "{v}");
+    // its threshold of 0.8 is never reached, which rests on that ceiling: said so too
+    let args = ["threshold", "f", "--score", "0.8", "--task", "lambada_openai"];
+    let out = scurve_in(d, &args);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("keeps rising slowly at the top")).collect();
+    assert_eq!(notes.len(), 1, "{err}");
+    assert!(notes[0].starts_with("note: pythia/lambada_openai: pythia-12b (11.8B) scored 0.705,"), "{err}");
+    assert!(notes[0].ends_with("Its P(never) of 1.00 at 0.8 rests on that ceiling."), "{err}");
+    let t = json(&[&args[..], &["--json"]].concat());
+    assert_eq!(t["flattened"].as_array().map(Vec::len), Some(1), "{t}");
+    // a score the curve reaches needs no such note
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--task", "lambada_openai"]);
+    assert!(!stderr(&out).contains("keeps rising"), "{}", stderr(&out));
     // one mean per family, and only the means without --task
     let v = json(&["forecast", "f", "--size", "30B", "--mean", "arc_*", "--json"]);
     assert_eq!(v["forecasts"].as_array().unwrap().len(), 0);

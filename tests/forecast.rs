@@ -9,8 +9,8 @@ use scurve::curve::Curve;
 use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
 use scurve::forecast::{
-    Group, SATURATED, Target, flattened, flattened_rows, group_predictive, group_threshold, predictive, summarise,
-    threshold,
+    Group, SATURATED, Target, flattened, flattened_past_fit, flattened_rows, group_predictive, group_threshold,
+    predictive, summarise, threshold,
 };
 use scurve::model::CurveModel;
 use scurve::plot::{ObservedPoint, TaskPanel};
@@ -334,4 +334,8 @@ fn a_curve_flattened_below_its_largest_score_is_named() {
     let named = flattened_rows(&post, &data(3700, 5000), &[0], &[10.5, 11.0], &rows);
     assert_eq!(named.len(), 1);
     assert_eq!(named[0].x, 10.5);
+    // what a threshold rests on: the forecast at three times the largest fitted size
+    let past = flattened_past_fit(&post, &data(3700, 5000), Some(5000), 0, 1).expect("named past the fit");
+    assert!((past.x - (10.0 + 3f64.log10())).abs() < 1e-12 && (past.forecast - 0.70).abs() < 0.01, "{past:?}");
+    assert!(flattened_past_fit(&post, &data(3530, 5000), Some(5000), 0, 1).is_none());
 }

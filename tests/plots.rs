@@ -326,4 +326,13 @@ fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     let section = &section[..section.find("</section>").unwrap()];
     assert_eq!(section.matches("keeps rising slowly at the top").count(), 1, "{section}");
     assert!(section.contains("<p class=\"warn\">lambada_openai: pythia-12b (11.8B) scored 0.673,"), "{section}");
+    // and its threshold of 0.8, never reached, rests on that ceiling
+    let section = html.split("<section id=\"thresholds\">").nth(1).unwrap();
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(section.matches("<p class=\"warn\">").count(), 1, "{section}");
+    assert!(
+        section.contains("<p class=\"warn\">lambada_openai: its P(never) of 1.00 rests on its fitted ceiling (0.6"),
+        "{section}"
+    );
+    assert!(section.contains("below the 0.673 that pythia-12b scored."), "{section}");
 }

@@ -154,6 +154,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let max_x = scurve::forecast::threshold_horizon(axis);
     let mut thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
+    let threshold_notes = scurve::forecast::flattened_thresholds(post, &data, &items, &tasks, &thresholds)
+        .iter()
+        .map(|(f, p_never)| {
+            format!(
+                "{}: its P(never) of {p_never:.2} rests on its fitted ceiling ({:.3}), below the {:.3} that {} scored. \
+                 An S-curve cannot rise past its ceiling, and a task that keeps rising slowly at the top may reach \
+                 the score after all (docs/validation.md).",
+                f.task, f.ceiling, f.observed, f.model
+            )
+        })
+        .collect();
     let mut means_svg = Vec::new();
     for g in &groups {
         let of: Vec<&TaskPanel> = g.tasks.iter().map(|t| &panels[t.task]).collect();
@@ -257,6 +268,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         axis,
         threshold_score: a.score,
         thresholds,
+        threshold_notes,
         threshold_svg,
         validation,
     };

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::forecast::{ThresholdRow, group_threshold, threshold, threshold_horizon};
+use scurve::forecast::{ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::{fit_groups, group_json, group_largest_x, select_tasks, shows_tasks};
@@ -96,6 +96,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Vec::new()
     };
     let task_rows = rows.len();
+    // a P(never) that rests on a ceiling below what the task's largest model scored
+    let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
+    let flat = flattened_thresholds(&fit.posterior, &fit.record.observations, &items, &tasks, &rows[..task_rows]);
+    for (f, p_never) in &flat {
+        eprintln!(
+            "note: {}. Its P(never) of {p_never:.2} at {} rests on that ceiling.",
+            f.describe(|v| format_on_axis(v, axis)),
+            a.score
+        );
+    }
     for g in &groups {
         let largest = group_largest_x(g, &fit.record.series);
         rows.push(ThresholdRow {
@@ -110,6 +120,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     if a.json {
         let mut v = serde_json::json!({ "thresholds": rows[..task_rows] });
+        if !flat.is_empty() {
+            v["flattened"] = serde_json::to_value(flat.iter().map(|(f, _)| f).collect::<Vec<_>>())?;
+        }
         if !groups.is_empty() {
             let list: Vec<serde_json::Value> = groups
                 .iter()
