@@ -54,6 +54,33 @@ fn map_fit_saves_and_forecasts() {
     }
     let bad = scurve_in(d, &["forecast", "fits/opt", "--size", "30B", "--task", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
+    // the tasks' curves as CSV hold what the JSON holds
+    let fit = |format: &str| scurve_in(d, &["fit", "ex.csv", "--method", "map", "--family", "opt", format]);
+    let (csv_out, json_out) = (fit("--csv"), fit("--json"));
+    assert!(csv_out.status.success() && json_out.status.success(), "{}", stderr(&csv_out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json_out)).unwrap();
+    let text = stdout(&csv_out);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header.len(), 1 + 4 * 3 + 1, "{header:?}");
+    assert_eq!(
+        (header[1].as_str(), header[9].as_str(), header[13].as_str()),
+        ("floor", "midpoint_log10_hi", "converged")
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let tasks = v["tasks"].as_array().unwrap();
+    assert_eq!(rows.len(), tasks.len());
+    for (row, t) in rows.iter().zip(tasks) {
+        assert_eq!(&row[0], t["task"].as_str().unwrap());
+        for (p, k, name) in
+            [("ceiling", "est", "ceiling"), ("midpoint_log10", "lo", "midpoint_log10_lo"), ("slope", "hi", "slope_hi")]
+        {
+            let col = header.iter().position(|h| h == name).unwrap();
+            assert_eq!(row[col].parse::<f64>().unwrap(), t[p][k].as_f64().unwrap(), "{p} {k}");
+        }
+        assert_eq!(&row[13], t["converged"].to_string());
+    }
+    assert_eq!(scurve_in(d, &["fit", "ex.csv", "--method", "map", "--json", "--csv"]).status.code(), Some(2));
 }
 
 #[test]

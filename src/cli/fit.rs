@@ -46,8 +46,12 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print the tasks' curves as CSV instead of a table: per task, each parameter's estimate
+    /// and 90% interval (the midpoint as log10 size, or log10 compute), and whether it converged.
+    #[arg(long)]
+    pub csv: bool,
     /// Save the fit in this folder (fit.json and CmdStan-format draws_N.csv).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -144,6 +148,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.json {
         let v = serde_json::json!({ "method": "map", "model": spec.name, "tasks": summaries });
         out!("{}", serde_json::to_string_pretty(&v)?);
+    } else if a.csv {
+        print_csv(&summaries)?;
     } else {
         print_table(&summaries, "conv: the optimiser reached a mode with a positive-definite curvature");
         let bad: Vec<&str> = summaries.iter().filter(|s| !s.converged).map(|s| s.task.as_str()).collect();
@@ -244,6 +250,8 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             v["model_effects"] = rows.into();
         }
         out!("{}", serde_json::to_string_pretty(&v)?);
+    } else if a.csv {
+        print_csv(&summaries)?;
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         if let Some(luck) = &luck {
@@ -280,6 +288,27 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// The tasks' curves as CSV: each parameter's estimate with its interval, and convergence.
+fn print_csv(summaries: &[TaskSummary]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["task".to_string()];
+    for p in ["floor", "ceiling", "midpoint_log10", "slope"] {
+        head.extend([p.to_string(), format!("{p}_lo"), format!("{p}_hi")]);
+    }
+    head.push("converged".into());
+    w.write_record(&head)?;
+    for s in summaries {
+        let mut row = vec![s.task.clone()];
+        for iv in [&s.floor, &s.ceiling, &s.midpoint_log10, &s.slope] {
+            row.extend([iv.est, iv.lo, iv.hi].map(|v| v.to_string()));
+        }
+        row.push(s.converged.to_string());
+        w.write_record(&row)?;
+    }
+    out!("{}", String::from_utf8(w.into_inner()?)?.trim_end_matches('\n'));
+    Ok(())
 }
 
 /// The predictive check in words: how many fitted scores lie outside their intervals, and the
