@@ -149,7 +149,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let v = serde_json::json!({ "method": "map", "model": spec.name, "tasks": summaries });
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else if a.csv {
-        print_csv(&summaries)?;
+        tasks_csv(&summaries)?;
     } else {
         print_table(&summaries, "conv: the optimiser reached a mode with a positive-definite curvature");
         let bad: Vec<&str> = summaries.iter().filter(|s| !s.converged).map(|s| s.task.as_str()).collect();
@@ -251,7 +251,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
         }
         out!("{}", serde_json::to_string_pretty(&v)?);
     } else if a.csv {
-        print_csv(&summaries)?;
+        tasks_csv(&summaries)?;
     } else {
         print_table(&summaries, "conv: R-hat ≤ 1.01 on the task's four parameters, and no divergences");
         if let Some(luck) = &luck {
@@ -291,24 +291,21 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
 }
 
 /// The tasks' curves as CSV: each parameter's estimate with its interval, and convergence.
-fn print_csv(summaries: &[TaskSummary]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+fn tasks_csv(summaries: &[TaskSummary]) -> Result<()> {
     let mut head = vec!["task".to_string()];
     for p in ["floor", "ceiling", "midpoint_log10", "slope"] {
         head.extend([p.to_string(), format!("{p}_lo"), format!("{p}_hi")]);
     }
     head.push("converged".into());
-    w.write_record(&head)?;
-    for s in summaries {
+    let rows = summaries.iter().map(|s| {
         let mut row = vec![s.task.clone()];
         for iv in [&s.floor, &s.ceiling, &s.midpoint_log10, &s.slope] {
             row.extend([iv.est, iv.lo, iv.hi].map(|v| v.to_string()));
         }
         row.push(s.converged.to_string());
-        w.write_record(&row)?;
-    }
-    out!("{}", String::from_utf8(w.into_inner()?)?.trim_end_matches('\n'));
-    Ok(())
+        row
+    });
+    super::print_csv(std::iter::once(head).chain(rows))
 }
 
 /// The predictive check in words: how many fitted scores lie outside their intervals, and the

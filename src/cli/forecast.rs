@@ -214,25 +214,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     rows.extend(means.into_iter().map(|(g, r, _)| ForecastRow { task: g.label(), ..r }));
     if a.csv {
-        out!("task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above");
-        for r in &rows {
-            out!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.task,
-                r.size,
-                r.median,
-                r.lo50,
-                r.hi50,
-                r.lo80,
-                r.hi80,
-                r.lo95,
-                r.hi95,
-                r.latent_median,
-                r.latent_lo80,
-                r.latent_hi80,
-                r.p_above.map(|p| p.to_string()).unwrap_or_default()
-            );
-        }
+        let head = "task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above";
+        let lines = rows.iter().map(|r| {
+            let numbers = [r.size, r.median, r.lo50, r.hi50, r.lo80, r.hi80, r.lo95, r.hi95];
+            let latent = [r.latent_median, r.latent_lo80, r.latent_hi80];
+            let mut row = vec![r.task.clone()];
+            row.extend(numbers.iter().chain(&latent).map(f64::to_string));
+            row.push(r.p_above.map(|p| p.to_string()).unwrap_or_default());
+            row
+        });
+        super::print_csv(std::iter::once(head.split(',').map(String::from).collect()).chain(lines))?;
     } else {
         let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
         out!(

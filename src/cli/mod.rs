@@ -377,6 +377,17 @@ pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
 }
 
 /// Write one line to standard output, exiting quietly when the reader has gone away.
+/// Print rows as CSV, the header first, each field quoted where it needs to be.
+pub fn print_csv(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    let text = String::from_utf8(w.into_inner()?)?;
+    emit(format_args!("{}", text.trim_end_matches('\n')));
+    Ok(())
+}
+
 pub fn emit(args: std::fmt::Arguments) {
     use std::io::Write;
     let mut s = std::io::stdout().lock();

@@ -152,24 +152,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             XAxis::Params => "size",
             XAxis::Compute => "compute",
         };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "task".to_string(),
-            "score".into(),
-            format!("median_{unit}"),
-            format!("lo80_{unit}"),
-            format!("hi80_{unit}"),
-            "p_reach".into(),
-            "p_now".into(),
-            "p_never".into(),
-        ])?;
+        let head = ["task", "score", "median", "lo80", "hi80"].map(|h| match h {
+            "task" | "score" => h.to_string(),
+            _ => format!("{h}_{unit}"),
+        });
+        let head = head.into_iter().chain(["p_reach", "p_now", "p_never"].map(String::from)).collect();
         let cell = |v: Option<f64>| match v {
             None => "never".to_string(),
             Some(0.0) => "any".to_string(),
             Some(s) => s.to_string(),
         };
-        for r in &rows {
-            w.write_record([
+        let lines = rows.iter().map(|r| {
+            vec![
                 r.task.clone(),
                 r.score.to_string(),
                 cell(r.median_size),
@@ -178,10 +172,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 r.p_reach.to_string(),
                 r.p_already.to_string(),
                 r.p_never.to_string(),
-            ])?;
-        }
-        let text = String::from_utf8(w.into_inner()?)?;
-        out!("{}", text.trim_end_matches('\n'));
+            ]
+        });
+        super::print_csv(std::iter::once(head).chain(lines))?;
         return Ok(ExitCode::SUCCESS);
     }
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);

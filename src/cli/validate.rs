@@ -149,9 +149,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         eprintln!("wrote figures in {}", dir.display());
     }
     if a.csv {
-        let mut text = Vec::new();
-        write_csv(&mut text, preds.iter().chain(&mean_preds))?;
-        out!("{}", String::from_utf8(text)?.trim_end_matches('\n'));
+        predictions_csv(preds.iter().chain(&mean_preds))?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.json {
@@ -301,9 +299,8 @@ fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static s
 /// magnitude beyond the largest fitted size, how many tasks a mean averages), what was predicted
 /// (the median, and the 80% interval of the probabilistic methods), what was observed, and the
 /// prediction's scores. An empty cell is a value the method does not give.
-fn write_csv<'a>(out: impl std::io::Write, preds: impl Iterator<Item = &'a Prediction>) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record([
+fn predictions_csv<'a>(preds: impl Iterator<Item = &'a Prediction>) -> Result<()> {
+    let head = [
         "method",
         "task",
         "mean_of",
@@ -320,12 +317,14 @@ fn write_csv<'a>(out: impl std::io::Write, preds: impl Iterator<Item = &'a Predi
         "cover50",
         "cover80",
         "cover95",
-    ])?;
+    ]
+    .map(String::from)
+    .to_vec();
     let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
     let opt = |v: Option<f64>| v.map_or(String::new(), num);
     let flag = |v: Option<bool>| v.map_or(String::new(), |b| b.to_string());
-    for p in preds {
-        w.write_record([
+    let rows = preds.map(|p| {
+        vec![
             p.method.name().to_string(),
             p.task.clone(),
             p.mean_of.map_or(String::new(), |n| n.to_string()),
@@ -342,8 +341,7 @@ fn write_csv<'a>(out: impl std::io::Write, preds: impl Iterator<Item = &'a Predi
             flag(p.cover50),
             flag(p.cover80),
             flag(p.cover95),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
+        ]
+    });
+    super::print_csv(std::iter::once(head).chain(rows))
 }
