@@ -376,7 +376,6 @@ pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }
 
-/// Write one line to standard output, exiting quietly when the reader has gone away.
 /// Print rows as CSV, the header first, each field quoted where it needs to be.
 pub fn print_csv(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -388,6 +387,7 @@ pub fn print_csv(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<
     Ok(())
 }
 
+/// Write one line to standard output, exiting quietly when the reader has gone away.
 pub fn emit(args: std::fmt::Arguments) {
     use std::io::Write;
     let mut s = std::io::stdout().lock();
