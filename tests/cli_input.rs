@@ -426,6 +426,23 @@ fn validate_lists_every_prediction_as_json_and_csv() {
     assert!((100.0 * mae - reported).abs() < 1e-9, "{mae} {reported}");
     // --json and --csv are one or the other
     assert_eq!(scurve(&[&args[..], &["--json", "--csv"]].concat()).status.code(), Some(2));
+    // the table lists the first method's misses furthest into a tail of its predictive
+    // distribution, furthest first; a method without one (persistence) lists none
+    let head = "the misses independent_map was surest of";
+    let out = scurve(&["validate", "--holdout-largest", "1", "--methods", "independent_map,persistence"]);
+    let text = stdout(&out);
+    let listed: Vec<&str> = text.split(head).nth(1).expect("the misses").lines().skip(1).collect();
+    let pits: Vec<f64> = listed.iter().map(|l| l.rsplit("PIT ").next().unwrap().parse().unwrap()).collect();
+    assert!(!pits.is_empty() && pits.len() <= 5, "{text}");
+    let tail: Vec<f64> = pits.iter().map(|p| p.min(1.0 - p)).collect();
+    assert!(tail.iter().all(|&t| t < 0.1) && tail.windows(2).all(|w| w[0] <= w[1]), "{text}");
+    let csv_rows: Vec<String> = stdout(&scurve(&[&args[..], &["--csv"]].concat())).lines().map(String::from).collect();
+    for l in &listed {
+        let task = l.split_whitespace().next().unwrap();
+        assert!(csv_rows.iter().any(|r| r.starts_with(&format!("independent_map,{task},"))), "{l}");
+    }
+    let out = scurve(&["validate", "--holdout-largest", "1", "--methods", "persistence,independent_map"]);
+    assert!(!stdout(&out).contains("was surest of"), "{}", stdout(&out));
 }
 
 #[test]

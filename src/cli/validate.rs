@@ -193,6 +193,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
             print_scores(s);
         }
     }
+    let misses = largest_misses(&preds, first, 5);
+    if !misses.is_empty() {
+        out!(
+            "\nthe misses {} was surest of: observed furthest into a tail of the predictive distribution (--csv \
+             lists every prediction):",
+            first.name()
+        );
+        let w = misses.iter().map(|p| p.task.chars().count()).max().unwrap_or(4);
+        let m = misses.iter().map(|p| p.model.chars().count()).max().unwrap_or(5);
+        for p in misses {
+            let (lo, hi) = p.interval80.unwrap_or((f64::NAN, f64::NAN));
+            out!(
+                "  {:<w$}  {:<m$}  observed {:.3}, predicted {:.3} [{lo:.3}, {hi:.3}]{}",
+                p.task,
+                p.model,
+                p.observed,
+                p.predicted,
+                p.pit.map_or(String::new(), |pit| format!(", PIT {pit:.3}"))
+            );
+        }
+    }
     if let Some(t) = &per_task {
         out!("\nmean absolute error per task (pp):");
         let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
@@ -293,6 +314,18 @@ fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static s
         e.1 += 1;
     }
     acc.into_iter().map(|(t, m)| (t, m.into_iter().map(|(k, (s, n))| (k, 100.0 * s / n as f64)).collect())).collect()
+}
+
+/// The `k` predictions of `method` outside their 80% interval whose observed score lies furthest
+/// into a tail of the predictive distribution (PIT nearest 0 or 1), furthest first; none for a
+/// method without a predictive distribution.
+fn largest_misses(preds: &[Prediction], method: Method, k: usize) -> Vec<&Prediction> {
+    let tail = |p: &Prediction| p.pit.map_or(1.0, |pit| pit.min(1.0 - pit));
+    let mut misses: Vec<&Prediction> =
+        preds.iter().filter(|p| p.method == method && p.pit.is_some() && tail(p) < 0.1).collect();
+    misses.sort_by(|a, b| tail(a).total_cmp(&tail(b)));
+    misses.truncate(k);
+    misses
 }
 
 /// Every prediction as CSV: the method, the held-out score (task, model, size, orders of
