@@ -22,6 +22,8 @@ pub struct ValidationSection {
     pub scores: BTreeMap<Method, MethodScores>,
     /// What its NUTS fits fell short of, one line per fit that did.
     pub fit_warnings: Vec<String>,
+    /// The first method's misses it was surest of ([`crate::validate::surest_misses`]).
+    pub misses: Vec<Prediction>,
     /// The means of tasks asked for (`report --mean`), scored apart from the tasks: the
     /// predictions of each held-out model every task of a mean holds out, and their scores.
     pub means: Option<MeansValidation>,
@@ -388,6 +390,30 @@ impl Report {
             let _ = write!(h, "<p class=\"warn\">{}</p>", escape(w));
         }
         score_table(h, &v.scores);
+        if let Some(first) = v.misses.first() {
+            let _ = write!(
+                h,
+                "<h3>The misses {} was surest of</h3><p class=\"caption\">Held-out scores furthest into a tail of \
+                 the predictive distribution (PIT below 0.1 or above 0.9), at most five.</p><table><tr><th>task</th>\
+                 <th>model</th><th>observed</th><th>predicted</th><th>80%</th><th>PIT</th></tr>",
+                first.method.name()
+            );
+            for p in &v.misses {
+                let (lo, hi) = p.interval80.unwrap_or((f64::NAN, f64::NAN));
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{:.3}</td></tr>",
+                    escape(&p.task),
+                    escape(&p.model),
+                    pct(p.observed),
+                    pct(p.predicted),
+                    pct(lo),
+                    pct(hi),
+                    p.pit.unwrap_or(f64::NAN)
+                );
+            }
+            h.push_str("</table>");
+        }
         if let Some(m) = &v.means {
             means_validation(h, m);
         }

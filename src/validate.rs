@@ -198,6 +198,18 @@ impl Validation {
     }
 }
 
+/// The `k` predictions of `method` outside their 80% interval whose observed score lies furthest
+/// into a tail of the predictive distribution (PIT below 0.1 or above 0.9, nearest 0 or 1 first):
+/// the misses the method was surest of. None for a method without a predictive distribution.
+pub fn surest_misses(preds: &[Prediction], method: Method, k: usize) -> Vec<&Prediction> {
+    let tail = |p: &Prediction| p.pit.map_or(1.0, |pit| pit.min(1.0 - pit));
+    let mut misses: Vec<&Prediction> =
+        preds.iter().filter(|p| p.method == method && p.pit.is_some() && tail(p) < 0.1).collect();
+    misses.sort_by(|a, b| tail(a).total_cmp(&tail(b)));
+    misses.truncate(k);
+    misses
+}
+
 /// Why `split` leaves nothing to score, in words: no task has both 3 sizes to fit and a larger
 /// one to predict. None when some task has both.
 pub fn nothing_to_validate(series: &[Series], split: Split) -> Option<String> {

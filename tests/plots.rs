@@ -336,3 +336,26 @@ fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     );
     assert!(section.contains("below the 0.673 that pythia-12b scored."), "{section}");
 }
+
+/// The report's validation lists the misses its first method was surest of: held-out scores in
+/// a tail of their predictive distributions, furthest first.
+#[test]
+fn report_lists_the_misses_the_model_was_surest_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut args = vec!["report", "--out", "r.html"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let section = html.split("<h3>The misses hierarchical was surest of</h3>").nth(1).expect("the misses' table");
+    let table = &section[..section.find("</table>").unwrap()];
+    let pits: Vec<f64> = table
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| row.rsplit("<td>").next().unwrap().trim_end_matches("</td></tr>").parse().unwrap())
+        .collect();
+    assert!((1..=5).contains(&pits.len()), "{table}");
+    let tail: Vec<f64> = pits.iter().map(|p| p.min(1.0 - p)).collect();
+    assert!(tail.iter().all(|&t| t < 0.1) && tail.windows(2).all(|w| w[0] <= w[1]), "{table}");
+    assert!(table.contains("<td>pythia/lambada_openai</td><td>pythia-12b</td><td>70.5%</td>"), "{table}");
+}

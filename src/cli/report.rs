@@ -207,6 +207,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             heldout,
             scores: score(&all),
             fit_warnings,
+            misses: scurve::validate::surest_misses(&preds, vopts.methods[0], 5).into_iter().cloned().collect(),
             means,
             figures: vec![
                 ("Calibration: share of held-out scores inside central predictive intervals of each level.".into(), svg_string(&calibration)?),

@@ -9,7 +9,8 @@ use clap::ValueEnum;
 use scurve::plot::{Format, check_new, figures, save};
 use scurve::spec::ModelSpec;
 use scurve::validate::{
-    DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, validate,
+    DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, surest_misses,
+    validate,
 };
 
 use super::fit::SamplerArgs;
@@ -193,7 +194,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             print_scores(s);
         }
     }
-    let misses = largest_misses(&preds, first, 5);
+    let misses = surest_misses(&preds, first, 5);
     if !misses.is_empty() {
         out!(
             "\nthe misses {} was surest of: observed furthest into a tail of the predictive distribution (--csv \
@@ -314,18 +315,6 @@ fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static s
         e.1 += 1;
     }
     acc.into_iter().map(|(t, m)| (t, m.into_iter().map(|(k, (s, n))| (k, 100.0 * s / n as f64)).collect())).collect()
-}
-
-/// The `k` predictions of `method` outside their 80% interval whose observed score lies furthest
-/// into a tail of the predictive distribution (PIT nearest 0 or 1), furthest first; none for a
-/// method without a predictive distribution.
-fn largest_misses(preds: &[Prediction], method: Method, k: usize) -> Vec<&Prediction> {
-    let tail = |p: &Prediction| p.pit.map_or(1.0, |pit| pit.min(1.0 - pit));
-    let mut misses: Vec<&Prediction> =
-        preds.iter().filter(|p| p.method == method && p.pit.is_some() && tail(p) < 0.1).collect();
-    misses.sort_by(|a, b| tail(a).total_cmp(&tail(b)));
-    misses.truncate(k);
-    misses
 }
 
 /// Every prediction as CSV: the method, the held-out score (task, model, size, orders of
