@@ -325,7 +325,7 @@ impl Flattened {
 /// (posterior median), which is at least 0.1; and the score there is more than two binomial
 /// standard errors above `median`.
 pub fn flattened(post: &Posterior, data: &crate::data::FitData, t: usize, x: f64, median: f64) -> Option<Flattened> {
-    let last = (0..data.task.len()).filter(|&i| data.task[i] == t).max_by(|&a, &b| data.x[a].total_cmp(&data.x[b]))?;
+    let last = largest_fitted(data, t)?;
     let (largest_x, observed, n) = (data.x[last], data.score[last], data.n[last]);
     if x <= largest_x || n == 0 || observed - median <= 2.0 * (observed * (1.0 - observed) / n as f64).sqrt() {
         return None;
@@ -346,6 +346,11 @@ pub fn flattened(post: &Posterior, data: &crate::data::FitData, t: usize, x: f64
     })
 }
 
+/// The observation of task `t` at its largest fitted x.
+fn largest_fitted(data: &crate::data::FitData, t: usize) -> Option<usize> {
+    (0..data.task.len()).filter(|&i| data.task[i] == t).max_by(|&a, &b| data.x[a].total_cmp(&data.x[b]))
+}
+
 /// [`flattened`] for a forecast at three times the task's largest fitted size (of `items` items):
 /// whether a threshold the task's fitted ceiling decides rests on a curve that flattened below
 /// what its largest model scored.
@@ -356,8 +361,7 @@ pub fn flattened_past_fit(
     t: usize,
     seed: u64,
 ) -> Option<Flattened> {
-    let largest = (0..data.task.len()).filter(|&i| data.task[i] == t).map(|i| data.x[i]).reduce(f64::max)?;
-    let x = largest + 3f64.log10();
+    let x = data.x[largest_fitted(data, t)?] + 3f64.log10();
     let pred = predictive(post, &Target { task: t, items }, x, seed);
     flattened(post, data, t, x, summarise(&post.series[t], 10f64.powf(x), &pred, None).median)
 }

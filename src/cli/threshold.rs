@@ -147,21 +147,29 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
+    // a size (or compute) as the table and the CSV write it: `never` when the curve does not
+    // reach the score, `any` when every size does
+    let amount = |v: Option<f64>, write: &dyn Fn(f64) -> String| match v {
+        None => "never".to_string(),
+        Some(0.0) => "any".to_string(),
+        Some(s) => write(s),
+    };
     if a.csv {
         let unit = match axis {
             XAxis::Params => "size",
             XAxis::Compute => "compute",
         };
-        let head = ["task", "score", "median", "lo80", "hi80"].map(|h| match h {
-            "task" | "score" => h.to_string(),
-            _ => format!("{h}_{unit}"),
-        });
-        let head = head.into_iter().chain(["p_reach", "p_now", "p_never"].map(String::from)).collect();
-        let cell = |v: Option<f64>| match v {
-            None => "never".to_string(),
-            Some(0.0) => "any".to_string(),
-            Some(s) => s.to_string(),
-        };
+        let head = vec![
+            "task".to_string(),
+            "score".into(),
+            format!("median_{unit}"),
+            format!("lo80_{unit}"),
+            format!("hi80_{unit}"),
+            "p_reach".into(),
+            "p_now".into(),
+            "p_never".into(),
+        ];
+        let cell = |v: Option<f64>| amount(v, &|s| s.to_string());
         let lines = rows.iter().map(|r| {
             vec![
                 r.task.clone(),
@@ -178,11 +186,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
-    let sz = |v: Option<f64>| match v {
-        None => "never".to_string(),
-        Some(0.0) => "any".to_string(),
-        Some(s) => format_on_axis(s, axis),
-    };
+    let sz = |v: Option<f64>| amount(v, &|s| format_on_axis(s, axis));
     out!("{:<w$}  {:>8}  {:<22} {:>9} {:>9} {:>9}", "task", "median", "80% interval", "P(reach)", "P(now)", "P(never)");
     for r in &rows {
         out!(
