@@ -31,7 +31,9 @@ pub struct Outlier {
     /// The observation's x (log10 size, or of training compute).
     pub x: f64,
     pub observed: f64,
-    /// The central predictive interval at the check's level.
+    /// The predictive interval at the check's level: the scores the check would pass. For
+    /// counts, every count whose two-sided mid-p is at least 1 − level (a quantile interval of
+    /// coarse counts can end at the very count it flags); for scores, the central interval.
     pub lo: f64,
     pub hi: f64,
     /// Two-sided tail probability of the observed score under the predictive distribution
@@ -98,22 +100,75 @@ pub fn predictive_check(post: &Posterior, data: &FitData, level: f64, seed: u64)
             let lower = (below as f64 + 0.5 * tied as f64) / m;
             let upper = (above as f64 + 0.5 * tied as f64) / m;
             let p = (2.0 * lower.min(upper)).min(1.0);
-            if p >= 1.0 - level {
+            let alpha = outside_below(level);
+            if p >= alpha {
                 return None;
             }
-            reps.sort_by(f64::total_cmp);
-            let tail = (1.0 - level) / 2.0;
+            let tail = alpha / 2.0;
+            let (lo, hi) = match target.items {
+                Some(n) => {
+                    let mut counts: Vec<f64> = reps.iter().map(|&r| key(r)).collect();
+                    counts.sort_by(f64::total_cmp);
+                    let (lo, hi) = passing_counts(&counts, tail);
+                    (lo / n as f64, hi / n as f64)
+                }
+                None => {
+                    reps.sort_by(f64::total_cmp);
+                    (quantile_sorted(&reps, tail), quantile_sorted(&reps, 1.0 - tail))
+                }
+            };
             Some(Outlier {
                 task: data.series[t].clone(),
                 model: data.models[j].clone(),
                 x,
                 observed: data.score[i],
-                lo: quantile_sorted(&reps, tail),
-                hi: quantile_sorted(&reps, 1.0 - tail),
+                lo,
+                hi,
                 p,
             })
         })
         .collect();
     outside.sort_by(|a, b| a.p.total_cmp(&b.p).then_with(|| a.task.cmp(&b.task)).then_with(|| a.x.total_cmp(&b.x)));
     PredictiveCheck { level, scores: data.len(), expected: data.len() as f64 * (1.0 - level), outside }
+}
+
+/// The two-sided p below which a score lies outside the interval at `level`: 1 − level, less
+/// a hair so that a p of exactly 1 − level passes (1 − 0.99 is 0.010000000000000009 in
+/// doubles, above the 0.01 that 10 of 1000 repeats give).
+fn outside_below(level: f64) -> f64 {
+    (1.0 - level) * (1.0 - 1e-9)
+}
+
+/// The smallest and largest count whose mid-p tail probabilities under the repeats `sorted`
+/// (counts, ascending) are both at least `tail`: the share of repeats below the count plus half
+/// the share equal to it, and the same above. The first only grows with the count and the
+/// second only falls, so the counts that pass are the whole range between the two, and the
+/// median count is among them.
+fn passing_counts(sorted: &[f64], tail: f64) -> (f64, f64) {
+    let m = sorted.len() as f64;
+    let below = |c: f64| {
+        let less = sorted.partition_point(|&r| r < c);
+        let equal = sorted.partition_point(|&r| r <= c) - less;
+        (less as f64 + 0.5 * equal as f64) / m
+    };
+    let above = |c: f64| {
+        let upto = sorted.partition_point(|&r| r <= c);
+        let equal = upto - sorted.partition_point(|&r| r < c);
+        ((sorted.len() - upto) as f64 + 0.5 * equal as f64) / m
+    };
+    let median = sorted[sorted.len() / 2];
+    // the lowest passing count lies between the smallest repeat and the median, the highest
+    // between the median and the largest repeat: halve each range of whole counts
+    let (mut a, mut b) = (sorted[0], median);
+    while b - a > 0.5 {
+        let c = ((a + b) / 2.0).floor();
+        if below(c) >= tail { b = c } else { a = c + 1.0 }
+    }
+    let lo = a;
+    let (mut a, mut b) = (median, sorted[sorted.len() - 1]);
+    while b - a > 0.5 {
+        let c = ((a + b) / 2.0).ceil();
+        if above(c) >= tail { a = c } else { b = c - 1.0 }
+    }
+    (lo, a)
 }

@@ -256,6 +256,51 @@ fn predictive_check_flags_a_score_off_its_curve() {
     assert_eq!(format!("{:?}", predictive_check(&post, &data, CHECK_LEVEL, 5)), format!("{check:?}"));
 }
 
+/// A flagged score lies outside the interval printed beside it. With few items the counts are
+/// coarse: a count in the far tail by its mid-p can still be the 99.5% quantile of the repeats,
+/// and an interval of quantiles would then end at the very score it flags.
+#[test]
+fn a_flagged_count_lies_outside_its_interval() {
+    let post = point_posterior(C, Some(1e7), 1000);
+    // every possible count of 20 items at the midpoint (p = 0.55), each its own model
+    let names: Vec<String> = (0..=20).map(|k| format!("m{k}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let obs: Vec<(usize, f64, u64, u64)> = (0..=20).map(|k| (k as usize, 9.5, k, 20)).collect();
+    let data = observed(&refs, &obs);
+    for seed in 1..=20 {
+        let check = predictive_check(&post, &data, CHECK_LEVEL, seed);
+        let (mut low, mut high) = (0, 0);
+        for o in &check.outside {
+            assert!(o.observed < o.lo || o.observed > o.hi, "seed {seed}: {o:?}");
+            assert!(o.lo <= o.hi && o.lo > 0.1 && o.hi < 0.95, "seed {seed}: {o:?}");
+            if o.observed < o.lo { low += 1 } else { high += 1 }
+        }
+        // binomial(20, 0.55): the two-sided mid-p is below 0.01 for 0–5 and 17–20 (of them 5
+        // and 17 are near the line, at 0.008 and 0.006, and the repeats are 1000 draws)
+        assert!((5..=6).contains(&low) && (3..=4).contains(&high), "seed {seed}: {check:?}");
+    }
+}
+
+/// A score whose two-sided p is exactly 1 − level (10 of 1000 repeats) is on the interval's
+/// edge, not outside it: 1 − 0.99 in doubles is a hair above 0.01.
+#[test]
+fn a_p_of_exactly_one_minus_the_level_passes() {
+    let post = point_posterior(C, Some(1e7), 1000);
+    let names: Vec<String> = (0..=20).map(|k| format!("m{k}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let obs: Vec<(usize, f64, u64, u64)> = (0..=20).map(|k| (k as usize, 9.5, k, 20)).collect();
+    let data = observed(&refs, &obs);
+    let mut seen = 0;
+    for seed in 1..=200 {
+        let check = predictive_check(&post, &data, CHECK_LEVEL, seed);
+        assert!(check.outside.iter().all(|o| o.p < 0.01), "seed {seed}: {check:?}");
+        // the same check at a level that puts the line just above those p's flags them
+        let wider = predictive_check(&post, &data, 0.989, seed);
+        seen += wider.outside.iter().filter(|o| o.p == 0.01).count();
+    }
+    assert!(seen > 0, "no p of exactly 0.01 in 200 seeds: the test needs other seeds");
+}
+
 /// With a per-model effect, each score is checked against its own model's fitted luck: a lucky
 /// model's high score is no misfit, while the same score from an unlucky model is.
 #[test]
