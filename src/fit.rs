@@ -218,6 +218,32 @@ impl FitDiagnostics {
         })
     }
 
+    /// When the value with the worst R-hat or bulk ESS belongs to one of `falling` (the tasks
+    /// whose scores fall with size in the data fitted, as [`crate::data::Series::falls_upto`]
+    /// finds them): a warning that says so, since more draws will not make an S-curve follow
+    /// such a task. None otherwise.
+    pub fn falling_warning(&self, falling: &[String]) -> Option<String> {
+        // `floor.14 (pythia/TruthfulQA)`: the task a value belongs to, as `with_owner` names it
+        fn task_of(name: &str) -> Option<&str> {
+            name.strip_suffix(')').and_then(|n| n.split_once(" (")).map(|(_, t)| t)
+        }
+        let short = [(self.rhat_max > RHAT_MAX, &self.worst_rhat), (self.ess_bulk_min < ESS_MIN, &self.worst_ess)];
+        let (value, task) = short
+            .iter()
+            .filter(|(fell, _)| *fell)
+            .find_map(|(_, name)| task_of(name).filter(|t| falling.iter().any(|f| f == t)).map(|t| (name, t)))?;
+        // `--skip-task` takes the task without its family, and leaves it out of every family
+        let (skip, every) = match task.rsplit_once('/') {
+            Some((_, t)) => (t, ", in every family"),
+            None => (task, ""),
+        };
+        Some(format!(
+            "{value} fell short, and '{task}' falls with size in the data fitted: an S-curve rises, so more \
+             draws will not make its curve follow those scores. Leave it out (--skip-task '{skip}'{every}) and \
+             fit again."
+        ))
+    }
+
     /// Plain-words warnings, with what to try given the settings `opts` the fit used.
     pub fn warnings(&self, opts: &NutsOptions) -> Vec<String> {
         let mut w = Vec::new();
@@ -657,6 +683,32 @@ mod tests {
     use super::{FitDiagnostics, ValuesCheck};
     use crate::diagnostics::ParamDiagnostics;
     use crate::sample::NutsOptions;
+
+    /// A value that fell short and belongs to a task whose scores fall with size is named with
+    /// that task and the flag that leaves it out; a value of another task, one that passed, or a
+    /// population value is not.
+    #[test]
+    fn a_shortfall_in_a_falling_task_says_so() {
+        let falling = vec!["pythia/TruthfulQA".to_string(), "logiqa".to_string()];
+        let fit = |rhat_max, worst_rhat: &str, ess_bulk_min, worst_ess: &str| FitDiagnostics {
+            rhat_max,
+            worst_rhat: worst_rhat.into(),
+            ess_bulk_min,
+            worst_ess: worst_ess.into(),
+            ..with_divergences(0)
+        };
+        let w = fit(1.09, "floor.14 (pythia/TruthfulQA)", 900.0, "floor.1 (pythia/arc)").falling_warning(&falling);
+        let w = w.expect("the worst R-hat is the falling task's");
+        assert!(w.starts_with("floor.14 (pythia/TruthfulQA) fell short, and 'pythia/TruthfulQA' falls"), "{w}");
+        assert!(w.contains("(--skip-task 'TruthfulQA', in every family)"), "{w}");
+        // by its ESS alone, and a task without a family
+        let w = fit(1.0, "floor.1 (arc)", 120.0, "midpoint.3 (logiqa)").falling_warning(&falling).unwrap();
+        assert!(w.starts_with("midpoint.3 (logiqa) fell short") && w.contains("(--skip-task 'logiqa')"), "{w}");
+        // the falling task's value is the worst but passed; another task's; a population value
+        assert_eq!(fit(1.005, "floor.14 (pythia/TruthfulQA)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);
+        assert_eq!(fit(1.09, "floor.2 (pythia/arc)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);
+        assert_eq!(fit(1.09, "ceiling_location", 100.0, "slope_scale").falling_warning(&falling), None);
+    }
 
     fn with_divergences(divergences: u64) -> FitDiagnostics {
         FitDiagnostics {

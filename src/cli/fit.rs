@@ -196,7 +196,7 @@ pub fn print_table(rows: &[TaskSummary], conv: &str) {
 fn run_nuts(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series(a.holdout_above)?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
-    a.data.note_falling(&series, a.holdout_above, spec.model_effect);
+    let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
     if let Some(dir) = &a.out {
@@ -283,7 +283,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     for e in &d.extensions {
         eprintln!("{}", e.describe());
     }
-    let warnings = d.warnings(&opts);
+    let warnings: Vec<String> = d.falling_warning(&falling).into_iter().chain(d.warnings(&opts)).collect();
     for w in &warnings {
         eprintln!("warning: {w}");
     }

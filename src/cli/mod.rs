@@ -196,12 +196,13 @@ impl DataArgs {
     /// S-curve rises, so their curves say little, and they can slow the sampler. Tasks with
     /// fewer than 3 sizes there are left to the error that names them.
     /// With `luck` (the model has a per-model effect) it says what that can do to the chains.
-    pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>, luck: bool) {
+    /// Returns their names, for [`scurve::fit::FitDiagnostics::falling_warning`].
+    pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>, luck: bool) -> Vec<String> {
         let cut = holdout_above.unwrap_or(f64::INFINITY);
-        let falling: Vec<&str> =
-            series.iter().filter(|s| s.n_sizes_upto(cut) >= 3 && s.falls_upto(cut)).map(|s| s.name.as_str()).collect();
+        let falling: Vec<String> =
+            series.iter().filter(|s| s.n_sizes_upto(cut) >= 3 && s.falls_upto(cut)).map(|s| s.name.clone()).collect();
         if falling.is_empty() {
-            return;
+            return falling;
         }
         let mut names: Vec<String> = falling.iter().take(3).map(|n| format!("'{n}'")).collect();
         if falling.len() > 3 {
@@ -223,6 +224,7 @@ impl DataArgs {
                  if R-hat stays above 1.01, leave those tasks out or fit --model no_model_effect (docs/models.md)"
             );
         }
+        falling
     }
 
     /// How many series `--skip-short` left out of the `kept` that [`Self::series`] gave.

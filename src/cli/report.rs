@@ -82,7 +82,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     check_new(&a.out, a.force)?;
     let (ds, series) = a.data.series(a.holdout_above)?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
-    a.data.note_falling(&series, a.holdout_above, spec.model_effect);
+    let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
@@ -258,7 +258,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         facts,
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
-        warnings: d.warnings(&opts),
+        warnings: d.falling_warning(&falling).into_iter().chain(d.warnings(&opts)).collect(),
         check: Some(predictive_check(post, &data, CHECK_LEVEL, a.seed)),
         overview_svg,
         population_svg,
