@@ -256,17 +256,21 @@ fn predictive_check_flags_a_score_off_its_curve() {
     assert_eq!(format!("{:?}", predictive_check(&post, &data, CHECK_LEVEL, 5)), format!("{check:?}"));
 }
 
+/// The curve [`C`] without spread (φ = 10^7, so the counts are binomial), and every possible
+/// count of a 20-item task at its midpoint (p = 0.55), each from a model of its own.
+fn every_count_of_twenty() -> (Posterior, FitData) {
+    let names: Vec<String> = (0..=20).map(|k| format!("m{k}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let obs: Vec<(usize, f64, u64, u64)> = (0..=20).map(|k| (k as usize, 9.5, k, 20)).collect();
+    (point_posterior(C, Some(1e7), 1000), observed(&refs, &obs))
+}
+
 /// A flagged score lies outside the interval printed beside it. With few items the counts are
 /// coarse: a count in the far tail by its mid-p can still be the 99.5% quantile of the repeats,
 /// and an interval of quantiles would then end at the very score it flags.
 #[test]
 fn a_flagged_count_lies_outside_its_interval() {
-    let post = point_posterior(C, Some(1e7), 1000);
-    // every possible count of 20 items at the midpoint (p = 0.55), each its own model
-    let names: Vec<String> = (0..=20).map(|k| format!("m{k}")).collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let obs: Vec<(usize, f64, u64, u64)> = (0..=20).map(|k| (k as usize, 9.5, k, 20)).collect();
-    let data = observed(&refs, &obs);
+    let (post, data) = every_count_of_twenty();
     for seed in 1..=20 {
         let check = predictive_check(&post, &data, CHECK_LEVEL, seed);
         let (mut low, mut high) = (0, 0);
@@ -285,11 +289,7 @@ fn a_flagged_count_lies_outside_its_interval() {
 /// edge, not outside it: 1 − 0.99 in doubles is a hair above 0.01.
 #[test]
 fn a_p_of_exactly_one_minus_the_level_passes() {
-    let post = point_posterior(C, Some(1e7), 1000);
-    let names: Vec<String> = (0..=20).map(|k| format!("m{k}")).collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let obs: Vec<(usize, f64, u64, u64)> = (0..=20).map(|k| (k as usize, 9.5, k, 20)).collect();
-    let data = observed(&refs, &obs);
+    let (post, data) = every_count_of_twenty();
     let mut seen = 0;
     for seed in 1..=200 {
         let check = predictive_check(&post, &data, CHECK_LEVEL, seed);
