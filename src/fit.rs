@@ -218,28 +218,25 @@ impl FitDiagnostics {
         })
     }
 
-    /// When the value with the worst R-hat or bulk ESS belongs to one of `falling` (the tasks
+    /// When the value with the worst R-hat or bulk ESS belongs to one of `falling` (the series
     /// whose scores fall with size in the data fitted, as [`crate::data::Series::falls_upto`]
-    /// finds them): a warning that says so, since more draws will not make an S-curve follow
-    /// such a task. None otherwise.
-    pub fn falling_warning(&self, falling: &[String]) -> Option<String> {
-        // `floor.14 (pythia/TruthfulQA)`: the task a value belongs to, as `with_owner` names it
-        fn task_of(name: &str) -> Option<&str> {
+    /// finds them, each as (series name, task name)): a warning that says so, since more draws
+    /// will not make an S-curve follow such a task. None otherwise.
+    pub fn falling_warning(&self, falling: &[(String, String)]) -> Option<String> {
+        // `floor.14 (pythia/TruthfulQA)`: the series a value belongs to, as `with_owner` names it
+        fn series_of(name: &str) -> Option<&str> {
             name.strip_suffix(')').and_then(|n| n.split_once(" (")).map(|(_, t)| t)
         }
         let short = [(self.rhat_max > RHAT_MAX, &self.worst_rhat), (self.ess_bulk_min < ESS_MIN, &self.worst_ess)];
-        let (value, task) = short
-            .iter()
-            .filter(|(fell, _)| *fell)
-            .find_map(|(_, name)| task_of(name).filter(|t| falling.iter().any(|f| f == t)).map(|t| (name, t)))?;
+        let (value, (series, task)) = short.iter().filter(|(fell, _)| *fell).find_map(|(_, name)| {
+            let owner = series_of(name)?;
+            falling.iter().find(|(s, _)| s == owner).map(|f| (name, f))
+        })?;
         // `--skip-task` takes the task without its family, and leaves it out of every family
-        let (skip, every) = match task.rsplit_once('/') {
-            Some((_, t)) => (t, ", in every family"),
-            None => (task, ""),
-        };
+        let every = if series == task { "" } else { ", in every family" };
         Some(format!(
-            "{value} fell short, and '{task}' falls with size in the data fitted: an S-curve rises, so more \
-             draws will not make its curve follow those scores. Leave it out (--skip-task '{skip}'{every}) and \
+            "{value} fell short, and '{series}' falls with size in the data fitted: an S-curve rises, so more \
+             draws will not make its curve follow those scores. Leave it out (--skip-task '{task}'{every}) and \
              fit again."
         ))
     }
@@ -689,7 +686,8 @@ mod tests {
     /// population value is not.
     #[test]
     fn a_shortfall_in_a_falling_task_says_so() {
-        let falling = vec!["pythia/TruthfulQA".to_string(), "logiqa".to_string()];
+        let falling = [("pythia/TruthfulQA", "TruthfulQA"), ("logiqa", "logiqa"), ("bigbench/a/b", "bigbench/a/b")]
+            .map(|(s, t)| (s.to_string(), t.to_string()));
         let fit = |rhat_max, worst_rhat: &str, ess_bulk_min, worst_ess: &str| FitDiagnostics {
             rhat_max,
             worst_rhat: worst_rhat.into(),
@@ -704,6 +702,9 @@ mod tests {
         // by its ESS alone, and a task without a family
         let w = fit(1.0, "floor.1 (arc)", 120.0, "midpoint.3 (logiqa)").falling_warning(&falling).unwrap();
         assert!(w.starts_with("midpoint.3 (logiqa) fell short") && w.contains("(--skip-task 'logiqa')"), "{w}");
+        // a task whose own name holds a slash, in a fit of one family
+        let w = fit(1.02, "slope.2 (bigbench/a/b)", 900.0, "floor.1 (arc)").falling_warning(&falling).unwrap();
+        assert!(w.contains("(--skip-task 'bigbench/a/b')"), "{w}");
         // the falling task's value is the worst but passed; another task's; a population value
         assert_eq!(fit(1.005, "floor.14 (pythia/TruthfulQA)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);
         assert_eq!(fit(1.09, "floor.2 (pythia/arc)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);

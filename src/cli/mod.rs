@@ -196,15 +196,18 @@ impl DataArgs {
     /// S-curve rises, so their curves say little, and they can slow the sampler. Tasks with
     /// fewer than 3 sizes there are left to the error that names them.
     /// With `luck` (the model has a per-model effect) it says what that can do to the chains.
-    /// Returns their names, for [`scurve::fit::FitDiagnostics::falling_warning`].
-    pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>, luck: bool) -> Vec<String> {
+    /// Returns them (series and task names), for [`scurve::fit::FitDiagnostics::falling_warning`].
+    pub fn note_falling(&self, series: &[Series], holdout_above: Option<f64>, luck: bool) -> Vec<(String, String)> {
         let cut = holdout_above.unwrap_or(f64::INFINITY);
-        let falling: Vec<String> =
-            series.iter().filter(|s| s.n_sizes_upto(cut) >= 3 && s.falls_upto(cut)).map(|s| s.name.clone()).collect();
+        let falling: Vec<(String, String)> = series
+            .iter()
+            .filter(|s| s.n_sizes_upto(cut) >= 3 && s.falls_upto(cut))
+            .map(|s| (s.name.clone(), s.task.clone()))
+            .collect();
         if falling.is_empty() {
             return falling;
         }
-        let mut names: Vec<String> = falling.iter().take(3).map(|n| format!("'{n}'")).collect();
+        let mut names: Vec<String> = falling.iter().take(3).map(|(n, _)| format!("'{n}'")).collect();
         if falling.len() > 3 {
             names.push(format!("{} more", falling.len() - 3));
         }
