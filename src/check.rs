@@ -47,6 +47,9 @@ pub struct PredictiveCheck {
     pub level: f64,
     /// Fitted scores checked.
     pub scores: usize,
+    /// Repeats of each evaluation drawn (one per posterior draw used): a p below 1/repeats
+    /// shows as 0.
+    pub repeats: usize,
     /// How many would lie outside by chance alone (at most: the check is conservative).
     pub expected: f64,
     /// The scores outside, most extreme first.
@@ -129,7 +132,13 @@ pub fn predictive_check(post: &Posterior, data: &FitData, level: f64, seed: u64)
         })
         .collect();
     outside.sort_by(|a, b| a.p.total_cmp(&b.p).then_with(|| a.task.cmp(&b.task)).then_with(|| a.x.total_cmp(&b.x)));
-    PredictiveCheck { level, scores: data.len(), expected: data.len() as f64 * (1.0 - level), outside }
+    PredictiveCheck {
+        level,
+        scores: data.len(),
+        repeats: rows.len(),
+        expected: data.len() as f64 * (1.0 - level),
+        outside,
+    }
 }
 
 /// The two-sided p below which a score lies outside the interval at `level`: 1 − level, less

@@ -70,6 +70,12 @@ pub struct Report {
     pub validation: Result<ValidationSection, String>,
 }
 
+/// A predictive check's two-sided p for the page. A p of 0 means no repeat lay as far out as
+/// the score: below what `repeats` repeats resolve, so it reads "< 1/repeats", not 0.
+fn p_cell(p: f64, repeats: usize) -> String {
+    if p > 0.0 { format!("{p:.4}") } else { format!("&lt; {:.4}", 1.0 / repeats as f64) }
+}
+
 /// Escape text for HTML.
 pub fn escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -187,15 +193,15 @@ impl Report {
             "<table><tr><th>task</th><th>model</th><th>score</th><th>{level} interval</th><th>two-sided p</th></tr>"
         );
         for o in &c.outside {
+            let p = p_cell(o.p, c.repeats);
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}–{:.3}</td><td>{:.4}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}–{:.3}</td><td>{p}</td></tr>",
                 escape(&o.task),
                 escape(&o.model),
                 o.observed,
                 o.lo,
                 o.hi,
-                o.p
             );
         }
         h.push_str("</table>");
@@ -504,5 +510,12 @@ mod tests {
     #[test]
     fn escape_covers_markup() {
         assert_eq!(super::escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn a_p_of_nought_reads_as_below_the_resolution() {
+        assert_eq!(super::p_cell(0.0, 1000), "&lt; 0.0010");
+        assert_eq!(super::p_cell(0.0, 400), "&lt; 0.0025");
+        assert_eq!(super::p_cell(0.004, 1000), "0.0040");
     }
 }

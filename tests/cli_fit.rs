@@ -389,6 +389,8 @@ fn nuts_fit_json_has_diagnostics() {
     // every fitted score is checked against its predictive interval; those outside are listed
     let check = &v["predictive_check"];
     assert_eq!((check["scores"].as_u64(), check["level"].as_f64()), (Some(64), Some(0.99)), "{check}");
+    // one repeat per draw: two chains of 450 draws (below the check's 1000)
+    assert_eq!(check["repeats"].as_u64(), Some(900), "{check}");
     assert!(check["outside"].as_array().is_some_and(|o| o.len() < 8), "{check}");
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());

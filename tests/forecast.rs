@@ -245,7 +245,7 @@ fn predictive_check_flags_a_score_off_its_curve() {
         ],
     );
     let check = predictive_check(&post, &data, CHECK_LEVEL, 5);
-    assert_eq!((check.scores, check.outside.len()), (4, 1), "{check:?}");
+    assert_eq!((check.scores, check.repeats, check.outside.len()), (4, 400, 1), "{check:?}");
     let o = &check.outside[0];
     assert_eq!((o.task.as_str(), o.model.as_str(), o.x), ("t", "d", 11.0));
     // binomial sd at p ≈ 0.82 and n = 1000 is 0.012: the 99% interval is about ±0.03
