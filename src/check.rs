@@ -98,10 +98,7 @@ pub fn predictive_check(post: &Posterior, data: &FitData, level: f64, seed: u64)
                 let r = key(r);
                 (b + usize::from(r < obs), e + usize::from(r == obs))
             });
-            let m = reps.len() as f64;
-            let above = reps.len() - below - tied;
-            let lower = (below as f64 + 0.5 * tied as f64) / m;
-            let upper = (above as f64 + 0.5 * tied as f64) / m;
+            let (lower, upper) = mid_p_tails(below, tied, reps.len());
             let p = (2.0 * lower.min(upper)).min(1.0);
             let alpha = outside_below(level);
             if p >= alpha {
@@ -141,6 +138,13 @@ pub fn predictive_check(post: &Posterior, data: &FitData, level: f64, seed: u64)
     }
 }
 
+/// The mid-p tail shares of a value among `m` repeats, `less` of them below it and `equal` equal
+/// to it: the share below plus half the ties, and the share above plus half the ties.
+fn mid_p_tails(less: usize, equal: usize, m: usize) -> (f64, f64) {
+    let half_ties = 0.5 * equal as f64;
+    ((less as f64 + half_ties) / m as f64, ((m - less - equal) as f64 + half_ties) / m as f64)
+}
+
 /// The two-sided p below which a score lies outside the interval at `level`: 1 − level, less
 /// a hair so that a p of exactly 1 − level passes (1 − 0.99 is 0.010000000000000009 in
 /// doubles, above the 0.01 that 10 of 1000 repeats give).
@@ -154,17 +158,12 @@ fn outside_below(level: f64) -> f64 {
 /// second only falls, so the counts that pass are the whole range between the two, and the
 /// median count is among them.
 fn passing_counts(sorted: &[f64], tail: f64) -> (f64, f64) {
-    let m = sorted.len() as f64;
-    let below = |c: f64| {
+    let tails = |c: f64| {
         let less = sorted.partition_point(|&r| r < c);
-        let equal = sorted.partition_point(|&r| r <= c) - less;
-        (less as f64 + 0.5 * equal as f64) / m
+        mid_p_tails(less, sorted.partition_point(|&r| r <= c) - less, sorted.len())
     };
-    let above = |c: f64| {
-        let upto = sorted.partition_point(|&r| r <= c);
-        let equal = upto - sorted.partition_point(|&r| r < c);
-        ((sorted.len() - upto) as f64 + 0.5 * equal as f64) / m
-    };
+    let below = |c: f64| tails(c).0;
+    let above = |c: f64| tails(c).1;
     let median = sorted[sorted.len() / 2];
     // the lowest passing count lies between the smallest repeat and the median, the highest
     // between the median and the largest repeat: halve each range of whole counts
