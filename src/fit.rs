@@ -232,12 +232,19 @@ impl FitDiagnostics {
             let owner = series_of(name)?;
             falling.iter().find(|(s, _)| s == owner).map(|f| (name, f))
         })?;
-        // `--skip-task` takes the task without its family, and leaves it out of every family
-        let every = if series == task { "" } else { ", in every family" };
+        // `--skip-task` takes the task without its family, and leaves it out of every family;
+        // `--skip-falling` leaves out each series that falls, in its own family only
+        let how = if series == task {
+            format!("--skip-task '{task}', or --skip-falling for every task that falls")
+        } else {
+            format!(
+                "--skip-falling leaves out every task that falls, each in its own family only; --skip-task '{task}' \
+                 leaves it out of every family"
+            )
+        };
         Some(format!(
             "{value} fell short, and '{series}' falls with size in the data fitted: an S-curve rises, so more \
-             draws will not make its curve follow those scores. Leave it out (--skip-task '{task}'{every}) and \
-             fit again."
+             draws will not make its curve follow those scores. Leave it out ({how}) and fit again."
         ))
     }
 
@@ -698,13 +705,15 @@ mod tests {
         let w = fit(1.09, "floor.14 (pythia/TruthfulQA)", 900.0, "floor.1 (pythia/arc)").falling_warning(&falling);
         let w = w.expect("the worst R-hat is the falling task's");
         assert!(w.starts_with("floor.14 (pythia/TruthfulQA) fell short, and 'pythia/TruthfulQA' falls"), "{w}");
-        assert!(w.contains("(--skip-task 'TruthfulQA', in every family)"), "{w}");
+        assert!(w.contains("--skip-falling leaves out every task that falls, each in its own family only"), "{w}");
+        assert!(w.contains("--skip-task 'TruthfulQA' leaves it out of every family)"), "{w}");
         // by its ESS alone, and a task without a family
         let w = fit(1.0, "floor.1 (arc)", 120.0, "midpoint.3 (logiqa)").falling_warning(&falling).unwrap();
-        assert!(w.starts_with("midpoint.3 (logiqa) fell short") && w.contains("(--skip-task 'logiqa')"), "{w}");
+        assert!(w.starts_with("midpoint.3 (logiqa) fell short"), "{w}");
+        assert!(w.contains("(--skip-task 'logiqa', or --skip-falling for every task that falls)"), "{w}");
         // a task whose own name holds a slash, in a fit of one family
         let w = fit(1.02, "slope.2 (bigbench/a/b)", 900.0, "floor.1 (arc)").falling_warning(&falling).unwrap();
-        assert!(w.contains("(--skip-task 'bigbench/a/b')"), "{w}");
+        assert!(w.contains("(--skip-task 'bigbench/a/b', or"), "{w}");
         // the falling task's value is the worst but passed; another task's; a population value
         assert_eq!(fit(1.005, "floor.14 (pythia/TruthfulQA)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);
         assert_eq!(fit(1.09, "floor.2 (pythia/arc)", 900.0, "floor.1 (arc)").falling_warning(&falling), None);

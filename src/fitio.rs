@@ -62,6 +62,9 @@ pub struct DataRecord {
     /// Tasks seen at fewer than 3 sizes (up to the holdout) were left out (`--skip-short`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_short: bool,
+    /// Tasks whose scores fall with size (up to the holdout) were left out (`--skip-falling`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_falling: bool,
 }
 
 impl DataRecord {
@@ -76,6 +79,7 @@ impl DataRecord {
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
+            skip_falling: self.skip_falling.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
         }
     }
 }

@@ -144,6 +144,9 @@ pub struct ValidateOptions {
     /// Groups of the series validated (their indices) whose mean score is predicted too, at
     /// each model that every task of the group holds out.
     pub means: Vec<Group>,
+    /// Leave out of each fit the series whose scores fall with size up to its cutoff
+    /// (`--skip-falling`, judged on the sizes fitted, never on those held out).
+    pub skip_falling: bool,
 }
 
 /// Fit on the kept sizes and predict the held-out ones, for every cutoff of the split.
@@ -153,7 +156,7 @@ pub fn validate(
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Validation> {
-    if let Some(why) = nothing_to_validate(series, opts.split) {
+    if let Some(why) = nothing_to_validate(series, opts.split, opts.skip_falling) {
         return Err(Error::Usage(format!("nothing to validate: {why}")));
     }
     let mut out = Validation { predictions: Vec::new(), fits: Vec::new() };
@@ -212,9 +215,16 @@ pub fn surest_misses(preds: &[Prediction], method: Method, k: usize) -> Vec<&Pre
 
 /// Why `split` leaves nothing to score, in words: no task has both 3 sizes to fit and a larger
 /// one to predict. None when some task has both.
-pub fn nothing_to_validate(series: &[Series], split: Split) -> Option<String> {
-    if rounds(series, split).iter().any(|cut| !usable(series, cut).is_empty()) {
+pub fn nothing_to_validate(series: &[Series], split: Split, skip_falling: bool) -> Option<String> {
+    if rounds(series, split).iter().any(|cut| !usable(series, cut, skip_falling).is_empty()) {
         return None;
+    }
+    if skip_falling && rounds(series, split).iter().any(|cut| !usable(series, cut, false).is_empty()) {
+        return Some(
+            "every task that has 3 sizes to fit and one to predict falls with size up to its cutoff \
+                     (--skip-falling leaves those out)"
+                .into(),
+        );
     }
     let most = series.iter().map(|s| s.n_sizes()).max().unwrap_or(0);
     Some(match split {
@@ -242,10 +252,12 @@ fn rounds(series: &[Series], split: Split) -> Vec<Vec<f64>> {
     }
 }
 
-/// The series with at least 3 sizes at or below their cutoff and one above it.
-fn usable(series: &[Series], cut: &[f64]) -> Vec<usize> {
+/// The series with at least 3 sizes at or below their cutoff and one above it; with
+/// `skip_falling`, only those whose scores do not fall with size up to the cutoff.
+fn usable(series: &[Series], cut: &[f64], skip_falling: bool) -> Vec<usize> {
     (0..series.len())
         .filter(|&i| series[i].n_sizes_upto(cut[i]) >= 3 && series[i].points.iter().any(|p| p.params > cut[i]))
+        .filter(|&i| !(skip_falling && series[i].falls_upto(cut[i])))
         .collect()
 }
 
@@ -276,7 +288,7 @@ fn one_round(
     validation: &mut Validation,
 ) -> Result<()> {
     // series with fewer than 3 sizes kept, or nothing held out, sit this round out
-    let usable = usable(series, cut);
+    let usable = usable(series, cut, opts.skip_falling);
     if usable.is_empty() {
         return Ok(());
     }

@@ -649,6 +649,63 @@ fn a_falling_task_is_noted() {
     assert!(!stderr(&out).contains("per-model effect"), "{}", stderr(&out));
 }
 
+/// `--skip-falling` leaves out each series whose scores fall with size up to the holdout, in
+/// its own family only; the note names them, a saved fit remembers it, and later commands that
+/// read the data again keep to the same series.
+#[test]
+fn falling_tasks_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
+    // t rises in both families; u falls in family b only; v falls only above 5e10
+    for (f, u) in [("a", [30, 40, 55, 70]), ("b", [70, 55, 40, 30])] {
+        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
+            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", 30 + 12 * i);
+            body += &format!("{f},u,{f}{i},{size},{},100,0.25\n", u[i]);
+            body += &format!("{f},v,{f}{i},{size},{},100,0.25\n", [50, 55, 60, 30][i]);
+        }
+    }
+    std::fs::write(dir.path().join("f.csv"), body).unwrap();
+    let tasks = |out: &std::process::Output| -> Vec<String> {
+        let j: serde_json::Value = serde_json::from_str(&stdout(out)).unwrap();
+        j["tasks"].as_array().unwrap().iter().map(|t| t["task"].as_str().unwrap().to_string()).collect()
+    };
+    let fit = ["fit", "f.csv", "--method", "map", "--skip-falling", "--json"];
+    let out = scurve_in(dir.path(), &[&fit[..], &["--out", "fit"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(tasks(&out), ["a/t", "a/u", "b/t"]);
+    let err = stderr(&out);
+    assert!(err.contains("left out 3 of 6 tasks, whose scores fall with size: 'a/v', 'b/u', 'b/v'"), "{err}");
+    assert!(!err.contains("falls with size in the data fitted"), "nothing left falls: {err}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("fit/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["skip_falling"], true);
+    let out = scurve_in(dir.path(), &["plot", "fit", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("p/tasks/a_u.svg").exists() && !dir.path().join("p/tasks/b_u.svg").exists());
+    // judged up to the holdout: v's fall lies above it, so v stays in both families
+    let out = scurve_in(dir.path(), &[&fit[..], &["--holdout-above", "5e10"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(tasks(&out), ["a/t", "a/u", "a/v", "b/t", "b/v"]);
+    assert!(stderr(&out).contains("left out 1 of 6 tasks, whose scores fall with size up to the holdout: 'b/u'"));
+    // inspect points to the flag, and lists what is left with it; a selection with nothing left
+    // that rises is an error
+    let out = scurve_in(dir.path(), &["inspect", "f.csv"]);
+    assert!(
+        stdout(&out).contains(
+            "\n3 of 6 series fall with size, which an S-curve cannot follow: fit the rest with --skip-falling"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = scurve_in(dir.path(), &["inspect", "f.csv", "--skip-falling", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("b/u"), "{}", stdout(&out));
+    let out =
+        scurve_in(dir.path(), &["fit", "f.csv", "--method", "map", "--skip-falling", "--family", "b", "--task", "u"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no task is left that rises with size (--skip-falling"), "{}", stderr(&out));
+}
+
 #[test]
 fn chance_levels_per_task() {
     let dir = tempfile::tempdir().unwrap();

@@ -274,6 +274,35 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     assert_eq!(pop.matches("<tr>").count(), 1 + 3);
 }
 
+/// With `--skip-falling` the page says which tasks the fit left out, and its validation judges
+/// the fall on the sizes it fits: a task that falls only at its largest size is predicted there.
+#[test]
+fn report_leaves_out_falling_tasks_and_validates_without_peeking() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
+    // u falls in family b; v falls in both, at the largest size only
+    for (f, u) in [("a", [30, 40, 55, 70]), ("b", [70, 55, 40, 30])] {
+        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
+            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", 30 + 12 * i);
+            body += &format!("{f},u,{f}{i},{size},{},100,0.25\n", u[i]);
+            body += &format!("{f},v,{f}{i},{size},{},100,0.25\n", [50, 55, 60, 30][i]);
+        }
+    }
+    std::fs::write(d.join("f.csv"), body).unwrap();
+    let mut args = vec!["report", "f.csv", "--out", "r.html", "--skip-falling"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(
+        html.contains("left out</dt><dd>a/v, b/u, b/v (they fall with size; --skip-falling)</dd>"),
+        "the page says what was left out"
+    );
+    // fitted up to 1e10, only b/u falls: a/t, a/u, a/v, b/t and b/v are predicted at 1e11
+    let v = html.split("<section id=\"validation\">").nth(1).unwrap();
+    assert!(v.contains("left out (--skip-falling): 5 held-out scores"), "{}", &v[..v.len().min(600)]);
+}
+
 /// The only addresses in the page are XML namespace names of the inline SVG, which are not fetched.
 fn only_svg_namespaces(html: &str) -> bool {
     html.match_indices("http").all(|(i, _)| {

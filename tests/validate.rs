@@ -11,7 +11,7 @@ use scurve::spec::ModelSpec;
 use scurve::validate::{Method, RoundFit, Split, ValidateOptions, Validation, score, validate};
 
 fn tiny() -> Vec<scurve::data::Series> {
-    let rows = [
+    table(&[
         ("a", 1e8, 30),
         ("a", 1e9, 40),
         ("a", 1e10, 50),
@@ -20,7 +20,11 @@ fn tiny() -> Vec<scurve::data::Series> {
         ("b", 1e9, 52),
         ("b", 1e10, 60),
         ("b", 1e11, 58),
-    ];
+    ])
+}
+
+/// Series of (task, size, correct of 100) rows; chance 0.25 for task `a`, else 0.5.
+fn table(rows: &[(&str, f64, u64)]) -> Vec<scurve::data::Series> {
     let obs = rows
         .iter()
         .map(|&(t, s, c)| Observation {
@@ -47,6 +51,7 @@ fn opts(split: Split, methods: Vec<Method>) -> ValidateOptions {
         x_axis: XAxis::Params,
         seed: 1,
         means: Vec::new(),
+        skip_falling: false,
     }
 }
 
@@ -85,6 +90,32 @@ fn rolling_holds_out_every_cutoff() {
     // 4 sizes: one cutoff keeping 3, one size ahead per task
     assert_eq!(preds.len(), 2);
     assert!(preds.iter().all(|p| (p.distance - 1.0).abs() < 1e-9));
+}
+
+/// `skip_falling` leaves a series out of a round when its scores fall with size up to that
+/// round's cutoff, and only then: a fall that lies in the held-out sizes alone is predicted.
+#[test]
+fn skip_falling_judges_each_round_on_the_sizes_it_fits() {
+    let sizes = [1e8, 1e9, 1e10, 1e11, 1e12];
+    // c falls over its first three sizes and then rises; d rises and then falls at the fourth
+    let rows: Vec<(&str, f64, u64)> = (sizes.iter().zip([60, 45, 30, 70, 80]).map(|(&s, c)| ("c", s, c)))
+        .chain(sizes.iter().zip([40, 45, 50, 15, 60]).map(|(&s, c)| ("d", s, c)))
+        .collect();
+    let series = table(&rows);
+    let run = |skip_falling| {
+        let o = ValidateOptions { skip_falling, ..opts(Split::Rolling, vec![Method::Persistence]) };
+        let preds = validate(&series, &o, &(), &AtomicBool::new(false)).unwrap().predictions;
+        preds.iter().map(|p| (p.task.clone(), p.size)).collect::<Vec<_>>()
+    };
+    let t = |task: &str, size: f64| (task.to_string(), size);
+    // kept 3: c falls (left out), d rises and its fall at 1e11 is predicted; kept 4: the other way
+    assert_eq!(run(true), [t("d", 1e11), t("d", 1e12), t("c", 1e12)]);
+    assert_eq!(run(false).len(), 6);
+    // a split that leaves only falling tasks to score says so
+    let falling = table(&rows[..5]);
+    let o = ValidateOptions { skip_falling: true, ..opts(Split::Largest(2), vec![Method::Persistence]) };
+    let err = validate(&falling, &o, &(), &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(err.contains("falls with size up to its cutoff (--skip-falling"), "{err}");
 }
 
 #[test]

@@ -124,6 +124,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else if short > 0 {
         out!("\n{short} of {} series have fewer than 3 sizes: fit the rest with --skip-short", reports.len());
     }
+    let falling = reports.iter().filter(|r| r.falls).count();
+    if falling > 0 && falling < reports.len() {
+        out!(
+            "{}{falling} of {} series fall with size, which an S-curve cannot follow: fit the rest with --skip-falling",
+            if short > 0 && short < reports.len() { "" } else { "\n" },
+            reports.len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

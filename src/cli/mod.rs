@@ -130,6 +130,11 @@ pub struct DataArgs {
     /// Leave out every task seen at fewer than 3 sizes (after any holdout): a curve needs 3.
     #[arg(long)]
     pub skip_short: bool,
+    /// Leave out every task whose scores fall with size (after any holdout): an S-curve rises,
+    /// so such a task's curve says little, and it can stall the sampler. Per family, where
+    /// --skip-task leaves a task out of every family.
+    #[arg(long)]
+    pub skip_falling: bool,
     /// x-axis: log10(params), or log10(6·params·tokens).
     #[arg(long = "x", value_enum, default_value = "params")]
     pub x: XArg,
@@ -174,19 +179,49 @@ impl DataArgs {
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| holdout_above.unwrap_or(f64::INFINITY)),
+            skip_falling: self.skip_falling.then(|| holdout_above.unwrap_or(f64::INFINITY)),
         })
     }
 
     /// Load and select (with the fit's holdout, for `--skip-short`).
     pub fn series(&self, holdout_above: Option<f64>) -> Result<(Dataset, Vec<Series>)> {
+        self.series_selected(holdout_above, |sel| sel)
+    }
+
+    /// Load and select for a validation: `--skip-falling` is judged in each of its fits on the
+    /// sizes that fit keeps (never on those it holds out), so the tasks that fall stay in here.
+    pub fn series_for_validation(&self) -> Result<(Dataset, Vec<Series>)> {
+        if self.skip_falling {
+            eprintln!(
+                "note: each fit of the validation leaves out the tasks whose scores fall with size up to its \
+                 cutoff (--skip-falling), judged on the sizes it fits"
+            );
+        }
+        self.series_selected(None, |sel| Selection { skip_falling: None, ..sel })
+    }
+
+    /// [`Self::series`] with the selection changed by `adjust`.
+    fn series_selected(
+        &self,
+        holdout_above: Option<f64>,
+        adjust: impl FnOnce(Selection) -> Selection,
+    ) -> Result<(Dataset, Vec<Series>)> {
         let ds = self.load()?;
-        let s = ds.select(&self.selection(holdout_above)?)?;
-        let short = self.short_left_out(&ds, holdout_above, s.len())?;
+        let s = ds.select(&adjust(self.selection(holdout_above)?))?;
+        let (short, falling) = self.flags_left_out(&ds, holdout_above, &s)?;
+        let upto = if holdout_above.is_some() { " up to the holdout" } else { "" };
         if short > 0 {
             eprintln!(
-                "note: left out {short} of {} tasks, seen at fewer than 3 sizes{} (--skip-short; `scurve inspect` lists them)",
-                s.len() + short,
-                if holdout_above.is_some() { " up to the holdout" } else { "" }
+                "note: left out {short} of {} tasks, seen at fewer than 3 sizes{upto} (--skip-short; `scurve inspect` lists them)",
+                s.len() + short + falling.len(),
+            );
+        }
+        if !falling.is_empty() {
+            eprintln!(
+                "note: left out {} of {} tasks, whose scores fall with size{upto}: {} (--skip-falling; `scurve inspect` flags them)",
+                falling.len(),
+                s.len() + short + falling.len(),
+                listed(&falling),
             );
         }
         Ok((ds, s))
@@ -207,14 +242,11 @@ impl DataArgs {
         if falling.is_empty() {
             return falling;
         }
-        let mut names: Vec<String> = falling.iter().take(3).map(|(n, _)| format!("'{n}'")).collect();
-        if falling.len() > 3 {
-            names.push(format!("{} more", falling.len() - 3));
-        }
+        let names: Vec<String> = falling.iter().map(|(n, _)| n.clone()).collect();
         eprintln!(
             "note: {} {} with size in the data fitted; an S-curve rises, so {} say little and can slow \
-             the sampler (--skip-task leaves a task out; `scurve inspect` flags them)",
-            names.join(", "),
+             the sampler (--skip-falling leaves out every such task, --skip-task one task; `scurve inspect` flags them)",
+            listed(&names),
             if falling.len() == 1 { "falls" } else { "fall" },
             if falling.len() == 1 { "its curve and intervals" } else { "their curves and intervals" },
         );
@@ -224,23 +256,35 @@ impl DataArgs {
             eprintln!(
                 "note: with the model's per-model effect, tasks that fall can be explained two ways, by their \
                  curves or by the luck of the models that score them, and the chains may settle on different ones: \
-                 if R-hat stays above 1.01, leave those tasks out or fit --model no_model_effect (docs/models.md)"
+                 if R-hat stays above 1.01, leave those tasks out (--skip-falling) or fit --model no_model_effect (docs/models.md)"
             );
         }
         falling
     }
 
-    /// How many series `--skip-short` left out of the `kept` that [`Self::series`] gave.
-    pub fn short_left_out(&self, ds: &Dataset, holdout_above: Option<f64>, kept: usize) -> Result<usize> {
-        if !self.skip_short {
-            return Ok(0);
+    /// What `--skip-short` and `--skip-falling` left out of the series `kept` that
+    /// [`Self::series`] gave: how many were seen at fewer than 3 sizes, and the names of those
+    /// whose scores fall with size (the two are applied in that order).
+    pub fn flags_left_out(
+        &self,
+        ds: &Dataset,
+        holdout_above: Option<f64>,
+        kept: &[Series],
+    ) -> Result<(usize, Vec<String>)> {
+        if !self.skip_short && !self.skip_falling {
+            return Ok((0, Vec::new()));
         }
-        let all = ds.select(&Selection { skip_short: None, ..self.selection(holdout_above)? })?.len();
-        Ok(all - kept)
+        let sel = self.selection(holdout_above)?;
+        let all = ds.select(&Selection { skip_short: None, skip_falling: None, ..sel.clone() })?.len();
+        let rising_or_not = ds.select(&Selection { skip_falling: None, ..sel })?;
+        let falling =
+            (rising_or_not.iter()).filter(|s| !kept.iter().any(|k| k.name == s.name)).map(|s| s.name.clone()).collect();
+        Ok((all - rising_or_not.len(), falling))
     }
 
-    /// The tasks and models the options left out, in words (None when none were).
-    pub fn left_out(&self, short: usize) -> Option<String> {
+    /// The tasks and models the options left out, in words (None when none were), given what
+    /// [`Self::flags_left_out`] found.
+    pub fn left_out(&self, short: usize, falling: &[String]) -> Option<String> {
         let mut parts = Vec::new();
         if !self.skip_tasks.is_empty() {
             parts.push(format!("{} (--skip-task)", self.skip_tasks.join(", ")));
@@ -250,6 +294,9 @@ impl DataArgs {
         }
         if short > 0 {
             parts.push(format!("{short} task(s) seen at fewer than 3 sizes (--skip-short)"));
+        }
+        if !falling.is_empty() {
+            parts.push(format!("{} (they fall with size; --skip-falling)", listed_as(falling, str::to_string)));
         }
         if !self.skip_models.is_empty() {
             parts.push(format!("every result of {} (--skip-model)", self.skip_models.join(", ")));
@@ -297,6 +344,7 @@ impl DataArgs {
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short,
+            skip_falling: self.skip_falling,
         })
     }
 
@@ -333,6 +381,20 @@ impl DataArgs {
 pub enum ChanceArg {
     All(f64),
     Task(String, f64),
+}
+
+/// Names in a note: the first three quoted, then how many more.
+fn listed(names: &[String]) -> String {
+    listed_as(names, |n| format!("'{n}'"))
+}
+
+/// The first three names, each written by `show`, then how many more.
+fn listed_as(names: &[String], show: impl Fn(&str) -> String) -> String {
+    let mut shown: Vec<String> = names.iter().take(3).map(|n| show(n)).collect();
+    if names.len() > 3 {
+        shown.push(format!("{} more", names.len() - 3));
+    }
+    shown.join(", ")
 }
 
 /// Parse `--chance P` or `--chance TASK=P` (P in [0, 1); the task's name may itself hold '=').

@@ -88,6 +88,7 @@ impl Args {
             skip_tasks: Vec::new(),
             skip_models: Vec::new(),
             skip_short: false,
+            skip_falling: false,
             x: super::XArg::Params,
         }
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::check::{CHECK_LEVEL, predictive_check};
-use scurve::data::{FitData, XAxis, points_above, training_compute};
+use scurve::data::{FitData, Selection, XAxis, points_above, training_compute};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{
@@ -120,10 +120,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let source = a.data.source(&ds);
     let groups = select_groups(&data.series, &items, &a.means, a.by_items, &source)?;
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
+    // --skip-falling is judged in the validation's fit on the sizes it keeps, never on the one
+    // it holds out: a task that falls only there is predicted like any other
+    let (vseries, vgroups) = if a.data.skip_falling {
+        let all = ds.select(&Selection { skip_falling: None, ..a.data.selection(a.holdout_above)? })?;
+        let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+        let items: Vec<Option<u64>> = all.iter().map(|s| s.items()).collect();
+        let vgroups = select_groups(&names, &items, &a.means, a.by_items, &source)?;
+        (all, vgroups)
+    } else {
+        (series.clone(), groups.clone())
+    };
     let no_validation = if a.no_validate {
         Some("Not run (--no-validate).".to_string())
     } else {
-        nothing_to_validate(&series, Split::Largest(a.validate_largest))
+        nothing_to_validate(&vseries, Split::Largest(a.validate_largest), a.data.skip_falling)
             .map(|why| format!("Not possible: {why} (--validate-largest sets how many are held out)."))
     };
     let fits = if no_validation.is_some() { 1 } else { 2 };
@@ -188,9 +199,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             nuts: opts,
             x_axis: axis,
             seed: a.seed,
-            means: groups.clone(),
+            means: vgroups,
+            skip_falling: a.data.skip_falling,
         };
-        let validation = validate(&series, &vopts, &bar, stop)?;
+        let validation = validate(&vseries, &vopts, &bar, stop)?;
         let fit_warnings = validation.fit_warnings();
         // the means of tasks are scored on their own, beside the tasks
         let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) =
@@ -203,7 +215,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let heldout = preds.iter().filter(|p| p.method == vopts.methods[0]).count();
         let (calibration, pit, scatter, _) = figures(&preds, &vopts.methods);
         Ok(ValidationSection {
-            split: format!("each task's {} largest size(s) held out", a.validate_largest),
+            split: format!(
+                "each task's {} largest size(s) held out{}",
+                a.validate_largest,
+                if a.data.skip_falling {
+                    ", and the tasks whose scores fall with size up to there left out (--skip-falling)"
+                } else {
+                    ""
+                }
+            ),
             heldout,
             scores: score(&all),
             fit_warnings,
@@ -247,7 +267,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !groups.is_empty() && !post.has_model_effect() {
         facts.push(("means of tasks".into(), scurve::forecast::MEAN_WITHOUT_LUCK.into()));
     }
-    if let Some(left) = a.data.left_out(a.data.short_left_out(&ds, a.holdout_above, series.len())?) {
+    let (short, falling_out) = a.data.flags_left_out(&ds, a.holdout_above, &series)?;
+    if let Some(left) = a.data.left_out(short, &falling_out) {
         facts.insert(2, ("left out".into(), left));
     }
     if let Some(h) = a.holdout_above {

@@ -98,7 +98,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let (ds, series) = a.data.series(None)?;
+    let (ds, series) = a.data.series_for_validation()?;
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let items: Vec<Option<u64>> = series.iter().map(|s| s.items()).collect();
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
@@ -124,6 +124,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         x_axis: a.data.x_axis(),
         seed: a.seed,
         means,
+        skip_falling: a.data.skip_falling,
     };
     let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
     let per_fit = opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);

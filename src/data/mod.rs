@@ -117,6 +117,9 @@ pub struct Selection {
     /// Leave out every series seen at fewer than 3 sizes at or below this size (`--skip-short`;
     /// the holdout's cut, or infinity when nothing is held out): a curve needs 3.
     pub skip_short: Option<f64>,
+    /// Leave out every series whose score falls with size up to this size (`--skip-falling`;
+    /// the holdout's cut, or infinity): an S-curve rises, so its curve would say little.
+    pub skip_falling: Option<f64>,
 }
 
 /// The x-axis of the curve.
@@ -473,6 +476,15 @@ impl Dataset {
             if out.is_empty() {
                 return Err(Error::Usage(format!(
                     "{}: no task is left with the 3 sizes a curve needs (--skip-short left out every one)",
+                    self.source
+                )));
+            }
+        }
+        if let Some(cut) = sel.skip_falling {
+            out.retain(|s| !s.falls_upto(cut));
+            if out.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: no task is left that rises with size (--skip-falling left out every one)",
                     self.source
                 )));
             }
