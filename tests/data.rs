@@ -486,3 +486,51 @@ fn the_files_hash_follows_the_files_read() {
     std::fs::write(d.join("runs/a/m.json"), "{ }").unwrap();
     assert_ne!(hash(false), first);
 }
+
+/// A table separated by tabs (a TSV, or cells copied from a spreadsheet) or by semicolons (a
+/// spreadsheet's export where numbers have decimal commas) reads as one separated by commas; a
+/// score written with its percent sign is a percentage, in the tidy and in the wide form; a
+/// decimal comma stops the load with an error that names it.
+#[test]
+fn separators_percent_signs_and_decimal_commas() {
+    use scurve::data::tidy::parse_csv;
+    let rows = |ds: &Dataset| -> Vec<(String, String, f64, Outcome)> {
+        ds.observations.iter().map(|o| (o.task.clone(), o.model.clone(), o.params, o.outcome)).collect()
+    };
+    let comma =
+        parse_csv(b"task,model,params,score,chance\na,m1,1e8,0.3,0.25\na,m2,1.3B,0.455,0.25\n", "c.csv").unwrap();
+    for (text, name) in [
+        (&b"task\tmodel\tparams\tscore\tchance\na\tm1\t1e8\t30%\t0.25\na\tm2\t1.3B\t45.5 %\t0.25\n"[..], "t.tsv"),
+        (&b"task;model;params;score;chance\na;m1;1e8;0.3;0.25\na;m2;1.3B;45.5%;0.25\n"[..], "s.csv"),
+    ] {
+        let ds = parse_csv(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (got, want) = (rows(&ds), rows(&comma));
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((&g.0, &g.1, g.2), (&w.0, &w.1, w.2), "{name}");
+            let (Outcome::Score(a), Outcome::Score(b)) = (g.3, w.3) else { panic!("{name}: {:?}", g.3) };
+            assert!((a - b).abs() < 1e-12, "{name}: {a} against {b}");
+        }
+    }
+    // a percentage in a wide table's cell, whatever its column's name says
+    let wide = parse_csv(b"model,params (B),arc,piqa (%)\nx,1,30%,61%\ny,2,0.5,70\n", "w.csv").unwrap();
+    let mut scores: Vec<(String, f64)> =
+        (wide.observations.iter()).map(|o| (format!("{}/{}", o.task, o.model), o.outcome.score())).collect();
+    scores.sort_by(|a, b| a.0.cmp(&b.0));
+    let want = [("arc/x", 0.3), ("arc/y", 0.5), ("piqa/x", 0.61), ("piqa/y", 0.7)];
+    assert_eq!(scores.len(), want.len());
+    for ((got, s), (name, w)) in scores.iter().zip(want) {
+        assert!(got == name && (s - w).abs() < 1e-12, "{got} {s} against {name} {w}");
+    }
+    // a decimal comma, and a percentage written as a plain number in the tidy form
+    let err =
+        parse_csv(b"task;model;params;correct;n;chance\na;m1;1e8;30;100;0,25\n", "d.csv").unwrap_err().to_string();
+    assert!(err.contains("row 2") && err.contains("'chance'") && err.contains("a decimal comma?"), "{err}");
+    let err = parse_csv(b"task;model;params;score\na;m1;1e8;0,3\n", "d.csv").unwrap_err().to_string();
+    assert!(err.contains("not a score: '0,3' (a decimal comma?"), "{err}");
+    let err = parse_csv(b"task,model,params,score\na,m1,1e8,30\n", "p.csv").unwrap_err().to_string();
+    assert!(err.contains("score 30 is outside [0, 1] (percentages? write 30% or 0.30)"), "{err}");
+    // a comma in the header decides: a semicolon inside a quoted name does not
+    let ds = parse_csv(b"task,model,params,score\n\"a;b\",m1,1e8,0.3\n", "q.csv").unwrap();
+    assert_eq!(ds.observations[0].task, "a;b");
+}

@@ -49,7 +49,8 @@ pub struct HarnessOptions {
 pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     let ds = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
     let shown = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&ds[..]);
+    let mut rdr =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).delimiter(super::csv_separator(&ds)).from_reader(&ds[..]);
     let headers = rdr.headers().map_err(|e| Error::input(Location::file(&shown).row(1), e.to_string()))?.clone();
     let find = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
     let cm = find("model")

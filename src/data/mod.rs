@@ -542,6 +542,43 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
     }
 }
 
+/// A score cell: a number, or a percentage written with its sign (`30%` is 0.3).
+pub(crate) fn score_cell(cell: &str) -> Option<f64> {
+    match cell.strip_suffix('%') {
+        Some(pct) => pct.trim_end().parse::<f64>().ok().map(|x| x / 100.0),
+        None => cell.parse().ok(),
+    }
+}
+
+/// Why a cell that should be a number is not one, when the reason is a common one: a decimal
+/// comma (`0,25`, from a spreadsheet in a language that writes them) — "" otherwise.
+pub(crate) fn number_hint(cell: &str) -> &'static str {
+    let (whole, frac) = cell.split_once(',').unwrap_or(("", ""));
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if digits(whole.trim_start_matches('-')) && digits(frac.trim_end_matches('%')) {
+        " (a decimal comma? write the number with a point, e.g. 0.25)"
+    } else {
+        ""
+    }
+}
+
+/// The field separator of a CSV file: a comma, unless its header has none and has tabs (a TSV,
+/// or a table copied from a spreadsheet) or semicolons (a spreadsheet's export in a language
+/// that writes decimal commas).
+pub(crate) fn csv_separator(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').find(|l| !l.iter().all(u8::is_ascii_whitespace)).unwrap_or(&[]);
+    let has = |c: u8| header.contains(&c);
+    if has(b',') {
+        b','
+    } else if has(b'\t') {
+        b'\t'
+    } else if has(b';') {
+        b';'
+    } else {
+        b','
+    }
+}
+
 /// The rest of a list an error names after its first item, up to three of them and how many
 /// more, after `lead` ("" when there is no rest).
 pub(crate) fn and_the_rest(lead: &str, rest: &[String]) -> String {

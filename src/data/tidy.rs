@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::data::{Dataset, Observation, Outcome, complete, wide};
+use crate::data::{Dataset, Observation, Outcome, complete, csv_separator, number_hint, score_cell, wide};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
@@ -37,7 +37,11 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::input(at, "the file is empty"));
     }
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .delimiter(csv_separator(bytes))
+        .from_reader(bytes);
     let headers =
         rdr.headers().map_err(|e| Error::input(at.clone().row(1), format!("cannot read the header: {e}")))?.clone();
     if let Some(roles) = wide::recognise(&headers, file)? {
@@ -122,9 +126,16 @@ fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
                 Outcome::Counts { correct, n }
             }
             (_, Some(c)) => {
-                let s = number(c, "score")?;
+                let cell = text(c, "score")?;
+                let s = score_cell(&cell).filter(|s| s.is_finite()).ok_or_else(|| {
+                    Error::input(here.clone().field("score"), format!("not a score: '{cell}'{}", number_hint(&cell)))
+                })?;
                 if !(0.0..=1.0).contains(&s) {
-                    return Err(Error::input(here.clone().field("score"), format!("score {s} is outside [0, 1]")));
+                    let hint = if (1.0..=100.0).contains(&s) { " (percentages? write 30% or 0.30)" } else { "" };
+                    return Err(Error::input(
+                        here.clone().field("score"),
+                        format!("score {cell} is outside [0, 1]{hint}"),
+                    ));
                 }
                 match n {
                     Some(n) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
@@ -165,7 +176,7 @@ fn finite(v: &str, at: Location) -> Result<f64> {
     match v.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
         Ok(_) => Err(Error::input(at, format!("not a finite number: '{v}'"))),
-        Err(_) => Err(Error::input(at, format!("not a number: '{v}'"))),
+        Err(_) => Err(Error::input(at, format!("not a number: '{v}'{}", number_hint(v)))),
     }
 }
 

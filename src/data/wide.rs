@@ -20,7 +20,7 @@
 use csv::{Reader, StringRecord};
 
 use crate::data::tidy::shots_count;
-use crate::data::{Dataset, Observation, Outcome, Unreadable};
+use crate::data::{Dataset, Observation, Outcome, Unreadable, number_hint, score_cell};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
@@ -185,7 +185,12 @@ pub(super) fn parse<R: std::io::Read>(
 
 /// A task's cell as a score in [0, 1] (times `scale`), or why it is not one.
 fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
-    let x: f64 = cell.parse().map_err(|_| format!("not a score: '{cell}'"))?;
+    // a cell written with its percent sign is a percentage whatever the column's name says
+    let (x, scale) = match cell.strip_suffix('%') {
+        Some(_) => (score_cell(cell).map(|s| s * 100.0), 0.01),
+        None => (cell.parse().ok(), scale),
+    };
+    let x: f64 = x.ok_or_else(|| format!("not a score: '{cell}'{}", number_hint(cell)))?;
     let s = x * scale;
     if !x.is_finite() || !(0.0..=1.0).contains(&s) {
         let hint = if scale == 1.0 && (1.0..=100.0).contains(&x) {
