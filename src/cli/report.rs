@@ -1,11 +1,12 @@
 //! `scurve report`: fit, forecast, threshold and validate, and write it all as one HTML page.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::check::{CHECK_LEVEL, predictive_check};
-use scurve::data::{FitData, Selection, XAxis, points_above, training_compute};
+use scurve::data::{FitData, Selection, Series, XAxis, points_above, training_compute};
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{
@@ -122,14 +123,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let per_fit = opts.chains as u64 * (opts.warmup + opts.draws);
     // --skip-falling is judged in the validation's fit on the sizes it keeps, never on the one
     // it holds out: a task that falls only there is predicted like any other
-    let (vseries, vgroups) = if a.data.skip_falling {
+    let (vseries, vgroups): (Cow<[Series]>, _) = if a.data.skip_falling {
         let all = ds.select(&Selection { skip_falling: None, ..a.data.selection(a.holdout_above)? })?;
         let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
         let items: Vec<Option<u64>> = all.iter().map(|s| s.items()).collect();
         let vgroups = select_groups(&names, &items, &a.means, a.by_items, &source)?;
-        (all, vgroups)
+        (Cow::Owned(all), vgroups)
     } else {
-        (series.clone(), groups.clone())
+        (Cow::Borrowed(&series), groups.clone())
     };
     let no_validation = if a.no_validate {
         Some("Not run (--no-validate).".to_string())
