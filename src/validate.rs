@@ -256,9 +256,13 @@ fn rounds(series: &[Series], split: Split) -> Vec<Vec<f64>> {
 /// `skip_falling`, only those whose scores do not fall with size up to the cutoff.
 fn usable(series: &[Series], cut: &[f64], skip_falling: bool) -> Vec<usize> {
     (0..series.len())
-        .filter(|&i| series[i].n_sizes_upto(cut[i]) >= 3 && series[i].points.iter().any(|p| p.params > cut[i]))
-        .filter(|&i| !(skip_falling && series[i].falls_upto(cut[i])))
+        .filter(|&i| splits(&series[i], cut[i]) && !(skip_falling && series[i].falls_upto(cut[i])))
         .collect()
+}
+
+/// Whether a series has at least 3 sizes at or below `cut` and one above it.
+fn splits(s: &Series, cut: f64) -> bool {
+    s.n_sizes_upto(cut) >= 3 && s.points.iter().any(|p| p.params > cut)
 }
 
 fn sizes(s: &Series) -> Vec<f64> {
@@ -367,9 +371,7 @@ fn one_round(
         }
     }
     for g in &opts.means {
-        // the group's tasks in this round; a group with a task out of it sits the round out
-        let Some(local) = g.tasks.iter().map(|t| usable.iter().position(|&u| u == t.task)).collect::<Option<Vec<_>>>()
-        else {
+        let Some((local, g)) = group_in_round(g, series, cut, &usable, opts.skip_falling) else {
             continue;
         };
         let (t0, w) = (local[0], &g.weights);
@@ -412,6 +414,38 @@ fn one_round(
     }
     validation.predictions.extend(out);
     Ok(())
+}
+
+/// The part of group `g` in a round: its tasks' places among the round's `usable` series, and
+/// the group of those tasks (weights renormalised over them). A task that `skip_falling` left
+/// out of the round, since its scores fall up to its cutoff, is left out of the mean (its label
+/// counts the rest); None when a task is out of the round for another reason (fewer than 3
+/// sizes kept, or nothing held out): the group sits the round out.
+fn group_in_round(
+    g: &Group,
+    series: &[Series],
+    cut: &[f64],
+    usable: &[usize],
+    skip_falling: bool,
+) -> Option<(Vec<usize>, Group)> {
+    let mut local = Vec::new();
+    let mut kept = Vec::new();
+    for (t, &w) in g.tasks.iter().zip(&g.weights) {
+        match usable.iter().position(|&u| u == t.task) {
+            Some(l) => {
+                local.push(l);
+                kept.push((t.clone(), w));
+            }
+            None if skip_falling && splits(&series[t.task], cut[t.task]) => {}
+            None => return None,
+        }
+    }
+    let total: f64 = kept.iter().map(|(_, w)| w).sum();
+    if local.is_empty() || total <= 0.0 {
+        return None;
+    }
+    let (tasks, weights) = kept.into_iter().map(|(t, w)| (t, w / total)).unzip();
+    Some((local, Group { tasks, weights, ..g.clone() }))
 }
 
 /// A task's last kept score and x, and its gain per unit of x from the size before.

@@ -102,15 +102,30 @@ fn skip_falling_judges_each_round_on_the_sizes_it_fits() {
         .chain(sizes.iter().zip([40, 45, 50, 15, 60]).map(|(&s, c)| ("d", s, c)))
         .collect();
     let series = table(&rows);
+    let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let run = |skip_falling| {
-        let o = ValidateOptions { skip_falling, ..opts(Split::Rolling, vec![Method::Persistence]) };
+        let mut o = ValidateOptions { skip_falling, ..opts(Split::Rolling, vec![Method::Persistence]) };
+        o.means = Group::matching(&names, &[Some(100), Some(100)], "*", false).unwrap();
         let preds = validate(&series, &o, &(), &AtomicBool::new(false)).unwrap().predictions;
-        preds.iter().map(|p| (p.task.clone(), p.size)).collect::<Vec<_>>()
+        preds.iter().map(|p| (p.task.clone(), p.size, p.observed)).collect::<Vec<_>>()
     };
-    let t = |task: &str, size: f64| (task.to_string(), size);
-    // kept 3: c falls (left out), d rises and its fall at 1e11 is predicted; kept 4: the other way
-    assert_eq!(run(true), [t("d", 1e11), t("d", 1e12), t("c", 1e12)]);
-    assert_eq!(run(false).len(), 6);
+    let t = |task: &str, size: f64, observed: f64| (task.to_string(), size, observed);
+    // kept 3: c falls (left out), d rises and its fall at 1e11 is predicted, and the mean of c
+    // and d is d's alone; kept 4: the other way
+    assert_eq!(
+        run(true),
+        [
+            t("d", 1e11, 0.15),
+            t("d", 1e12, 0.6),
+            t("* (mean of 1)", 1e11, 0.15),
+            t("* (mean of 1)", 1e12, 0.6),
+            t("c", 1e12, 0.8),
+            t("* (mean of 1)", 1e12, 0.8),
+        ]
+    );
+    let all = run(false);
+    assert_eq!(all.len(), 6 + 3);
+    assert!(all.iter().filter(|p| p.0.starts_with('*')).all(|p| p.0 == "* (mean of 2)"), "{all:?}");
     // a split that leaves only falling tasks to score says so
     let falling = table(&rows[..5]);
     let o = ValidateOptions { skip_falling: true, ..opts(Split::Largest(2), vec![Method::Persistence]) };
