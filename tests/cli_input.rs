@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{scurve, scurve_in, shared, stderr, stdout};
+use common::{falling_families_csv, scurve, scurve_in, shared, stderr, stdout};
 
 const HEADER: &str = "task,model,params,correct,n,chance\n";
 
@@ -655,16 +655,7 @@ fn a_falling_task_is_noted() {
 #[test]
 fn falling_tasks_can_be_left_out() {
     let dir = tempfile::tempdir().unwrap();
-    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
-    // t rises in both families; u falls in family b only; v falls only above 5e10
-    for (f, u) in [("a", [30, 40, 55, 70]), ("b", [70, 55, 40, 30])] {
-        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
-            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", 30 + 12 * i);
-            body += &format!("{f},u,{f}{i},{size},{},100,0.25\n", u[i]);
-            body += &format!("{f},v,{f}{i},{size},{},100,0.25\n", [50, 55, 60, 30][i]);
-        }
-    }
-    std::fs::write(dir.path().join("f.csv"), body).unwrap();
+    std::fs::write(dir.path().join("f.csv"), falling_families_csv()).unwrap();
     let tasks = |out: &std::process::Output| -> Vec<String> {
         let j: serde_json::Value = serde_json::from_str(&stdout(out)).unwrap();
         j["tasks"].as_array().unwrap().iter().map(|t| t["task"].as_str().unwrap().to_string()).collect()

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{scurve_in, stderr, stdout};
+use common::{falling_families_csv, scurve_in, stderr, stdout};
 
 /// A short sampler run: enough for pictures, not for inference.
 const QUICK: [&str; 7] = ["--chains", "2", "--warmup", "150", "--draws", "100", "--quiet"];
@@ -280,16 +280,7 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
 fn report_leaves_out_falling_tasks_and_validates_without_peeking() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
-    // u falls in family b; v falls in both, at the largest size only
-    for (f, u) in [("a", [30, 40, 55, 70]), ("b", [70, 55, 40, 30])] {
-        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
-            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", 30 + 12 * i);
-            body += &format!("{f},u,{f}{i},{size},{},100,0.25\n", u[i]);
-            body += &format!("{f},v,{f}{i},{size},{},100,0.25\n", [50, 55, 60, 30][i]);
-        }
-    }
-    std::fs::write(d.join("f.csv"), body).unwrap();
+    std::fs::write(d.join("f.csv"), falling_families_csv()).unwrap();
     let mut args = vec!["report", "f.csv", "--out", "r.html", "--skip-falling"];
     args.extend(QUICK);
     ok(&scurve_in(d, &args));

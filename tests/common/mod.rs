@@ -66,3 +66,18 @@ pub fn chinchilla_csv(tasks: &[(&str, f64)]) -> String {
     }
     body
 }
+
+/// A tidy CSV of two families (a, b), four sizes (1e8 to 1e11) and three tasks of 100 items:
+/// t rises in both; u rises in a and falls in b; v rises over the three smaller sizes and falls
+/// at the largest, in both.
+pub fn falling_families_csv() -> String {
+    let mut body = "family,task,model,params,correct,n,chance\n".to_string();
+    for (f, u) in [("a", [30, 40, 55, 70]), ("b", [70, 55, 40, 30])] {
+        for (i, size) in ["1e8", "1e9", "1e10", "1e11"].iter().enumerate() {
+            body += &format!("{f},t,{f}{i},{size},{},100,0.25\n", 30 + 12 * i);
+            body += &format!("{f},u,{f}{i},{size},{},100,0.25\n", u[i]);
+            body += &format!("{f},v,{f}{i},{size},{},100,0.25\n", [50, 55, 60, 30][i]);
+        }
+    }
+    body
+}
