@@ -20,7 +20,7 @@
 use csv::{Reader, StringRecord};
 
 use crate::data::tidy::shots_count;
-use crate::data::{Dataset, Observation, Outcome, Unreadable, number_hint, score_cell};
+use crate::data::{Dataset, Observation, Outcome, Unreadable, number_hint};
 use crate::error::{Error, Location, Result};
 use crate::size::parse_size;
 
@@ -187,7 +187,7 @@ pub(super) fn parse<R: std::io::Read>(
 fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
     // a cell written with its percent sign is a percentage whatever the column's name says
     let (x, scale) = match cell.strip_suffix('%') {
-        Some(_) => (score_cell(cell).map(|s| s * 100.0), 0.01),
+        Some(pct) => (pct.trim_end().parse().ok(), 0.01),
         None => (cell.parse().ok(), scale),
     };
     let x: f64 = x.ok_or_else(|| format!("not a score: '{cell}'{}", number_hint(cell)))?;
