@@ -170,6 +170,14 @@ impl ValuesCheck {
 pub const RHAT_MAX: f64 = 1.01;
 pub const ESS_MIN: f64 = 400.0;
 
+/// Extensions a fit that falls short draws in any case; beyond them, only a near miss goes on
+/// (R-hat at most [`NEAR_MISS_RHAT`] and bulk ESS at least half of [`ESS_MIN`]). At the bulk
+/// ESS of 400–600 that whole ladders reach, converged chains show an R-hat a little above 1.01
+/// about one time in eight, and more draws settle it; chains that disagree by more rarely come
+/// together by drawing on (docs/sampling.md).
+pub const EXTENSIONS_ANY: u64 = 4;
+pub const NEAR_MISS_RHAT: f64 = 1.02;
+
 /// One extension of a fit's draws: the draws per chain before it, the R-hat and bulk ESS
 /// then (with the quantities they belong to), and the draws per chain it added.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -409,12 +417,14 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
     let diagnosed = std::cell::RefCell::new(None);
     let extensions = std::cell::RefCell::new(Vec::new());
     let more = |chains: &[ChainDraws]| {
-        if extensions.borrow().len() as u64 >= opts.extend {
+        let done = extensions.borrow().len() as u64;
+        if done >= opts.extend {
             return 0;
         }
         let (posterior, columns) = diagnose_chains(&model, chains);
         let w = worst(&posterior.names, &columns);
-        if w.rhat.0 <= RHAT_MAX && w.ess_bulk.0 >= ESS_MIN {
+        let near_miss = w.rhat.0 <= NEAR_MISS_RHAT && w.ess_bulk.0 >= ESS_MIN / 2.0;
+        if (w.rhat.0 <= RHAT_MAX && w.ess_bulk.0 >= ESS_MIN) || (done >= EXTENSIONS_ANY && !near_miss) {
             // the fit's final draws: assemble takes this diagnosis as it is
             *diagnosed.borrow_mut() = Some((posterior, columns));
             return 0;

@@ -45,7 +45,8 @@ pub struct NutsOptions {
     pub walnuts: bool,
     /// How many times a fit whose R-hat is above 1.01 or bulk ESS below 400 after its draws
     /// goes on for half as many draws again (the chains continue where they stopped, with the
-    /// warm-up's step size and mass matrix), checking again after each; 0 never does.
+    /// warm-up's step size and mass matrix), checking again after each; 0 never does. Beyond
+    /// [`crate::fit::EXTENSIONS_ANY`] of them, only a near miss goes on.
     #[serde(default)]
     pub extend: u64,
 }
@@ -69,7 +70,7 @@ impl Default for NutsOptions {
             jitter: 0.5,
             pilot: 150,
             walnuts: true,
-            extend: 4,
+            extend: 8,
         }
     }
 }

@@ -395,8 +395,12 @@ fn nuts_fit_json_has_diagnostics() {
     assert_eq!(v["tasks"].as_array().unwrap().len(), 8);
     assert!(d.join("n/draws_2.csv").exists());
     // two chains of 150 draws cannot reach a bulk ESS of 400: extended four times, by 75 each
-    // time, and said so; the saved draws are all of them
+    // time, and said so; the saved draws are all of them. Then, short by more than a near miss
+    // (bulk ESS below 200, or R-hat above 1.02), it stops though --extend allows eight
     assert_eq!(v["diagnostics"]["draws_per_chain"], 450);
+    let (rhat, ess) =
+        (v["diagnostics"]["rhat_max"].as_f64().unwrap(), v["diagnostics"]["ess_bulk_min"].as_f64().unwrap());
+    assert!(rhat > 1.02 || ess < 200.0, "a near miss would have gone on: R-hat {rhat}, ESS {ess}");
     // the values a forecast rests on are checked apart: no population location or scale, no
     // evaluated model's own shift among their worst
     let values = &v["diagnostics"]["forecast_values"];
@@ -419,7 +423,7 @@ fn nuts_fit_json_has_diagnostics() {
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("n/fit.json")).unwrap()).unwrap();
     assert_eq!(saved["diagnostics"]["extensions"], v["diagnostics"]["extensions"]);
-    assert_eq!(saved["settings"]["extend"], 4);
+    assert_eq!(saved["settings"]["extend"], 8);
     // the draws' header names the sampler and its target, as CmdStan's names its engine
     let header = std::fs::read_to_string(d.join("n/draws_1.csv")).unwrap();
     assert!(header.contains("#     engine = walnuts\n#     max_depth = 10\n#     delta = 0.98\n"), "{header:.400}");

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use scurve::data::harness::HarnessOptions;
 use scurve::data::{Dataset, FitData, Selection, XAxis};
 use scurve::diagnostics::diagnose;
-use scurve::fit::fit_nuts;
+use scurve::fit::{ESS_MIN, EXTENSIONS_ANY, NEAR_MISS_RHAT, fit_nuts};
 use scurve::model::CurveModel;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
@@ -155,6 +155,24 @@ fn a_short_fit_is_extended_as_if_it_had_asked_for_more_draws() {
     assert_eq!(twice.diagnostics.extensions[1].after_draws, 150);
     assert_eq!(twice.posterior.draws[1].len(), 200);
     assert_eq!(twice.posterior.stats[1].len(), 200);
+}
+
+/// Beyond the first four extensions only a near miss goes on (R-hat at most 1.02 and bulk ESS
+/// at least 200), which more draws settle; a fit that then falls short by more stops before
+/// `extend` runs out. Two chains of 300 draws on OPT's eight tasks of the example, seed 2: near
+/// misses after 900, 1050 and 1200 draws, then chains that disagree.
+#[test]
+fn beyond_four_extensions_only_a_near_miss_goes_on() {
+    let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+    let opts = NutsOptions { chains: 2, warmup: 200, draws: 300, seed: 2, extend: 8, ..NutsOptions::default() };
+    let d = fit_nuts(model, &opts, &(), &AtomicBool::new(false)).unwrap().diagnostics;
+    let (ext, any) = (&d.extensions, EXTENSIONS_ANY as usize);
+    assert!(ext.len() > any && ext.len() < 8, "{ext:?}");
+    for e in &ext[any..] {
+        assert!(e.rhat_max <= NEAR_MISS_RHAT && e.ess_bulk_min >= ESS_MIN / 2.0, "not a near miss: {e:?}");
+    }
+    assert_eq!(d.draws_per_chain, 300 + 150 * ext.len() as u64);
+    assert!(d.rhat_max > NEAR_MISS_RHAT || d.ess_bulk_min < ESS_MIN / 2.0, "{d:?}");
 }
 
 /// With a centring pilot (warm-up long enough for one) the draws are still a function of the seed.
