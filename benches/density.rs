@@ -21,7 +21,7 @@ fn opt() -> FitData {
 
 fn density(c: &mut Criterion) {
     let data = opt();
-    for name in ["reference", "no_model_effect", "hierarchical"] {
+    for name in ["reference", "no_model_effect", "hierarchical", "dispersion"] {
         let model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         // at the joint mode, where the sampler spends its time (the concentration there is in
         // the thousands, which the lnΓ terms feel)

@@ -276,6 +276,70 @@ fn derivatives_of<const LUCKY: bool>(b: &mut Batch, lchoose: &[f64], noise: [f64
     }
 }
 
+/// The counts scaled by a dispersion d ([`crate::counts`]): y/d and n/d of every observation,
+/// the distinct item counts over d, and each observation's ln of its binomial coefficient
+/// (as Γ functions, less ln d) with its derivative in ln d. [`Batch::beta_binomial`] takes
+/// them in place of the counts; [`Scaled::d_log_d`] then adds the terms of d/d ln d that its
+/// ln Γ arguments carry.
+#[derive(Debug, Default)]
+pub(crate) struct Scaled {
+    pub y: Vec<f64>,
+    pub n: Vec<f64>,
+    pub counts: Vec<f64>,
+    pub lchoose: Vec<f64>,
+    d_choose: Vec<f64>,
+    terms: Vec<f64>,
+    arg: Vec<f64>,
+    lg: Vec<f64>,
+    dg: Vec<f64>,
+}
+
+impl Scaled {
+    /// Fill from the counts `y` and `n` (floats), each observation's place `n_index` among
+    /// the distinct `counts`, and the dispersion `d`.
+    pub fn fill(&mut self, y: &[f64], n: &[f64], n_index: &[usize], counts: &[f64], d: f64) {
+        let (len, k) = (y.len(), counts.len());
+        let inv = 1.0 / d;
+        self.y.clear();
+        self.y.extend(y.iter().map(|v| v * inv));
+        self.n.clear();
+        self.n.extend(n.iter().map(|v| v * inv));
+        self.counts.clear();
+        self.counts.extend(counts.iter().map(|v| v * inv));
+        // ln Γ/ψ of y/d + 1 and (n − y)/d + 1 per observation, n/d + 1 per distinct count
+        self.arg.clear();
+        self.arg.extend(self.y.iter().map(|v| v + 1.0));
+        self.arg.extend(self.n.iter().zip(&self.y).map(|(n, y)| n - y + 1.0));
+        self.arg.extend(self.counts.iter().map(|c| c + 1.0));
+        self.lg.resize(2 * len + k, 0.0);
+        self.dg.resize(2 * len + k, 0.0);
+        ln_gamma_digamma_many(&self.arg, &mut self.lg, &mut self.dg);
+        let ln_d = d.ln();
+        self.lchoose.clear();
+        self.d_choose.clear();
+        for (i, &c) in n_index.iter().enumerate() {
+            let (yi, ri, ni) = (self.y[i], self.n[i] - self.y[i], self.n[i]);
+            let (lg_n, dg_n) = (self.lg[2 * len + c], self.dg[2 * len + c]);
+            self.lchoose.push(lg_n - self.lg[i] - self.lg[len + i] - ln_d);
+            self.d_choose.push(-(ni * dg_n - yi * self.dg[i] - ri * self.dg[len + i]) - 1.0);
+        }
+    }
+
+    /// d/d ln d of the whole likelihood, after [`Batch::beta_binomial`] ran on these counts:
+    /// each count c moves by −c, in its binomial coefficient and in ln Γ(y + a), ln Γ(n − y + b)
+    /// and ln Γ(n + φ).
+    pub fn d_log_d(&mut self, b: &Batch) -> f64 {
+        let len = self.y.len();
+        let (dg_ya, dg_rb) = (&b.dg[..len], &b.dg[2 * len..3 * len]);
+        self.terms.clear();
+        self.terms.extend((0..len).map(|i| {
+            let (y, n) = (self.y[i], self.n[i]);
+            self.d_choose[i] - (y * dg_ya[i] + (n - y) * dg_rb[i] - n * b.total_dg[i])
+        }));
+        sum(&self.terms)
+    }
+}
+
 /// Σ v in a fixed order, eight partial sums at a time (so the loop vectorises and the result
 /// does not depend on the CPU).
 pub(crate) fn sum(v: &[f64]) -> f64 {

@@ -629,17 +629,22 @@ fn task_rhat(names: &[String], columns: &[ParamDiagnostics], t: usize) -> f64 {
 }
 
 /// Laplace draws of tasks fitted alone as one posterior (a single "chain"): columns
-/// `floor.t`, `ceiling.t`, `midpoint.t`, `slope.t` and, for beta-binomial counts, `phi.t`.
+/// `floor.t`, `ceiling.t`, `midpoint.t`, `slope.t` and, for beta-binomial counts, `phi.t`
+/// (and `dispersion.t` when the model has one).
 pub fn posterior_from_task_maps(fits: &[TaskMap]) -> Posterior {
     let t = fits.len();
     let n = fits.iter().map(|f| f.draws.len()).min().unwrap_or(0);
     let with_phi = fits.iter().all(|f| f.model.layout.log_phi.is_some());
+    let with_disp = fits.iter().all(|f| f.model.layout.log_disp.is_some());
     let mut names: Vec<String> = Vec::new();
     for p in crate::spec::CURVE_PARAMS {
         names.extend((1..=t).map(|i| format!("{p}.{i}")));
     }
     if with_phi {
         names.extend((1..=t).map(|i| format!("phi.{i}")));
+    }
+    if with_disp {
+        names.extend((1..=t).map(|i| format!("dispersion.{i}")));
     }
     let constrained: Vec<Vec<crate::model::Constrained>> =
         fits.iter().map(|f| f.draws.iter().take(n).map(|x| f.model.constrain(x)).collect()).collect();
@@ -652,6 +657,9 @@ pub fn posterior_from_task_maps(fits: &[TaskMap]) -> Posterior {
             row.extend(constrained.iter().map(|c| c[d].curves[0].slope));
             if with_phi {
                 row.extend(constrained.iter().map(|c| c[d].phi.unwrap_or(f64::NAN)));
+            }
+            if with_disp {
+                row.extend(constrained.iter().map(|c| c[d].dispersion.unwrap_or(1.0)));
             }
             row
         })

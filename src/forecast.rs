@@ -3,7 +3,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Binomial, Distribution, Normal};
+use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::curve::Curve;
@@ -100,17 +100,7 @@ pub(crate) fn observed_score(
 ) -> f64 {
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     match target.items {
-        Some(n) => {
-            let q = match post.phi(row, target.task) {
-                Some(phi) => match Beta::new(p * phi, (1.0 - p) * phi) {
-                    Ok(b) => b.sample(rng),
-                    Err(_) => p,
-                },
-                None => p,
-            };
-            let q = q.clamp(0.0, 1.0);
-            Binomial::new(n, q).map(|b| b.sample(rng) as f64 / n as f64).unwrap_or(q)
-        }
+        Some(n) => crate::counts::draw(n, p, post.spread(row, target.task), rng) as f64 / n as f64,
         None => {
             let s = sigma_col.map_or(0.05, |i| row[i]);
             let e: f64 = Normal::new(0.0, s).map(|d| d.sample(rng)).unwrap_or(0.0);
@@ -547,12 +537,10 @@ fn threshold_row(name: &str, score: f64, xs: Vec<f64>, largest_x: f64, max_x: f6
 
 /// Log predictive density of observing `y` of `n` correct for task `t` at `x`: the log of the
 /// mean, over posterior draws (each with a fresh per-model shift), of the beta-binomial (or
-/// binomial) probability of y.
+/// binomial, or dispersed: [`crate::counts`]) probability of y.
 pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64, seed: u64) -> f64 {
-    use crate::special::ln_gamma;
     let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, t, x) ^ 0x5bd1_e995);
     let (yf, nf) = (y as f64, n as f64);
-    let lchoose = ln_gamma(nf + 1.0) - ln_gamma(yf + 1.0) - ln_gamma(nf - yf + 1.0);
     let logs: Vec<f64> = post
         .rows()
         .map(|row| {
@@ -560,14 +548,7 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
             let shift = fresh_shift(post, row, &mut rng);
             let (p, q) = crate::model::p_and_q_with(&c, x, post.model_effect_on(), shift);
             let (p, q) = (p.max(1e-300), q.max(1e-300));
-            match post.phi(row, t) {
-                Some(phi) => {
-                    let (a, b) = (p * phi, q * phi);
-                    lchoose + ln_gamma(yf + a) + ln_gamma(nf - yf + b) - ln_gamma(nf + phi) - ln_gamma(a) - ln_gamma(b)
-                        + ln_gamma(phi)
-                }
-                None => lchoose + yf * p.ln() + (nf - yf) * q.ln(),
-            }
+            crate::counts::log_pmf(yf, nf, p, q, post.spread(row, t))
         })
         .collect();
     let m = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

@@ -20,6 +20,7 @@
 
 mod batch;
 pub mod check;
+pub mod counts;
 pub mod curve;
 pub mod data;
 pub mod density;

@@ -14,7 +14,8 @@
 
 use std::ops::Range;
 
-use crate::batch::{self, Batch};
+use crate::batch::{self, Batch, Scaled};
+use crate::counts::Spread;
 use crate::curve::Curve;
 use crate::data::FitData;
 use crate::density::{DensityError, LogDensity};
@@ -49,6 +50,8 @@ pub struct Layout {
     pub log_phi: Option<Slot>,
     pub log_sigma: Option<Slot>,
     pub log_model_sd: Option<Slot>,
+    /// log d, the counts' dispersion (`crate::counts`), when the spec lets it differ from 1.
+    pub log_disp: Option<Slot>,
     /// Start of the z blocks: z_k,t at `z_start + k·T + t`.
     pub z_start: usize,
     /// Start of the per-model w (when the effect is on).
@@ -95,6 +98,8 @@ pub struct Constrained {
     /// Per curve parameter: (location, scale).
     pub population: [(f64, f64); 4],
     pub phi: Option<f64>,
+    /// The counts' dispersion d, when free or fixed away from 1.
+    pub dispersion: Option<f64>,
     pub sigma: Option<f64>,
     pub model_sd: Option<f64>,
     /// Per evaluated model: its effect, a shift of effective log size or of logit(score)
@@ -142,6 +147,8 @@ impl CurveModel {
             (has_counts && spec.likelihood == Likelihood::BetaBinomial).then(|| slot(&spec.concentration, false));
         let log_sigma = has_scores.then(|| slot(&spec.noise, false));
         let log_model_sd = spec.model_effect.then(|| slot(&spec.model_effect_scale, true));
+        // after the others, so that a model without it keeps its coordinates
+        let log_disp = (has_counts && spec.dispersion != Prior::Fixed(0.0)).then(|| slot(&spec.dispersion, false));
         let z_start = next;
         let mut dim = z_start + 4 * t;
         let w_start = spec.model_effect.then(|| {
@@ -154,6 +161,7 @@ impl CurveModel {
             log_phi,
             log_sigma,
             log_model_sd,
+            log_disp,
             z_start,
             w_start,
             n_tasks: t,
@@ -249,6 +257,7 @@ impl CurveModel {
             curves,
             population,
             phi: l.log_phi.map(|s| Self::get(s, x).exp()),
+            dispersion: l.log_disp.map(|s| Self::get(s, x).exp()),
             sigma: l.log_sigma.map(|s| Self::get(s, x).exp()),
             model_sd,
             model_shift,
@@ -477,9 +486,9 @@ impl CurveModel {
     }
 
     /// Log-likelihood of observation `i` given its probability p (and q = 1 − p), with
-    /// d/dp and d/d(log φ or log σ).
+    /// d/dp, d/d(log φ or log σ) and d/d(log d).
     #[inline]
-    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64) {
+    fn obs_loglik(&self, i: usize, p: f64, q: f64, noise: &Noise) -> (f64, f64, f64, f64) {
         let sigma = noise.sigma;
         let n = self.data.n[i];
         if n == 0 {
@@ -487,14 +496,19 @@ impl CurveModel {
             let lp = (p / q).ln();
             let e = (r - lp) / sigma;
             let ll = -0.5 * e * e - sigma.ln() - 0.918_938_533_204_672_8;
-            return (ll, e / sigma / (p * q), e * e - 1.0);
+            return (ll, e / sigma / (p * q), e * e - 1.0, 0.0);
         }
         let y = self.data.y[i] as f64;
         let nf = n as f64;
+        if self.layout.log_disp.is_some() {
+            let phi = (self.spec.likelihood == Likelihood::BetaBinomial).then_some(noise.phi);
+            let [ll, dp, dphi, dd] = crate::counts::log_pmf_grad(y, nf, p, q, Spread { phi, dispersion: noise.disp });
+            return (ll, dp, dphi, dd);
+        }
         match self.spec.likelihood {
             Likelihood::Binomial => {
                 let ll = self.lchoose[i] + y * p.ln() + (nf - y) * q.ln();
-                (ll, y / p - (nf - y) / q, 0.0)
+                (ll, y / p - (nf - y) / q, 0.0, 0.0)
             }
             Likelihood::BetaBinomial => {
                 let Noise { phi, psi_phi, lg_phi, .. } = *noise;
@@ -503,7 +517,7 @@ impl CurveModel {
                     [y + a, a, nf - y + b, b, nf + phi].map(ln_gamma_digamma);
                 let ll = self.lchoose[i] + lg_ya + lg_yb - lg_n - lg_a - lg_b + lg_phi;
                 let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
-                (ll, phi * (da - db), phi * (p * da + q * db - dg_n + psi_phi))
+                (ll, phi * (da - db), phi * (p * da + q * db - dg_n + psi_phi), 0.0)
             }
         }
     }
@@ -524,7 +538,7 @@ impl CurveModel {
                     out.finite = false;
                     return out;
                 }
-                let (ll, dldp, dlog) = match self.effect_slots(EffectOn::Logit) {
+                let (ll, dldp, dlog, dlogd) = match self.effect_slots(EffectOn::Logit) {
                     // p' = logistic(logit(p) + δ_j) (as the batched pass computes it):
                     // d/dp = d/dp' · p'(1 − p')/(p(1 − p))
                     Some(w) => {
@@ -534,10 +548,10 @@ impl CurveModel {
                             out.finite = false;
                             return out;
                         }
-                        let (ll, dldpl, dlog) = self.obs_loglik(i, pl, ql, &pop.noise);
+                        let (ll, dldpl, dlog, dlogd) = self.obs_loglik(i, pl, ql, &pop.noise);
                         let dldv = dldpl * pl * ql;
                         grad[j] += dldv;
-                        (ll, dldv / (p * q), dlog)
+                        (ll, dldv / (p * q), dlog, dlogd)
                     }
                     None => self.obs_loglik(i, p, q, &pop.noise),
                 };
@@ -546,6 +560,7 @@ impl CurveModel {
                     out.dlogsigma += dlog;
                 } else {
                     out.dlogphi += dlog;
+                    out.dlogd += dlogd;
                 }
                 self.chain_rule(&tc, i, [u, lu, one_lu, q], dldp, &mut dth, grad);
             }
@@ -592,11 +607,20 @@ impl CurveModel {
             b.slope[r.clone()].fill(tc.slope);
             b.mid[r].fill(tc.mid);
         }
-        let Noise { phi, psi_phi, lg_phi, .. } = pop.noise;
+        let Noise { phi, psi_phi, lg_phi, disp, .. } = pop.noise;
         let noise = [phi, lg_phi, psi_phi];
-        if !b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, noise, lucky.is_some()) {
+        let dispersed = self.layout.log_disp.is_some();
+        let finite = if dispersed {
+            let c = &mut s.scaled;
+            c.fill(&self.yf, &self.nf, &self.n_index, &self.counts, disp);
+            b.beta_binomial(&c.y, &c.n, &self.n_index, &c.counts, &c.lchoose, noise, lucky.is_some())
+        } else {
+            b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, noise, lucky.is_some())
+        };
+        if !finite {
             return Lik { finite: false, ..Lik::default() };
         }
+        let dlogd = if dispersed { s.scaled.d_log_d(b) } else { 0.0 };
         if let Some(w) = lucky {
             for (&dv, &j) in b.d_luck.iter().zip(&d.model) {
                 grad[w + j] += dv;
@@ -627,7 +651,7 @@ impl CurveModel {
                 }
             }
         }
-        Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), ..Lik::default() }
+        Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), dlogd, ..Lik::default() }
     }
 
     /// Every task's curve at `x` into `s.tasks`, and θ, a and r of every curve parameter
@@ -740,6 +764,8 @@ struct Noise {
     lg_phi: f64,
     /// Sd of logit(score) for score-only observations.
     sigma: f64,
+    /// The counts' dispersion d.
+    disp: f64,
 }
 
 /// The population values at one position.
@@ -797,6 +823,7 @@ fn logistic_from(e: f64, non_negative: bool) -> (f64, f64) {
 struct Lik {
     lp: f64,
     dlogphi: f64,
+    dlogd: f64,
     dlogsigma: f64,
     /// False when some observation's probability left (0, 1).
     finite: bool,
@@ -804,7 +831,7 @@ struct Lik {
 
 impl Default for Lik {
     fn default() -> Self {
-        Lik { lp: 0.0, dlogphi: 0.0, dlogsigma: 0.0, finite: true }
+        Lik { lp: 0.0, dlogphi: 0.0, dlogd: 0.0, dlogsigma: 0.0, finite: true }
     }
 }
 
@@ -830,6 +857,8 @@ struct Scratch {
     zeros: Vec<f64>,
     /// The batched likelihood's arrays.
     batch: Batch,
+    /// The counts scaled by the dispersion, when the model has one.
+    scaled: Scaled,
 }
 
 thread_local! {
@@ -1040,7 +1069,13 @@ impl CurveModel {
             lp += v;
             grad[i] += dv;
         }
-        pop.noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp() };
+        let log_disp = l.log_disp.map_or(0.0, |s| Self::get(s, x));
+        if let Some(Slot::Free(i)) = l.log_disp {
+            let (v, dv) = self.spec.dispersion.logp(log_disp);
+            lp += v;
+            grad[i] += dv;
+        }
+        pop.noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp(), disp: log_disp.exp() };
         if let Some(slot) = l.log_model_sd {
             let lsd = Self::get(slot, x);
             pop.model_sd = lsd.exp();
@@ -1117,6 +1152,9 @@ impl CurveModel {
         if let Some(Slot::Free(i)) = l.log_sigma {
             grad[i] += lik.dlogsigma;
         }
+        if let Some(Slot::Free(i)) = l.log_disp {
+            grad[i] += lik.dlogd;
+        }
         if let Some(w) = l.w_start {
             let mut dlsd = 0.0;
             // non-centred: the slot holds w_j, shift_j = sd · w_j, w_j ~ Normal(0, 1). (A centred
@@ -1159,6 +1197,9 @@ impl CurveModel {
         if l.log_phi.is_some() {
             names.push("phi".into());
         }
+        if l.log_disp.is_some() {
+            names.push("dispersion".into());
+        }
         if l.log_sigma.is_some() {
             names.push("sigma".into());
         }
@@ -1193,6 +1234,7 @@ impl CurveModel {
             }
         }
         v.extend(c.phi);
+        v.extend(c.dispersion);
         v.extend(c.sigma);
         v.extend(c.model_sd);
         v.extend(c.curves.iter().map(|c| c.floor));

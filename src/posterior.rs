@@ -1,6 +1,7 @@
 //! Posterior draws in constrained terms, from NUTS or from a Laplace approximation: the common
 //! input of forecasts, thresholds, validation and plots.
 
+use crate::counts::Spread;
 use crate::curve::Curve;
 use crate::sample::DrawStats;
 use crate::spec::EffectOn;
@@ -47,6 +48,9 @@ struct Columns {
     phi: Option<usize>,
     /// First of the per-task `phi.t` columns (fits of each task alone).
     phi_per_task: Option<usize>,
+    /// The counts' dispersion, shared or per task (`dispersion.t`).
+    disp: Option<usize>,
+    disp_per_task: Option<usize>,
     /// The per-model effect's sd column, and where the effect enters.
     model_sd: Option<(usize, EffectOn)>,
 }
@@ -69,7 +73,14 @@ impl Posterior {
             }
         }
         let model_sd = [EffectOn::Size, EffectOn::Logit].into_iter().find_map(|on| Some((find(on.columns().0)?, on)));
-        let cols = Columns { floor, phi: find("phi"), phi_per_task: find("phi.1"), model_sd };
+        let cols = Columns {
+            floor,
+            phi: find("phi"),
+            phi_per_task: find("phi.1"),
+            disp: find("dispersion"),
+            disp_per_task: find("dispersion.1"),
+            model_sd,
+        };
         Some(Posterior { names, draws, stats, series, models, cols })
     }
 
@@ -100,6 +111,14 @@ impl Posterior {
     #[inline]
     pub fn phi(&self, row: &[f64], t: usize) -> Option<f64> {
         self.cols.phi.map(|i| row[i]).or_else(|| self.cols.phi_per_task.map(|i| row[i + t]))
+    }
+
+    /// How task `t`'s counts spread about its curve in a draw: its concentration and its
+    /// dispersion (1 when the model has none).
+    #[inline]
+    pub fn spread(&self, row: &[f64], t: usize) -> Spread {
+        let dispersion = self.cols.disp.map(|i| row[i]).or_else(|| self.cols.disp_per_task.map(|i| row[i + t]));
+        Spread { phi: self.phi(row, t), dispersion: dispersion.unwrap_or(1.0) }
     }
 
     /// The sd of the per-model effect of a draw (0 when the model has none).

@@ -7,10 +7,11 @@ use std::sync::atomic::AtomicBool;
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Binomial, Distribution, StandardNormal};
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::counts::Spread;
 use crate::data::{FitData, XAxis};
 use crate::error::{Error, Result};
 use crate::fit::fit_nuts;
@@ -104,6 +105,9 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
     if let Some(Slot::Free(i)) = l.log_phi {
         x[i] = fixed("phi").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.concentration, &mut rng));
     }
+    if let Some(Slot::Free(i)) = l.log_disp {
+        x[i] = fixed("dispersion").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.dispersion, &mut rng));
+    }
     if let Some(Slot::Free(i)) = l.log_model_sd {
         let v = fixed(spec.model_effect_on.columns().0)
             .unwrap_or_else(|| draw_prior(&spec.model_effect_scale, &mut rng))
@@ -124,11 +128,8 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
         let curve = &c.curves[data.task[i]];
         let shift = c.model_shift[data.model[i]];
         let p = crate::model::value_with(curve, data.x[i], spec.model_effect_on, shift).clamp(1e-9, 1.0 - 1e-9);
-        let q = match c.phi {
-            Some(phi) => Beta::new(p * phi, (1.0 - p) * phi).map(|b| b.sample(&mut rng)).unwrap_or(p),
-            None => p,
-        };
-        let y = Binomial::new(data.n[i], q.clamp(0.0, 1.0)).map_err(|e| Error::Fit(e.to_string()))?.sample(&mut rng);
+        let spread = Spread { phi: c.phi, dispersion: c.dispersion.unwrap_or(1.0) };
+        let y = crate::counts::draw(data.n[i], p, spread, &mut rng);
         data.y[i] = y;
         data.score[i] = y as f64 / data.n[i] as f64;
     }

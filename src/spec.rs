@@ -109,6 +109,9 @@ pub struct ModelSpec {
     pub blocks: [Block; 4],
     /// Prior of log(φ), the beta-binomial concentration.
     pub concentration: Prior,
+    /// Prior of log(d), the dispersion of the counts: the binomial part's variance times d
+    /// (`crate::counts`); fixed at 0 (d = 1) unless the file has a `[dispersion]` section.
+    pub dispersion: Prior,
     /// Prior of log(σ), the sd of logit(score) when only scores are known.
     pub noise: Prior,
     /// Prior of the sd of the per-model effect (decades of size, or logits).
@@ -122,12 +125,13 @@ pub struct ModelSpec {
 }
 
 /// The model files that ship inside the binary.
-pub const BUILTIN: [(&str, &str); 5] = [
+pub const BUILTIN: [(&str, &str); 6] = [
     ("hierarchical", include_str!("../models/hierarchical.toml")),
     ("no_model_effect", include_str!("../models/no_model_effect.toml")),
     ("model_effect", include_str!("../models/model_effect.toml")),
     ("reference", include_str!("../models/reference.toml")),
     ("independent", include_str!("../models/independent.toml")),
+    ("dispersion", include_str!("../models/dispersion.toml")),
 ];
 
 /// The built-in models' names, for messages.
@@ -179,6 +183,7 @@ impl ModelSpec {
             "midpoint",
             "slope",
             "concentration",
+            "dispersion",
             "noise",
             "model_effect_scale",
         ];
@@ -241,6 +246,7 @@ impl ModelSpec {
             }
         };
         let concentration = single("concentration", false, Prior::Normal { mean: 4.0, sd: 1.5 })?;
+        let dispersion = single("dispersion", false, Prior::Fixed(0.0))?;
         let noise = single("noise", false, Prior::Normal { mean: -3.0, sd: 1.0 })?;
         let model_effect_scale = single("model_effect_scale", true, Prior::HalfNormal { sd: 0.2 })?;
         let hash = crate::data::hex(&Sha256::digest(text.as_bytes()));
@@ -253,6 +259,7 @@ impl ModelSpec {
             model_effect_on,
             blocks,
             concentration,
+            dispersion,
             noise,
             model_effect_scale,
             source: file.to_string(),

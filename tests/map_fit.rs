@@ -35,7 +35,7 @@ fn random_position(dim: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
 #[test]
 fn gradients_match_finite_differences_on_real_data() {
     let data = opt_data();
-    for name in ["independent", "reference", "hierarchical", "no_model_effect", "model_effect"] {
+    for name in ["independent", "reference", "hierarchical", "no_model_effect", "model_effect", "dispersion"] {
         let spec = ModelSpec::builtin(name).unwrap();
         let model = CurveModel::new(spec, data.clone()).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -59,7 +59,7 @@ fn some_pins(model: &CurveModel) -> Vec<Pin> {
 #[test]
 fn pinned_gradients_match_finite_differences() {
     let data = opt_data();
-    for name in ["reference", "model_effect", "hierarchical"] {
+    for name in ["reference", "model_effect", "hierarchical", "dispersion"] {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -77,7 +77,7 @@ fn pinned_gradients_match_finite_differences() {
 #[test]
 fn sheared_gradients_match_finite_differences() {
     let data = opt_data();
-    for name in ["reference", "model_effect", "hierarchical"] {
+    for name in ["reference", "model_effect", "hierarchical", "dispersion"] {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         model.set_pins(some_pins(&model));
         let t_n = model.layout.n_tasks;
@@ -96,7 +96,7 @@ fn sheared_gradients_match_finite_differences() {
 #[test]
 fn gradients_match_finite_differences_across_likelihood_batches() {
     let sizes: Vec<f64> = (0..13).map(|i| 10f64.powf(7.5 + 0.25 * i as f64)).collect();
-    for name in ["reference", "model_effect", "hierarchical"] {
+    for name in ["reference", "model_effect", "hierarchical", "dispersion"] {
         let spec = ModelSpec::builtin(name).unwrap();
         let design = SimDesign { tasks: 5, sizes: sizes.clone(), items: 800, chance: 0.25, fixed: HashMap::new() };
         let sim = simulate(&spec, &design, 4).unwrap();
@@ -116,7 +116,7 @@ fn gradients_match_finite_differences_across_likelihood_batches() {
 #[test]
 fn batched_likelihood_matches_the_per_observation_one() {
     let data = opt_data();
-    for name in ["reference", "model_effect", "hierarchical"] {
+    for name in ["reference", "model_effect", "hierarchical", "dispersion"] {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(17);

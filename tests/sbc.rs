@@ -91,6 +91,32 @@ fn logit_effect_is_recovered() {
     assert!(r > 0.9 && inside >= 6, "r = {r}, {inside} of 8 inside their 90% intervals");
 }
 
+/// Counts that vary less than a binomial (d = 0.4: the spread of 400 independent items among
+/// 1,000) can only come from a dispersion below 1, since the concentration can only widen
+/// them: the dispersion model finds it.
+#[test]
+fn dispersion_below_one_is_recovered() {
+    let spec = ModelSpec::builtin("dispersion").unwrap();
+    let mut d = design(24);
+    let fixed = [
+        ("midpoint_location", 9.5),
+        ("midpoint_scale", 1.0),
+        ("phi", 20000.0),
+        ("dispersion", 0.4),
+        ("model_logit_sd", 0.02),
+    ];
+    for (k, v) in fixed {
+        d.fixed.insert(k.into(), v);
+    }
+    let sim = simulate(&spec, &d, 8).unwrap();
+    let nuts = NutsOptions { chains: 2, warmup: 300, draws: 300, extend: 0, ..NutsOptions::default() };
+    let fit = fit_nuts(CurveModel::new(spec, sim.data.clone()).unwrap(), &nuts, &(), &AtomicBool::new(false)).unwrap();
+    let p = &fit.posterior;
+    let disp = p.interval90(p.column("dispersion").unwrap());
+    eprintln!("dispersion {disp:?}");
+    assert!(disp.lo < 0.4 && 0.4 < disp.hi && disp.hi < 0.75, "dispersion 90% interval {disp:?}");
+}
+
 #[test]
 #[ignore = "about 3 minutes on 2 cores: cargo test --release --test sbc -- --ignored"]
 fn sbc_large_model_effect_model() {
