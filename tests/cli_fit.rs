@@ -509,3 +509,45 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     assert!(mean.get("median_size").is_none(), "{mean}");
     assert!((mean["median_compute"].as_f64().unwrap() / median).log10().abs() < 1e-6, "{mean} against {median:e}");
 }
+
+/// The dispersion model: its d is printed with the luck, saved among the draws (a population
+/// value ArviZ reads like any other), and a saved fit forecasts with it.
+#[test]
+fn a_dispersion_fit_prints_saves_and_forecasts_with_its_d() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "fit",
+        "--model",
+        "dispersion",
+        "--family",
+        "opt",
+        "--chains",
+        "2",
+        "--warmup",
+        "150",
+        "--draws",
+        "100",
+        "--extend",
+        "0",
+        "--out",
+        "f",
+        "--quiet",
+    ];
+    let out = scurve_in(d, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text.lines().find(|l| l.starts_with("the counts' dispersion d")).unwrap_or_else(|| panic!("{text}"));
+    let numbers: Vec<f64> =
+        line.rsplit(": ").next().unwrap().split([' ', '[', ']', ',']).filter_map(|w| w.parse().ok()).collect();
+    assert!(numbers.len() == 3 && numbers[1] <= numbers[0] && numbers[0] <= numbers[2] && numbers[1] > 0.0, "{line}");
+    let draws = std::fs::read_to_string(d.join("f/draws_1.csv")).unwrap();
+    let header = draws.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(header.split(',').any(|c| c == "dispersion"), "{header}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    assert!(saved["population"]["dispersion"]["est"].is_number(), "{}", saved["population"]);
+    let f = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "arc_easy", "--json"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert!(stdout(&f).contains("arc_easy"));
+}

@@ -266,6 +266,16 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
                 out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
             }
         }
+        if let Some(j) = fit.posterior.column("dispersion") {
+            let d = fit.posterior.interval90(j);
+            out!(
+                "\nthe counts' dispersion d (a binomial's variance times d; 1: items as if independent, below 1: scores \
+                 vary less than that): {:.2} [{:.2}, {:.2}]",
+                d.est,
+                d.lo,
+                d.hi
+            );
+        }
         out!("\n{}", check_text(&check, fit.model.data.x_axis));
         out!(
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
