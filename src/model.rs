@@ -1070,6 +1070,9 @@ impl CurveModel {
             grad[i] += dv;
         }
         let log_disp = l.log_disp.map_or(0.0, |s| Self::get(s, x));
+        if log_disp.abs() > crate::counts::MAX_LOG_DISPERSION {
+            return Err(DensityError::NonFinite);
+        }
         if let Some(Slot::Free(i)) = l.log_disp {
             let (v, dv) = self.spec.dispersion.logp(log_disp);
             lp += v;

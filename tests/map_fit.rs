@@ -434,3 +434,18 @@ fn same_seed_same_laplace_draws() {
         assert_eq!(x.draws, y.draws);
     }
 }
+
+/// The dispersion's bound: beyond |ln d| = 5 the scaled counts' ln Γ terms would be lost to
+/// rounding (a Pythia fit once fed on that noise), so the density is not finite there; inside
+/// it, it is.
+#[test]
+fn a_dispersion_beyond_its_bound_is_not_finite() {
+    let model = CurveModel::new(ModelSpec::builtin("dispersion").unwrap(), opt_data()).unwrap();
+    let Some(scurve::model::Slot::Free(i)) = model.layout.log_disp else { panic!("the dispersion is free") };
+    let mut x = vec![0.0; model.dim()];
+    let mut g = vec![0.0; model.dim()];
+    for (ln_d, finite) in [(-4.9, true), (4.9, true), (-5.1, false), (5.1, false), (-60.0, false)] {
+        x[i] = ln_d;
+        assert_eq!(model.logp_grad(&x, &mut g).is_ok(), finite, "ln d = {ln_d}");
+    }
+}
