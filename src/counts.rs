@@ -23,6 +23,10 @@ use rand_distr::{Beta, Binomial, Distribution};
 
 use crate::special::{ln_gamma, ln_gamma_digamma};
 
+/// What d means, in words for a table or a page.
+pub const DISPERSION_MEANING: &str =
+    "a binomial's variance times d; 1: items as if independent, below 1: scores vary less than that";
+
 /// The spread of the counts at one draw: the beta-binomial concentration (None: binomial)
 /// and the dispersion (1: none).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -153,6 +153,12 @@ impl Posterior {
         Some(Luck { on, sd: self.interval90(sd_col), models })
     }
 
+    /// The counts' dispersion d (median and 90% interval), when the model has one shared by
+    /// every task.
+    pub fn dispersion(&self) -> Option<Interval> {
+        self.cols.disp.map(|j| self.interval90(j))
+    }
+
     /// The median and central 90% interval of column `j` over every draw.
     pub fn interval90(&self, j: usize) -> Interval {
         Interval::from_draws(self.rows().map(|r| r[j]), 0.9)

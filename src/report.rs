@@ -12,6 +12,7 @@ use crate::forecast::{ForecastRow, ThresholdRow};
 use crate::plot::format_on_axis;
 use crate::posterior::Luck;
 use crate::size::format_size;
+use crate::summary::Interval;
 use crate::validate::{Method, MethodScores, Prediction};
 
 /// The validation part of a report.
@@ -52,6 +53,8 @@ pub struct Report {
     pub population_svg: String,
     /// Each evaluated model's luck, when the fit's model has a per-model effect.
     pub luck: Option<Luck>,
+    /// The counts' dispersion d, when the fit's model has one.
+    pub dispersion: Option<Interval>,
     pub forecasts: Vec<ForecastRow>,
     /// Forecasts below what the task's largest fitted model scored, on a curve flattened at its
     /// ceiling ([`crate::forecast::flattened`]), in words.
@@ -156,6 +159,17 @@ impl Report {
             self.population_svg
         );
         self.luck_table(&mut h);
+        if let Some(d) = &self.dispersion {
+            let _ = write!(
+                h,
+                "<h3>The counts' dispersion</h3><p class=\"caption\">d = {:.2} [{:.2}, {:.2}] (median and 90% \
+                 interval): {}.</p>",
+                d.est,
+                d.lo,
+                d.hi,
+                escape(crate::counts::DISPERSION_MEANING)
+            );
+        }
         h.push_str("</section>");
         self.forecast_section(&mut h);
         self.threshold_section(&mut h);

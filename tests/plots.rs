@@ -239,16 +239,7 @@ fn report_is_one_page_with_every_section() {
 fn report_on_three_sizes_says_why_it_has_no_validation() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let example = scurve_in(d, &["example"]);
-    let keep: String = String::from_utf8_lossy(&example.stdout)
-        .lines()
-        .filter(|l| {
-            l.starts_with("family")
-                || (l.contains("pythia") && ["70m", "1b", "12b"].iter().any(|m| l.contains(&format!("-{m}"))))
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(d.join("three.csv"), keep).unwrap();
+    three_sizes_csv(d);
     let mut args = vec!["report", "three.csv", "--out", "r.html", "--skip-task", "piqa"];
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
@@ -272,6 +263,38 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
         assert!(pop.contains(&format!("<tr><td>{m}</td><td>")), "{m}: {pop}");
     }
     assert_eq!(pop.matches("<tr>").count(), 1 + 3);
+}
+
+/// The example's Pythia models of 70M, 1B and 12B, written as three.csv in `d`.
+fn three_sizes_csv(d: &Path) {
+    let example = scurve_in(d, &["example"]);
+    let keep: String = String::from_utf8_lossy(&example.stdout)
+        .lines()
+        .filter(|l| {
+            l.starts_with("family")
+                || (l.contains("pythia") && ["70m", "1b", "12b"].iter().any(|m| l.contains(&format!("-{m}"))))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.join("three.csv"), keep).unwrap();
+}
+
+/// A model with the counts' dispersion: the page gives d with its interval, beside the luck.
+#[test]
+fn report_gives_the_counts_dispersion() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    three_sizes_csv(d);
+    let mut args = vec!["report", "three.csv", "--out", "r.html", "--model", "dispersion"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
+    let pop = &pop[..pop.find("</section>").unwrap()];
+    assert!(pop.contains("<h3>Each model's luck</h3>"), "{pop}");
+    let after = pop.split("<h3>The counts' dispersion</h3><p class=\"caption\">d = ").nth(1).expect("d on the page");
+    let d_est: f64 = after.split(' ').next().unwrap().parse().unwrap();
+    assert!(d_est > 0.0067 && d_est < 148.0 && after.contains("items as if independent"), "{after:.200}");
 }
 
 /// With `--skip-falling` the page says which tasks the fit left out, and its validation judges

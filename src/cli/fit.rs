@@ -266,15 +266,9 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
                 out!("  {m:<w$}  {:+.3} [{:+.3}, {:+.3}]", iv.est, iv.lo, iv.hi);
             }
         }
-        if let Some(j) = fit.posterior.column("dispersion") {
-            let d = fit.posterior.interval90(j);
-            out!(
-                "\nthe counts' dispersion d (a binomial's variance times d; 1: items as if independent, below 1: scores \
-                 vary less than that): {:.2} [{:.2}, {:.2}]",
-                d.est,
-                d.lo,
-                d.hi
-            );
+        if let Some(d) = fit.posterior.dispersion() {
+            let meaning = scurve::counts::DISPERSION_MEANING;
+            out!("\nthe counts' dispersion d ({meaning}): {:.2} [{:.2}, {:.2}]", d.est, d.lo, d.hi);
         }
         out!("\n{}", check_text(&check, fit.model.data.x_axis));
         out!(

@@ -285,6 +285,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         overview_svg,
         population_svg,
         luck: post.luck(),
+        dispersion: post.dispersion(),
         forecasts,
         forecast_notes,
         means_svg,
