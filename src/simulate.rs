@@ -106,7 +106,14 @@ pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simul
         x[i] = fixed("phi").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.concentration, &mut rng));
     }
     if let Some(Slot::Free(i)) = l.log_disp {
-        x[i] = fixed("dispersion").map(f64::ln).unwrap_or_else(|| draw_prior(&spec.dispersion, &mut rng));
+        // the density keeps |ln d| within its bound, so its prior is the one drawn within it
+        let bound = crate::counts::MAX_LOG_DISPERSION;
+        x[i] = match fixed("dispersion") {
+            Some(d) => d.ln(),
+            None => std::iter::repeat_with(|| draw_prior(&spec.dispersion, &mut rng))
+                .find(|v| v.abs() <= bound)
+                .unwrap_or(0.0),
+        };
     }
     if let Some(Slot::Free(i)) = l.log_model_sd {
         let v = fixed(spec.model_effect_on.columns().0)

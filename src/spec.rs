@@ -247,6 +247,13 @@ impl ModelSpec {
         };
         let concentration = single("concentration", false, Prior::Normal { mean: 4.0, sd: 1.5 })?;
         let dispersion = single("dispersion", false, Prior::Fixed(0.0))?;
+        let bound = crate::counts::MAX_LOG_DISPERSION;
+        if let Prior::Fixed(v) = dispersion
+            && v.abs() > bound
+        {
+            let msg = format!("fixed ln d {v} is outside ±{bound} (d from e^-{bound} to e^{bound})");
+            return Err(Error::input(at("dispersion"), msg));
+        }
         let noise = single("noise", false, Prior::Normal { mean: -3.0, sd: 1.0 })?;
         let model_effect_scale = single("model_effect_scale", true, Prior::HalfNormal { sd: 0.2 })?;
         let hash = crate::data::hex(&Sha256::digest(text.as_bytes()));
@@ -387,5 +394,20 @@ mod tests {
         assert!(ModelSpec::parse(&bad, "m.toml").unwrap_err().to_string().contains("'speed'"));
         let e = ModelSpec::parse("name = [", "m.toml").unwrap_err().to_string();
         assert!(e.contains("malformed TOML"), "{e}");
+    }
+
+    /// The counts' dispersion: absent it is fixed at d = 1, a prior frees it, and a fixed ln d
+    /// beyond the density's bound is refused where it is written.
+    #[test]
+    fn the_dispersion_is_fixed_at_one_unless_written() {
+        let base = ModelSpec::BUILTIN_TEXT_FOR_TESTS;
+        assert_eq!(ModelSpec::parse(base, "m.toml").unwrap().dispersion, Prior::Fixed(0.0));
+        let free = format!("{base}\n[dispersion]\nprior = {{ normal = [0.0, 0.5] }}\n");
+        assert_eq!(ModelSpec::parse(&free, "m.toml").unwrap().dispersion, Prior::Normal { mean: 0.0, sd: 0.5 });
+        let fixed = format!("{base}\n[dispersion]\nprior = -0.5\n");
+        assert_eq!(ModelSpec::parse(&fixed, "m.toml").unwrap().dispersion, Prior::Fixed(-0.5));
+        let beyond = format!("{base}\n[dispersion]\nprior = 7.0\n");
+        let e = ModelSpec::parse(&beyond, "m.toml").unwrap_err().to_string();
+        assert!(e.contains("m.toml") && e.contains("dispersion") && e.contains("outside ±5"), "{e}");
     }
 }

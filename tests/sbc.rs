@@ -190,3 +190,21 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
     cov / (va * vb).sqrt()
 }
+
+/// The density keeps |ln d| within its bound, so the simulator draws d from the prior within
+/// it too: with a prior far wider than the bound, every simulation's d stays inside.
+#[test]
+fn simulated_dispersions_stay_within_the_bound() {
+    let text = include_str!("../models/dispersion.toml").replace("normal = [0.0, 0.5]", "normal = [0.0, 5.0]");
+    let spec = ModelSpec::parse(&text, "wide.toml").unwrap();
+    let bound = scurve::counts::MAX_LOG_DISPERSION;
+    let mut outside_prior = 0;
+    for seed in 0..60 {
+        let sim = simulate(&spec, &design(2), seed).unwrap();
+        let d = sim.truth.iter().find(|(n, _)| n == "dispersion").unwrap().1;
+        assert!(d.ln().abs() <= bound, "seed {seed}: d = {d}");
+        // a draw of the prior itself falls outside about a third of the time (|z| > 1)
+        outside_prior += usize::from(d.ln().abs() > 4.0);
+    }
+    assert!(outside_prior > 0, "the wide prior reaches near the bound");
+}
