@@ -12,16 +12,15 @@
 //! of 100 items at chance with d up to 2. At d = 1 it is the binomial or beta-binomial exactly.
 
 use rand::Rng;
+use rand_distr::{Beta, Binomial, Distribution};
+
+use crate::special::{ln_gamma, ln_gamma_digamma};
 
 /// The largest |ln d| a model allows (d from 0.0067 to 148), ten sds of the dispersion
 /// model's prior. Beyond it the scaled counts grow so large (n/d of 10⁴ items past 10¹⁶) that
 /// their ln Γ differences are lost to rounding, and a chain that wandered there could feed on
 /// that noise: the density is not finite there, and the sampler turns back.
 pub const MAX_LOG_DISPERSION: f64 = 5.0;
-
-use rand_distr::{Beta, Binomial, Distribution};
-
-use crate::special::{ln_gamma, ln_gamma_digamma};
 
 /// What d means, in words for a table or a page.
 pub const DISPERSION_MEANING: &str =

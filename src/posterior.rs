@@ -42,6 +42,13 @@ pub struct Posterior {
     cols: Columns,
 }
 
+/// Task `t`'s value in a draw of a quantity stored once for the whole fit (column `shared`) or
+/// once per task from column `per_task` on (fits of each task alone).
+#[inline]
+fn shared_or_per_task(shared: Option<usize>, per_task: Option<usize>, row: &[f64], t: usize) -> Option<f64> {
+    shared.map(|i| row[i]).or_else(|| per_task.map(|i| row[i + t]))
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Columns {
     floor: usize,
@@ -110,14 +117,14 @@ impl Posterior {
     /// The beta-binomial concentration of task `t` in a draw (None: binomial).
     #[inline]
     pub fn phi(&self, row: &[f64], t: usize) -> Option<f64> {
-        self.cols.phi.map(|i| row[i]).or_else(|| self.cols.phi_per_task.map(|i| row[i + t]))
+        shared_or_per_task(self.cols.phi, self.cols.phi_per_task, row, t)
     }
 
     /// How task `t`'s counts spread about its curve in a draw: its concentration and its
     /// dispersion (1 when the model has none).
     #[inline]
     pub fn spread(&self, row: &[f64], t: usize) -> Spread {
-        let dispersion = self.cols.disp.map(|i| row[i]).or_else(|| self.cols.disp_per_task.map(|i| row[i + t]));
+        let dispersion = shared_or_per_task(self.cols.disp, self.cols.disp_per_task, row, t);
         Spread { phi: self.phi(row, t), dispersion: dispersion.unwrap_or(1.0) }
     }
 
