@@ -1,10 +1,12 @@
 //! The beta-binomial likelihood of a whole data set in a few passes over arrays, each an
 //! element-wise loop that the compiler vectorises: the curve at every observation, e^−|u| of
-//! all of them, ln Γ and ψ of all their arguments, then the derivatives. [`crate::model`]
-//! fills the inputs and sums the outputs per task; the per-observation path there is the
-//! reference these passes are tested against.
+//! all of them, then one loop that takes each observation from its p through the ln Γ and ψ of
+//! its four arguments to its derivatives (or, where some argument is below the asymptotic
+//! series' range, the same steps as passes of their own). [`crate::model`] fills the inputs
+//! and sums the outputs per task; the per-observation path there is the reference these
+//! passes are tested against.
 
-use crate::special::{dispatch_lanes, exp_clamped_many, ln_gamma_digamma_many};
+use crate::special::{dispatch_lanes, exp_clamped_many, ln_gamma_digamma_large, ln_gamma_digamma_many};
 
 /// Per-observation arrays of one evaluation, reused between evaluations.
 #[derive(Debug, Default)]
@@ -99,7 +101,8 @@ impl Batch {
     /// ψ(φ)). With `lucky`, each observation's p is first moved on the logit by its model's
     /// shift (`luck` holds e^−shift), and the derivatives in p are those of the curve's p.
     /// False when some observation's probability is not inside (0, 1): the density is not
-    /// finite there.
+    /// finite there. With `keep_digammas` the arguments' ln Γ and ψ are left in `lg` and `dg`
+    /// for the caller (the passes run, never the one loop that keeps them in registers).
     #[allow(clippy::too_many_arguments)]
     pub fn beta_binomial(
         &mut self,
@@ -110,26 +113,50 @@ impl Batch {
         lchoose: &[f64],
         noise: [f64; 3],
         lucky: bool,
+        keep_digammas: bool,
     ) -> bool {
         let phi = noise[0];
         let n_obs = self.u.len();
         let batch = self;
         dispatch_lanes!(exponent(batch: &mut Batch));
         exp_clamped_many(&batch.neg_abs_u, &mut batch.e);
-        if !dispatch_lanes!(curve(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
-            return false;
-        }
-        if lucky && !dispatch_lanes!(luck(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
+        if !dispatch_lanes!(curve(batch: &mut Batch) -> bool) {
             return false;
         }
         for (a, &c) in batch.arg[4 * n_obs..].iter_mut().zip(counts) {
             *a = c + phi;
         }
-        ln_gamma_digamma_many(&batch.arg, &mut batch.lg, &mut batch.dg);
+        let counted = 4 * n_obs..;
+        ln_gamma_digamma_many(&batch.arg[counted.clone()], &mut batch.lg[counted.clone()], &mut batch.dg[counted]);
         for (i, &k) in n_index.iter().enumerate() {
             batch.total_lg[i] = batch.lg[4 * n_obs + k];
             batch.total_dg[i] = batch.dg[4 * n_obs + k];
         }
+        // Usually every ln Γ/ψ argument is in the asymptotic series' range, and one loop takes
+        // each observation from its p to its derivatives with nothing in between stored. When
+        // some argument is not, or a caller reads the ln Γ/ψ afterwards, the arguments are
+        // stored, their ln Γ/ψ computed in a pass of their own, then the derivatives.
+        if !keep_digammas {
+            let counts = Counts { y, n, lchoose };
+            let fused = if lucky {
+                dispatch_lanes!(fused_lucky(batch: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused)
+            } else {
+                dispatch_lanes!(fused(batch: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused)
+            };
+            match fused {
+                Fused::Done => return true,
+                Fused::Invalid => return false,
+                Fused::Outside => {}
+            }
+        }
+        if lucky {
+            if !dispatch_lanes!(luck(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool) {
+                return false;
+            }
+        } else {
+            dispatch_lanes!(plain_args(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64));
+        }
+        ln_gamma_digamma_many(&batch.arg[..4 * n_obs], &mut batch.lg[..4 * n_obs], &mut batch.dg[..4 * n_obs]);
         if lucky {
             dispatch_lanes!(derivatives_lucky(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
         } else {
@@ -171,22 +198,25 @@ impl<'a> LnGammaArgs<'a> {
 
     /// Observation i's arguments from its counts y and n and its p and 1 − p.
     #[inline(always)]
-    fn set(&mut self, i: usize, [y, n]: [f64; 2], [p, q]: [f64; 2], phi: f64) {
-        self.a[i] = p * phi;
-        self.ya[i] = y + self.a[i];
-        self.b[i] = q * phi;
-        self.yb[i] = n - y + self.b[i];
+    fn set(&mut self, i: usize, counts: [f64; 2], p_q: [f64; 2], phi: f64) {
+        [self.ya[i], self.a[i], self.yb[i], self.b[i]] = ln_gamma_args(counts, p_q, phi);
     }
 }
 
-/// logistic(±u) from e^−|u|, p and 1 − p, and the four ln Γ/ψ arguments of each observation.
+/// y + a, a, n − y + b and b, with a = pφ and b = (1 − p)φ.
 #[inline(always)]
-fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
+fn ln_gamma_args([y, n]: [f64; 2], [p, q]: [f64; 2], phi: f64) -> [f64; 4] {
+    let (a, b) = (p * phi, q * phi);
+    [y + a, a, n - y + b, b]
+}
+
+/// logistic(±u) from e^−|u|, and p and 1 − p of each observation. False when some p or 1 − p
+/// is not positive.
+#[inline(always)]
+fn curve(b: &mut Batch) -> bool {
     let len = b.u.len();
     let (u, f, fg, q0) = (&b.u[..len], &b.f[..len], &b.fg[..len], &b.q0[..len]);
-    let (y, n) = (&y[..len], &n[..len]);
     let (e, lu, one_lu, q) = (&mut b.e[..len], &mut b.lu[..len], &mut b.one_lu[..len], &mut b.q[..len]);
-    let mut args = LnGammaArgs::of(&mut b.arg, len);
     let mut valid = true;
     for i in 0..len {
         let big = 1.0 / (1.0 + e[i]);
@@ -199,9 +229,20 @@ fn curve(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
         valid &= (p > 0.0) & (qi > 0.0);
         // e^−|u| is used up: its slot keeps p from here on
         (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
-        args.set(i, [y[i], n[i]], [p, qi], phi);
     }
     valid
+}
+
+/// The four ln Γ/ψ arguments of each observation from the curve's p and 1 − p.
+#[inline(always)]
+fn plain_args(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) {
+    let len = b.u.len();
+    let (p, q) = (&b.e[..len], &b.q[..len]);
+    let (y, n) = (&y[..len], &n[..len]);
+    let mut args = LnGammaArgs::of(&mut b.arg, len);
+    for i in 0..len {
+        args.set(i, [y[i], n[i]], [p[i], q[i]], phi);
+    }
 }
 
 /// With p and 1 − p of the curve in place: p' = logistic(logit(p) + δ) and 1 − p' of each
@@ -217,15 +258,20 @@ fn luck(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) -> bool {
     let mut args = LnGammaArgs::of(&mut b.arg, len);
     let mut valid = true;
     for i in 0..len {
-        let qk = q[i] * luck[i];
-        let inv = 1.0 / (p[i] + qk);
-        let (p1, q1) = (p[i] * inv, qk * inv);
+        let (p1, q1, j) = shifted(p[i], q[i], luck[i]);
         valid &= (p1 > 0.0) & (q1 > 0.0);
-        (pl[i], ql[i]) = (p1, q1);
-        jac[i] = luck[i] * (inv * inv);
+        (pl[i], ql[i], jac[i]) = (p1, q1, j);
         args.set(i, [y[i], n[i]], [p1, q1], phi);
     }
     valid
+}
+
+/// p' and 1 − p' from p, 1 − p and e^−δ, and d p'/d p (see [`luck`]).
+#[inline(always)]
+fn shifted(p: f64, q: f64, luck: f64) -> (f64, f64, f64) {
+    let qk = q * luck;
+    let inv = 1.0 / (p + qk);
+    (p * inv, qk * inv, luck * (inv * inv))
 }
 
 /// Each observation's log-likelihood, d/d(log φ), and the within-task parts of d/dθ.
@@ -239,6 +285,91 @@ fn derivatives(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
 #[inline(always)]
 fn derivatives_lucky(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
     derivatives_of::<true>(b, lchoose, noise);
+}
+
+/// The counts of every observation as floats, and ln of their binomial coefficients.
+#[derive(Clone, Copy)]
+struct Counts<'a> {
+    y: &'a [f64],
+    n: &'a [f64],
+    lchoose: &'a [f64],
+}
+
+/// How [`fused`] ended.
+enum Fused {
+    /// Every output is written.
+    Done,
+    /// Some observation's p' or 1 − p' is not positive: the density is not finite.
+    Invalid,
+    /// Some ln Γ/ψ argument is outside the asymptotic series' range: the outputs are not to be
+    /// used, and the general path must run.
+    Outside,
+}
+
+/// From the curve's p and 1 − p of each observation to its log-likelihood and derivatives in
+/// one loop, as [`plain_args`], [`ln_gamma_digamma_many`] and [`derivatives`] give them, to the
+/// last bit, when every argument is in the series' range.
+#[inline(always)]
+fn fused(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
+    fused_of::<false>(b, counts, noise)
+}
+
+/// [`fused`] with a per-model effect on the logit, as [`luck`], [`ln_gamma_digamma_many`] and
+/// [`derivatives_lucky`] give it.
+#[inline(always)]
+fn fused_lucky(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
+    fused_of::<true>(b, counts, noise)
+}
+
+#[inline(always)]
+fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
+    let [phi, lg_phi, psi_phi] = noise;
+    let len = b.u.len();
+    let (y, n, lchoose) = (&counts.y[..len], &counts.n[..len], &counts.lchoose[..len]);
+    let (tot_lg, tot_dg) = (&b.total_lg[..len], &b.total_dg[..len]);
+    let (u, p, q, lu, one_lu) = (&b.u[..len], &b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len]);
+    let (ll, d_log_phi) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
+    let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
+    let lucky_len = if LUCKY { len } else { 0 };
+    let (luck, d_luck) = (&b.luck[..lucky_len], &mut b.d_luck[..lucky_len]);
+    let mut valid = true;
+    let mut outside = 0u64;
+    for i in 0..len {
+        let (p1, q1, jac) = if LUCKY {
+            let (p1, q1, jac) = shifted(p[i], q[i], luck[i]);
+            valid &= (p1 > 0.0) & (q1 > 0.0);
+            (p1, q1, jac)
+        } else {
+            (p[i], q[i], 1.0)
+        };
+        let [ya, a, yb, bb] = ln_gamma_args([y[i], n[i]], [p1, q1], phi);
+        let (lg_ya, dg_ya, o1) = ln_gamma_digamma_large(ya);
+        let (lg_a, dg_a, o2) = ln_gamma_digamma_large(a);
+        let (lg_yb, dg_yb, o3) = ln_gamma_digamma_large(yb);
+        let (lg_b, dg_b, o4) = ln_gamma_digamma_large(bb);
+        outside |= o1 | o2 | o3 | o4;
+        ll[i] = lchoose[i] + lg_ya + lg_yb - tot_lg[i] - lg_a - lg_b + lg_phi;
+        let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
+        d_log_phi[i] = phi * (p1 * da + q1 * db - tot_dg[i] + psi_phi);
+        let dldp = if LUCKY {
+            let dldp_luck = phi * (da - db);
+            d_luck[i] = dldp_luck * (p1 * q1);
+            dldp_luck * jac
+        } else {
+            phi * (da - db)
+        };
+        dq[i] = dldp * q[i];
+        dl[i] = dldp * lu[i];
+        du[i] = dl[i] * one_lu[i];
+        dus[i] = du[i] * u[i];
+    }
+    if !valid {
+        Fused::Invalid
+    } else if outside != 0 {
+        Fused::Outside
+    } else {
+        Fused::Done
+    }
 }
 
 #[inline(always)]
@@ -352,4 +483,93 @@ pub(crate) fn sum(v: &[f64]) -> f64 {
     }
     let rest: f64 = chunks.remainder().iter().sum();
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The counts of a test batch.
+    struct Counted {
+        y: Vec<f64>,
+        n: Vec<f64>,
+        n_index: Vec<usize>,
+        counts: Vec<f64>,
+        lchoose: Vec<f64>,
+    }
+
+    impl Counted {
+        /// [`Batch::beta_binomial`] of `b` on these counts with concentration `phi`.
+        fn run(&self, b: &mut Batch, phi: f64, lucky: bool, keep_digammas: bool) -> bool {
+            let noise = [phi, crate::special::ln_gamma(phi), crate::special::ln_gamma_digamma(phi).1];
+            let Counted { y, n, n_index, counts, lchoose } = self;
+            b.beta_binomial(y, n, n_index, counts, lchoose, noise, lucky, keep_digammas)
+        }
+    }
+
+    /// A batch of `n_obs` observations with 2 item counts: curves, x, each observation's
+    /// e^−shift, and the counts.
+    fn batch(n_obs: usize, lucky: bool, seed: u64) -> (Batch, Counted) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let counts = vec![200.0, 1500.0];
+        let mut b = Batch::default();
+        b.resize(n_obs, counts.len(), lucky);
+        let mut c = Counted { y: vec![], n: vec![], n_index: vec![], counts, lchoose: vec![] };
+        for i in 0..n_obs {
+            let (f, g) = (rng.random_range(0.05..0.3), rng.random_range(0.3..0.95));
+            (b.f[i], b.fg[i], b.q0[i]) = (f, (1.0 - f) * g, (1.0 - f) * (1.0 - g));
+            (b.slope[i], b.mid[i], b.xs[i]) =
+                (rng.random_range(0.5..3.0), rng.random_range(8.0..11.0), rng.random_range(7.5..11.0));
+            if lucky {
+                b.luck[i] = (-rng.random_range(-0.3..0.3f64)).exp();
+            }
+            let k = i % 2;
+            c.n_index.push(k);
+            c.n.push(c.counts[k]);
+            c.y.push((c.counts[k] * rng.random_range(0.1..0.9f64)).round());
+            c.lchoose.push(rng.random_range(-50.0..0.0));
+        }
+        (b, c)
+    }
+
+    /// Every output of [`Batch::beta_binomial`], bit for bit.
+    fn outputs(b: &Batch) -> Vec<u64> {
+        [&b.ll, &b.d_log_phi, &b.dq, &b.dl, &b.du, &b.dus, &b.d_luck]
+            .iter()
+            .flat_map(|v| v.iter().map(|x| x.to_bits()))
+            .collect()
+    }
+
+    /// The one loop from p to the derivatives gives the separate passes' numbers to the last
+    /// bit, with and without a per-model effect; with a small concentration (ln Γ arguments
+    /// below 40) it leaves the work to the passes, which then fill `lg` and `dg`.
+    #[test]
+    fn the_fused_loop_gives_the_passes_numbers_to_the_bit() {
+        for lucky in [false, true] {
+            for (phi, fused) in [(3000.0, true), (30.0, false)] {
+                // 37 observations: the vector loops' remainders run too
+                let (mut b1, c) = batch(37, lucky, 5);
+                let (mut b2, _) = batch(37, lucky, 5);
+                b1.lg.fill(f64::NAN);
+                assert!(c.run(&mut b1, phi, lucky, false));
+                assert!(c.run(&mut b2, phi, lucky, true));
+                assert_eq!(outputs(&b1), outputs(&b2), "lucky {lucky}, φ {phi}");
+                assert!(b1.ll.iter().all(|v| v.is_finite()));
+                let passes_ran = b1.lg[..4 * 37].iter().all(|v| v.is_finite());
+                assert_eq!(passes_ran, !fused, "lucky {lucky}, φ {phi}");
+            }
+        }
+    }
+
+    /// A probability the per-model shift takes out of (0, 1) is refused on either path.
+    #[test]
+    fn both_paths_refuse_a_probability_outside_the_unit_interval() {
+        for keep in [false, true] {
+            let (mut b, c) = batch(9, true, 7);
+            b.luck[4] = f64::INFINITY;
+            assert!(!c.run(&mut b, 3000.0, true, keep));
+        }
+    }
 }

@@ -613,9 +613,18 @@ impl CurveModel {
         let finite = if dispersed {
             let c = &mut s.scaled;
             c.fill(&self.yf, &self.nf, &self.n_index, &self.counts, disp);
-            b.beta_binomial(&c.y, &c.n, &self.n_index, &c.counts, &c.lchoose, noise, lucky.is_some())
+            b.beta_binomial(&c.y, &c.n, &self.n_index, &c.counts, &c.lchoose, noise, lucky.is_some(), true)
         } else {
-            b.beta_binomial(&self.yf, &self.nf, &self.n_index, &self.counts, &self.lchoose, noise, lucky.is_some())
+            b.beta_binomial(
+                &self.yf,
+                &self.nf,
+                &self.n_index,
+                &self.counts,
+                &self.lchoose,
+                noise,
+                lucky.is_some(),
+                false,
+            )
         };
         if !finite {
             return Lik { finite: false, ..Lik::default() };

@@ -257,25 +257,35 @@ pub fn ln_gamma_digamma_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
 }
 
 /// The asymptotic series of ln Γ and ψ for every argument (exact to rounding from 40 to 1e300);
-/// true when some argument is outside that range or not a number. One division per argument
-/// serves both the logarithm's s = f/(2 + f) and the series' 1/x: r = 1/((2 + f)·x), then
-/// 1/(2 + f) = r·x and 1/x = r·(2 + f) (a division costs as much as the rest of the loop).
+/// true when some argument is outside that range or not a number.
 #[inline(always)]
 fn asymptotic_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) -> bool {
+    let mut outside = 0u64;
+    for ((&x, lg), dg) in x.iter().zip(lg.iter_mut()).zip(dg.iter_mut()) {
+        let (l, d, out) = ln_gamma_digamma_large(x);
+        (*lg, *dg) = (l, d);
+        outside |= out;
+    }
+    outside != 0
+}
+
+/// ln Γ(x) and ψ(x) by the asymptotic series, without branches (for loops that vectorise),
+/// and 1 when x is outside [40, 1e300) or not a number, where the result is not to be used
+/// ([`ln_gamma_digamma`] is then the function to call). One division serves both the
+/// logarithm's s = f/(2 + f) and the series' 1/x: r = 1/((2 + f)·x), then 1/(2 + f) = r·x and
+/// 1/x = r·(2 + f) (a division costs as much as the rest of the loop).
+#[inline(always)]
+pub(crate) fn ln_gamma_digamma_large(x: f64) -> (f64, f64, u64) {
     // for doubles of either sign, 40 ≤ x < 1e300 exactly when the bits minus those of 40 are
     // below the distance to 1e300's bits (negative numbers, ∞ and NaN wrap or lie beyond)
     const FORTY: u64 = 0x4044_0000_0000_0000;
     const SPAN: u64 = 1e300f64.to_bits() - FORTY;
-    let mut outside = 0u64;
-    for ((&x, lg), dg) in x.iter().zip(lg.iter_mut()).zip(dg.iter_mut()) {
-        let (kf, f) = ln_reduce(x);
-        let two_f = 2.0 + f;
-        let r = 1.0 / (two_f * x);
-        let ln_x = ln_finish(kf, f, f * (r * x));
-        (*lg, *dg) = series(x, ln_x, r * two_f);
-        outside |= (x.to_bits().wrapping_sub(FORTY) >= SPAN) as u64;
-    }
-    outside != 0
+    let (kf, f) = ln_reduce(x);
+    let two_f = 2.0 + f;
+    let r = 1.0 / (two_f * x);
+    let ln_x = ln_finish(kf, f, f * (r * x));
+    let (lg, dg) = series(x, ln_x, r * two_f);
+    (lg, dg, (x.to_bits().wrapping_sub(FORTY) >= SPAN) as u64)
 }
 
 /// ln Γ(x) and ψ(x) from the asymptotic series with three terms, given ln x (x ≥ 40: the next
