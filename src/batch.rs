@@ -6,7 +6,10 @@
 //! and sums the outputs per task; the per-observation path there is the reference these
 //! passes are tested against.
 
-use crate::special::{dispatch_lanes, exp_clamped_many, ln_gamma_digamma_large, ln_gamma_digamma_many};
+use crate::special::{
+    dispatch_lanes, exp_clamped_many, in_series_range, ln_gamma_digamma_any, ln_gamma_digamma_large,
+    ln_gamma_digamma_many,
+};
 
 /// Per-observation arrays of one evaluation, reused between evaluations.
 #[derive(Debug, Default)]
@@ -56,6 +59,12 @@ pub(crate) struct Batch {
     pub q_luck: Vec<f64>,
     pub jac: Vec<f64>,
     pub d_luck: Vec<f64>,
+    /// 1 where some ln Γ/ψ argument of the observation is outside the asymptotic series'
+    /// range, else 0.
+    pub outside: Vec<u64>,
+    /// The last evaluation found more than an eighth of the observations with an argument
+    /// outside that range: the separate passes are quicker ([`Batch::beta_binomial`]).
+    pub passes: bool,
 }
 
 impl Batch {
@@ -86,6 +95,7 @@ impl Batch {
         ] {
             v.resize(n_obs, 0.0);
         }
+        self.outside.resize(n_obs, 0);
         for v in [&mut self.arg, &mut self.lg, &mut self.dg] {
             v.resize(4 * n_obs + n_counts, 0.0);
         }
@@ -132,21 +142,21 @@ impl Batch {
             batch.total_lg[i] = batch.lg[4 * n_obs + k];
             batch.total_dg[i] = batch.dg[4 * n_obs + k];
         }
-        // Usually every ln Γ/ψ argument is in the asymptotic series' range, and one loop takes
-        // each observation from its p to its derivatives with nothing in between stored. When
-        // some argument is not, or a caller reads the ln Γ/ψ afterwards, the arguments are
-        // stored, their ln Γ/ψ computed in a pass of their own, then the derivatives.
-        if !keep_digammas {
+        // One loop takes each observation from its p to its derivatives with nothing in between
+        // stored, and takes the few with an argument below the series' range again one by one.
+        // When many are (the last evaluation found more than an eighth), or the caller reads
+        // the ln Γ/ψ afterwards, the arguments are stored, their ln Γ/ψ computed in a pass of
+        // their own, then the derivatives: the same numbers.
+        let few = n_obs / 8;
+        if !keep_digammas && !batch.passes {
             let counts = Counts { y, n, lchoose };
-            let fused = if lucky {
-                dispatch_lanes!(fused_lucky(batch: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused)
+            let (valid, outside) = if lucky {
+                dispatch_lanes!(fused_lucky(batch: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize))
             } else {
-                dispatch_lanes!(fused(batch: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused)
+                dispatch_lanes!(fused(batch: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize))
             };
-            match fused {
-                Fused::Done => return true,
-                Fused::Invalid => return false,
-                Fused::Outside => {}
+            if !valid || outside <= few {
+                return valid;
             }
         }
         if lucky {
@@ -155,6 +165,9 @@ impl Batch {
             }
         } else {
             dispatch_lanes!(plain_args(batch: &mut Batch, y: &[f64], n: &[f64], phi: f64));
+        }
+        if !keep_digammas {
+            batch.passes = outside_the_series(&batch.arg[..4 * n_obs]) > few;
         }
         ln_gamma_digamma_many(&batch.arg[..4 * n_obs], &mut batch.lg[..4 * n_obs], &mut batch.dg[..4 * n_obs]);
         if lucky {
@@ -233,6 +246,13 @@ fn curve(b: &mut Batch) -> bool {
     valid
 }
 
+/// How many observations have an ln Γ/ψ argument (of the four blocks of `arg`) outside the
+/// range of [`ln_gamma_digamma_large`] ([`in_series_range`]).
+fn outside_the_series(arg: &[f64]) -> usize {
+    let len = arg.len() / 4;
+    (0..len).filter(|&i| (0..4).any(|k| !in_series_range(arg[k * len + i]))).count()
+}
+
 /// The four ln Γ/ψ arguments of each observation from the curve's p and 1 − p.
 #[inline(always)]
 fn plain_args(b: &mut Batch, y: &[f64], n: &[f64], phi: f64) {
@@ -295,34 +315,26 @@ struct Counts<'a> {
     lchoose: &'a [f64],
 }
 
-/// How [`fused`] ended.
-enum Fused {
-    /// Every output is written.
-    Done,
-    /// Some observation's p' or 1 − p' is not positive: the density is not finite.
-    Invalid,
-    /// Some ln Γ/ψ argument is outside the asymptotic series' range: the outputs are not to be
-    /// used, and the general path must run.
-    Outside,
-}
-
 /// From the curve's p and 1 − p of each observation to its log-likelihood and derivatives in
 /// one loop, as [`plain_args`], [`ln_gamma_digamma_many`] and [`derivatives`] give them, to the
-/// last bit, when every argument is in the series' range.
+/// last bit: the asymptotic series of ln Γ/ψ for every argument in the loop, then the
+/// observations with an argument outside its range once more with the general function, when
+/// they are at most `few`. Whether every p' and 1 − p' is positive, and how many observations
+/// had an argument outside (more than `few`: the outputs are not to be used).
 #[inline(always)]
-fn fused(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
-    fused_of::<false>(b, counts, noise)
+fn fused(b: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize) {
+    fused_of::<false>(b, counts, noise, few)
 }
 
 /// [`fused`] with a per-model effect on the logit, as [`luck`], [`ln_gamma_digamma_many`] and
 /// [`derivatives_lucky`] give it.
 #[inline(always)]
-fn fused_lucky(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
-    fused_of::<true>(b, counts, noise)
+fn fused_lucky(b: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize) {
+    fused_of::<true>(b, counts, noise, few)
 }
 
 #[inline(always)]
-fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3]) -> Fused {
+fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize) {
     let [phi, lg_phi, psi_phi] = noise;
     let len = b.u.len();
     let (y, n, lchoose) = (&counts.y[..len], &counts.n[..len], &counts.lchoose[..len]);
@@ -332,44 +344,59 @@ fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3]) -
     let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
     let lucky_len = if LUCKY { len } else { 0 };
     let (luck, d_luck) = (&b.luck[..lucky_len], &mut b.d_luck[..lucky_len]);
+    let outside_at = &mut b.outside[..len];
+    // observation i's outputs with its ln Γ/ψ from `$lgdg`; whether its p' and 1 − p' are
+    // positive, and whether some argument was outside the asymptotic series' range
+    macro_rules! observation {
+        ($i:expr, $lgdg:expr) => {{
+            let i = $i;
+            let (p1, q1, jac, valid) = if LUCKY {
+                let (p1, q1, jac) = shifted(p[i], q[i], luck[i]);
+                (p1, q1, jac, (p1 > 0.0) & (q1 > 0.0))
+            } else {
+                (p[i], q[i], 1.0, true)
+            };
+            let [ya, a, yb, bb] = ln_gamma_args([y[i], n[i]], [p1, q1], phi);
+            let (lg_ya, dg_ya, o1) = $lgdg(ya);
+            let (lg_a, dg_a, o2) = $lgdg(a);
+            let (lg_yb, dg_yb, o3) = $lgdg(yb);
+            let (lg_b, dg_b, o4) = $lgdg(bb);
+            ll[i] = lchoose[i] + lg_ya + lg_yb - tot_lg[i] - lg_a - lg_b + lg_phi;
+            let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
+            d_log_phi[i] = phi * (p1 * da + q1 * db - tot_dg[i] + psi_phi);
+            let dldp = if LUCKY {
+                let dldp_luck = phi * (da - db);
+                d_luck[i] = dldp_luck * (p1 * q1);
+                dldp_luck * jac
+            } else {
+                phi * (da - db)
+            };
+            dq[i] = dldp * q[i];
+            dl[i] = dldp * lu[i];
+            du[i] = dl[i] * one_lu[i];
+            dus[i] = du[i] * u[i];
+            (valid, o1 | o2 | o3 | o4)
+        }};
+    }
     let mut valid = true;
     let mut outside = 0u64;
-    for i in 0..len {
-        let (p1, q1, jac) = if LUCKY {
-            let (p1, q1, jac) = shifted(p[i], q[i], luck[i]);
-            valid &= (p1 > 0.0) & (q1 > 0.0);
-            (p1, q1, jac)
-        } else {
-            (p[i], q[i], 1.0)
-        };
-        let [ya, a, yb, bb] = ln_gamma_args([y[i], n[i]], [p1, q1], phi);
-        let (lg_ya, dg_ya, o1) = ln_gamma_digamma_large(ya);
-        let (lg_a, dg_a, o2) = ln_gamma_digamma_large(a);
-        let (lg_yb, dg_yb, o3) = ln_gamma_digamma_large(yb);
-        let (lg_b, dg_b, o4) = ln_gamma_digamma_large(bb);
-        outside |= o1 | o2 | o3 | o4;
-        ll[i] = lchoose[i] + lg_ya + lg_yb - tot_lg[i] - lg_a - lg_b + lg_phi;
-        let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
-        d_log_phi[i] = phi * (p1 * da + q1 * db - tot_dg[i] + psi_phi);
-        let dldp = if LUCKY {
-            let dldp_luck = phi * (da - db);
-            d_luck[i] = dldp_luck * (p1 * q1);
-            dldp_luck * jac
-        } else {
-            phi * (da - db)
-        };
-        dq[i] = dldp * q[i];
-        dl[i] = dldp * lu[i];
-        du[i] = dl[i] * one_lu[i];
-        dus[i] = du[i] * u[i];
+    for (i, at) in outside_at.iter_mut().enumerate() {
+        let (v, o) = observation!(i, ln_gamma_digamma_large);
+        valid &= v;
+        *at = o;
+        outside += o;
     }
-    if !valid {
-        Fused::Invalid
-    } else if outside != 0 {
-        Fused::Outside
-    } else {
-        Fused::Done
+    let outside = outside as usize;
+    if outside > 0 && outside <= few {
+        // the observations with an argument below 40 (a small φ, or p near 0 or 1) again, each
+        // argument as [`ln_gamma_digamma_many`] takes it
+        for (i, &at) in outside_at.iter().enumerate() {
+            if at != 0 {
+                observation!(i, ln_gamma_digamma_any);
+            }
+        }
     }
+    (valid, outside)
 }
 
 #[inline(always)]
@@ -543,22 +570,37 @@ mod tests {
     }
 
     /// The one loop from p to the derivatives gives the separate passes' numbers to the last
-    /// bit, with and without a per-model effect; with a small concentration (ln Γ arguments
-    /// below 40) it leaves the work to the passes, which then fill `lg` and `dg`.
+    /// bit, with and without a per-model effect: with every ln Γ argument in the series' range
+    /// (φ = 3000), with two observations below it (a floor and ceiling near 0, taken again one
+    /// by one), and with all of them below it (φ = 30), where the passes run instead and go on
+    /// running until an evaluation finds few below it again.
     #[test]
     fn the_fused_loop_gives_the_passes_numbers_to_the_bit() {
         for lucky in [false, true] {
-            for (phi, fused) in [(3000.0, true), (30.0, false)] {
-                // 37 observations: the vector loops' remainders run too
-                let (mut b1, c) = batch(37, lucky, 5);
-                let (mut b2, _) = batch(37, lucky, 5);
+            // 37 observations: the vector loops' remainders run too
+            let (mut b1, c) = batch(37, lucky, 5);
+            for i in [3, 20] {
+                (b1.f[i], b1.fg[i], b1.q0[i]) = (1e-4, 1e-4, 1.0 - 2e-4);
+            }
+            // (φ, observations outside the range, whether the passes ran)
+            for (phi, outside, passes) in [(3000.0, 2, false), (30.0, 37, true), (3000.0, 2, true), (3000.0, 2, false)]
+            {
+                let mut b2 = Batch::default();
+                b2.resize(37, 2, lucky);
+                for (to, from) in
+                    [(&mut b2.f, &b1.f), (&mut b2.fg, &b1.fg), (&mut b2.q0, &b1.q0), (&mut b2.luck, &b1.luck)]
+                {
+                    to.clone_from(from);
+                }
+                (b2.slope, b2.mid, b2.xs) = (b1.slope.clone(), b1.mid.clone(), b1.xs.clone());
                 b1.lg.fill(f64::NAN);
                 assert!(c.run(&mut b1, phi, lucky, false));
                 assert!(c.run(&mut b2, phi, lucky, true));
-                assert_eq!(outputs(&b1), outputs(&b2), "lucky {lucky}, φ {phi}");
-                assert!(b1.ll.iter().all(|v| v.is_finite()));
-                let passes_ran = b1.lg[..4 * 37].iter().all(|v| v.is_finite());
-                assert_eq!(passes_ran, !fused, "lucky {lucky}, φ {phi}");
+                let case = format!("lucky {lucky}, φ {phi}");
+                assert_eq!(outputs(&b1), outputs(&b2), "{case}");
+                assert!(b1.ll.iter().all(|v| v.is_finite()), "{case}");
+                assert_eq!(b1.lg[..4 * 37].iter().all(|v| v.is_finite()), passes, "{case}");
+                assert_eq!(outside_the_series(&b2.arg[..4 * 37]), outside, "{case}");
             }
         }
     }

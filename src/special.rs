@@ -256,6 +256,19 @@ pub fn ln_gamma_digamma_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
     }
 }
 
+/// ln Γ(x) and ψ(x) as [`ln_gamma_digamma_many`] gives them for any x: the asymptotic series
+/// of [`ln_gamma_digamma_large`] from 40 up, else [`ln_gamma_digamma`]; and 0, in the place of
+/// the large one's flag.
+pub(crate) fn ln_gamma_digamma_any(x: f64) -> (f64, f64, u64) {
+    if (40.0..f64::INFINITY).contains(&x) {
+        let (lg, dg, _) = ln_gamma_digamma_large(x);
+        (lg, dg, 0)
+    } else {
+        let (lg, dg) = ln_gamma_digamma(x);
+        (lg, dg, 0)
+    }
+}
+
 /// The asymptotic series of ln Γ and ψ for every argument (exact to rounding from 40 to 1e300);
 /// true when some argument is outside that range or not a number.
 #[inline(always)]
@@ -276,16 +289,22 @@ fn asymptotic_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) -> bool {
 /// 1/x = r·(2 + f) (a division costs as much as the rest of the loop).
 #[inline(always)]
 pub(crate) fn ln_gamma_digamma_large(x: f64) -> (f64, f64, u64) {
-    // for doubles of either sign, 40 ≤ x < 1e300 exactly when the bits minus those of 40 are
-    // below the distance to 1e300's bits (negative numbers, ∞ and NaN wrap or lie beyond)
-    const FORTY: u64 = 0x4044_0000_0000_0000;
-    const SPAN: u64 = 1e300f64.to_bits() - FORTY;
     let (kf, f) = ln_reduce(x);
     let two_f = 2.0 + f;
     let r = 1.0 / (two_f * x);
     let ln_x = ln_finish(kf, f, f * (r * x));
     let (lg, dg) = series(x, ln_x, r * two_f);
-    (lg, dg, (x.to_bits().wrapping_sub(FORTY) >= SPAN) as u64)
+    (lg, dg, !in_series_range(x) as u64)
+}
+
+/// Whether 40 ≤ x < 1e300, where [`ln_gamma_digamma_large`] is exact to rounding.
+#[inline(always)]
+pub(crate) fn in_series_range(x: f64) -> bool {
+    // for doubles of either sign, 40 ≤ x < 1e300 exactly when the bits minus those of 40 are
+    // below the distance to 1e300's bits (negative numbers, ∞ and NaN wrap or lie beyond)
+    const FORTY: u64 = 0x4044_0000_0000_0000;
+    const SPAN: u64 = 1e300f64.to_bits() - FORTY;
+    x.to_bits().wrapping_sub(FORTY) < SPAN
 }
 
 /// ln Γ(x) and ψ(x) from the asymptotic series with three terms, given ln x (x ≥ 40: the next
