@@ -1,10 +1,10 @@
 //! The beta-binomial likelihood of a whole data set in a few passes over arrays, each an
 //! element-wise loop that the compiler vectorises: the curve at every observation, e^−|u| of
 //! all of them, then one loop that takes each observation from its p through the ln Γ and ψ of
-//! its four arguments to its derivatives (or, where some argument is below the asymptotic
-//! series' range, the same steps as passes of their own). [`crate::model`] fills the inputs
-//! and sums the outputs per task; the per-observation path there is the reference these
-//! passes are tested against.
+//! its four arguments to its derivatives (an observation with an argument below the asymptotic
+//! series' range again alone; when many are, the same steps as passes of their own).
+//! [`crate::model`] fills the inputs and sums the outputs per task; the per-observation path
+//! there is the reference these passes are tested against.
 
 use crate::special::{
     dispatch_lanes, exp_clamped_many, in_series_range, ln_gamma_digamma_any, ln_gamma_digamma_large,
