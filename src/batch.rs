@@ -335,7 +335,7 @@ fn fused_lucky(b: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (b
 
 #[inline(always)]
 fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3], few: usize) -> (bool, usize) {
-    let [phi, lg_phi, psi_phi] = noise;
+    let phi = noise[0];
     let len = b.u.len();
     let (y, n, lchoose) = (&counts.y[..len], &counts.n[..len], &counts.lchoose[..len]);
     let (tot_lg, tot_dg) = (&b.total_lg[..len], &b.total_dg[..len]);
@@ -361,20 +361,18 @@ fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3], f
             let (lg_a, dg_a, o2) = $lgdg(a);
             let (lg_yb, dg_yb, o3) = $lgdg(yb);
             let (lg_b, dg_b, o4) = $lgdg(bb);
-            ll[i] = lchoose[i] + lg_ya + lg_yb - tot_lg[i] - lg_a - lg_b + lg_phi;
-            let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
-            d_log_phi[i] = phi * (p1 * da + q1 * db - tot_dg[i] + psi_phi);
-            let dldp = if LUCKY {
-                let dldp_luck = phi * (da - db);
-                d_luck[i] = dldp_luck * (p1 * q1);
-                dldp_luck * jac
-            } else {
-                phi * (da - db)
-            };
-            dq[i] = dldp * q[i];
-            dl[i] = dldp * lu[i];
-            du[i] = dl[i] * one_lu[i];
-            dus[i] = du[i] * u[i];
+            let o = outputs::<LUCKY>(
+                [lg_ya, lg_a, lg_yb, lg_b],
+                [dg_ya, dg_a, dg_yb, dg_b],
+                [p1, q1, jac],
+                [q[i], lu[i], one_lu[i], u[i]],
+                [lchoose[i], tot_lg[i], tot_dg[i]],
+                noise,
+            );
+            [ll[i], d_log_phi[i], dq[i], dl[i], du[i], dus[i]] = [o[0], o[1], o[3], o[4], o[5], o[6]];
+            if LUCKY {
+                d_luck[i] = o[2];
+            }
             (valid, o1 | o2 | o3 | o4)
         }};
     }
@@ -401,7 +399,6 @@ fn fused_of<const LUCKY: bool>(b: &mut Batch, counts: Counts, noise: [f64; 3], f
 
 #[inline(always)]
 fn derivatives_of<const LUCKY: bool>(b: &mut Batch, lchoose: &[f64], noise: [f64; 3]) {
-    let [phi, lg_phi, psi_phi] = noise;
     let len = b.u.len();
     let (lg, dg) = (&b.lg[..4 * len], &b.dg[..4 * len]);
     let (lg_ya, lg_a, lg_yb, lg_b) = (&lg[..len], &lg[len..2 * len], &lg[2 * len..3 * len], &lg[3 * len..]);
@@ -414,24 +411,45 @@ fn derivatives_of<const LUCKY: bool>(b: &mut Batch, lchoose: &[f64], noise: [f64
     let (pl, ql, jac) = (&b.p_luck[..lucky_len], &b.q_luck[..lucky_len], &b.jac[..lucky_len]);
     let d_luck = &mut b.d_luck[..lucky_len];
     for i in 0..len {
-        ll[i] = lchoose[i] + lg_ya[i] + lg_yb[i] - tot_lg[i] - lg_a[i] - lg_b[i] + lg_phi;
-        let da = dg_ya[i] - dg_a[i];
-        let db = dg_yb[i] - dg_b[i];
-        let dldp = if LUCKY {
-            // the counts see p'; the curve's parameters reach it through p
-            d_log_phi[i] = phi * (pl[i] * da + ql[i] * db - tot_dg[i] + psi_phi);
-            let dldp_luck = phi * (da - db);
-            d_luck[i] = dldp_luck * (pl[i] * ql[i]);
-            dldp_luck * jac[i]
-        } else {
-            d_log_phi[i] = phi * (p[i] * da + q[i] * db - tot_dg[i] + psi_phi);
-            phi * (da - db)
-        };
-        dq[i] = dldp * q[i];
-        dl[i] = dldp * lu[i];
-        du[i] = dl[i] * one_lu[i];
-        dus[i] = du[i] * u[i];
+        let shifted = if LUCKY { [pl[i], ql[i], jac[i]] } else { [p[i], q[i], 1.0] };
+        let o = outputs::<LUCKY>(
+            [lg_ya[i], lg_a[i], lg_yb[i], lg_b[i]],
+            [dg_ya[i], dg_a[i], dg_yb[i], dg_b[i]],
+            shifted,
+            [q[i], lu[i], one_lu[i], u[i]],
+            [lchoose[i], tot_lg[i], tot_dg[i]],
+            noise,
+        );
+        [ll[i], d_log_phi[i], dq[i], dl[i], du[i], dus[i]] = [o[0], o[1], o[3], o[4], o[5], o[6]];
+        if LUCKY {
+            d_luck[i] = o[2];
+        }
     }
+}
+
+/// One observation's log-likelihood, d/d(log φ), d/d(its model's shift) (0 without `LUCKY`) and
+/// the four within-task parts of d/dθ (see [`Batch::dq`]), from the ln Γ and ψ of its arguments
+/// y + a, a, n − y + b and b; the p' and 1 − p' the counts see, with d p'/d p (p, 1 − p and 1
+/// without a per-model effect); the curve's 1 − p, logistic(±u) and u; and its ln choose,
+/// ln Γ(n + φ) and ψ(n + φ). The counts see p'; the curve's parameters reach it through p.
+#[inline(always)]
+fn outputs<const LUCKY: bool>(
+    lg: [f64; 4],
+    dg: [f64; 4],
+    [p1, q1, jac]: [f64; 3],
+    [q, lu, one_lu, u]: [f64; 4],
+    [lchoose, tot_lg, tot_dg]: [f64; 3],
+    [phi, lg_phi, psi_phi]: [f64; 3],
+) -> [f64; 7] {
+    let ([lg_ya, lg_a, lg_yb, lg_b], [dg_ya, dg_a, dg_yb, dg_b]) = (lg, dg);
+    let ll = lchoose + lg_ya + lg_yb - tot_lg - lg_a - lg_b + lg_phi;
+    let (da, db) = (dg_ya - dg_a, dg_yb - dg_b);
+    let d_log_phi = phi * (p1 * da + q1 * db - tot_dg + psi_phi);
+    let dldp_shifted = phi * (da - db);
+    let (d_luck, dldp) = if LUCKY { (dldp_shifted * (p1 * q1), dldp_shifted * jac) } else { (0.0, dldp_shifted) };
+    let dl = dldp * lu;
+    let du = dl * one_lu;
+    [ll, d_log_phi, d_luck, dldp * q, dl, du, du * u]
 }
 
 /// The counts scaled by a dispersion d ([`crate::counts`]): y/d and n/d of every observation,
