@@ -411,11 +411,11 @@ fn derivatives_of<const LUCKY: bool>(b: &mut Batch, lchoose: &[f64], noise: [f64
     let (pl, ql, jac) = (&b.p_luck[..lucky_len], &b.q_luck[..lucky_len], &b.jac[..lucky_len]);
     let d_luck = &mut b.d_luck[..lucky_len];
     for i in 0..len {
-        let shifted = if LUCKY { [pl[i], ql[i], jac[i]] } else { [p[i], q[i], 1.0] };
+        let seen = if LUCKY { [pl[i], ql[i], jac[i]] } else { [p[i], q[i], 1.0] };
         let o = outputs::<LUCKY>(
             [lg_ya[i], lg_a[i], lg_yb[i], lg_b[i]],
             [dg_ya[i], dg_a[i], dg_yb[i], dg_b[i]],
-            shifted,
+            seen,
             [q[i], lu[i], one_lu[i], u[i]],
             [lchoose[i], tot_lg[i], tot_dg[i]],
             noise,
