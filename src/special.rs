@@ -249,7 +249,7 @@ pub fn ln_gamma_digamma_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
     assert!(x.len() == lg.len() && x.len() == dg.len(), "one output per argument");
     if dispatch_lanes!(asymptotic_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) -> bool) {
         for (i, &x) in x.iter().enumerate() {
-            if !(40.0..f64::INFINITY).contains(&x) {
+            if needs_general(x) {
                 (lg[i], dg[i]) = ln_gamma_digamma(x);
             }
         }
@@ -260,13 +260,20 @@ pub fn ln_gamma_digamma_many(x: &[f64], lg: &mut [f64], dg: &mut [f64]) {
 /// of [`ln_gamma_digamma_large`] from 40 up, else [`ln_gamma_digamma`]; and 0, in the place of
 /// the large one's flag.
 pub(crate) fn ln_gamma_digamma_any(x: f64) -> (f64, f64, u64) {
-    if (40.0..f64::INFINITY).contains(&x) {
-        let (lg, dg, _) = ln_gamma_digamma_large(x);
-        (lg, dg, 0)
-    } else {
+    if needs_general(x) {
         let (lg, dg) = ln_gamma_digamma(x);
         (lg, dg, 0)
+    } else {
+        let (lg, dg, _) = ln_gamma_digamma_large(x);
+        (lg, dg, 0)
     }
+}
+
+/// Whether [`ln_gamma_digamma_many`] takes x by [`ln_gamma_digamma`] rather than the series:
+/// below 40, infinite or not a number.
+#[inline(always)]
+fn needs_general(x: f64) -> bool {
+    !(40.0..f64::INFINITY).contains(&x)
 }
 
 /// The asymptotic series of ln Γ and ψ for every argument (exact to rounding from 40 to 1e300);
