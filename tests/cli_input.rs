@@ -649,6 +649,35 @@ fn a_falling_task_is_noted() {
     assert!(!stderr(&out).contains("per-model effect"), "{}", stderr(&out));
 }
 
+/// A fall is judged by the line through every size, not by the first and last alone: a steady
+/// fall whose ends lie within the noise of each other falls (OPT's MMLU human_aging), and
+/// scores that only bounce, to a low last size, do not (Pythia deduped's 5-shot MMLU high
+/// school statistics).
+#[test]
+fn a_fall_is_judged_by_the_trend_over_every_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let sizes = ["7e7", "1.6e8", "4.1e8", "1e9", "1.4e9", "2.8e9", "6.9e9", "1.2e10"];
+    let mut body = HEADER.to_string();
+    for (task, counts, n) in
+        [("steady", [81, 80, 79, 72, 68, 65, 57, 64], 223), ("bounce", [72, 60, 51, 66, 51, 58, 67, 48], 216)]
+    {
+        for (i, (size, y)) in sizes.iter().zip(counts).enumerate() {
+            body += &format!("{task},m{i},{size},{y},{n},0.25\n");
+        }
+    }
+    std::fs::write(dir.path().join("f.csv"), body).unwrap();
+    let out = scurve_in(dir.path(), &["inspect", "f.csv", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let falls: Vec<(String, bool)> = j["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["series"].as_str().unwrap().to_string(), s["falls"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(falls, [("bounce".to_string(), false), ("steady".to_string(), true)]);
+}
+
 /// `--skip-falling` leaves out each series whose scores fall with size up to the holdout, in
 /// its own family only; the note names them, a saved fit remembers it, and later commands that
 /// read the data again keep to the same series.

@@ -130,9 +130,10 @@ pub struct DataArgs {
     /// Leave out every task seen at fewer than 3 sizes (after any holdout): a curve needs 3.
     #[arg(long)]
     pub skip_short: bool,
-    /// Leave out every task whose scores fall with size (after any holdout): an S-curve rises,
-    /// so such a task's curve says little, and it can stall the sampler. Per family, where
-    /// --skip-task leaves a task out of every family.
+    /// Leave out every task whose scores fall with size (after any holdout; the line of score
+    /// on log size falls by more than two standard errors): an S-curve rises, so such a task's
+    /// curve says little, and it can stall the sampler. Per family, where --skip-task leaves a
+    /// task out of every family.
     #[arg(long)]
     pub skip_falling: bool,
     /// x-axis: log10(params), or log10(6·params·tokens).

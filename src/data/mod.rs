@@ -936,13 +936,27 @@ fn rough_se(p: &Point, s: f64) -> f64 {
 }
 
 impl Series {
-    /// Whether the score at the largest size up to `cut` is below the smallest size's by more
-    /// than the noise: an S-curve rises, so such a task's curve says little.
+    /// Whether the scores up to size `cut` fall with size by more than the noise: the
+    /// least-squares line of score on log10 size, each point weighted by its binomial
+    /// precision (at the series' mean score, so that low scores do not weigh more), falls by
+    /// more than two of its standard errors. An S-curve rises, so such a task's curve says
+    /// little. The line, not the first and last sizes alone, so that one noisy end neither
+    /// makes a rising task fall nor hides a steady fall.
     pub fn falls_upto(&self, cut: f64) -> bool {
         let kept: Vec<&Point> = self.points.iter().filter(|p| p.params <= cut).collect();
-        let (Some(first), Some(last)) = (kept.first(), kept.last()) else { return false };
-        let (a, b) = (first.outcome.score(), last.outcome.score());
-        b < a && a - b > 2.0 * (rough_se(first, a).powi(2) + rough_se(last, b).powi(2)).sqrt()
+        if kept.len() < 2 {
+            return false;
+        }
+        let mean = kept.iter().map(|p| p.outcome.score()).sum::<f64>() / kept.len() as f64;
+        let w: Vec<f64> = kept.iter().map(|p| rough_se(p, mean).powi(-2)).collect();
+        let x: Vec<f64> = kept.iter().map(|p| p.params.log10()).collect();
+        let total: f64 = w.iter().sum();
+        let centre = |v: &dyn Fn(usize) -> f64| (0..kept.len()).map(|i| w[i] * v(i)).sum::<f64>() / total;
+        let (x_bar, s_bar) = (centre(&|i| x[i]), centre(&|i| kept[i].outcome.score()));
+        let sxx: f64 = (0..kept.len()).map(|i| w[i] * (x[i] - x_bar).powi(2)).sum();
+        let sxy: f64 = (0..kept.len()).map(|i| w[i] * (x[i] - x_bar) * (kept[i].outcome.score() - s_bar)).sum();
+        // slope sxy/sxx with standard error 1/√sxx
+        sxx > 0.0 && sxy / sxx < -2.0 / sxx.sqrt()
     }
 
     /// Flags for `inspect`.
