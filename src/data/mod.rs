@@ -947,15 +947,19 @@ impl Series {
         if kept.len() < 2 {
             return false;
         }
-        let mean = kept.iter().map(|p| p.outcome.score()).sum::<f64>() / kept.len() as f64;
+        let score: Vec<f64> = kept.iter().map(|p| p.outcome.score()).collect();
+        let mean = score.iter().sum::<f64>() / score.len() as f64;
         let w: Vec<f64> = kept.iter().map(|p| rough_se(p, mean).powi(-2)).collect();
         let x: Vec<f64> = kept.iter().map(|p| p.params.log10()).collect();
         let total: f64 = w.iter().sum();
-        let centre = |v: &dyn Fn(usize) -> f64| (0..kept.len()).map(|i| w[i] * v(i)).sum::<f64>() / total;
-        let (x_bar, s_bar) = (centre(&|i| x[i]), centre(&|i| kept[i].outcome.score()));
-        let sxx: f64 = (0..kept.len()).map(|i| w[i] * (x[i] - x_bar).powi(2)).sum();
-        let sxy: f64 = (0..kept.len()).map(|i| w[i] * (x[i] - x_bar) * (kept[i].outcome.score() - s_bar)).sum();
-        // slope sxy/sxx with standard error 1/√sxx
+        let weighted_mean = |v: &[f64]| w.iter().zip(v).map(|(w, v)| w * v).sum::<f64>() / total;
+        let (x_bar, s_bar) = (weighted_mean(&x), weighted_mean(&score));
+        let (mut sxx, mut sxy) = (0.0, 0.0);
+        for ((w, x), s) in w.iter().zip(&x).zip(&score) {
+            sxx += w * (x - x_bar).powi(2);
+            sxy += w * (x - x_bar) * (s - s_bar);
+        }
+        // the slope sxy/sxx, whose standard error is 1/√sxx
         sxx > 0.0 && sxy / sxx < -2.0 / sxx.sqrt()
     }
 
