@@ -53,11 +53,18 @@ fn harness_tree_matches_the_tidy_csv() {
     assert!(models.contains("pythia-v1.1-1.4b"));
 }
 
+/// Mixed few-shot settings need a choice, and the error says what each setting holds (tasks,
+/// and sizes over every family), so that the choice can be made from it.
 #[test]
 fn harness_mixed_shots_need_a_choice() {
     let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
     let e = tree.select(&Selection::default()).unwrap_err().to_string();
-    assert!(e.contains("0, 5") && e.contains("--shots"), "{e}");
+    assert!(e.contains("(0-shot: 65 tasks, 8 sizes; 5-shot: 65 tasks, 8 sizes); choose one with --shots"), "{e}");
+    let bloom = Dataset::load(&shared("data/lm_eval_harness_results/bloom"), &HarnessOptions::default()).unwrap();
+    let e = bloom.select(&Selection::default()).unwrap_err().to_string();
+    let held =
+        "(0-shot: 69 tasks, 5 sizes; 3-shot: 21 tasks, 1 size; 5-shot: 9 tasks, 5 sizes; 8-shot: 1 task, 5 sizes)";
+    assert!(e.contains(held), "{e}");
 }
 
 #[test]

@@ -285,11 +285,23 @@ impl Dataset {
     pub fn select(&self, sel: &Selection) -> Result<Vec<Series>> {
         let shots = self.shot_settings();
         if sel.shots.is_none() && shots.len() > 1 {
-            let list: Vec<String> = shots.iter().map(|s| s.to_string()).collect();
+            // what each setting holds, so that the choice can be made from this line
+            let list: Vec<String> = shots
+                .iter()
+                .map(|&k| {
+                    let at_k = || self.observations.iter().filter(move |o| o.shots == Some(k));
+                    let tasks = at_k().map(|o| &o.task).collect::<BTreeSet<_>>().len();
+                    let mut sizes: Vec<f64> = at_k().map(|o| o.params).collect();
+                    sizes.sort_by(f64::total_cmp);
+                    sizes.dedup();
+                    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+                    format!("{k}-shot: {}, {}", plural(tasks, "task"), plural(sizes.len(), "size"))
+                })
+                .collect();
             return Err(Error::Usage(format!(
                 "{}: the data mixes few-shot settings ({}); choose one with --shots",
                 self.source,
-                list.join(", ")
+                list.join("; ")
             )));
         }
         if let Some(k) = sel.shots
