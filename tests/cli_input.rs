@@ -676,6 +676,12 @@ fn a_fall_is_judged_by_the_trend_over_every_size() {
         .map(|s| (s["series"].as_str().unwrap().to_string(), s["falls"].as_bool().unwrap()))
         .collect();
     assert_eq!(falls, [("bounce".to_string(), false), ("steady".to_string(), true)]);
+    // the line itself: steady's slope is −4.71 points per decade, its standard error 1.52
+    let steady = &j["series"][1];
+    let (slope, se) = (steady["trend_per_decade"].as_f64().unwrap(), steady["trend_se"].as_f64().unwrap());
+    assert!((slope + 0.04714).abs() < 1e-4 && (se - 0.01520).abs() < 1e-4, "{slope} {se}");
+    let out = scurve_in(dir.path(), &["inspect", "f.csv"]);
+    assert!(stdout(&out).contains("falls with size (-4.7 ± 1.5 pp per decade)"), "{}", stdout(&out));
 }
 
 /// `--skip-falling` leaves out each series whose scores fall with size up to the holdout, in

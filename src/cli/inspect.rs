@@ -84,15 +84,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let w = reports.iter().map(|r| r.series.chars().count()).max().unwrap_or(6).max(6);
     out!("{:<w$} {:>6} {:>6} {:>15} {:>13}  notes", "series", "chance", "sizes", "range", "score");
     for r in &reports {
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
         if r.too_few_sizes {
-            notes.push("fewer than 3 sizes: cannot be fitted");
+            notes.push("fewer than 3 sizes: cannot be fitted".into());
         }
         if r.at_chance {
-            notes.push("at chance at every size: midpoint not identified");
+            notes.push("at chance at every size: midpoint not identified".into());
         }
-        if r.falls {
-            notes.push("falls with size");
+        if let (true, Some(slope), Some(se)) = (r.falls, r.trend_per_decade, r.trend_se) {
+            notes.push(format!("falls with size ({:+.1} ± {:.1} pp per decade)", 100.0 * slope, 100.0 * se));
         }
         out!(
             "{:<w$} {:>6.3} {:>6} {:>15} {:>13}  {}",

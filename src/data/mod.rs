@@ -935,6 +935,10 @@ pub struct SeriesReport {
     pub at_chance: bool,
     /// The score falls with size by more than the noise.
     pub falls: bool,
+    /// The slope of the score's line on log10 size, per decade, and its standard error (see
+    /// [`Series::trend_upto`]); None without two sizes.
+    pub trend_per_decade: Option<f64>,
+    pub trend_se: Option<f64>,
     /// Fewer than three sizes: cannot be fitted.
     pub too_few_sizes: bool,
 }
@@ -948,16 +952,14 @@ fn rough_se(p: &Point, s: f64) -> f64 {
 }
 
 impl Series {
-    /// Whether the scores up to size `cut` fall with size by more than the noise: the
-    /// least-squares line of score on log10 size, each point weighted by its binomial
-    /// precision (at the series' mean score, so that low scores do not weigh more), falls by
-    /// more than two of its standard errors. An S-curve rises, so such a task's curve says
-    /// little. The line, not the first and last sizes alone, so that one noisy end neither
-    /// makes a rising task fall nor hides a steady fall.
-    pub fn falls_upto(&self, cut: f64) -> bool {
+    /// The least-squares line of score on log10 size up to size `cut`, each point weighted by
+    /// its binomial precision (at the series' mean score, so that low scores do not weigh
+    /// more; a score without an item count as a standard error of 0.02): its slope per decade
+    /// and that slope's standard error. None without two sizes.
+    pub fn trend_upto(&self, cut: f64) -> Option<(f64, f64)> {
         let kept: Vec<&Point> = self.points.iter().filter(|p| p.params <= cut).collect();
         if kept.len() < 2 {
-            return false;
+            return None;
         }
         let score: Vec<f64> = kept.iter().map(|p| p.outcome.score()).collect();
         let mean = score.iter().sum::<f64>() / score.len() as f64;
@@ -971,14 +973,22 @@ impl Series {
             sxx += w * (x - x_bar).powi(2);
             sxy += w * (x - x_bar) * (s - s_bar);
         }
-        // the slope sxy/sxx, whose standard error is 1/√sxx
-        sxx > 0.0 && sxy / sxx < -2.0 / sxx.sqrt()
+        (sxx > 0.0).then(|| (sxy / sxx, 1.0 / sxx.sqrt()))
+    }
+
+    /// Whether the scores up to size `cut` fall with size by more than the noise: their line
+    /// ([`Series::trend_upto`]) falls by more than two of its standard errors. An S-curve
+    /// rises, so such a task's curve says little. The line, not the first and last sizes
+    /// alone, so that one noisy end neither makes a rising task fall nor hides a steady fall.
+    pub fn falls_upto(&self, cut: f64) -> bool {
+        self.trend_upto(cut).is_some_and(|(slope, se)| slope < -2.0 * se)
     }
 
     /// Flags for `inspect`.
     pub fn report(&self) -> SeriesReport {
         let at_chance = self.points.iter().all(|p| p.outcome.score() - self.chance <= 2.0 * rough_se(p, self.chance));
         let (first, last) = (&self.points[0], &self.points[self.points.len() - 1]);
+        let trend = self.trend_upto(f64::INFINITY);
         let falls = self.falls_upto(f64::INFINITY);
         let scores: Vec<f64> = self.points.iter().map(|p| p.outcome.score()).collect();
         SeriesReport {
@@ -994,6 +1004,8 @@ impl Series {
             max_score: scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
             at_chance,
             falls,
+            trend_per_decade: trend.map(|t| t.0),
+            trend_se: trend.map(|t| t.1),
             too_few_sizes: self.n_sizes() < 3,
         }
     }
