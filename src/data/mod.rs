@@ -951,6 +951,11 @@ fn rough_se(p: &Point, s: f64) -> f64 {
     }
 }
 
+/// Whether a line (slope, standard error) falls by more than two standard errors.
+fn falling(trend: Option<(f64, f64)>) -> bool {
+    trend.is_some_and(|(slope, se)| slope < -2.0 * se)
+}
+
 impl Series {
     /// The least-squares line of score on log10 size up to size `cut`, each point weighted by
     /// its binomial precision (at the series' mean score, so that low scores do not weigh
@@ -981,7 +986,7 @@ impl Series {
     /// rises, so such a task's curve says little. The line, not the first and last sizes
     /// alone, so that one noisy end neither makes a rising task fall nor hides a steady fall.
     pub fn falls_upto(&self, cut: f64) -> bool {
-        self.trend_upto(cut).is_some_and(|(slope, se)| slope < -2.0 * se)
+        falling(self.trend_upto(cut))
     }
 
     /// Flags for `inspect`.
@@ -989,7 +994,7 @@ impl Series {
         let at_chance = self.points.iter().all(|p| p.outcome.score() - self.chance <= 2.0 * rough_se(p, self.chance));
         let (first, last) = (&self.points[0], &self.points[self.points.len() - 1]);
         let trend = self.trend_upto(f64::INFINITY);
-        let falls = self.falls_upto(f64::INFINITY);
+        let falls = falling(trend);
         let scores: Vec<f64> = self.points.iter().map(|p| p.outcome.score()).collect();
         SeriesReport {
             series: self.name.clone(),
