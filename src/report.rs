@@ -13,14 +13,14 @@ use crate::plot::format_on_axis;
 use crate::posterior::Luck;
 use crate::size::format_size;
 use crate::summary::Interval;
-use crate::validate::{Method, MethodScores, Prediction};
+use crate::validate::{Arm, MethodScores, Prediction};
 
 /// The validation part of a report.
 pub struct ValidationSection {
     /// How the sizes were split, in words.
     pub split: String,
     pub heldout: usize,
-    pub scores: BTreeMap<Method, MethodScores>,
+    pub scores: BTreeMap<Arm, MethodScores>,
     /// What its NUTS fits fell short of, one line per fit that did.
     pub fit_warnings: Vec<String>,
     /// The first method's misses it was surest of ([`crate::validate::surest_misses`]).
@@ -36,7 +36,7 @@ pub struct ValidationSection {
 /// them (one per method for each mean and held-out model), and their scores per method.
 pub struct MeansValidation {
     pub predictions: Vec<Prediction>,
-    pub scores: BTreeMap<Method, MethodScores>,
+    pub scores: BTreeMap<Arm, MethodScores>,
 }
 
 /// Everything a report shows.
@@ -445,7 +445,7 @@ impl Report {
 }
 
 /// A validation's scores, a row per method.
-fn score_table(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
+fn score_table(h: &mut String, scores: &BTreeMap<Arm, MethodScores>) {
     h.push_str(
         "<table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th>\
          <th>CRPS</th><th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
@@ -473,7 +473,7 @@ fn score_table(h: &mut String, scores: &BTreeMap<Method, MethodScores>) {
 /// The means of tasks' part of the validation: their scores per method, then each held-out
 /// mean with every method's prediction.
 fn means_validation(h: &mut String, m: &MeansValidation) {
-    let Some(first) = m.predictions.first().map(|p| p.method) else {
+    let Some(first) = m.predictions.first().map(|p| &p.method) else {
         h.push_str(
             "<h3>Means of tasks</h3><p>No model is held out, and measured, in every task of a mean, \
              so no mean could be scored.</p>",
@@ -481,8 +481,8 @@ fn means_validation(h: &mut String, m: &MeansValidation) {
         return;
     };
     // each held-out mean has one prediction per method, in the same order
-    let methods = m.predictions.iter().skip(1).position(|p| p.method == first).map_or(m.predictions.len(), |i| i + 1);
-    let heldout = m.predictions.iter().filter(|p| p.method == first).count();
+    let methods = m.predictions.iter().skip(1).position(|p| p.method == *first).map_or(m.predictions.len(), |i| i + 1);
+    let heldout = m.predictions.iter().filter(|p| p.method == *first).count();
     let _ = write!(
         h,
         "<h3>Means of tasks</h3><p class=\"caption\">{heldout} held-out {}: a mean's prediction is the mean of \

@@ -53,6 +53,42 @@ impl Method {
     }
 }
 
+/// A method as a validation scores it: the method and, when several model files are compared
+/// ([`ValidateOptions::models`]), which one the pooled NUTS fit used (its place in the list and
+/// its label). Named `hierarchical:LABEL` then, and by the method's name otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Arm {
+    pub method: Method,
+    pub model_file: Option<(usize, String)>,
+}
+
+impl Arm {
+    pub fn name(&self) -> String {
+        match &self.model_file {
+            Some((_, label)) => format!("{}:{label}", self.method.name()),
+            None => self.method.name().to_string(),
+        }
+    }
+}
+
+impl From<Method> for Arm {
+    fn from(method: Method) -> Self {
+        Arm { method, model_file: None }
+    }
+}
+
+impl PartialEq<Method> for Arm {
+    fn eq(&self, m: &Method) -> bool {
+        self.model_file.is_none() && self.method == *m
+    }
+}
+
+impl Serialize for Arm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
 /// Which sizes are held out.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Split {
@@ -67,7 +103,7 @@ pub enum Split {
 /// One prediction of one held-out point.
 #[derive(Debug, Clone, Serialize)]
 pub struct Prediction {
-    pub method: Method,
+    pub method: Arm,
     pub task: String,
     pub model: String,
     pub size: f64,
@@ -94,7 +130,7 @@ impl Prediction {
     /// largest fitted size.
     fn held_out(task: String, model: String, size: f64, distance: f64, observed: f64, mean_of: Option<usize>) -> Self {
         Prediction {
-            method: Method::Persistence,
+            method: Method::Persistence.into(),
             task,
             model,
             size,
@@ -113,7 +149,7 @@ impl Prediction {
     }
 
     /// A point forecast of this value by `method`: its CRPS is the absolute error.
-    fn point(&self, method: Method, predicted: f64) -> Self {
+    fn point(&self, method: Arm, predicted: f64) -> Self {
         Prediction { method, predicted, crps: (predicted - self.observed).abs(), ..self.clone() }
     }
 }
@@ -137,7 +173,9 @@ pub struct MethodScores {
 pub struct ValidateOptions {
     pub split: Split,
     pub methods: Vec<Method>,
-    pub model: ModelSpec,
+    /// The model files of the pooled methods: one, or several whose NUTS fits are scored side
+    /// by side (an arm of `hierarchical` each); `hierarchical_map` takes the first.
+    pub models: Vec<ModelSpec>,
     pub nuts: NutsOptions,
     pub x_axis: XAxis,
     pub seed: u64,
@@ -149,6 +187,32 @@ pub struct ValidateOptions {
     pub skip_falling: bool,
 }
 
+impl ValidateOptions {
+    /// The label of each model file: its name, and where two share one, the later ones
+    /// numbered by their place in the list (`hierarchical#2`).
+    pub fn model_labels(&self) -> Vec<String> {
+        let names: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+        (names.iter().enumerate())
+            .map(|(i, n)| if names[..i].contains(n) { format!("{n}#{}", i + 1) } else { n.to_string() })
+            .collect()
+    }
+
+    /// The arms scored, in order: each method, and `hierarchical` once per model file when
+    /// several are compared.
+    pub fn arms(&self) -> Vec<Arm> {
+        let labels = self.model_labels();
+        let mut arms = Vec::new();
+        for &method in &self.methods {
+            if method == Method::Hierarchical && labels.len() > 1 {
+                arms.extend(labels.iter().cloned().enumerate().map(|f| Arm { method, model_file: Some(f) }));
+            } else {
+                arms.push(method.into());
+            }
+        }
+        arms
+    }
+}
+
 /// Fit on the kept sizes and predict the held-out ones, for every cutoff of the split.
 pub fn validate(
     series: &[Series],
@@ -156,6 +220,9 @@ pub fn validate(
     progress: &dyn Progress,
     stop: &AtomicBool,
 ) -> Result<Validation> {
+    if opts.models.is_empty() {
+        return Err(Error::Usage("nothing to validate: no model file given".into()));
+    }
     if let Some(why) = nothing_to_validate(series, opts.split, opts.skip_falling) {
         return Err(Error::Usage(format!("nothing to validate: {why}")));
     }
@@ -177,6 +244,9 @@ pub struct Validation {
 /// One round's NUTS fit: the largest size it was fitted on, and its diagnostics.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundFit {
+    /// The model file's label when several are compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<String>,
     pub largest_fitted: f64,
     pub diagnostics: FitDiagnostics,
 }
@@ -189,11 +259,13 @@ impl Validation {
             .filter(|f| f.diagnostics.falls_short())
             .map(|f| {
                 let (size, short) = (crate::size::format_size(f.largest_fitted), f.diagnostics.shortfall());
+                let of = f.model_file.as_ref().map_or(String::new(), |m| format!(" ({m})"));
                 match f.diagnostics.only_population_short() {
-                    Some(only) => format!("the hierarchical fit of sizes up to {size} ended with {short}; {only}"),
+                    Some(only) => format!("the hierarchical fit{of} of sizes up to {size} ended with {short}; {only}"),
                     None => format!(
-                        "the hierarchical fit of sizes up to {size} ended with {short}: the scores of its forecasts \
-                         rest on draws that may not describe the posterior (`scurve fit` on the same sizes says more)"
+                        "the hierarchical fit{of} of sizes up to {size} ended with {short}: the scores of its \
+                         forecasts rest on draws that may not describe the posterior (`scurve fit` on the same \
+                         sizes says more)"
                     ),
                 }
             })
@@ -204,10 +276,10 @@ impl Validation {
 /// The `k` predictions of `method` outside their 80% interval whose observed score lies furthest
 /// into a tail of the predictive distribution (PIT below 0.1 or above 0.9, nearest 0 or 1 first):
 /// the misses the method was surest of. None for a method without a predictive distribution.
-pub fn surest_misses(preds: &[Prediction], method: Method, k: usize) -> Vec<&Prediction> {
+pub fn surest_misses<'a>(preds: &'a [Prediction], method: &Arm, k: usize) -> Vec<&'a Prediction> {
     let tail = |p: &Prediction| p.pit.map_or(1.0, |pit| pit.min(1.0 - pit));
     let mut misses: Vec<&Prediction> =
-        preds.iter().filter(|p| p.method == method && p.pit.is_some() && tail(p) < 0.1).collect();
+        preds.iter().filter(|p| p.method == *method && p.pit.is_some() && tail(p) < 0.1).collect();
     misses.sort_by(|a, b| tail(a).total_cmp(&tail(b)));
     misses.truncate(k);
     misses
@@ -299,23 +371,26 @@ fn one_round(
     let chosen: Vec<Series> = usable.iter().map(|&i| series[i].clone()).collect();
     let cuts: Vec<f64> = usable.iter().map(|&i| cut[i]).collect();
     let data = FitData::build_with(&chosen, opts.x_axis, |i, p| p.params <= cuts[i], true)?;
-    let mut posteriors: Vec<(Method, Posterior)> = Vec::new();
-    for &m in &opts.methods {
-        let post = match m {
+    let arms = opts.arms();
+    let mut posteriors: Vec<(&Arm, Posterior)> = Vec::new();
+    for arm in &arms {
+        let post = match arm.method {
             Method::Hierarchical => {
-                let model = CurveModel::new(opts.model.clone(), data.clone())?;
+                let spec = &opts.models[arm.model_file.as_ref().map_or(0, |f| f.0)];
+                let model = CurveModel::new(spec.clone(), data.clone())?;
                 let fit = fit_nuts(model, &opts.nuts, progress, stop)?;
                 let largest_fitted = (usable.iter())
                     .flat_map(|&i| series[i].points.iter().filter(move |p| p.params <= cut[i]))
                     .fold(0.0, |m: f64, p| m.max(p.params));
-                validation.fits.push(RoundFit { largest_fitted, diagnostics: fit.diagnostics });
+                let model_file = arm.model_file.as_ref().map(|f| f.1.clone());
+                validation.fits.push(RoundFit { model_file, largest_fitted, diagnostics: fit.diagnostics });
                 fit.posterior
             }
             Method::HierarchicalMap => {
                 // the pooled curves at their joint mode, without a per-model effect: a mode
                 // cannot estimate the effect's sd (on Pythia it puts it at ten times the
                 // posterior's, and the evaluated models' shifts then take up the curves' rise)
-                let mut spec = opts.model.clone();
+                let mut spec = opts.models[0].clone();
                 spec.model_effect = false;
                 let model = CurveModel::new(spec, data.clone())?;
                 hierarchical_map(&model, opts.seed, 4000)?
@@ -327,7 +402,7 @@ fn one_round(
             }
             Method::Persistence | Method::Momentum => continue,
         };
-        posteriors.push((m, post));
+        posteriors.push((arm, post));
     }
     // each task's last kept score, its x, and the gain per unit of x from the one before
     let anchors: Vec<Anchor> = chosen
@@ -341,7 +416,7 @@ fn one_round(
             Ok(Anchor { score, x: x_last, gain: (score - prev.outcome.score()) / (x_last - x_prev) })
         })
         .collect::<Result<_>>()?;
-    let posterior_of = |m: Method| posteriors.iter().find(|(mm, _)| *mm == m).map(|(_, p)| p).expect("fitted above");
+    let posterior_of = |m: &Arm| posteriors.iter().find(|(a, _)| *a == m).map(|(_, p)| p).expect("fitted above");
     let mut out = Vec::new();
     for (t, s) in chosen.iter().enumerate() {
         let (last_score, x_last) = (anchors[t].score, anchors[t].x);
@@ -349,9 +424,9 @@ fn one_round(
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
             let held = Prediction::held_out(s.name.clone(), p.model.clone(), p.params, x - x_last, y, None);
-            let base = |method, predicted| held.point(method, predicted);
-            for &m in &opts.methods {
-                match m {
+            let base = |method: &Arm, predicted| held.point(method.clone(), predicted);
+            for m in &arms {
+                match m.method {
                     Method::Persistence => out.push(base(m, last_score)),
                     Method::Momentum => out.push(base(m, anchors[t].momentum(x))),
                     _ => {
@@ -390,9 +465,9 @@ fn one_round(
             let x_last = local.iter().map(|&t| anchors[t].x).fold(f64::NEG_INFINITY, f64::max);
             let held =
                 Prediction::held_out(g.label(), p.model.clone(), p.params, x - x_last, observed, Some(local.len()));
-            let base = |method, predicted| held.point(method, predicted);
-            for &m in &opts.methods {
-                let prediction = match m {
+            let base = |method: &Arm, predicted| held.point(method.clone(), predicted);
+            for m in &arms {
+                let prediction = match m.method {
                     Method::Persistence => base(m, mean(&|_, t| anchors[t].score)),
                     Method::Momentum => base(m, mean(&|_, t| anchors[t].momentum(x))),
                     _ => {
@@ -480,10 +555,10 @@ fn probabilistic(p: Prediction, draws: &[f64]) -> Prediction {
 }
 
 /// Scores of each method over a set of predictions.
-pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
-    let mut by: BTreeMap<Method, Vec<&Prediction>> = BTreeMap::new();
+pub fn score(preds: &[&Prediction]) -> BTreeMap<Arm, MethodScores> {
+    let mut by: BTreeMap<Arm, Vec<&Prediction>> = BTreeMap::new();
     for p in preds {
-        by.entry(p.method).or_default().push(p);
+        by.entry(p.method.clone()).or_default().push(p);
     }
     by.into_iter()
         .map(|(m, ps)| {
@@ -503,8 +578,8 @@ pub fn score(preds: &[&Prediction]) -> BTreeMap<Method, MethodScores> {
                     let l: Vec<f64> = ps.iter().filter_map(|p| p.lpd).collect();
                     (!l.is_empty()).then(|| l.iter().sum::<f64>() / l.len() as f64)
                 },
-                pit: m.probabilistic().then(|| ps.iter().filter_map(|p| p.pit).collect()),
-                coverage: m.probabilistic().then(|| {
+                pit: m.method.probabilistic().then(|| ps.iter().filter_map(|p| p.pit).collect()),
+                coverage: m.method.probabilistic().then(|| {
                     BTreeMap::from([
                         ("50".to_string(), frac(|p| p.cover50)),
                         ("80".to_string(), frac(|p| p.cover80)),
@@ -522,7 +597,7 @@ pub const DISTANCE_GROUPS: [(&str, f64, f64); 4] =
     [("<=0.5", 0.0, 0.5), ("0.5-1", 0.5, 1.0), ("1-1.5", 1.0, 1.5), (">1.5", 1.5, f64::INFINITY)];
 
 /// Scores per distance group.
-pub fn by_distance(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<Method, MethodScores>> {
+pub fn by_distance(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<Arm, MethodScores>> {
     DISTANCE_GROUPS
         .iter()
         .filter_map(|&(name, lo, hi)| {

@@ -366,6 +366,33 @@ fn validate_names_a_fit_that_falls_short() {
     assert_eq!((fits[0]["falls_short"].as_bool(), fits[0]["largest_fitted"].as_f64()), (Some(true), Some(3e10)));
 }
 
+/// `--model` repeated compares model files in one run: a row each, named with its model, in the
+/// tables, the JSON and the warnings of fits that fell short.
+#[test]
+fn validate_compares_model_files() {
+    let quick = ["--chains", "2", "--warmup", "100", "--draws", "50", "--extend", "0", "--quiet"];
+    let args = ["validate", "--family", "opt", "--holdout-largest", "1", "--methods", "hierarchical,persistence"];
+    let models = ["--model", "hierarchical", "--model", "no_model_effect"];
+    let out = scurve(&[&args[..], &models, &quick].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("8 held-out scores (models: hierarchical, no_model_effect)"), "{text}");
+    for row in ["hierarchical:hierarchical ", "hierarchical:no_model_effect ", "persistence "] {
+        assert!(text.lines().any(|l| l.starts_with(row)), "{row}: {text}");
+    }
+    let err = stderr(&out);
+    for m in ["hierarchical", "no_model_effect"] {
+        assert!(err.contains(&format!("warning: the hierarchical fit ({m}) of sizes up to 30B")), "{err}");
+    }
+    let out = scurve(&[&args[..], &models, &quick, &["--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["models"], serde_json::json!(["hierarchical", "no_model_effect"]));
+    let fits: Vec<&str> = v["fits"].as_array().unwrap().iter().map(|f| f["model_file"].as_str().unwrap()).collect();
+    assert_eq!(fits, ["hierarchical", "no_model_effect"]);
+    let methods: Vec<&String> = v["methods"].as_object().unwrap().keys().collect();
+    assert_eq!(methods, ["hierarchical:hierarchical", "hierarchical:no_model_effect", "persistence"]);
+}
+
 /// `--mean` scores the mean of the matching tasks apart from the tasks, per family, and says
 /// which pattern matches nothing.
 #[test]

@@ -8,7 +8,7 @@ use scurve::fit::{FitDiagnostics, ValuesCheck};
 use scurve::forecast::Group;
 use scurve::sample::NutsOptions;
 use scurve::spec::ModelSpec;
-use scurve::validate::{Method, RoundFit, Split, ValidateOptions, Validation, score, validate};
+use scurve::validate::{Arm, Method, RoundFit, Split, ValidateOptions, Validation, score, validate};
 
 fn tiny() -> Vec<scurve::data::Series> {
     table(&[
@@ -46,7 +46,7 @@ fn opts(split: Split, methods: Vec<Method>) -> ValidateOptions {
     ValidateOptions {
         split,
         methods,
-        model: ModelSpec::builtin("hierarchical").unwrap(),
+        models: vec![ModelSpec::builtin("hierarchical").unwrap()],
         nuts: NutsOptions { chains: 2, warmup: 200, draws: 200, ..NutsOptions::default() },
         x_axis: XAxis::Params,
         seed: 1,
@@ -74,12 +74,12 @@ fn baselines_on_a_tiny_table() {
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);
     // |0.5-0.7| and |0.6-0.58| → MAE 11 pp; momentum |0.6-0.7|, |0.68-0.58| → 10 pp
-    assert!((s[&Method::Persistence].mae_pp - 11.0).abs() < 1e-9);
-    assert!((s[&Method::Momentum].mae_pp - 10.0).abs() < 1e-9);
-    assert!((s[&Method::Momentum].rmse_pp - 10.0).abs() < 1e-9);
+    assert!((s[&Arm::from(Method::Persistence)].mae_pp - 11.0).abs() < 1e-9);
+    assert!((s[&Arm::from(Method::Momentum)].mae_pp - 10.0).abs() < 1e-9);
+    assert!((s[&Arm::from(Method::Momentum)].rmse_pp - 10.0).abs() < 1e-9);
     // point forecasts: CRPS is the absolute error, no coverage
-    assert!((s[&Method::Persistence].crps - 0.11).abs() < 1e-12);
-    assert!(s[&Method::Persistence].coverage.is_none());
+    assert!((s[&Arm::from(Method::Persistence)].crps - 0.11).abs() < 1e-12);
+    assert!(s[&Arm::from(Method::Persistence)].coverage.is_none());
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn probabilistic_methods_report_coverage_and_lpd() {
     let preds = v.predictions;
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);
-    for m in [Method::IndependentMap, Method::Hierarchical] {
+    for m in [Method::IndependentMap, Method::Hierarchical].map(Arm::from) {
         let c = s[&m].coverage.as_ref().unwrap();
         assert!(c["50"] <= c["80"] && c["80"] <= c["95"]);
         assert!(s[&m].lpd.unwrap().is_finite() && s[&m].lpd.unwrap() < 0.0);
@@ -175,7 +175,7 @@ fn scores_without_counts_have_no_lpd() {
     assert!(preds.iter().all(|p| p.lpd.is_none()));
     let refs: Vec<_> = preds.iter().collect();
     let s = score(&refs);
-    let m = &s[&Method::IndependentMap];
+    let m = &s[&Arm::from(Method::IndependentMap)];
     assert_eq!(m.lpd, None);
     assert!(m.coverage.is_some() && m.crps.is_finite());
 }
@@ -219,7 +219,7 @@ fn the_mean_of_a_group_is_predicted_beside_its_tasks() {
 fn hierarchical_map_leaves_the_luck_out() {
     let run = |model: &str| {
         let o = ValidateOptions {
-            model: ModelSpec::builtin(model).unwrap(),
+            models: vec![ModelSpec::builtin(model).unwrap()],
             ..opts(Split::Largest(1), vec![Method::HierarchicalMap])
         };
         let preds = validate(&tiny(), &o, &(), &AtomicBool::new(false)).unwrap().predictions;
@@ -228,6 +228,59 @@ fn hierarchical_map_leaves_the_luck_out() {
     let with = run("hierarchical");
     assert_eq!(with.len(), 2);
     assert_eq!(with, run("no_model_effect"));
+}
+
+/// Several model files are scored side by side, an arm `hierarchical:NAME` each, in the order
+/// given: each arm predicts exactly what a validation of its model alone predicts (the same
+/// seed, the same draws), a name given twice is numbered, and each NUTS fit's warning names its
+/// model.
+#[test]
+fn several_model_files_are_scored_side_by_side() {
+    let methods = vec![Method::Hierarchical, Method::Persistence];
+    let run = |models: &[&str]| {
+        let o = ValidateOptions {
+            models: models.iter().map(|m| ModelSpec::builtin(m).unwrap()).collect(),
+            ..opts(Split::Largest(1), methods.clone())
+        };
+        (o.arms(), validate(&tiny(), &o, &(), &AtomicBool::new(false)).unwrap())
+    };
+    let key = |p: &scurve::validate::Prediction| (p.task.clone(), p.predicted, p.crps, p.lpd, p.pit);
+    let (arms, both) = run(&["no_model_effect", "hierarchical"]);
+    let names: Vec<String> = arms.iter().map(Arm::name).collect();
+    assert_eq!(names, ["hierarchical:no_model_effect", "hierarchical:hierarchical", "persistence"]);
+    assert_eq!(both.fits.len(), 2);
+    assert_eq!(both.fits[0].model_file.as_deref(), Some("no_model_effect"));
+    assert_eq!(both.fits[1].model_file.as_deref(), Some("hierarchical"));
+    for (i, alone) in ["no_model_effect", "hierarchical"].into_iter().enumerate() {
+        let of_arm: Vec<_> = both.predictions.iter().filter(|p| p.method == arms[i]).map(key).collect();
+        let (_, single) = run(&[alone]);
+        let expected: Vec<_> =
+            single.predictions.iter().filter(|p| p.method == Method::Hierarchical).map(key).collect();
+        assert_eq!(of_arm.len(), 2);
+        assert_eq!(of_arm, expected, "{alone}");
+    }
+    // the arms are scored apart, in the order given, and named so in JSON
+    let refs: Vec<_> = both.predictions.iter().collect();
+    let s = score(&refs);
+    assert_eq!(s.keys().map(Arm::name).collect::<Vec<_>>(), names);
+    let json = serde_json::to_value(&both.predictions[0]).unwrap();
+    assert_eq!(json["method"], "hierarchical:no_model_effect");
+    // a name given twice is numbered by its place; one model alone keeps the plain name
+    let twice = ValidateOptions {
+        models: vec![ModelSpec::builtin("hierarchical").unwrap(); 2],
+        ..opts(Split::Largest(1), methods.clone())
+    };
+    assert_eq!(twice.model_labels(), ["hierarchical", "hierarchical#2"]);
+    assert_eq!(opts(Split::Largest(1), methods).arms(), [Method::Hierarchical, Method::Persistence].map(Arm::from));
+    // a fit that fell short says which model it was
+    let mut short = both.fits[1].clone();
+    short.diagnostics.rhat_max = 1.05;
+    let v = Validation { predictions: Vec::new(), fits: vec![short] };
+    assert!(
+        v.fit_warnings()[0].starts_with("the hierarchical fit (hierarchical) of sizes up to"),
+        "{:?}",
+        v.fit_warnings()
+    );
 }
 
 /// A fit that fell short of R-hat 1.01, bulk ESS 400 or no divergences is named, with its
@@ -251,7 +304,7 @@ fn fits_that_fall_short_are_named() {
         chain_apart: None,
         forecast_values: None,
     };
-    let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { largest_fitted, diagnostics: d };
+    let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { model_file: None, largest_fitted, diagnostics: d };
     let v = Validation {
         predictions: Vec::new(),
         fits: vec![

@@ -196,7 +196,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let vopts = ValidateOptions {
             split: Split::Largest(a.validate_largest),
             methods: scurve::validate::Method::ALL.to_vec(),
-            model: spec.clone(),
+            models: vec![spec.clone()],
             nuts: opts,
             x_axis: axis,
             seed: a.seed,
@@ -213,8 +213,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             predictions: mean_preds,
         });
         let all: Vec<_> = preds.iter().collect();
-        let heldout = preds.iter().filter(|p| p.method == vopts.methods[0]).count();
-        let (calibration, pit, scatter, _) = figures(&preds, &vopts.methods);
+        let arms = vopts.arms();
+        let heldout = preds.iter().filter(|p| p.method == arms[0]).count();
+        let (calibration, pit, scatter, _) = figures(&preds, &arms);
         Ok(ValidationSection {
             split: format!(
                 "each task's {} largest size(s) held out{}",
@@ -228,7 +229,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             heldout,
             scores: score(&all),
             fit_warnings,
-            misses: scurve::validate::surest_misses(&preds, vopts.methods[0], 5).into_iter().cloned().collect(),
+            misses: scurve::validate::surest_misses(&preds, &arms[0], 5).into_iter().cloned().collect(),
             means,
             figures: vec![
                 ("Calibration: share of held-out scores inside central predictive intervals of each level.".into(), svg_string(&calibration)?),

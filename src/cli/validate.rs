@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use scurve::plot::{Format, check_new, figures, save};
 use scurve::spec::ModelSpec;
 use scurve::validate::{
-    DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, surest_misses,
+    Arm, DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, surest_misses,
     validate,
 };
 
@@ -59,9 +59,11 @@ pub struct Args {
     /// Methods to compare (comma-separated); all by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub methods: Vec<MethodArg>,
-    /// Model file of the hierarchical methods (default: the built-in hierarchical model).
+    /// Model file of the hierarchical methods (default: the built-in hierarchical model). Repeat
+    /// to compare several: each is fitted with NUTS and scored as `hierarchical:NAME`
+    /// (`hierarchical_map` takes the first).
     #[arg(long)]
-    pub model: Option<String>,
+    pub model: Vec<String>,
     /// Also predict the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
     /// repeatable) at each model that every one of them holds out, and score those means on
     /// their own: `--mean 'hendrycksTest-*'` for MMLU. Per family, unless the pattern holds a `/`.
@@ -119,7 +121,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let opts = ValidateOptions {
         split,
         methods,
-        model: ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?,
+        models: if a.model.is_empty() {
+            vec![ModelSpec::load("hierarchical")?]
+        } else {
+            a.model.iter().map(|m| ModelSpec::load(m)).collect::<scurve::Result<_>>()?
+        },
         nuts: a.sampler.options(a.seed)?,
         x_axis: a.data.x_axis(),
         seed: a.seed,
@@ -127,7 +133,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         skip_falling: a.data.skip_falling,
     };
     let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
-    let per_fit = opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);
+    let arms = opts.arms();
+    let labels = opts.model_labels();
+    let nuts_fits = arms.iter().filter(|m| m.method == Method::Hierarchical).count().max(1);
+    let per_fit = nuts_fits as u64 * opts.nuts.chains as u64 * (opts.nuts.warmup + opts.nuts.draws);
     let bar = super::progress::Bar::new(per_fit * rounds as u64, a.sampler.quiet);
     let validation = validate(&series, &opts, &bar, super::progress::interrupt_flag())?;
     bar.finish();
@@ -138,16 +147,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // the means of tasks are scored on their own, beside the tasks
     let (mean_preds, preds): (Vec<Prediction>, Vec<Prediction>) =
         validation.predictions.into_iter().partition(|p| p.mean_of.is_some());
-    let first = opts.methods[0];
-    let heldout = preds.iter().filter(|p| p.method == first).count();
+    let first = &arms[0];
+    let heldout = preds.iter().filter(|p| p.method == *first).count();
     let all: Vec<&Prediction> = preds.iter().collect();
     let overall = score(&all);
-    let means_heldout = mean_preds.iter().filter(|p| p.method == first).count();
+    let means_heldout = mean_preds.iter().filter(|p| p.method == *first).count();
     let means = (!opts.means.is_empty()).then(|| score(&mean_preds.iter().collect::<Vec<_>>()));
     let distance = a.rolling.then(|| by_distance(&preds));
     let per_task = a.per_task.then(|| per_task_scores(&preds));
     if let Some(dir) = &a.plots {
-        write_plots(dir, format, &preds, &opts.methods, a.rolling)?;
+        write_plots(dir, format, &preds, &arms, a.rolling)?;
         eprintln!("wrote figures in {}", dir.display());
     }
     if a.csv {
@@ -155,23 +164,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if a.json {
-        let methods: BTreeMap<&str, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
+        let methods: BTreeMap<String, &MethodScores> = overall.iter().map(|(m, s)| (m.name(), s)).collect();
         let mut v = serde_json::json!({
-            "heldout": heldout, "model": opts.model.name, "methods": methods, "predictions": preds,
+            "heldout": heldout, "model": opts.models[0].name, "methods": methods, "predictions": preds,
         });
+        if labels.len() > 1 {
+            v["models"] = labels.clone().into();
+        }
         // each NUTS fit's diagnostics, one per round, with whether it fell short
         let fits: Vec<serde_json::Value> = (validation.fits.iter())
             .map(|f| {
                 let d = &f.diagnostics;
-                serde_json::json!({
+                let mut fit = serde_json::json!({
                     "largest_fitted": f.largest_fitted, "falls_short": d.falls_short(), "rhat_max": d.rhat_max,
                     "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences, "draws_per_chain": d.draws_per_chain,
-                })
+                });
+                if let Some(m) = &f.model_file {
+                    fit["model_file"] = m.as_str().into();
+                }
+                fit
             })
             .collect();
         v["fits"] = fits.into();
         if let Some(d) = &distance {
-            let d: BTreeMap<&String, BTreeMap<&str, &MethodScores>> =
+            let d: BTreeMap<&String, BTreeMap<String, &MethodScores>> =
                 d.iter().map(|(g, s)| (g, s.iter().map(|(m, x)| (m.name(), x)).collect())).collect();
             v["by_distance"] = serde_json::to_value(d)?;
         }
@@ -179,14 +195,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             v["per_task"] = serde_json::to_value(t)?;
         }
         if let Some(m) = &means {
-            let methods: BTreeMap<&str, &MethodScores> = m.iter().map(|(m, s)| (m.name(), s)).collect();
+            let methods: BTreeMap<String, &MethodScores> = m.iter().map(|(m, s)| (m.name(), s)).collect();
             v["means"] = serde_json::json!({ "heldout": means_heldout, "methods": methods, "predictions": mean_preds });
         }
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     // the pooled methods' model, so runs with different --model can be told apart
-    out!("{heldout} held-out scores (model: {})", opts.model.name);
+    match labels.as_slice() {
+        [one] => out!("{heldout} held-out scores (model: {one})"),
+        several => out!("{heldout} held-out scores (models: {})", several.join(", ")),
+    }
     print_scores(&overall);
     if let Some(d) = &distance {
         // nearest first, as DISTANCE_GROUPS orders them
@@ -218,12 +237,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     if let Some(t) = &per_task {
         out!("\nmean absolute error per task (pp):");
-        let names: Vec<&str> = opts.methods.iter().map(|m| m.name()).collect();
+        let names: Vec<String> = arms.iter().map(Arm::name).collect();
         let w = t.keys().map(|k| k.chars().count()).max().unwrap_or(4).max(4);
-        out!("{:<w$} {}", "task", names.iter().map(|n| format!("{n:>17}")).collect::<String>());
+        let c = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(16) + 1;
+        out!("{:<w$} {}", "task", names.iter().map(|n| format!("{n:>c$}")).collect::<String>());
         for (task, by) in t {
             let cells: String =
-                names.iter().map(|n| format!("{:>17.2}", by.get(*n).copied().unwrap_or(f64::NAN))).collect();
+                names.iter().map(|n| format!("{:>c$.2}", by.get(n).copied().unwrap_or(f64::NAN))).collect();
             out!("{task:<w$} {cells}");
         }
     }
@@ -237,7 +257,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let wm = mean_preds.iter().map(|p| p.model.chars().count()).max().unwrap_or(5).max(5);
             out!("{:<w$} {:<wm$} {:>6} {:>9}  {}", "mean", "model", "ahead", "observed", "median (80%) per method");
             // one row per group and held-out model: a prediction of each method, in order
-            for row in mean_preds.chunks(opts.methods.len()) {
+            for row in mean_preds.chunks(arms.len()) {
                 let (task, model, ahead, observed) = (&row[0].task, &row[0].model, row[0].distance, row[0].observed);
                 let cells: Vec<String> = row
                     .iter()
@@ -262,7 +282,7 @@ fn plot_files(dir: &Path, format: Format, rolling: bool) -> Vec<PathBuf> {
     names.into_iter().map(|n| dir.join(format!("{n}.{}", format.ext()))).collect()
 }
 
-fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Method], rolling: bool) -> Result<()> {
+fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Arm], rolling: bool) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| scurve::Error::io(dir.display().to_string(), e))?;
     let files = plot_files(dir, format, rolling);
     let (calibration, pit, scatter, distance) = figures(preds, methods);
@@ -275,9 +295,10 @@ fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Meth
     Ok(())
 }
 
-fn print_scores(s: &BTreeMap<Method, MethodScores>) {
+fn print_scores(s: &BTreeMap<Arm, MethodScores>) {
+    let w = s.keys().map(|m| m.name().chars().count()).max().unwrap_or(0).max(17);
     out!(
-        "{:<17} {:>5} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}",
+        "{:<w$} {:>5} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}",
         "method",
         "n",
         "MAE pp",
@@ -292,7 +313,7 @@ fn print_scores(s: &BTreeMap<Method, MethodScores>) {
     for (m, x) in s {
         let cov = |k: &str| x.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
         out!(
-            "{:<17} {:>5} {:>8.2} {:>9.2} {:>8.2} {:>8.4} {:>8} {:>6} {:>6} {:>6}",
+            "{:<w$} {:>5} {:>8.2} {:>9.2} {:>8.2} {:>8.4} {:>8} {:>6} {:>6} {:>6}",
             m.name(),
             x.n,
             x.mae_pp,
@@ -308,8 +329,8 @@ fn print_scores(s: &BTreeMap<Method, MethodScores>) {
 }
 
 /// Mean absolute error (pp) per task and method.
-fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<&'static str, f64>> {
-    let mut acc: BTreeMap<String, BTreeMap<&'static str, (f64, usize)>> = BTreeMap::new();
+fn per_task_scores(preds: &[Prediction]) -> BTreeMap<String, BTreeMap<String, f64>> {
+    let mut acc: BTreeMap<String, BTreeMap<String, (f64, usize)>> = BTreeMap::new();
     for p in preds {
         let e = acc.entry(p.task.clone()).or_default().entry(p.method.name()).or_insert((0.0, 0));
         e.0 += (p.predicted - p.observed).abs();
@@ -348,7 +369,7 @@ fn predictions_csv<'a>(preds: impl Iterator<Item = &'a Prediction>) -> Result<()
     let flag = |v: Option<bool>| v.map_or(String::new(), |b| b.to_string());
     let rows = preds.map(|p| {
         vec![
-            p.method.name().to_string(),
+            p.method.name(),
             p.task.clone(),
             p.mean_of.map_or(String::new(), |n| n.to_string()),
             p.model.clone(),

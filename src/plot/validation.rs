@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::palette::{GREY, INK, LIGHT, method};
 use super::{DrawResult, Figure, SANS, grid, percent, ticked};
-use crate::validate::{DISTANCE_GROUPS, Method, Prediction, by_distance};
+use crate::validate::{Arm, DISTANCE_GROUPS, Prediction, by_distance};
 
 /// Nominal against observed coverage of central predictive intervals, from PIT values: a
 /// held-out score is inside the central interval of level q when |PIT − ½| ≤ q/2.
@@ -239,23 +239,22 @@ impl Figure for DistanceFigure {
 }
 
 /// Calibration, PIT histograms, predicted against observed and (rolling) error by distance.
-pub fn figures(
-    preds: &[Prediction],
-    methods: &[Method],
-) -> (CalibrationFigure, PitFigure, ScatterFigure, DistanceFigure) {
-    let of = |m: Method| preds.iter().filter(move |p| p.method == m);
+pub fn figures(preds: &[Prediction], methods: &[Arm]) -> (CalibrationFigure, PitFigure, ScatterFigure, DistanceFigure) {
+    fn of<'a>(preds: &'a [Prediction], m: &'a Arm) -> impl Iterator<Item = &'a Prediction> {
+        preds.iter().filter(move |p| p.method == *m)
+    }
     let pits: Vec<(String, Vec<f64>)> = methods
         .iter()
-        .map(|&m| (m.name().to_string(), of(m).filter_map(|p| p.pit).collect::<Vec<f64>>()))
+        .map(|m| (m.name(), of(preds, m).filter_map(|p| p.pit).collect::<Vec<f64>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect();
     let scatter = methods
         .iter()
-        .map(|&m| {
-            let pts = of(m)
+        .map(|m| {
+            let pts = of(preds, m)
                 .map(|p| ScatterPoint { observed: p.observed, predicted: p.predicted, interval80: p.interval80 })
                 .collect();
-            (m.name().to_string(), pts)
+            (m.name(), pts)
         })
         .collect();
     let groups = by_distance(preds);
@@ -264,7 +263,7 @@ pub fn figures(
         groups: labels.iter().map(|g| g.replace("<=", "≤").replace('-', "–")).collect(),
         methods: methods
             .iter()
-            .map(|&m| (m.name().to_string(), labels.iter().map(|g| groups[*g].get(&m).map(|s| s.mae_pp)).collect()))
+            .map(|m| (m.name(), labels.iter().map(|g| groups[*g].get(m).map(|s| s.mae_pp)).collect()))
             .collect(),
     };
     (
