@@ -201,6 +201,25 @@ pub(crate) mod palette {
             _ => GREEN,
         }
     }
+
+    /// The colours of validation methods drawn together, in order: each [`method`]'s, except
+    /// that the arms of several model files (`hierarchical:NAME`) take blue, green, teal, brown
+    /// and pink in turn, so that no two of them share one.
+    pub fn method_colours<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<RGBColor> {
+        const ARMS: [RGBColor; 5] =
+            [BLUE, GREEN, RGBColor(23, 160, 170), RGBColor(140, 86, 75), RGBColor(220, 90, 160)];
+        let mut k = 0;
+        (names.into_iter())
+            .map(|n| {
+                if n.starts_with("hierarchical:") {
+                    k += 1;
+                    ARMS[(k - 1) % ARMS.len()]
+                } else {
+                    method(n)
+                }
+            })
+            .collect()
+    }
 }
 
 /// A linear f64 axis with mesh lines and labels exactly at the given points (plotters' own

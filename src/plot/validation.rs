@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::palette::{GREY, INK, LIGHT, method};
+use super::palette::{GREY, INK, LIGHT, method_colours};
 use super::{DrawResult, Figure, SANS, grid, percent, ticked};
 use crate::validate::{Arm, DISTANCE_GROUPS, Prediction, by_distance};
 
@@ -46,8 +46,8 @@ impl Figure for CalibrationFigure {
             .label("perfect calibration")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(1)));
         let levels: Vec<f64> = (1..20).map(|i| i as f64 * 0.05).collect();
-        for (name, pit) in &self.methods {
-            let c = method(name);
+        let colours = method_colours(self.methods.iter().map(|m| &m.0));
+        for ((name, pit), c) in self.methods.iter().zip(colours) {
             let pts: Vec<(f64, f64)> = levels.iter().map(|&q| (q, coverage_from_pit(pit, q))).collect();
             chart
                 .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
@@ -76,15 +76,31 @@ pub struct PitFigure {
     pub methods: Vec<(String, Vec<f64>)>,
 }
 
+impl PitFigure {
+    /// Rows and columns of its panels: three to a row.
+    fn grid(&self) -> (usize, usize) {
+        panels(self.methods.len())
+    }
+}
+
+/// Rows and columns of `n` panels, three to a row.
+fn panels(n: usize) -> (usize, usize) {
+    let n = n.max(1);
+    let cols = n.min(3);
+    (n.div_ceil(cols), cols)
+}
+
 impl Figure for PitFigure {
     fn size(&self) -> (u32, u32) {
-        (420 * self.methods.len().clamp(1, 3) as u32, 360)
+        let (rows, cols) = self.grid();
+        (420 * cols as u32, 360 * rows as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         const BINS: usize = 10;
-        let cells = root.split_evenly((1, self.methods.len().clamp(1, 3)));
-        for (cell, (name, pit)) in cells.iter().zip(&self.methods) {
+        let colours = method_colours(self.methods.iter().map(|m| &m.0));
+        let cells = root.split_evenly(self.grid());
+        for ((cell, (name, pit)), c) in cells.iter().zip(&self.methods).zip(colours) {
             let mut counts = [0usize; BINS];
             for &u in pit {
                 counts[((u * BINS as f64) as usize).min(BINS - 1)] += 1;
@@ -105,7 +121,6 @@ impl Figure for PitFigure {
                 .x_desc("PIT of the held-out score")
                 .y_desc("count")
                 .draw()?;
-            let c = method(name);
             chart.draw_series(counts.iter().enumerate().map(|(i, &k)| {
                 let a = i as f64 / BINS as f64;
                 Rectangle::new([(a + 0.005, 0.0), (a + 0.095, k as f64)], c.mix(0.7).filled())
@@ -136,9 +151,7 @@ pub struct ScatterFigure {
 
 impl ScatterFigure {
     fn grid(&self) -> (usize, usize) {
-        let n = self.methods.len().max(1);
-        let cols = n.min(3);
-        (n.div_ceil(cols), cols)
+        panels(self.methods.len())
     }
 }
 
@@ -155,7 +168,8 @@ impl Figure for ScatterFigure {
             hi = hi.max(p.observed).max(p.predicted);
         }
         let (lo, hi) = if lo < hi { ((lo - 0.03).max(0.0), (hi + 0.03).min(1.0)) } else { (0.0, 1.0) };
-        for (cell, (name, pts)) in root.split_evenly(self.grid()).iter().zip(&self.methods) {
+        let colours = method_colours(self.methods.iter().map(|m| &m.0));
+        for ((cell, (name, pts)), c) in root.split_evenly(self.grid()).iter().zip(&self.methods).zip(colours) {
             let mae =
                 100.0 * pts.iter().map(|p| (p.predicted - p.observed).abs()).sum::<f64>() / pts.len().max(1) as f64;
             let mut chart = ChartBuilder::on(cell)
@@ -173,7 +187,6 @@ impl Figure for ScatterFigure {
                 .y_desc("predicted")
                 .draw()?;
             chart.draw_series(DashedLineSeries::new(vec![(lo, lo), (hi, hi)], 6, 4, GREY.stroke_width(1)))?;
-            let c = method(name);
             chart.draw_series(pts.iter().filter_map(|p| {
                 p.interval80.map(|(a, b)| {
                     PathElement::new(
@@ -218,8 +231,8 @@ impl Figure for DistanceFigure {
             .x_desc("orders of magnitude beyond the largest fitted size")
             .y_desc("mean absolute error (pp)")
             .draw()?;
-        for (name, maes) in &self.methods {
-            let c = method(name);
+        let colours = method_colours(self.methods.iter().map(|m| &m.0));
+        for ((name, maes), c) in self.methods.iter().zip(colours) {
             let pts: Vec<(f64, f64)> = maes.iter().enumerate().filter_map(|(i, m)| m.map(|m| (i as f64, m))).collect();
             chart
                 .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
@@ -276,7 +289,24 @@ pub fn figures(preds: &[Prediction], methods: &[Arm]) -> (CalibrationFigure, Pit
 
 #[cfg(test)]
 mod tests {
-    use super::coverage_from_pit;
+    use super::{Figure, PitFigure, coverage_from_pit, method_colours};
+    use crate::plot::palette::{BLUE, GREY, PURPLE};
+
+    /// Every method gets a panel, three to a row, and the arms of several model files each a
+    /// colour of their own (the first the plain method's blue).
+    #[test]
+    fn every_arm_has_a_panel_and_a_colour_of_its_own() {
+        let names: Vec<String> =
+            ["hierarchical:hierarchical", "hierarchical:no_model_effect", "hierarchical_map", "persistence"]
+                .map(String::from)
+                .to_vec();
+        let c = method_colours(&names);
+        assert_eq!((c[0], c[2], c[3]), (BLUE, PURPLE, GREY));
+        assert!(!c[..1].contains(&c[1]) && !c[2..].contains(&c[1]));
+        let pit = |n: usize| PitFigure { methods: names[..n].iter().map(|m| (m.clone(), vec![0.5])).collect() };
+        assert_eq!(pit(3).size(), (1260, 360));
+        assert_eq!(pit(4).size(), (1260, 720));
+    }
 
     #[test]
     fn coverage_from_pit_counts_central_intervals() {
