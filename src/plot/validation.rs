@@ -76,13 +76,6 @@ pub struct PitFigure {
     pub methods: Vec<(String, Vec<f64>)>,
 }
 
-impl PitFigure {
-    /// Rows and columns of its panels: three to a row.
-    fn grid(&self) -> (usize, usize) {
-        panels(self.methods.len())
-    }
-}
-
 /// Rows and columns of `n` panels, three to a row.
 fn panels(n: usize) -> (usize, usize) {
     let n = n.max(1);
@@ -92,14 +85,14 @@ fn panels(n: usize) -> (usize, usize) {
 
 impl Figure for PitFigure {
     fn size(&self) -> (u32, u32) {
-        let (rows, cols) = self.grid();
+        let (rows, cols) = panels(self.methods.len());
         (420 * cols as u32, 360 * rows as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         const BINS: usize = 10;
         let colours = method_colours(self.methods.iter().map(|m| &m.0));
-        let cells = root.split_evenly(self.grid());
+        let cells = root.split_evenly(panels(self.methods.len()));
         for ((cell, (name, pit)), c) in cells.iter().zip(&self.methods).zip(colours) {
             let mut counts = [0usize; BINS];
             for &u in pit {
@@ -149,15 +142,9 @@ pub struct ScatterFigure {
     pub methods: Vec<(String, Vec<ScatterPoint>)>,
 }
 
-impl ScatterFigure {
-    fn grid(&self) -> (usize, usize) {
-        panels(self.methods.len())
-    }
-}
-
 impl Figure for ScatterFigure {
     fn size(&self) -> (u32, u32) {
-        let (rows, cols) = self.grid();
+        let (rows, cols) = panels(self.methods.len());
         (400 * cols as u32, 400 * rows as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -169,7 +156,9 @@ impl Figure for ScatterFigure {
         }
         let (lo, hi) = if lo < hi { ((lo - 0.03).max(0.0), (hi + 0.03).min(1.0)) } else { (0.0, 1.0) };
         let colours = method_colours(self.methods.iter().map(|m| &m.0));
-        for ((cell, (name, pts)), c) in root.split_evenly(self.grid()).iter().zip(&self.methods).zip(colours) {
+        for ((cell, (name, pts)), c) in
+            root.split_evenly(panels(self.methods.len())).iter().zip(&self.methods).zip(colours)
+        {
             let mae =
                 100.0 * pts.iter().map(|p| (p.predicted - p.observed).abs()).sum::<f64>() / pts.len().max(1) as f64;
             let mut chart = ChartBuilder::on(cell)
