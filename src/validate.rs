@@ -372,6 +372,10 @@ fn one_round(
     let cuts: Vec<f64> = usable.iter().map(|&i| cut[i]).collect();
     let data = FitData::build_with(&chosen, opts.x_axis, |i, p| p.params <= cuts[i], true)?;
     let arms = opts.arms();
+    // the largest size fitted this round, which names each NUTS fit in the warnings
+    let largest_fitted = (usable.iter())
+        .flat_map(|&i| series[i].points.iter().filter(move |p| p.params <= cut[i]))
+        .fold(0.0, |m: f64, p| m.max(p.params));
     let mut posteriors: Vec<(&Arm, Posterior)> = Vec::new();
     for arm in &arms {
         let post = match arm.method {
@@ -379,9 +383,6 @@ fn one_round(
                 let spec = &opts.models[arm.model_file.as_ref().map_or(0, |f| f.0)];
                 let model = CurveModel::new(spec.clone(), data.clone())?;
                 let fit = fit_nuts(model, &opts.nuts, progress, stop)?;
-                let largest_fitted = (usable.iter())
-                    .flat_map(|&i| series[i].points.iter().filter(move |p| p.params <= cut[i]))
-                    .fold(0.0, |m: f64, p| m.max(p.params));
                 let model_file = arm.model_file.as_ref().map(|f| f.1.clone());
                 validation.fits.push(RoundFit { model_file, largest_fitted, diagnostics: fit.diagnostics });
                 fit.posterior
