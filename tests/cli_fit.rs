@@ -100,6 +100,19 @@ fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
     assert_eq!(both, ["opt/arc_easy", "pythia/arc_easy"]);
     let one = tasks(&["threshold", "f", "--score", "0.5", "--task", "pythia/arc_easy", "--task", "arc_easy", "--json"]);
     assert_eq!(one, ["pythia/arc_easy", "opt/arc_easy"]);
+    // P(now) counts by each row's largest fitted size, named when the rows share it; a
+    // --max-size below it gets a note, since P(reach) can then be below P(now)
+    let table = |args: &[&str]| {
+        let out = scurve_in(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        (stdout(&out), stderr(&out))
+    };
+    let (text, err) = table(&["threshold", "f", "--score", "0.5", "--task", "arc_easy"]);
+    assert!(text.contains("P(now): by each row's largest fitted size;"), "{text}");
+    assert!(!err.contains("is below the largest fitted size"), "{err}");
+    let (text, err) = table(&["threshold", "f", "--score", "0.5", "--task", "pythia/arc_easy", "--max-size", "1B"]);
+    assert!(text.contains("P(reach): by 1B; P(now): by the largest fitted size, 11.8B;"), "{text}");
+    assert!(err.contains("note: --max-size 1B is below the largest fitted size (11.8B)"), "{err}");
     let bad = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "rc_easy"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("no task 'rc_easy'"), "{}", stderr(&bad));

@@ -96,6 +96,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Vec::new()
     };
     let task_rows = rows.len();
+    // the largest fitted x of each row, by which its P(now) is counted
+    let mut fitted: Vec<f64> =
+        if task_rows > 0 { tasks.iter().map(|&t| fit.record.series[t].largest_x).collect() } else { Vec::new() };
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
     let flat = flattened_thresholds(&fit.posterior, &fit.record.observations, &items, &tasks, &rows[..task_rows]);
@@ -108,10 +111,31 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     for g in &groups {
         let largest = group_largest_x(g, &fit.record.series);
+        fitted.push(largest);
         rows.push(ThresholdRow {
             task: g.label(),
             ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
         });
+    }
+    let fitted_max = fitted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max.log10() < fitted_max {
+        // P(reach) is counted by --max-size, P(now) by the (larger) fitted size: say so, since
+        // P(reach) below P(now) reads as a contradiction
+        let option = match axis {
+            XAxis::Params => "--max-size",
+            XAxis::Compute => "--max-compute",
+        };
+        eprintln!(
+            "note: {option} {} is below the largest fitted {} ({}): P(reach) is the probability by {}, P(now) \
+             by the fitted one, so P(reach) can be the smaller",
+            format_on_axis(max, axis),
+            match axis {
+                XAxis::Params => "size",
+                XAxis::Compute => "compute",
+            },
+            format_on_axis(10f64.powf(fitted_max), axis),
+            format_on_axis(max, axis),
+        );
     }
     if let (Some(path), Some(format)) = (&a.plot, format) {
         let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), max.log10(), axis);
@@ -199,12 +223,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r.p_never
         );
     }
-    let (what, unit, fitted) = match axis {
+    let (what, unit, unit_name) = match axis {
         XAxis::Params => ("size", "", "size"),
         XAxis::Compute => ("training compute (FLOPs)", " FLOPs", "compute"),
     };
+    // the fitted size by which P(now) counts: named when every row has the same one
+    let now = match fitted.first() {
+        Some(&x) if fitted.iter().all(|&y| y == x) => {
+            format!("the largest fitted {unit_name}, {}", format_on_axis(10f64.powf(x), axis))
+        }
+        _ => format!("each row's largest fitted {unit_name}"),
+    };
     out!(
-        "({what} at which the curve reaches {}; P(reach): by {}{unit}; P(now): by the largest fitted {fitted}; \
+        "({what} at which the curve reaches {}; P(reach): by {}{unit}; P(now): by {now}; \
          P(never): the ceiling is below it{})",
         a.score,
         format_on_axis(max, axis),
