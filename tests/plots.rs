@@ -402,3 +402,45 @@ fn report_lists_the_misses_the_model_was_surest_of() {
     assert!(tail.iter().all(|&t| t < 0.1) && tail.windows(2).all(|w| w[0] <= w[1]), "{table}");
     assert!(table.contains("<td>pythia/lambada_openai</td><td>pythia-12b</td><td>70.5%</td>"), "{table}");
 }
+
+/// `report --model A --model B` compares the model files in its validation, each a row of its
+/// own, while the fit, forecasts and thresholds are the first one's; without a validation to
+/// compare them in, the others are refused (--no-validate) or noted (a ladder too short).
+#[test]
+fn report_compares_model_files_in_its_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut args = vec!["report", "--family", "opt", "--out", "r.html", "--model", "no_model_effect"];
+    args.extend(["--model", "hierarchical"]);
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<dt>model</dt><dd>no_model_effect (built-in no_model_effect model)</dd>"), "{html:.3000}");
+    assert!(
+        html.contains("<dt>validation also compares</dt><dd>hierarchical (built-in hierarchical model)</dd>"),
+        "{html:.3000}"
+    );
+    let v = html.split("<section id=\"validation\">").nth(1).unwrap();
+    for arm in ["hierarchical:no_model_effect", "hierarchical:hierarchical", "hierarchical_map", "persistence"] {
+        assert!(v.contains(&format!("<tr><td>{arm}</td>")), "{arm}: {:.2000}", v);
+    }
+    // the fit is the first model's: no luck to list
+    assert!(!html.contains("Each model's luck"));
+    if v.contains("<h3>The misses") {
+        assert!(v.contains("<h3>The misses hierarchical:no_model_effect was surest of</h3>"));
+    }
+
+    let o = scurve_in(
+        d,
+        &["report", "--out", "n.html", "--no-validate", "--model", "reference", "--model", "hierarchical"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--no-validate"), "{}", stderr(&o));
+    three_sizes_csv(d);
+    let mut args =
+        vec!["report", "three.csv", "--out", "t.html", "--model", "no_model_effect", "--model", "hierarchical"];
+    args.extend(QUICK);
+    let o = scurve_in(d, &args);
+    ok(&o);
+    assert!(stderr(&o).contains("note: only the first --model is fitted"), "{}", stderr(&o));
+}

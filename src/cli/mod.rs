@@ -439,6 +439,14 @@ pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
     Ok(fit)
 }
 
+/// The model files of a repeatable `--model`, the built-in hierarchical model when none is given.
+pub fn load_models(names: &[String]) -> Result<Vec<scurve::spec::ModelSpec>> {
+    if names.is_empty() {
+        return Ok(vec![scurve::spec::ModelSpec::load("hierarchical")?]);
+    }
+    Ok(names.iter().map(|m| scurve::spec::ModelSpec::load(m)).collect::<scurve::Result<_>>()?)
+}
+
 /// Parse a size given on the command line.
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))

@@ -19,7 +19,6 @@ use scurve::plot::{
 };
 use scurve::report::{MeansValidation, Report, ValidationSection};
 use scurve::size::format_size;
-use scurve::spec::ModelSpec;
 use scurve::validate::{Prediction, Split, ValidateOptions, nothing_to_validate, score, validate};
 
 use super::fit::SamplerArgs;
@@ -37,8 +36,10 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// Model file, or a built-in name (hierarchical, the default; no_model_effect; model_effect; reference).
+    /// Repeat to compare several in the validation, each scored as `hierarchical:NAME`; the fit,
+    /// forecasts and thresholds are the first one's.
     #[arg(long)]
-    pub model: Option<String>,
+    pub model: Vec<String>,
     /// Leave sizes above this out of the main fit (they are drawn as held out).
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub holdout_above: Option<f64>,
@@ -82,7 +83,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     check_new(&a.out, a.force)?;
     let (ds, series) = a.data.series(a.holdout_above)?;
-    let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
+    let specs = super::load_models(&a.model)?;
+    let spec = &specs[0];
+    if specs.len() > 1 && a.no_validate {
+        return Err(scurve::Error::Usage(
+            "--model given more than once compares the model files in the validation, which --no-validate leaves out"
+                .into(),
+        )
+        .into());
+    }
     let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
@@ -138,7 +147,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         nothing_to_validate(&vseries, Split::Largest(a.validate_largest), a.data.skip_falling)
             .map(|why| format!("Not possible: {why} (--validate-largest sets how many are held out)."))
     };
-    let fits = if no_validation.is_some() { 1 } else { 2 };
+    // the main fit, and one validation fit per model file
+    let fits = if no_validation.is_some() { 1 } else { 1 + specs.len() as u64 };
+    if let (Some(why), [_, _, ..]) = (&no_validation, &specs[..]) {
+        eprintln!("note: only the first --model is fitted, with no validation to compare them in. {why}");
+    }
     let bar = super::progress::Bar::new(per_fit * fits, a.sampler.quiet);
     let stop = super::progress::interrupt_flag();
     let fit = fit_nuts(CurveModel::new(spec.clone(), data.clone())?, &opts, &bar, stop)?;
@@ -196,7 +209,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let vopts = ValidateOptions {
             split: Split::Largest(a.validate_largest),
             methods: scurve::validate::Method::ALL.to_vec(),
-            models: vec![spec.clone()],
+            models: specs.clone(),
             nuts: opts,
             x_axis: axis,
             seed: a.seed,
@@ -240,11 +253,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     bar.finish();
 
+    let validated = validation.is_ok();
     let d = &fit.diagnostics;
     let mut facts = vec![
         ("data".to_string(), source.clone()),
         ("series".into(), format!("{} fitted, {} observations", data.series.len(), data.len())),
         ("model".into(), format!("{} ({})", spec.name, spec.source)),
+    ];
+    if specs.len() > 1 && validated {
+        let others: Vec<String> = specs[1..].iter().map(|m| format!("{} ({})", m.name, m.source)).collect();
+        facts.push(("validation also compares".into(), others.join(", ")));
+    }
+    facts.extend([
         (
             "sampler".into(),
             format!(
@@ -262,7 +282,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             sizes.iter().map(|&s| format_on_axis(s, axis)).collect::<Vec<_>>().join(", "),
         ),
         ("scurve".into(), env!("CARGO_PKG_VERSION").into()),
-    ];
+    ]);
     for e in &d.extensions {
         facts.push(("draws extended".into(), e.describe()));
     }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use scurve::plot::{Format, check_new, figures, save};
-use scurve::spec::ModelSpec;
 use scurve::validate::{
     Arm, DISTANCE_GROUPS, Method, MethodScores, Prediction, Split, ValidateOptions, by_distance, score, surest_misses,
     validate,
@@ -121,11 +120,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let opts = ValidateOptions {
         split,
         methods,
-        models: if a.model.is_empty() {
-            vec![ModelSpec::load("hierarchical")?]
-        } else {
-            a.model.iter().map(|m| ModelSpec::load(m)).collect::<scurve::Result<_>>()?
-        },
+        models: super::load_models(&a.model)?,
         nuts: a.sampler.options(a.seed)?,
         x_axis: a.data.x_axis(),
         seed: a.seed,
