@@ -226,7 +226,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         super::print_csv(std::iter::once(head.split(',').map(String::from).collect()).chain(lines))?;
     } else {
         let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
-        out!(
+        // the curve's column is padded for P(score > above); without it, no trailing blanks
+        let header = format!(
             "{:<w$}  {:>6}  {:>6}  {:<15} {:<15} {:<15} {:<20}{}",
             "task",
             "size",
@@ -237,9 +238,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             "curve (80%)",
             if a.above.is_some() { "  P(score > above)" } else { "" }
         );
+        out!("{}", header.trim_end());
         let iv = |lo: f64, hi: f64| format!("{:.3}–{:.3}", lo, hi);
         for r in &rows {
-            out!(
+            let line = format!(
                 "{:<w$}  {:>6}  {:>6.3}  {:<15} {:<15} {:<15} {:<20}{}",
                 r.task,
                 format_size(r.size),
@@ -250,6 +252,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 format!("{:.3} ({})", r.latent_median, iv(r.latent_lo80, r.latent_hi80)),
                 r.p_above.map(|p| format!("  {p:.2}")).unwrap_or_default()
             );
+            out!("{}", line.trim_end());
         }
         out!("(observed score of a new model: median and central intervals; curve: the latent S-curve)");
         if !groups.is_empty() && !fit.posterior.has_model_effect() {

@@ -94,7 +94,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if let (true, Some(slope), Some(se)) = (r.falls, r.trend_per_decade, r.trend_se) {
             notes.push(format!("falls with size ({:+.1} ± {:.1} pp per decade)", 100.0 * slope, 100.0 * se));
         }
-        out!(
+        let line = format!(
             "{:<w$} {:>6.3} {:>6} {:>15} {:>13}  {}",
             r.series,
             r.chance,
@@ -103,6 +103,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             format!("{:.3}–{:.3}", r.min_score, r.max_score),
             notes.join("; ")
         );
+        out!("{}", line.trim_end());
     }
     let items: BTreeSet<u64> = reports.iter().filter_map(|r| r.items).collect();
     if let (Some(lo), Some(hi)) = (items.first(), items.last()) {
