@@ -160,6 +160,12 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     // a score the curve reaches needs no such note
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--task", "lambada_openai"]);
     assert!(!stderr(&out).contains("keeps rising"), "{}", stderr(&out));
+    // a mean of a MAP fit is noted as too sure (tasks at chance rise at their modes); a task is not
+    let map_note =
+        |args: &[&str]| stderr(&scurve_in(d, args)).matches("is a MAP fit, each task's curve at its mode").count();
+    assert_eq!(map_note(&["forecast", "f", "--size", "30B", "--mean", "arc_*"]), 1);
+    assert_eq!(map_note(&["threshold", "f", "--score", "0.5", "--mean", "arc_*"]), 1);
+    assert_eq!(map_note(&["forecast", "f", "--size", "30B", "--task", "arc_easy"]), 0);
     // one mean per family, and only the means without --task
     let v = json(&["forecast", "f", "--size", "30B", "--mean", "arc_*", "--json"]);
     assert_eq!(v["forecasts"].as_array().unwrap().len(), 0);
@@ -204,6 +210,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     assert!(luck.iter().all(|m| m["lo"].as_f64() <= m["est"].as_f64() && m["est"].as_f64() <= m["hi"].as_f64()));
     let out = scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--mean", "opt/arc_*"]);
     assert!(out.status.success() && !stdout(&out).contains("per-model effect"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("is a MAP fit"), "a NUTS fit's mean has no MAP note: {}", stderr(&out));
     // 2 chains of 100 draws fall short, and what is drawn from the fit says so
     assert!(stderr(&out).contains("note: the fit in f ended with R-hat"), "{}", stderr(&out));
     assert!(stderr(&out).contains("after 100 draws per chain") && stderr(&out).contains("--draws 2000"));
