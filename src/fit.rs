@@ -397,8 +397,7 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         let pilot = sample(Arc::new(model.clone()), &inits, &pilot_opts, progress, stop, &|_| 0)?;
         let draws = || pilot.chains.iter().flat_map(|c| c.positions.iter().map(Vec::as_slice));
         // the midpoints sheared along ln(g)/s, then pinned in those coordinates
-        let shear = model.shear_from_draws(draws());
-        let pins = model.pins_from_draws(draws(), &shear);
+        let (pins, shear) = model.pins_and_shear_from_draws(draws);
         // each chain goes on from where its pilot ended, in the new coordinates
         inits = pilot
             .chains

@@ -380,6 +380,27 @@ impl CurveModel {
             .collect()
     }
 
+    /// The shear ([`Self::shear_from_draws`]) and the pins in its coordinates
+    /// ([`Self::pins_from_draws`]) from the same draws, which `draws` gives afresh on each call.
+    /// When no task's midpoint is pinned (every task still at chance, so none whose data place
+    /// its midpoint) nothing is sheared: the shear helps the population move with the
+    /// well-fitted tasks, and without any it only ties each task's ceiling and slope to the
+    /// funnel of the midpoint scale, in whose neck a chain then sticks (OPT's 57 MMLU subjects
+    /// alone: R-hat 1.46; docs/sampling.md).
+    pub fn pins_and_shear_from_draws<'a, I: IntoIterator<Item = &'a [f64]>>(
+        &self,
+        draws: impl Fn() -> I,
+    ) -> (Vec<Pin>, Vec<f64>) {
+        let shear = self.shear_from_draws(draws());
+        let pins = self.pins_from_draws(draws(), &shear);
+        let t_n = self.layout.n_tasks;
+        if pins[2 * t_n..3 * t_n].iter().any(|p| p.precision > 0.0) {
+            return (pins, shear);
+        }
+        let flat = vec![0.0; t_n];
+        (self.pins_from_draws(draws(), &flat), flat)
+    }
+
     /// Sample with `pins` from now on; convert positions with [`Self::repinned`] first.
     pub fn set_pins(&mut self, pins: Vec<Pin>) {
         assert_eq!(pins.len(), self.pins.len(), "one pin per task and curve parameter");

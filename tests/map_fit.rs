@@ -338,6 +338,36 @@ fn shear_follows_the_midpoints_dependence_on_ceiling_and_slope() {
             _ => assert_eq!(*k, 0.0, "task {t}"),
         }
     }
+    // together (floors drawn too, so that each task's covariance can be inverted), the shear
+    // stays while some midpoint is pinned: those tied to ln(g)/s, sheared or not...
+    let mut fitted = draws.clone();
+    for x in &mut fitted {
+        for t in 0..t_n {
+            x[l.z_start + t] = normal();
+        }
+    }
+    let kappa = model.shear_from_draws(fitted.iter().map(Vec::as_slice));
+    let (pins, shear) = model.pins_and_shear_from_draws(|| fitted.iter().map(Vec::as_slice));
+    assert_eq!(shear, kappa);
+    assert_eq!(pins, model.pins_from_draws(fitted.iter().map(Vec::as_slice), &kappa));
+    let pinned: Vec<usize> = (0..t_n).filter(|&t| pins[2 * t_n + t].precision > 0.0).collect();
+    assert_eq!(pinned, (0..t_n).filter(|t| t % 3 != 1).collect::<Vec<_>>());
+    // ...and with no midpoint the data place (each as loose as the population's scale, half of
+    // it along ln(g)/s), nothing is sheared, and the pins are those of unsheared coordinates
+    let mut loose = fitted.clone();
+    for x in &mut loose {
+        for t in 0..t_n {
+            let (c, s) = (x[l.z_start + t_n + t], x[l.z_start + 3 * t_n + t]);
+            let lever = (1.0 / (1.0 + (-c).exp())).ln() / s.exp();
+            x[l.z_start + 2 * t_n + t] = 0.5 * lever + normal();
+        }
+    }
+    let sheared = model.shear_from_draws(loose.iter().map(Vec::as_slice));
+    assert!(sheared.iter().all(|&k| k > 0.25), "alone, each would be sheared: {sheared:?}");
+    let (pins, shear) = model.pins_and_shear_from_draws(|| loose.iter().map(Vec::as_slice));
+    assert_eq!(shear, vec![0.0; t_n]);
+    assert!(pins[2 * t_n..3 * t_n].iter().all(|p| p.precision == 0.0), "{pins:?}");
+    assert_eq!(pins, model.pins_from_draws(loose.iter().map(Vec::as_slice), &shear));
 }
 
 #[test]
