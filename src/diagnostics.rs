@@ -249,7 +249,8 @@ pub fn ess(chains: &[Vec<f64>]) -> f64 {
     let means: Vec<f64> = chains.iter().map(|c| c.iter().sum::<f64>() / nf).collect();
     let centred: Vec<Vec<f64>> = chains.iter().zip(&means).map(|(c, mu)| c.iter().map(|x| x - mu).collect()).collect();
     // mean over chains of the biased autocovariance at a lag
-    let acov = |lag: usize| -> f64 { centred.iter().map(|c| dot(&c[..n - lag], &c[lag..]) / nf).sum::<f64>() / m as f64 };
+    let acov =
+        |lag: usize| -> f64 { centred.iter().map(|c| dot(&c[..n - lag], &c[lag..]) / nf).sum::<f64>() / m as f64 };
     let acov0 = acov(0);
     let mean_var = acov0 * nf / (nf - 1.0);
     let mut var_plus = mean_var * (nf - 1.0) / nf;

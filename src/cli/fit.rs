@@ -293,6 +293,10 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
+    let families: std::collections::BTreeSet<_> = series.iter().map(|s| &s.family).collect();
+    if let Some(advice) = d.families_advice(families.len()) {
+        eprintln!("note: {advice}");
+    }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 

@@ -1,6 +1,7 @@
 //! `scurve report`: fit, forecast, threshold and validate, and write it all as one HTML page.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -301,7 +302,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         facts,
         series: series.iter().map(|s| s.report()).collect(),
         diagnostics: Some(d.clone()),
-        warnings: d.falling_warning(&falling).into_iter().chain(d.warnings(&opts)).collect(),
+        warnings: d
+            .falling_warning(&falling)
+            .into_iter()
+            .chain(d.warnings(&opts))
+            .chain(d.families_advice(series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len()).map(sentence))
+            .collect(),
         check: Some(predictive_check(post, &data, CHECK_LEVEL, a.seed)),
         overview_svg,
         population_svg,
@@ -320,4 +326,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     write_whole(&a.out, report.html().as_bytes())?;
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A clause as a sentence: its first letter capitalised.
+fn sentence(clause: String) -> String {
+    let mut c = clause.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
