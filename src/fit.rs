@@ -214,9 +214,8 @@ impl FitDiagnostics {
     /// short on R-hat or bulk ESS in a fit of `families` families, which share one population:
     /// the advice to fit them one at a time. None otherwise.
     pub fn families_advice(&self, families: usize) -> Option<String> {
-        let global = |name: &str| !name.contains('.');
-        let short = (self.rhat_max > RHAT_MAX && global(&self.worst_rhat))
-            || (self.ess_bulk_min < ESS_MIN && global(&self.worst_ess));
+        let short = (self.rhat_max > RHAT_MAX && of_whole_fit(&self.worst_rhat))
+            || (self.ess_bulk_min < ESS_MIN && of_whole_fit(&self.worst_ess));
         (families > 1 && short).then(|| {
             format!(
                 "the {families} families here share one population, whose values move more slowly the more \
@@ -277,12 +276,9 @@ impl FitDiagnostics {
         let mut w = Vec::new();
         // twice the draws the fit ended with (extensions included), at least 2000
         let longer = (2 * self.draws_per_chain).max(2000);
-        // a value of the whole fit (a population location or scale, the concentration) rather
-        // than one task's or model's, whose names are `ceiling.3 (task)`, `model_shift.2`
-        let global = |name: &str| !name.contains('.');
         const WEAK: &str = "The tasks identify this population value only weakly (few sizes, or many tasks at chance or far from their ceiling), so the sampler moves slowly along it";
         if self.rhat_max > RHAT_MAX {
-            let check = if global(&self.worst_rhat) {
+            let check = if of_whole_fit(&self.worst_rhat) {
                 format!("{WEAK}: a more informative prior for it in a model file (docs/models.md) also helps.")
             } else {
                 "Or check that the task is identified (scurve inspect).".to_string()
@@ -306,7 +302,7 @@ impl FitDiagnostics {
         if self.ess_bulk_min < ESS_MIN {
             let why = if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
                 " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior.".to_string()
-            } else if global(&self.worst_ess) {
+            } else if of_whole_fit(&self.worst_ess) {
                 format!(" {WEAK}.")
             } else {
                 String::new()
@@ -502,6 +498,13 @@ struct Worst {
     rhat: (f64, String),
     ess_bulk: (f64, String),
     ess_tail: f64,
+}
+
+/// Whether a column is a value of the whole fit (a population location or scale, the
+/// concentration) rather than one task's or model's, whose names are `ceiling.3 (task)`,
+/// `model_shift.2`.
+fn of_whole_fit(name: &str) -> bool {
+    !name.contains('.')
 }
 
 /// A value a forecast of the fitted tasks rests on: not a population location or scale, and

@@ -117,24 +117,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
         });
     }
+    let (what, unit, unit_name, option) = match axis {
+        XAxis::Params => ("size", "", "size", "--max-size"),
+        XAxis::Compute => ("training compute (FLOPs)", " FLOPs", "compute", "--max-compute"),
+    };
     let fitted_max = fitted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if max.log10() < fitted_max {
         // P(reach) is counted by --max-size, P(now) by the (larger) fitted size: say so, since
         // P(reach) below P(now) reads as a contradiction
-        let option = match axis {
-            XAxis::Params => "--max-size",
-            XAxis::Compute => "--max-compute",
-        };
+        let (by, fitted) = (format_on_axis(max, axis), format_on_axis(10f64.powf(fitted_max), axis));
         eprintln!(
-            "note: {option} {} is below the largest fitted {} ({}): P(reach) is the probability by {}, P(now) \
-             by the fitted one, so P(reach) can be the smaller",
-            format_on_axis(max, axis),
-            match axis {
-                XAxis::Params => "size",
-                XAxis::Compute => "compute",
-            },
-            format_on_axis(10f64.powf(fitted_max), axis),
-            format_on_axis(max, axis),
+            "note: {option} {by} is below the largest fitted {unit_name} ({fitted}): P(reach) is the probability \
+             by {by}, P(now) by the fitted one, so P(reach) can be the smaller"
         );
     }
     if let (Some(path), Some(format)) = (&a.plot, format) {
@@ -223,10 +217,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r.p_never
         );
     }
-    let (what, unit, unit_name) = match axis {
-        XAxis::Params => ("size", "", "size"),
-        XAxis::Compute => ("training compute (FLOPs)", " FLOPs", "compute"),
-    };
     // the fitted size by which P(now) counts: named when every row has the same one
     let now = match fitted.first() {
         Some(&x) if fitted.iter().all(|&y| y == x) => {
