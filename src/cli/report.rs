@@ -306,7 +306,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .falling_warning(&falling)
             .into_iter()
             .chain(d.warnings(&opts))
-            .chain(d.families_advice(series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len()).map(sentence))
+            .chain(d.families_advice(series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len()))
             .collect(),
         check: Some(predictive_check(post, &data, CHECK_LEVEL, a.seed)),
         overview_svg,
@@ -326,10 +326,4 @@ pub fn run(a: Args) -> Result<ExitCode> {
     write_whole(&a.out, report.html().as_bytes())?;
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// A clause as a sentence: its first letter capitalised.
-fn sentence(clause: String) -> String {
-    let mut c = clause.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
