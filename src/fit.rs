@@ -211,9 +211,10 @@ impl FitDiagnostics {
     }
 
     /// When a value of the whole fit (a population location or scale, the concentration) fell
-    /// short on R-hat or bulk ESS in a fit of `families` families, which share one population:
-    /// the advice to fit them one at a time. None otherwise.
-    pub fn families_advice(&self, families: usize) -> Option<String> {
+    /// short on R-hat or bulk ESS in a fit of `series` from several families, which share one
+    /// population: the advice to fit them one at a time. None otherwise.
+    pub fn families_advice(&self, series: &[crate::data::Series]) -> Option<String> {
+        let families = series.iter().map(|s| &s.family).collect::<std::collections::BTreeSet<_>>().len();
         let short = (self.rhat_max > RHAT_MAX && of_whole_fit(&self.worst_rhat))
             || (self.ess_bulk_min < ESS_MIN && of_whole_fit(&self.worst_ess));
         (families > 1 && short).then(|| {
@@ -778,17 +779,28 @@ mod tests {
 
     #[test]
     fn several_families_are_advised_apart_only_when_a_population_value_fell_short() {
+        let series = |families: &[&str]| -> Vec<crate::data::Series> {
+            let one = |f: &str, task: &str| crate::data::Series {
+                family: Some(f.to_string()),
+                task: task.into(),
+                name: format!("{f}/{task}"),
+                chance: 0.25,
+                points: Vec::new(),
+            };
+            families.iter().flat_map(|f| [one(f, "arc_easy"), one(f, "piqa")]).collect()
+        };
+        let (one, two, three) = (series(&["opt"]), series(&["opt", "pythia"]), series(&["a", "b", "c"]));
         let population = FitDiagnostics { rhat_max: 1.05, worst_rhat: "midpoint_scale".into(), ..with_divergences(0) };
-        let advice = population.families_advice(2).expect("two families, a population value short");
+        let advice = population.families_advice(&two).expect("two families, a population value short");
         assert!(advice.starts_with("the 2 families here share one population") && advice.contains("--family NAME"));
-        assert_eq!(population.families_advice(1), None, "one family has nothing to split");
+        assert_eq!(population.families_advice(&one), None, "one family has nothing to split");
         let ess = FitDiagnostics { ess_bulk_min: 150.0, worst_ess: "ceiling_location".into(), ..with_divergences(0) };
-        assert!(ess.families_advice(3).is_some());
+        assert!(ess.families_advice(&three).is_some_and(|a| a.starts_with("the 3 families")));
         // a task's own value, or a population value that passed, is not the population's doing
         let task = FitDiagnostics { rhat_max: 1.05, worst_rhat: "midpoint.4 (logiqa)".into(), ..with_divergences(0) };
-        assert_eq!(task.families_advice(2), None);
+        assert_eq!(task.families_advice(&two), None);
         let passed = FitDiagnostics { worst_rhat: "midpoint_scale".into(), ..with_divergences(0) };
-        assert_eq!(passed.families_advice(2), None);
+        assert_eq!(passed.families_advice(&two), None);
     }
 
     #[test]

@@ -293,8 +293,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let families: std::collections::BTreeSet<_> = series.iter().map(|s| &s.family).collect();
-    if let Some(advice) = d.families_advice(families.len()) {
+    if let Some(advice) = d.families_advice(&series) {
         eprintln!("note: {advice}");
     }
     Ok(if a.sampler.strict && !warnings.is_empty() { ExitCode::from(3) } else { ExitCode::SUCCESS })

@@ -1,7 +1,6 @@
 //! `scurve report`: fit, forecast, threshold and validate, and write it all as one HTML page.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -306,7 +305,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .falling_warning(&falling)
             .into_iter()
             .chain(d.warnings(&opts))
-            .chain(d.families_advice(series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len()))
+            .chain(d.families_advice(&series))
             .collect(),
         check: Some(predictive_check(post, &data, CHECK_LEVEL, a.seed)),
         overview_svg,
