@@ -87,18 +87,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         check_new(path, a.force)?;
     }
     let groups = fit_groups(&fit, &a.means, a.by_items)?;
-    let mut rows: Vec<ThresholdRow> = if shows_tasks(&a.tasks, &groups) {
-        tasks
-            .iter()
-            .map(|&t| threshold(&fit.posterior, t, a.score, fit.record.series[t].largest_x, max.log10()))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // the tasks shown, and the largest fitted x of each row, by which its P(now) is counted
+    let shown: &[usize] = if shows_tasks(&a.tasks, &groups) { &tasks } else { &[] };
+    let mut fitted: Vec<f64> = shown.iter().map(|&t| fit.record.series[t].largest_x).collect();
+    let mut rows: Vec<ThresholdRow> =
+        shown.iter().zip(&fitted).map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, max.log10())).collect();
     let task_rows = rows.len();
-    // the largest fitted x of each row, by which its P(now) is counted
-    let mut fitted: Vec<f64> =
-        if task_rows > 0 { tasks.iter().map(|&t| fit.record.series[t].largest_x).collect() } else { Vec::new() };
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
     let flat = flattened_thresholds(&fit.posterior, &fit.record.observations, &items, &tasks, &rows[..task_rows]);
