@@ -7,6 +7,7 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use crate::curve::Curve;
+use crate::data::glob_match;
 use crate::posterior::Posterior;
 use crate::special::{logistic, logit};
 use crate::summary::{quantile_sorted, sorted};
@@ -178,31 +179,6 @@ impl Group {
             })
             .collect()
     }
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters (none too) and
-/// `?` for any one.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // the classic greedy match with one backtrack point: the last `*` and where it resumed
-    let (mut i, mut j) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while j < t.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some((i, j));
-            i += 1;
-        } else if let Some((si, sj)) = star {
-            i = si + 1;
-            j = sj + 1;
-            star = Some((si, sj + 1));
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|&c| c == '*')
 }
 
 /// What a forecast of a mean of tasks leaves out when the fit's model has no per-model effect.
@@ -558,25 +534,6 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        for (p, t, m) in [
-            ("hendrycksTest-*", "hendrycksTest-anatomy", true),
-            ("hendrycksTest-*", "hendrycksTest-", true),
-            ("hendrycksTest-*", "arc_easy", false),
-            ("*_easy", "arc_easy", true),
-            ("a*b*c", "aXbYbZc", true),
-            ("a*b*c", "aXbYbZ", false),
-            ("arc_?asy", "arc_easy", true),
-            ("arc_?asy", "arc_asy", false),
-            ("*", "", true),
-            ("", "x", false),
-            ("piqa", "piqa", true),
-        ] {
-            assert_eq!(glob_match(p, t), m, "{p} on {t}");
-        }
-    }
 
     #[test]
     fn groups_per_family_and_weights() {

@@ -84,7 +84,7 @@ fn map_fit_saves_and_forecasts() {
 }
 
 #[test]
-fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
+fn a_task_name_or_pattern_picks_tasks_in_every_family_of_a_fit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     example_map_fit(d, &[]);
@@ -116,6 +116,14 @@ fn a_task_name_picks_that_task_in_every_family_of_a_fit() {
     let bad = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "rc_easy"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("no task 'rc_easy'"), "{}", stderr(&bad));
+    // a pattern picks every task it matches, in every family or (with a `/`) in one
+    let arcs = tasks(&["forecast", "f", "--size", "30B", "--task", "arc_*", "--json"]);
+    assert_eq!(arcs, ["opt/arc_challenge", "opt/arc_easy", "pythia/arc_challenge", "pythia/arc_easy"]);
+    let one = tasks(&["threshold", "f", "--score", "0.5", "--task", "opt/w*", "--task", "*/?iqa", "--json"]);
+    assert_eq!(one, ["opt/winogrande", "opt/wsc", "opt/piqa", "pythia/piqa"]);
+    let bad = scurve_in(d, &["plot", "f", "--task", "arc_?", "--out", "p.png"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("no task matches 'arc_?'"), "{}", stderr(&bad));
 }
 
 #[test]

@@ -27,6 +27,36 @@ fn tidy_csvs_load_with_65_tasks() {
     }
 }
 
+/// `--task` and `--skip-task` take patterns: MMLU's 57 subjects by one, every task but them by
+/// the other, several patterns together, and a pattern that matches nothing is an error that
+/// says so.
+#[test]
+fn task_patterns_keep_and_leave_out_the_tasks_they_match() {
+    let ds = Dataset::load(&shared("data/tidy/opt-0shot.csv"), &HarnessOptions::default()).unwrap();
+    let tasks = |sel: Selection| -> BTreeSet<String> { ds.select(&sel).unwrap().into_iter().map(|s| s.task).collect() };
+    let mmlu = tasks(Selection { tasks: vec!["hendrycksTest-*".into()], ..Default::default() });
+    assert_eq!(mmlu.len(), 57);
+    assert!(mmlu.iter().all(|t| t.starts_with("hendrycksTest-")));
+    let rest = tasks(Selection { skip_tasks: vec!["hendrycksTest-*".into()], ..Default::default() });
+    assert_eq!(rest.len(), 8);
+    assert!(rest.is_disjoint(&mmlu));
+    let some = tasks(Selection {
+        tasks: vec!["arc_*".into(), "hendrycksTest-high_school_*".into(), "piqa".into()],
+        skip_tasks: vec!["*_physics".into(), "arc_?asy".into()],
+        ..Default::default()
+    });
+    assert_eq!(some.len(), 1 + 13 + 1, "{some:?}");
+    assert!(some.contains("arc_challenge") && !some.contains("arc_easy") && some.contains("piqa"));
+    assert!(!some.contains("hendrycksTest-high_school_physics"));
+    for sel in [
+        Selection { tasks: vec!["hendryckTest-*".into()], ..Default::default() },
+        Selection { skip_tasks: vec!["arc_?".into()], ..Default::default() },
+    ] {
+        let e = ds.select(&sel).unwrap_err().to_string();
+        assert!(e.contains("no task matches '") && e.contains("opt-0shot.csv"), "{e}");
+    }
+}
+
 #[test]
 fn harness_tree_matches_the_tidy_csv() {
     let tree = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use scurve::data::XAxis;
+use scurve::data::{XAxis, glob_match, is_pattern};
 use scurve::fitio::{SavedFit, SeriesRecord};
 use scurve::forecast::{ForecastRow, Group, flattened_rows, group_predictive, summarise};
 use scurve::plot::format_on_axis;
@@ -20,7 +20,8 @@ pub struct Args {
     #[arg(long = "size", value_parser = size_arg, required = true, value_name = "SIZE")]
     pub sizes: Vec<f64>,
     /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
-    /// families is `family/task`; the task alone picks it in every family.
+    /// families is `family/task`; the task alone picks it in every family. A pattern picks
+    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// Also forecast the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
@@ -53,9 +54,10 @@ pub struct Args {
     pub save: Option<PathBuf>,
 }
 
-/// Indices of the tasks asked for (all when none), or an error naming the unknown one. A name
-/// is a series as the fit lists it (`family/task` when it holds several families) or a task,
-/// which then stands for that task in every family.
+/// Indices of the tasks asked for (all when none), or an error naming one that picks none. A
+/// name is a series as the fit lists it (`family/task` when it holds several families) or a
+/// task, which then stands for that task in every family; either may be a pattern (`*` any run
+/// of characters, `?` any one: [`glob_match`]).
 pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
     let series = &fit.posterior.series;
     if names.is_empty() {
@@ -63,15 +65,14 @@ pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
     }
     let mut picked = Vec::new();
     for n in names {
-        let found: Vec<usize> = match fit.posterior.series_index(n) {
-            Some(i) => vec![i],
-            None => (0..series.len())
-                .filter(|&i| series[i].strip_suffix(n.as_str()).is_some_and(|family| family.ends_with('/')))
-                .collect(),
-        };
+        // the whole name, or what follows one of its `/`s (a family's name may hold one too)
+        let picks =
+            |name: &str| glob_match(n, name) || name.match_indices('/').any(|(cut, _)| glob_match(n, &name[cut + 1..]));
+        let found: Vec<usize> = (0..series.len()).filter(|&i| picks(&series[i])).collect();
         if found.is_empty() {
+            let what = if is_pattern(n) { format!("no task matches '{n}'") } else { format!("no task '{n}'") };
             return Err(scurve::Error::Usage(format!(
-                "no task '{n}' in {} (tasks: {}…)",
+                "{what} in {} (tasks: {}…)",
                 fit.dir.display(),
                 series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
             ))

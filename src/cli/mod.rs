@@ -118,10 +118,12 @@ pub struct DataArgs {
     /// `TASK=P` for one task (repeat for several).
     #[arg(long, value_name = "[TASK=]P", value_parser = parse_chance)]
     pub chance: Vec<ChanceArg>,
-    /// Use only this task (repeat for several; default: every task).
+    /// Use only this task (repeat for several; default: every task), or every task a pattern
+    /// matches (`*` any run of characters, `?` any one: 'hendrycksTest-*' is MMLU's subjects).
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
-    /// Leave this task out (repeat for several), e.g. one seen at fewer than three sizes.
+    /// Leave this task out (repeat for several), e.g. one seen at fewer than three sizes, or
+    /// every task a pattern matches, as for --task.
     #[arg(long = "skip-task", value_name = "TASK")]
     pub skip_tasks: Vec<String>,
     /// Leave this model out (repeat for several), e.g. one whose size is not known.

@@ -20,7 +20,8 @@ pub struct Args {
     #[arg(long)]
     pub score: f64,
     /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
-    /// families is `family/task`; the task alone picks it in every family.
+    /// families is `family/task`; the task alone picks it in every family. A pattern picks
+    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
     #[arg(long = "task", value_name = "TASK")]
     pub tasks: Vec<String>,
     /// Also the size at which the mean score of the tasks matching PATTERN reaches the score (`*`

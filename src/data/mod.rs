@@ -108,9 +108,9 @@ pub struct Selection {
     pub chance: Option<f64>,
     /// Chance levels of named tasks (`--chance TASK=P`), before the built-in table.
     pub task_chance: BTreeMap<String, f64>,
-    /// Keep only these tasks (every task when empty).
+    /// Keep only the tasks these patterns match ([`glob_match`]; every task when empty).
     pub tasks: Vec<String>,
-    /// Leave these tasks out.
+    /// Leave out the tasks these patterns match.
     pub skip_tasks: Vec<String>,
     /// Leave these models out (every task's result of each).
     pub skip_models: Vec<String>,
@@ -120,6 +120,39 @@ pub struct Selection {
     /// Leave out every series whose score falls with size up to this size (`--skip-falling`;
     /// the holdout's cut, or infinity): an S-curve rises, so its curve would say little.
     pub skip_falling: Option<f64>,
+}
+
+/// Whether `name` holds a `*` or `?`, which [`glob_match`] reads as a pattern.
+pub fn is_pattern(name: &str) -> bool {
+    name.contains(['*', '?'])
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters (none too) and
+/// `?` for any one.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    if !is_pattern(pattern) {
+        return pattern == text;
+    }
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // the classic greedy match with one backtrack point: the last `*` and where it resumed
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
 }
 
 /// The x-axis of the curve.
@@ -319,9 +352,15 @@ impl Dataset {
             let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
             return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
         }
-        if let Some(t) = sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()).find(|t| {
-            !self.observations.iter().any(|o| &o.task == *t) && !self.unreadable.iter().any(|u| &u.task == *t)
-        }) {
+        // --task and --skip-task take patterns; --chance TASK=P names one task
+        let known = |matches: &dyn Fn(&str) -> bool| {
+            self.observations.iter().any(|o| matches(&o.task)) || self.unreadable.iter().any(|u| matches(&u.task))
+        };
+        if let Some(p) = sel.tasks.iter().chain(&sel.skip_tasks).find(|p| !known(&|t| glob_match(p, t))) {
+            let what = if is_pattern(p) { format!("no task matches '{p}'") } else { format!("no task '{p}'") };
+            return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
+        }
+        if let Some(t) = sel.task_chance.keys().find(|t| !known(&|o| o == t.as_str())) {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
         if let Some(m) = sel.skip_models.iter().find(|m| {
@@ -331,8 +370,8 @@ impl Dataset {
         }
         let wanted_row = |family: &Option<String>, task: &String, model: &String| {
             (sel.families.is_empty() || family.as_ref().is_some_and(|f| sel.families.contains(f)))
-                && (sel.tasks.is_empty() || sel.tasks.contains(task))
-                && !sel.skip_tasks.contains(task)
+                && (sel.tasks.is_empty() || sel.tasks.iter().any(|p| glob_match(p, task)))
+                && !sel.skip_tasks.iter().any(|p| glob_match(p, task))
                 && !sel.skip_models.contains(model)
         };
         // every column with a bad cell in a row kept, named at once, the first with its cell
@@ -1012,6 +1051,30 @@ impl Series {
             trend_per_decade: trend.map(|t| t.0),
             trend_se: trend.map(|t| t.1),
             too_few_sizes: self.n_sizes() < 3,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        for (p, t, m) in [
+            ("hendrycksTest-*", "hendrycksTest-anatomy", true),
+            ("hendrycksTest-*", "hendrycksTest-", true),
+            ("hendrycksTest-*", "arc_easy", false),
+            ("*_easy", "arc_easy", true),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("arc_?asy", "arc_easy", true),
+            ("arc_?asy", "arc_asy", false),
+            ("*", "", true),
+            ("", "x", false),
+            ("piqa", "piqa", true),
+        ] {
+            assert_eq!(glob_match(p, t), m, "{p} on {t}");
         }
     }
 }
