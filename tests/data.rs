@@ -27,11 +27,11 @@ fn tidy_csvs_load_with_65_tasks() {
     }
 }
 
-/// `--task` and `--skip-task` take patterns: MMLU's 57 subjects by one, every task but them by
-/// the other, several patterns together, and a pattern that matches nothing is an error that
-/// says so.
+/// `--task`, `--skip-task` and `--skip-model` take patterns: MMLU's 57 subjects by one, every
+/// task but them by the other, several patterns together, the models of a pattern left out,
+/// and a pattern that matches nothing is an error that says so.
 #[test]
-fn task_patterns_keep_and_leave_out_the_tasks_they_match() {
+fn patterns_keep_and_leave_out_the_tasks_and_models_they_match() {
     let ds = Dataset::load(&shared("data/tidy/opt-0shot.csv"), &HarnessOptions::default()).unwrap();
     let tasks = |sel: Selection| -> BTreeSet<String> { ds.select(&sel).unwrap().into_iter().map(|s| s.task).collect() };
     let mmlu = tasks(Selection { tasks: vec!["hendrycksTest-*".into()], ..Default::default() });
@@ -48,12 +48,16 @@ fn task_patterns_keep_and_leave_out_the_tasks_they_match() {
     assert_eq!(some.len(), 1 + 13 + 1, "{some:?}");
     assert!(some.contains("arc_challenge") && !some.contains("arc_easy") && some.contains("piqa"));
     assert!(!some.contains("hendrycksTest-high_school_physics"));
-    for sel in [
-        Selection { tasks: vec!["hendryckTest-*".into()], ..Default::default() },
-        Selection { skip_tasks: vec!["arc_?".into()], ..Default::default() },
+    let big = ds.select(&Selection { skip_models: vec!["opt-*m".into()], ..Default::default() }).unwrap();
+    assert_eq!(big.len(), 65);
+    assert!(big.iter().all(|s| s.points.len() == 6 && s.points.iter().all(|p| p.params > 1e9)));
+    for (sel, what) in [
+        (Selection { tasks: vec!["hendryckTest-*".into()], ..Default::default() }, "no task matches '"),
+        (Selection { skip_tasks: vec!["arc_?".into()], ..Default::default() }, "no task matches '"),
+        (Selection { skip_models: vec!["opt-*k".into()], ..Default::default() }, "no model matches 'opt-*k'"),
     ] {
         let e = ds.select(&sel).unwrap_err().to_string();
-        assert!(e.contains("no task matches '") && e.contains("opt-0shot.csv"), "{e}");
+        assert!(e.contains(what) && e.contains("opt-0shot.csv"), "{e}");
     }
 }
 

@@ -126,7 +126,8 @@ pub struct DataArgs {
     /// every task a pattern matches, as for --task.
     #[arg(long = "skip-task", value_name = "TASK")]
     pub skip_tasks: Vec<String>,
-    /// Leave this model out (repeat for several), e.g. one whose size is not known.
+    /// Leave this model out (repeat for several), e.g. one whose size is not known, or every
+    /// model a pattern matches, as for --task ('*-deduped').
     #[arg(long = "skip-model", value_name = "MODEL")]
     pub skip_models: Vec<String>,
     /// Leave out every task seen at fewer than 3 sizes (after any holdout): a curve needs 3.

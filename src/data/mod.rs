@@ -112,7 +112,7 @@ pub struct Selection {
     pub tasks: Vec<String>,
     /// Leave out the tasks these patterns match.
     pub skip_tasks: Vec<String>,
-    /// Leave these models out (every task's result of each).
+    /// Leave out the models these patterns match (every task's result of each).
     pub skip_models: Vec<String>,
     /// Leave out every series seen at fewer than 3 sizes at or below this size (`--skip-short`;
     /// the holdout's cut, or infinity when nothing is held out): a curve needs 3.
@@ -363,16 +363,18 @@ impl Dataset {
         if let Some(t) = sel.task_chance.keys().find(|t| !known(&|o| o == t.as_str())) {
             return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
         }
-        if let Some(m) = sel.skip_models.iter().find(|m| {
-            !self.observations.iter().any(|o| &o.model == *m) && !self.unreadable.iter().any(|u| &u.model == *m)
+        if let Some(p) = sel.skip_models.iter().find(|p| {
+            !self.observations.iter().any(|o| glob_match(p, &o.model))
+                && !self.unreadable.iter().any(|u| glob_match(p, &u.model))
         }) {
-            return Err(Error::Usage(format!("{}: no model '{m}' (`scurve inspect` lists them)", self.source)));
+            let what = if is_pattern(p) { format!("no model matches '{p}'") } else { format!("no model '{p}'") };
+            return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
         }
         let wanted_row = |family: &Option<String>, task: &String, model: &String| {
             (sel.families.is_empty() || family.as_ref().is_some_and(|f| sel.families.contains(f)))
                 && (sel.tasks.is_empty() || sel.tasks.iter().any(|p| glob_match(p, task)))
                 && !sel.skip_tasks.iter().any(|p| glob_match(p, task))
-                && !sel.skip_models.contains(model)
+                && !sel.skip_models.iter().any(|p| glob_match(p, model))
         };
         // every column with a bad cell in a row kept, named at once, the first with its cell
         let mut bad: Vec<&Unreadable> = Vec::new();
