@@ -348,6 +348,73 @@ pub fn flattened_thresholds(
         .collect()
 }
 
+/// How many decades beyond the largest fitted size a forecast goes before it gets a note: the
+/// held-out checks of the default model reach 1.7 decades ahead (every cutoff of OPT), with an
+/// error that grows with the distance (docs/validation.md); past this none has measured one.
+pub const CHECKED_DECADES: f64 = 2.0;
+
+/// Where a size asked for lies against the sizes the fit saw of some tasks, when outside what
+/// has been checked: below the smallest fitted size of some task, or more than
+/// [`CHECKED_DECADES`] beyond the largest of some task (each an x on the fit's axis; `some`
+/// when the tasks' own ends differ, so that it holds for some of them only).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutsideFit {
+    Below { smallest: f64, some: bool },
+    Beyond { largest: f64, some: bool },
+}
+
+impl OutsideFit {
+    /// Where `x` lies against the fitted observations of each of `tasks` (None when inside
+    /// every task's, or less than [`CHECKED_DECADES`] beyond, or when no task has an
+    /// observation).
+    pub fn of(data: &crate::data::FitData, tasks: &[usize], x: f64) -> Option<Self> {
+        // the least and the most, over the tasks, of each task's smallest and largest x
+        let (mut lo, mut hi) = ([f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
+        for &t in tasks {
+            let seen = data.task.iter().zip(&data.x).filter(|(u, _)| **u == t).map(|(_, &x)| x);
+            let (l, h) = seen.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
+            if l.is_finite() {
+                lo = [lo[0].min(l), lo[1].max(l)];
+                hi = [hi[0].min(h), hi[1].max(h)];
+            }
+        }
+        if !lo[0].is_finite() {
+            None
+        } else if x > hi[0] + CHECKED_DECADES {
+            Some(OutsideFit::Beyond { largest: hi[0], some: hi[1] > hi[0] })
+        } else if x < lo[1] {
+            Some(OutsideFit::Below { smallest: lo[1], some: lo[0] < lo[1] })
+        } else {
+            None
+        }
+    }
+
+    /// A note on a forecast at `x` (`amount` writes a size, or a compute, of the fit's axis).
+    pub fn describe(&self, x: f64, amount: impl Fn(f64) -> String) -> String {
+        let show = |x: f64| amount(10f64.powf(x));
+        let of = |some: bool| if some { " of some of these tasks" } else { "" };
+        match *self {
+            OutsideFit::Below { smallest, some } => format!(
+                "{} is below the smallest model fitted{} ({}): the curves there are extrapolated downwards, \
+                 towards their floors, and no held-out check has measured them",
+                show(x),
+                of(some),
+                show(smallest)
+            ),
+            OutsideFit::Beyond { largest, some } => format!(
+                "{} is {:.1} decades beyond the largest model fitted{} ({}); held-out checks reach 1.7 \
+                 decades ahead, with errors that grow with the distance (OPT and Pythia at every cutoff: MAE \
+                 2.5–2.6 pp within half a decade, 3.5–4.0 pp at 1 to 1.5; docs/validation.md). This far out \
+                 a forecast rests on the S-curve's shape, not on measured accuracy",
+                show(x),
+                x - largest,
+                of(some),
+                show(largest)
+            ),
+        }
+    }
+}
+
 /// [`flattened`] over forecast rows of `tasks` (outer) at `xs` (inner), as [`forecast_rows`]
 /// makes them: each task once, at the first x that shows it.
 pub fn flattened_rows(

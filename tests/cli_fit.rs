@@ -124,6 +124,26 @@ fn a_task_name_or_pattern_picks_tasks_in_every_family_of_a_fit() {
     let bad = scurve_in(d, &["plot", "f", "--task", "arc_?", "--out", "p.png"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("no task matches 'arc_?'"), "{}", stderr(&bad));
+    // a size below what the fit saw of a task, or more than two decades beyond, gets a note;
+    // OPT's ladder here runs from 125M to 66B, Pythia's from 70M to 12B
+    let notes = |args: &[&str]| -> Vec<String> {
+        let (_, err) = table(args);
+        err.lines().filter(|l| l.starts_with("note: ")).map(String::from).collect()
+    };
+    let none = notes(&["forecast", "f", "--size", "200M", "--size", "30B", "--size", "5T", "--task", "opt/arc_easy"]);
+    assert!(none.is_empty(), "{none:?}");
+    let below = notes(&["forecast", "f", "--size", "100M", "--task", "arc_easy"]);
+    assert_eq!(below.len(), 1, "{below:?}");
+    assert!(
+        below[0].starts_with("note: 100M is below the smallest model fitted of some of these tasks (125M)"),
+        "{below:?}"
+    );
+    let beyond = notes(&["forecast", "f", "--size", "2T", "--mean", "arc_*"]);
+    let of_size: Vec<&String> = beyond.iter().filter(|n| n.contains("decades")).collect();
+    assert_eq!(of_size.len(), 1, "{beyond:?}");
+    assert!(of_size[0].contains("2T is 2.2 decades beyond the largest model fitted of some of these tasks (11.8B)"));
+    let beyond = notes(&["forecast", "f", "--size", "100T", "--task", "opt/arc_easy"]);
+    assert!(beyond[0].contains("100T is 3.2 decades beyond the largest model fitted (66B);"), "{beyond:?}");
 }
 
 #[test]

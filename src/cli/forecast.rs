@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::{XAxis, glob_match, is_pattern};
 use scurve::fitio::{SavedFit, SeriesRecord};
-use scurve::forecast::{ForecastRow, Group, flattened_rows, group_predictive, summarise};
+use scurve::forecast::{ForecastRow, Group, OutsideFit, flattened_rows, group_predictive, summarise};
 use scurve::plot::format_on_axis;
 use scurve::size::format_size;
 
@@ -208,6 +208,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let axis = fit.record.observations.x_axis;
     for f in &flat {
         eprintln!("note: {}", f.describe(|v| format_on_axis(v, axis)));
+    }
+    // a size outside what the fit saw of the tasks forecast, or past what has been checked
+    let shown: &[usize] = if shows_tasks(&a.tasks, &groups) { &tasks } else { &[] };
+    let seen: Vec<usize> =
+        shown.iter().copied().chain(groups.iter().flat_map(|g| g.tasks.iter().map(|t| t.task))).collect();
+    for &x in &xs {
+        if let Some(o) = OutsideFit::of(&fit.record.observations, &seen, x) {
+            eprintln!("note: {}", o.describe(x, |v| format_on_axis(v, axis)));
+        }
     }
     if a.json {
         let mut v = serde_json::json!({ "forecasts": rows });
