@@ -354,14 +354,15 @@ fn report_on_the_compute_axis_speaks_of_flops() {
 }
 
 /// Pythia's five-shot lambada rose fast and flattened at its fitted ceiling below what its 12B
-/// scored: the report's forecasts say so under their table, and only for that task.
+/// scored: the report's forecasts say so under their table, and only for that task. A forecast
+/// size more than two decades beyond the largest fitted gets a note too.
 #[test]
 fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tidy/pythia-5shot.csv");
     let mut args = vec!["report", data.to_str().unwrap(), "--out", "r.html", "--no-validate"];
-    args.extend(["--task", "lambada_openai", "--task", "arc_easy", "--task", "sciq"]);
+    args.extend(["--task", "lambada_openai", "--task", "arc_easy", "--task", "sciq", "--size", "30B", "--size", "20T"]);
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
@@ -369,6 +370,11 @@ fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     let section = &section[..section.find("</section>").unwrap()];
     assert_eq!(section.matches("keeps rising slowly at the top").count(), 1, "{section}");
     assert!(section.contains("<p class=\"warn\">lambada_openai: pythia-12b (11.8B) scored 0.673,"), "{section}");
+    assert!(
+        section.contains("<p class=\"warn\">20T is 3.2 decades beyond the largest model fitted (11.8B);"),
+        "{section}"
+    );
+    assert_eq!(section.matches("decades beyond").count(), 1, "{section}");
     // and its threshold of 0.8, never reached, rests on that ceiling
     let section = html.split("<section id=\"thresholds\">").nth(1).unwrap();
     let section = &section[..section.find("</section>").unwrap()];

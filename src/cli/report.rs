@@ -172,10 +172,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
     let mut forecasts: Vec<ForecastRow> =
         forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
-    let forecast_notes = scurve::forecast::flattened_rows(post, &data, &tasks, &forecast_x, &forecasts)
-        .iter()
-        .map(|f| f.describe(|v| format_on_axis(v, axis)))
-        .collect();
+    let mut forecast_notes: Vec<String> =
+        scurve::forecast::flattened_rows(post, &data, &tasks, &forecast_x, &forecasts)
+            .iter()
+            .map(|f| f.describe(|v| format_on_axis(v, axis)))
+            .collect();
+    forecast_notes.extend(forecast_x.iter().filter_map(|&x| {
+        scurve::forecast::OutsideFit::of(&data, &tasks, x).map(|o| o.describe(x, |v| format_on_axis(v, axis)))
+    }));
     let max_x = scurve::forecast::threshold_horizon(axis);
     let mut thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
