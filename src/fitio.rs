@@ -256,6 +256,9 @@ fn write_cmdstan_csv(path: &Path, record: &FitRecord, p: &Posterior, chain: usiz
 /// Load a fit folder.
 pub fn load(dir: &Path) -> Result<SavedFit> {
     let json_path = dir.join("fit.json");
+    if !json_path.is_file() {
+        return Err(not_a_fit(dir));
+    }
     let shown = json_path.display().to_string();
     let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&shown, e))?;
     let record: FitRecord = serde_json::from_str(&text)
@@ -277,6 +280,33 @@ pub fn load(dir: &Path) -> Result<SavedFit> {
     )
     .ok_or_else(|| Error::input(Location::file(&shown).key("columns"), "the draw columns lack the curve parameters"))?;
     Ok(SavedFit { dir: dir.to_path_buf(), record, posterior, spec })
+}
+
+/// The error for a path given as a saved fit that holds none: the saved fits inside a folder
+/// of them, or for data, how to fit it first.
+fn not_a_fit(dir: &Path) -> Error {
+    let shown = dir.display();
+    let made = "a saved fit is the folder `scurve fit DATA --out DIR` writes";
+    if !dir.exists() {
+        return Error::Usage(format!("{shown}: no such folder ({made})"));
+    }
+    let mut fits: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("fit.json").is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    fits.sort();
+    if !fits.is_empty() {
+        return Error::Usage(format!("{shown} is not a saved fit, but holds some: {}", fits.join(", ")));
+    }
+    let what = if dir.is_dir() { "a folder without a fit.json" } else { "a file" };
+    Error::Usage(format!(
+        "{shown} is {what}, not a saved fit ({made}); to read it as data, fit it first: \
+         `scurve fit {shown} --out fits/NAME`, then give fits/NAME here"
+    ))
 }
 
 type ChainRead = (Vec<Vec<f64>>, Vec<DrawStats>);

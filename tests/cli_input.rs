@@ -36,6 +36,32 @@ fn missing_file() {
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
 }
 
+/// Data, a missing folder, or a folder of fits given where a saved fit is read: one line that
+/// says what it is and what to give instead.
+#[test]
+fn data_given_for_a_saved_fit_says_how_to_fit_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();
+    std::fs::create_dir_all(d.join("fits/a")).unwrap();
+    std::fs::create_dir_all(d.join("harness")).unwrap();
+    std::fs::write(d.join("fits/a/fit.json"), "{}").unwrap();
+    for (args, says) in [
+        (&["forecast", "d.csv", "--size", "30B"][..], "d.csv is a file, not a saved fit"),
+        (&["threshold", "harness", "--score", "0.8"][..], "harness is a folder without a fit.json, not a saved fit"),
+        (&["plot", "nosuch", "--out", "p"][..], "nosuch: no such folder"),
+        (&["forecast", "fits", "--size", "30B"][..], "fits is not a saved fit, but holds some: fits/a"),
+    ] {
+        let out = scurve_in(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let err = stderr(&scurve_in(d, &["forecast", "d.csv", "--size", "30B"]));
+    assert!(err.contains("`scurve fit d.csv --out fits/NAME`"), "{err}");
+}
+
 /// A --model that is neither a file nor a built-in name (an old one, say) lists the built-ins.
 #[test]
 fn unknown_model() {
