@@ -19,21 +19,8 @@ pub struct Args {
     /// Size(s) of the new model (e.g. 30B); repeat for several.
     #[arg(long = "size", value_parser = size_arg, required = true, value_name = "SIZE")]
     pub sizes: Vec<f64>,
-    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
-    /// families is `family/task`; the task alone picks it in every family. A pattern picks
-    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
-    #[arg(long = "task", value_name = "TASK")]
-    pub tasks: Vec<String>,
-    /// Also forecast the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
-    /// repeatable), as a benchmark of many tasks reports it: `--mean 'hendrycksTest-*'` for
-    /// MMLU. Under a model with a per-model effect, the new model's luck is shared by its tasks.
-    /// Per family, unless the pattern holds a `/`. With --mean and no --task only the means are
-    /// printed.
-    #[arg(long = "mean", value_name = "PATTERN")]
-    pub means: Vec<String>,
-    /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
-    #[arg(long, requires = "means")]
-    pub by_items: bool,
+    #[command(flatten)]
+    pub pick: Picked,
     /// Also give the probability that the observed score exceeds this.
     #[arg(long)]
     pub above: Option<f64>,
@@ -54,11 +41,41 @@ pub struct Args {
     pub save: Option<PathBuf>,
 }
 
+/// The tasks, and means of tasks, that a command on a saved fit shows (`forecast`, `threshold`,
+/// `plot`).
+#[derive(Debug, clap::Args)]
+pub struct Picked {
+    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
+    /// families is `family/task`; the task alone picks it in every family. A pattern picks
+    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
+    #[arg(long = "task", value_name = "TASK")]
+    pub tasks: Vec<String>,
+    /// Also the mean score of the tasks matching PATTERN (repeatable), as a benchmark of many
+    /// tasks reports it: `--mean 'hendrycksTest-*'` for MMLU. Under a model with a per-model
+    /// effect, a new model's luck is shared by its tasks. Per family, unless the pattern holds a
+    /// `/`. With --mean and no --task only the means are shown (`plot` draws them in DIR/means).
+    #[arg(long = "mean", value_name = "PATTERN")]
+    pub means: Vec<String>,
+    /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
+    #[arg(long, requires = "means")]
+    pub by_items: bool,
+}
+
+impl Picked {
+    /// The tasks to show (none when only means were asked for) and the groups of the means.
+    pub fn of(&self, fit: &SavedFit) -> Result<(Vec<usize>, Vec<Group>)> {
+        let tasks = select_tasks(fit, &self.tasks)?;
+        let groups = fit_groups(fit, &self.means, self.by_items)?;
+        let shown = if groups.is_empty() || !self.tasks.is_empty() { tasks } else { Vec::new() };
+        Ok((shown, groups))
+    }
+}
+
 /// Indices of the tasks asked for (all when none), or an error naming one that picks none. A
 /// name is a series as the fit lists it (`family/task` when it holds several families) or a
 /// task, which then stands for that task in every family; either may be a pattern (`*` any run
 /// of characters, `?` any one: [`glob_match`]).
-pub fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
+fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
     let series = &fit.posterior.series;
     if names.is_empty() {
         return Ok((0..series.len()).collect());
@@ -113,12 +130,6 @@ pub fn select_groups(
     Ok(all)
 }
 
-/// Whether the tasks themselves are shown beside the means: always, except with --mean and no
-/// --task (then only the means are).
-pub fn shows_tasks(tasks: &[String], groups: &[Group]) -> bool {
-    groups.is_empty() || !tasks.is_empty()
-}
-
 /// The largest x at which every task of a group was fitted (`records` as a fit keeps them): a
 /// mean's threshold is "already reached" only by then.
 pub fn group_largest_x(g: &Group, records: &[SeriesRecord]) -> f64 {
@@ -128,7 +139,7 @@ pub fn group_largest_x(g: &Group, records: &[SeriesRecord]) -> f64 {
 /// [`select_groups`] of a saved fit. A mean of a MAP fit gets a note: each task's mode puts a
 /// task still at chance on a rise just past the data, and a mean of many such tasks inherits
 /// that rise with an interval that does not allow for it.
-pub fn fit_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
+fn fit_groups(fit: &SavedFit, patterns: &[String], by_items: bool) -> Result<Vec<Group>> {
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
     let groups = select_groups(&fit.posterior.series, &items, patterns, by_items, &fit.dir.display().to_string())?;
     if !groups.is_empty() && fit.record.method == "map" {
@@ -177,19 +188,14 @@ pub fn forecast_rows(
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fit = super::load_fit(&a.fit)?;
-    let tasks = select_tasks(&fit, &a.tasks)?;
     if let Some(s) = a.above
         && !(0.0..=1.0).contains(&s)
     {
         return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
     }
-    let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean and no --task, only the means are forecast (and saved)
-    let rows = if shows_tasks(&a.tasks, &groups) {
-        forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?
-    } else {
-        Vec::new()
-    };
+    let (tasks, groups) = a.pick.of(&fit)?;
+    let rows = forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?;
     let mut means = Vec::new();
     for g in &groups {
         for &size in &a.sizes {
@@ -210,9 +216,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         eprintln!("note: {}", f.describe(|v| format_on_axis(v, axis)));
     }
     // a size outside what the fit saw of the tasks forecast, or past what has been checked
-    let shown: &[usize] = if shows_tasks(&a.tasks, &groups) { &tasks } else { &[] };
     let seen: Vec<usize> =
-        shown.iter().copied().chain(groups.iter().flat_map(|g| g.tasks.iter().map(|t| t.task))).collect();
+        tasks.iter().copied().chain(groups.iter().flat_map(|g| g.tasks.iter().map(|t| t.task))).collect();
     for &x in &xs {
         if let Some(o) = OutsideFit::of(&fit.record.observations, &seen, x) {
             eprintln!("note: {}", o.describe(x, |v| format_on_axis(v, axis)));

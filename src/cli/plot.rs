@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use scurve::fitio::{SavedFit, heldout_points};
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
-use super::forecast::{fit_groups, select_tasks, shows_tasks, x_of};
+use super::forecast::{Picked, x_of};
 use super::size_arg;
 
 /// Image format on the command line.
@@ -35,19 +35,8 @@ pub struct Args {
     /// Folder to write the images in (made if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
-    /// families is `family/task`; the task alone picks it in every family. A pattern picks
-    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
-    #[arg(long = "task", value_name = "TASK")]
-    pub tasks: Vec<String>,
-    /// Also draw the mean score of the tasks matching PATTERN (`*` any characters, `?` one;
-    /// repeatable) in DIR/means: `--mean 'hendrycksTest-*'` for MMLU. Per family, unless the
-    /// pattern holds a `/`. With --mean and no --task only the means are drawn.
-    #[arg(long = "mean", value_name = "PATTERN")]
-    pub means: Vec<String>,
-    /// Weigh each task of a --mean by its item count, not equally.
-    #[arg(long, requires = "means")]
-    pub by_items: bool,
+    #[command(flatten)]
+    pub pick: Picked,
     /// Image format.
     #[arg(long, value_enum, default_value = "svg")]
     pub format: FormatArg,
@@ -97,10 +86,9 @@ impl PanelInputs {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fit = super::load_fit(&a.fit)?;
-    let tasks = select_tasks(&fit, &a.tasks)?;
-    let groups = fit_groups(&fit, &a.means, a.by_items)?;
     // with --mean and no --task, only the means are drawn
-    let draw_tasks = shows_tasks(&a.tasks, &groups);
+    let (tasks, groups) = a.pick.of(&fit)?;
+    let draw_tasks = !tasks.is_empty();
     let format: Format = a.format.into();
     let ext = format.ext();
     let inputs = PanelInputs::of(&fit, &a.sizes, a.tokens)?;

@@ -9,7 +9,7 @@ use scurve::data::XAxis;
 use scurve::forecast::{ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
-use super::forecast::{fit_groups, group_json, group_largest_x, select_tasks, shows_tasks};
+use super::forecast::{Picked, group_json, group_largest_x};
 use super::size_arg;
 
 #[derive(Debug, clap::Args)]
@@ -19,19 +19,8 @@ pub struct Args {
     /// The target score, in (0, 1).
     #[arg(long)]
     pub score: f64,
-    /// Only these tasks (repeatable); every task when omitted. A task of a fit with several
-    /// families is `family/task`; the task alone picks it in every family. A pattern picks
-    /// every task it matches (`*` any run of characters, `?` any one: 'hendrycksTest-*').
-    #[arg(long = "task", value_name = "TASK")]
-    pub tasks: Vec<String>,
-    /// Also the size at which the mean score of the tasks matching PATTERN reaches the score (`*`
-    /// any characters, `?` one; repeatable): `--mean 'hendrycksTest-*'` for MMLU. Per family,
-    /// unless the pattern holds a `/`. With --mean and no --task only the means are printed.
-    #[arg(long = "mean", value_name = "PATTERN")]
-    pub means: Vec<String>,
-    /// Weigh each task of a --mean by its item count (the mean over all items), not equally.
-    #[arg(long, requires = "means")]
-    pub by_items: bool,
+    #[command(flatten)]
+    pub pick: Picked,
     /// The largest size of interest: p_reach is the probability of reaching the score by it
     /// [default: 1e15].
     #[arg(long, value_parser = size_arg)]
@@ -82,21 +71,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .into());
         }
     };
-    let tasks = select_tasks(&fit, &a.tasks)?;
+    let (shown, groups) = a.pick.of(&fit)?;
     let format = a.plot.as_deref().map(Format::of_path).transpose()?;
     if let Some(path) = &a.plot {
         check_new(path, a.force)?;
     }
-    let groups = fit_groups(&fit, &a.means, a.by_items)?;
-    // the tasks shown, and the largest fitted x of each row, by which its P(now) is counted
-    let shown: &[usize] = if shows_tasks(&a.tasks, &groups) { &tasks } else { &[] };
+    // the largest fitted x of each task's row, by which its P(now) is counted
     let mut fitted: Vec<f64> = shown.iter().map(|&t| fit.record.series[t].largest_x).collect();
     let mut rows: Vec<ThresholdRow> =
         shown.iter().zip(&fitted).map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, max.log10())).collect();
     let task_rows = rows.len();
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
-    let flat = flattened_thresholds(&fit.posterior, &fit.record.observations, &items, &tasks, &rows[..task_rows]);
+    let flat = flattened_thresholds(&fit.posterior, &fit.record.observations, &items, &shown, &rows[..task_rows]);
     for (f, p_never) in &flat {
         eprintln!(
             "note: {}. Its P(never) of {p_never:.2} at {} rests on that ceiling.",
