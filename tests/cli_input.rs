@@ -785,6 +785,42 @@ fn falling_tasks_can_be_left_out() {
     assert!(stderr(&out).contains("no task is left that rises with size (--skip-falling"), "{}", stderr(&out));
 }
 
+/// `--chance PATTERN=P` gives the level to every task the pattern matches, before the built-in
+/// table; a task's own name comes first, patterns that disagree on a task are refused, and a
+/// level the data give is still checked against it.
+#[test]
+fn chance_levels_by_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = |task: &str| format!("{task},m1,1e8,30,100\n{task},m2,1e9,40,100\n{task},m3,1e10,60,100\n");
+    let body = format!("task,model,params,correct,n\n{}{}{}", rows("mb_x"), rows("mb_y"), rows("arc_easy"));
+    std::fs::write(dir.path().join("p.csv"), body).unwrap();
+    std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();
+    let run = |file: &str, extra: &[&str]| scurve_in(dir.path(), &[&["inspect", file, "--json"][..], extra].concat());
+    let chances = |extra: &[&str]| -> Vec<(String, f64)> {
+        let out = run("p.csv", extra);
+        assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let series = v["series"].as_array().unwrap();
+        series.iter().map(|s| (s["task"].as_str().unwrap().to_string(), s["chance"].as_f64().unwrap())).collect()
+    };
+    let level = |all: &[(String, f64)], task: &str| all.iter().find(|(t, _)| t == task).unwrap().1;
+    let all = chances(&["--chance", "mb_*=0.2"]);
+    assert_eq!((level(&all, "mb_x"), level(&all, "mb_y"), level(&all, "arc_easy")), (0.2, 0.2, 0.25));
+    let all = chances(&["--chance", "mb_*=0.2", "--chance", "mb_y=0.3", "--chance", "arc_*=0.5"]);
+    assert_eq!((level(&all, "mb_x"), level(&all, "mb_y"), level(&all, "arc_easy")), (0.2, 0.3, 0.5));
+    // patterns that agree are one level; patterns that disagree name the task to give its own
+    assert_eq!(level(&chances(&["--chance", "mb_*=0.2", "--chance", "*_y=0.2"]), "mb_y"), 0.2);
+    for (file, extra, says) in [
+        ("p.csv", &["--chance", "mb_*=0.2", "--chance", "*_y=0.4"][..], "both match task 'mb_y'; give it its own"),
+        ("p.csv", &["--chance", "zz*=0.2"][..], "no task matches 'zz*'"),
+        ("d.csv", &["--chance", "?=0.5"][..], "chance 0.25 here but --chance ?=0.5"),
+    ] {
+        let out = run(file, extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&out).contains(says), "{extra:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn chance_levels_per_task() {
     let dir = tempfile::tempdir().unwrap();

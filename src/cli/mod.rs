@@ -115,7 +115,8 @@ pub struct DataArgs {
     #[arg(long = "family", value_name = "FAMILY")]
     pub families: Vec<String>,
     /// Chance level: `P` for every task that neither the data nor the built-in table knows, or
-    /// `TASK=P` for one task (repeat for several).
+    /// `TASK=P` for one task, or for every task a pattern matches, as for --task: 'mybench_*=0.25'
+    /// (repeat for several; a task's own name before a pattern, a pattern before the table).
     #[arg(long, value_name = "[TASK=]P", value_parser = parse_chance)]
     pub chance: Vec<ChanceArg>,
     /// Use only this task (repeat for several; default: every task), or every task a pattern

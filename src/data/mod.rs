@@ -106,7 +106,8 @@ pub struct Selection {
     pub shots: Option<u32>,
     /// Chance level for tasks neither the data nor the built-in table knows.
     pub chance: Option<f64>,
-    /// Chance levels of named tasks (`--chance TASK=P`), before the built-in table.
+    /// Chance levels of named tasks, or of the tasks a pattern matches (`--chance TASK=P`),
+    /// before the built-in table; a task's own name before a pattern.
     pub task_chance: BTreeMap<String, f64>,
     /// Keep only the tasks these patterns match ([`glob_match`]; every task when empty).
     pub tasks: Vec<String>,
@@ -352,17 +353,16 @@ impl Dataset {
             let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
             return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
         }
-        // --task and --skip-task take patterns; --chance TASK=P names one task
-        let known = |matches: &dyn Fn(&str) -> bool| {
-            self.observations.iter().any(|o| matches(&o.task)) || self.unreadable.iter().any(|u| matches(&u.task))
+        // --task, --skip-task and --chance TASK=P take patterns
+        let known = |p: &str| {
+            self.observations.iter().any(|o| glob_match(p, &o.task))
+                || self.unreadable.iter().any(|u| glob_match(p, &u.task))
         };
-        if let Some(p) = sel.tasks.iter().chain(&sel.skip_tasks).find(|p| !known(&|t| glob_match(p, t))) {
+        if let Some(p) = sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()).find(|p| !known(p)) {
             let what = if is_pattern(p) { format!("no task matches '{p}'") } else { format!("no task '{p}'") };
             return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
         }
-        if let Some(t) = sel.task_chance.keys().find(|t| !known(&|o| o == t.as_str())) {
-            return Err(Error::Usage(format!("{}: no task '{t}' (`scurve inspect` lists them)", self.source)));
-        }
+
         if let Some(p) = sel.skip_models.iter().find(|p| {
             !self.observations.iter().any(|o| glob_match(p, &o.model))
                 && !self.unreadable.iter().any(|u| glob_match(p, &u.model))
@@ -642,11 +642,32 @@ pub(crate) fn and_the_rest(lead: &str, rest: &[String]) -> String {
     }
 }
 
+/// The level `--chance TASK=P` gives `task`, with the TASK it was given under: its own name,
+/// else the patterns that match it, which must then agree.
+fn flagged_chance<'a>(task: &str, sel: &'a Selection) -> Result<Option<(&'a str, f64)>> {
+    if let Some((name, &p)) = sel.task_chance.get_key_value(task) {
+        return Ok(Some((name, p)));
+    }
+    let mut found: Option<(&str, f64)> = None;
+    for (pattern, &p) in sel.task_chance.iter().filter(|(k, _)| is_pattern(k) && glob_match(k, task)) {
+        match found {
+            Some((other, q)) if q != p => {
+                return Err(Error::Usage(format!(
+                    "--chance '{other}={q}' and --chance '{pattern}={p}' both match task '{task}'; give it its own \
+                     (--chance '{task}=P')"
+                )));
+            }
+            _ => found = Some((pattern, p)),
+        }
+    }
+    Ok(found)
+}
+
 /// A task's chance level: from the data, else `--chance TASK=P`, else the built-in table, else
 /// `--chance P` (None when none of them gives one); a level the data gives and a flag
 /// contradicts is an error.
 fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<Option<f64>> {
-    let flag = sel.task_chance.get(task).copied();
+    let flag = flagged_chance(task, sel)?;
     let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
     if let Some(first) = given.first() {
         let c = first.chance.unwrap_or_default();
@@ -656,17 +677,17 @@ fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<O
                 format!("task '{task}' has chance {} here but {c} at {}", other.chance.unwrap_or_default(), first.at),
             ));
         }
-        if let Some(f) = flag
+        if let Some((name, f)) = flag
             && (f - c).abs() > 1e-9
         {
             return Err(Error::input(
                 first.at.clone().field("chance"),
-                format!("task '{task}' has chance {c} here but --chance {task}={f}; drop the flag or correct the data"),
+                format!("task '{task}' has chance {c} here but --chance {name}={f}; drop the flag or correct the data"),
             ));
         }
         return Ok(Some(c));
     }
-    Ok(flag.or_else(|| chance::builtin_chance(task)).or(sel.chance))
+    Ok(flag.map(|(_, f)| f).or_else(|| chance::builtin_chance(task)).or(sel.chance))
 }
 
 /// Several inputs named in one line: all of them up to three, else the first two and how many more.
