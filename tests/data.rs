@@ -55,6 +55,11 @@ fn patterns_keep_and_leave_out_the_tasks_and_models_they_match() {
         (Selection { tasks: vec!["hendryckTest-*".into()], ..Default::default() }, "no task matches '"),
         (Selection { skip_tasks: vec!["arc_?".into()], ..Default::default() }, "no task matches '"),
         (Selection { skip_models: vec!["opt-*k".into()], ..Default::default() }, "no model matches 'opt-*k'"),
+        (Selection { skip_tasks: vec!["*".into()], ..Default::default() }, "--skip-task left no observations to fit"),
+        (
+            Selection { tasks: vec!["arc_*".into()], skip_models: vec!["opt-*".into()], ..Default::default() },
+            "--task and --skip-model left no observations to fit",
+        ),
     ] {
         let e = ds.select(&sel).unwrap_err().to_string();
         assert!(e.contains(what) && e.contains("opt-0shot.csv"), "{e}");

@@ -441,7 +441,23 @@ impl Dataset {
         let kept: Vec<&Observation> =
             self.observations.iter().filter(wanted).filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k))).collect();
         if kept.is_empty() {
-            return Err(Error::input(Location::file(&self.source), "no observations to fit"));
+            // the options that chose, when the data had some
+            let chose: Vec<&str> = [
+                (!sel.families.is_empty(), "--family"),
+                (!sel.tasks.is_empty(), "--task"),
+                (!sel.skip_tasks.is_empty(), "--skip-task"),
+                (!sel.skip_models.is_empty(), "--skip-model"),
+                (sel.shots.is_some(), "--shots"),
+            ]
+            .into_iter()
+            .filter_map(|(given, flag)| given.then_some(flag))
+            .collect();
+            let msg = if self.observations.is_empty() || chose.is_empty() {
+                "no observations to fit".to_string()
+            } else {
+                format!("{} left no observations to fit", chose.join(" and "))
+            };
+            return Err(Error::input(Location::file(&self.source), msg));
         }
         let many_families = kept.iter().map(|o| &o.family).collect::<BTreeSet<_>>().len() > 1;
         let mut groups: BTreeMap<(Option<String>, String), Vec<&Observation>> = BTreeMap::new();
