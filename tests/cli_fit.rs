@@ -144,6 +144,13 @@ fn a_task_name_or_pattern_picks_tasks_in_every_family_of_a_fit() {
     assert!(of_size[0].contains("2T is 2.2 decades beyond the largest model fitted of some of these tasks (11.8B)"));
     let beyond = notes(&["forecast", "f", "--size", "100T", "--task", "opt/arc_easy"]);
     assert!(beyond[0].contains("100T is 3.2 decades beyond the largest model fitted (66B);"), "{beyond:?}");
+    // and in JSON, each with its size
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "100T", "--task", "opt/arc_easy", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let listed = v["outside_fit"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{v}");
+    assert_eq!(listed[0]["size"].as_f64(), Some(1e14));
+    assert_eq!(listed[0]["note"].as_str().map(|n| beyond[0].ends_with(n)), Some(true), "{v}");
 }
 
 #[test]

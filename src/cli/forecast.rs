@@ -218,15 +218,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // a size outside what the fit saw of the tasks forecast, or past what has been checked
     let seen: Vec<usize> =
         tasks.iter().copied().chain(groups.iter().flat_map(|g| g.tasks.iter().map(|t| t.task))).collect();
-    for &x in &xs {
-        if let Some(o) = OutsideFit::of(&fit.record.observations, &seen, x) {
-            eprintln!("note: {}", o.describe(x, |v| format_on_axis(v, axis)));
-        }
+    let outside: Vec<(f64, String)> = (a.sizes.iter().zip(&xs))
+        .filter_map(|(&size, &x)| {
+            OutsideFit::of(&fit.record.observations, &seen, x)
+                .map(|o| (size, o.describe(x, |v| format_on_axis(v, axis))))
+        })
+        .collect();
+    for (_, note) in &outside {
+        eprintln!("note: {note}");
     }
     if a.json {
         let mut v = serde_json::json!({ "forecasts": rows });
         if !flat.is_empty() {
             v["flattened"] = serde_json::to_value(&flat)?;
+        }
+        if !outside.is_empty() {
+            let list = outside.iter().map(|(size, note)| serde_json::json!({ "size": size, "note": note }));
+            v["outside_fit"] = list.collect::<Vec<_>>().into();
         }
         if !means.is_empty() {
             let list: Vec<serde_json::Value> = means
