@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use scurve::data::{XAxis, glob_match, is_pattern};
+use scurve::data::{XAxis, glob_match, none_named};
 use scurve::fitio::{SavedFit, SeriesRecord};
 use scurve::forecast::{ForecastRow, Group, OutsideFit, flattened_rows, group_predictive, summarise};
 use scurve::plot::format_on_axis;
@@ -87,9 +87,9 @@ fn select_tasks(fit: &SavedFit, names: &[String]) -> Result<Vec<usize>> {
             |name: &str| glob_match(n, name) || name.match_indices('/').any(|(cut, _)| glob_match(n, &name[cut + 1..]));
         let found: Vec<usize> = (0..series.len()).filter(|&i| picks(&series[i])).collect();
         if found.is_empty() {
-            let what = if is_pattern(n) { format!("no task matches '{n}'") } else { format!("no task '{n}'") };
             return Err(scurve::Error::Usage(format!(
-                "{what} in {} (tasks: {}…)",
+                "{} in {} (tasks: {}…)",
+                none_named("task", n),
                 fit.dir.display(),
                 series.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
             ))

@@ -128,6 +128,11 @@ pub fn is_pattern(name: &str) -> bool {
     name.contains(['*', '?'])
 }
 
+/// "no task 'NAME'", or "no task matches 'PATTERN'" (`what` for task), for an error.
+pub fn none_named(what: &str, name: &str) -> String {
+    if is_pattern(name) { format!("no {what} matches '{name}'") } else { format!("no {what} '{name}'") }
+}
+
 /// Whether `text` matches `pattern`, where `*` stands for any run of characters (none too) and
 /// `?` for any one.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
@@ -353,21 +358,20 @@ impl Dataset {
             let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
             return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
         }
-        // --task, --skip-task and --chance TASK=P take patterns
-        let known = |p: &str| {
+        // --task, --skip-task, --chance TASK=P and --skip-model take patterns; each must match
+        let task_seen = |p: &str| {
             self.observations.iter().any(|o| glob_match(p, &o.task))
                 || self.unreadable.iter().any(|u| glob_match(p, &u.task))
         };
-        if let Some(p) = sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()).find(|p| !known(p)) {
-            let what = if is_pattern(p) { format!("no task matches '{p}'") } else { format!("no task '{p}'") };
-            return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
-        }
-
-        if let Some(p) = sel.skip_models.iter().find(|p| {
-            !self.observations.iter().any(|o| glob_match(p, &o.model))
-                && !self.unreadable.iter().any(|u| glob_match(p, &u.model))
-        }) {
-            let what = if is_pattern(p) { format!("no model matches '{p}'") } else { format!("no model '{p}'") };
+        let model_seen = |p: &str| {
+            self.observations.iter().any(|o| glob_match(p, &o.model))
+                || self.unreadable.iter().any(|u| glob_match(p, &u.model))
+        };
+        let unmatched = (sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()))
+            .find(|p| !task_seen(p))
+            .map(|p| none_named("task", p))
+            .or_else(|| sel.skip_models.iter().find(|p| !model_seen(p)).map(|p| none_named("model", p)));
+        if let Some(what) = unmatched {
             return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
         }
         let wanted_row = |family: &Option<String>, task: &String, model: &String| {
