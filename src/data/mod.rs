@@ -124,7 +124,7 @@ pub struct Selection {
 }
 
 /// Whether `name` holds a `*` or `?`, which [`glob_match`] reads as a pattern.
-pub fn is_pattern(name: &str) -> bool {
+fn is_pattern(name: &str) -> bool {
     name.contains(['*', '?'])
 }
 
