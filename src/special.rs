@@ -230,7 +230,7 @@ pub fn exp_clamped_many(x: &[f64], out: &mut [f64]) {
     dispatch_lanes!(body(x: &[f64], out: &mut [f64]))
 }
 
-/// ln(1 + x[i]) of every `x[i]` (each in [0, 1]) into `out[i]`, as [`ln_positive`] gives it.
+/// ln(1 + `x[i]`) of every `x[i]` (each in [0, 1]) into `out[i]`, as [`ln_positive`] gives it.
 pub fn ln_one_plus_many(x: &[f64], out: &mut [f64]) {
     assert_eq!(x.len(), out.len(), "one output per argument");
     #[inline(always)]
