@@ -47,6 +47,9 @@ pub struct ForecastRow {
     /// Probability that the observed score exceeds `above` (when asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_above: Option<f64>,
+    /// The multiple of the task's largest fitted size this size was asked as (`--size 3x`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<f64>,
 }
 
 /// Seed for one (task, x) pair, so forecasts do not depend on order or threads.
@@ -238,6 +241,7 @@ pub fn summarise(task: &str, size: f64, pred: &Predictive, above: Option<f64>) -
         latent_lo80: q(&l, 0.1),
         latent_hi80: q(&l, 0.9),
         p_above: above.map(|a| o.iter().filter(|&&v| v > a).count() as f64 / o.len() as f64),
+        times: None,
     }
 }
 
@@ -415,20 +419,103 @@ impl OutsideFit {
     }
 }
 
-/// [`flattened`] over forecast rows of `tasks` (outer) at `xs` (inner), as [`forecast_rows`]
-/// makes them: each task once, at the first x that shows it.
+/// Where a forecast is asked for: an amount (a size, or on the compute axis what the caller
+/// shows for it) at its x on the fit's axis, or a multiple of the largest amount each task was
+/// fitted at (`--size 3x`: "the next model" of each task's own ladder).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum At {
+    Amount { amount: f64, x: f64 },
+    Times(f64),
+}
+
+impl At {
+    /// The (amount, x) of this point for a task, or a group of tasks, fitted up to `largest_x`.
+    /// A multiple's amount is on the fit's axis (a size, or training FLOPs), rounded to a whole
+    /// count (39B, not 38999999999.99999).
+    pub fn resolve(self, largest_x: f64) -> (f64, f64) {
+        match self {
+            At::Amount { amount, x } => (amount, x),
+            At::Times(f) => ((10f64.powf(largest_x) * f).round(), largest_x + f.log10()),
+        }
+    }
+
+    /// The multiple, for a point asked as one.
+    pub fn times(self) -> Option<f64> {
+        match self {
+            At::Amount { .. } => None,
+            At::Times(f) => Some(f),
+        }
+    }
+}
+
+/// The points a forecast is asked at, resolved per task: `largest_x[t]` is the largest x task t
+/// was fitted at (what a multiple [`At::Times`] multiplies).
+#[derive(Debug, Clone)]
+pub struct ForecastAt {
+    pub at: Vec<At>,
+    pub largest_x: Vec<f64>,
+}
+
+/// One forecast to make: a task at an amount and its x (and the multiple it was asked as).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Job {
+    pub task: usize,
+    pub amount: f64,
+    pub x: f64,
+    pub times: Option<f64>,
+}
+
+impl ForecastAt {
+    /// The (amount, x) of each point for task `t`.
+    pub fn of_task(&self, t: usize) -> Vec<(f64, f64)> {
+        self.at.iter().map(|a| a.resolve(self.largest_x[t])).collect()
+    }
+
+    /// The (amount, x) of each point for a group of tasks: a multiple is of the largest amount
+    /// any of its tasks was fitted at.
+    pub fn of_group(&self, g: &Group) -> Vec<(f64, f64)> {
+        let largest = g.tasks.iter().map(|t| self.largest_x[t.task]).fold(f64::NEG_INFINITY, f64::max);
+        self.at.iter().map(|a| a.resolve(largest)).collect()
+    }
+
+    /// Every (task, point) of `tasks` (outer) and the points (inner).
+    pub fn jobs(&self, tasks: &[usize]) -> Vec<Job> {
+        let job = |t: usize, a: At| {
+            let (amount, x) = a.resolve(self.largest_x[t]);
+            Job { task: t, amount, x, times: a.times() }
+        };
+        tasks.iter().flat_map(|&t| self.at.iter().map(move |&a| job(t, a))).collect()
+    }
+
+    /// Each point that lies outside what the fit saw of `tasks`, or past what has been checked
+    /// ([`OutsideFit`]), with the x it was judged at: an amount against every task, a multiple
+    /// against each task in turn (the first that it takes outside).
+    pub fn outside(&self, data: &crate::data::FitData, tasks: &[usize]) -> Vec<(At, f64, OutsideFit)> {
+        self.at
+            .iter()
+            .filter_map(|&a| match a {
+                At::Amount { x, .. } => OutsideFit::of(data, tasks, x).map(|o| (a, x, o)),
+                At::Times(_) => tasks.iter().find_map(|&t| {
+                    let (_, x) = a.resolve(self.largest_x[t]);
+                    OutsideFit::of(data, &[t], x).map(|o| (a, x, o))
+                }),
+            })
+            .collect()
+    }
+}
+
+/// [`flattened`] over forecast rows made of `jobs` (one row each, as [`forecast_rows`] makes
+/// them): each task once, at the first point that shows it.
 pub fn flattened_rows(
     post: &Posterior,
     data: &crate::data::FitData,
-    tasks: &[usize],
-    xs: &[f64],
+    jobs: &[Job],
     rows: &[ForecastRow],
 ) -> Vec<Flattened> {
     let mut flat: Vec<Flattened> = Vec::new();
-    for (i, r) in rows.iter().enumerate().take(tasks.len() * xs.len()) {
-        let t = tasks[i / xs.len()];
-        if flat.iter().all(|f| f.task != post.series[t])
-            && let Some(f) = flattened(post, data, t, xs[i % xs.len()], r.median)
+    for (j, r) in jobs.iter().zip(rows) {
+        if flat.iter().all(|f| f.task != post.series[j.task])
+            && let Some(f) = flattened(post, data, j.task, j.x, r.median)
         {
             flat.push(f);
         }
@@ -436,22 +523,20 @@ pub fn flattened_rows(
     flat
 }
 
-/// Forecast rows of each of `tasks` at each `(size, x)` of `at` (tasks outer, sizes inner), with
-/// their predictive draws of the observed score; `items[t]` is task t's item count.
+/// A forecast row for each of `jobs`, with its predictive draws of the observed score;
+/// `items[t]` is task t's item count.
 pub fn forecast_rows(
     post: &Posterior,
     items: &[Option<u64>],
-    tasks: &[usize],
-    at: &[(f64, f64)],
+    jobs: &[Job],
     above: Option<f64>,
     seed: u64,
 ) -> Vec<(ForecastRow, Vec<f64>)> {
     use rayon::prelude::*;
-    let jobs: Vec<(usize, f64, f64)> = tasks.iter().flat_map(|&t| at.iter().map(move |&(s, x)| (t, s, x))).collect();
     jobs.par_iter()
-        .map(|&(t, size, x)| {
-            let pred = predictive(post, &Target { task: t, items: items[t] }, x, seed);
-            (summarise(&post.series[t], size, &pred, above), pred.observed)
+        .map(|&Job { task, amount, x, times }| {
+            let pred = predictive(post, &Target { task, items: items[task] }, x, seed);
+            (ForecastRow { times, ..summarise(&post.series[task], amount, &pred, above) }, pred.observed)
         })
         .collect()
 }

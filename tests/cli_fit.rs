@@ -153,6 +153,76 @@ fn a_task_name_or_pattern_picks_tasks_in_every_family_of_a_fit() {
     assert_eq!(listed[0]["note"].as_str().map(|n| beyond[0].ends_with(n)), Some(true), "{v}");
 }
 
+/// `--size 3x` is three times the largest model each task was fitted on, a mean's the largest of
+/// its tasks': on a fit of two ladders, each its own "next model".
+#[test]
+fn multiples_of_each_tasks_largest_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_map_fit(d, &[]);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = scurve_in(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let largest = |name: &str| {
+        let s = fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
+        10f64.powf(s["largest_x"].as_f64().unwrap())
+    };
+    let (opt, pythia) = (largest("opt/arc_easy"), largest("pythia/arc_easy"));
+    assert!((opt / 66e9 - 1.0).abs() < 1e-9 && (pythia / 11.8e9 - 1.0).abs() < 0.01, "{opt:e} {pythia:e}");
+    let v =
+        json(&["forecast", "f", "--size", "3x", "--size", "30B", "--task", "arc_easy", "--mean", "arc_*", "--json"]);
+    let rows = v["forecasts"].as_array().unwrap();
+    let at: Vec<(&str, f64, Option<f64>)> =
+        rows.iter().map(|r| (r["task"].as_str().unwrap(), r["size"].as_f64().unwrap(), r["times"].as_f64())).collect();
+    assert_eq!(
+        at,
+        [
+            ("opt/arc_easy", (3.0 * opt).round(), Some(3.0)),
+            ("opt/arc_easy", 30e9, None),
+            ("pythia/arc_easy", (3.0 * pythia).round(), Some(3.0)),
+            ("pythia/arc_easy", 30e9, None)
+        ]
+    );
+    // each family's mean at its own largest (every task of the example reaches it)
+    let means: Vec<(String, f64)> = v["means"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["times"] == 3.0)
+        .map(|r| (r["task"].as_str().unwrap().to_string(), r["size"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        means,
+        [("opt/arc_*".to_string(), (3.0 * opt).round()), ("pythia/arc_*".into(), (3.0 * pythia).round())]
+    );
+    // the same forecast as the size it stands for
+    let given = json(&["forecast", "f", "--size", "198B", "--task", "opt/arc_easy", "--json"]);
+    let median = |v: &serde_json::Value| v["forecasts"][0]["median"].as_f64().unwrap();
+    assert!((median(&given) - rows[0]["median"].as_f64().unwrap()).abs() < 0.01, "{given} against {}", rows[0]);
+    // the table says what the multiple is of; far multiples get the note a far size gets
+    let out = scurve_in(d, &["forecast", "f", "--size", "3x", "--size", "1000x", "--task", "pythia/arc_easy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\n(3x, 1000x: multiples of the largest model each task was fitted on"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("pythia/arc_easy   35.5B"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("is 3.0 decades beyond the largest model fitted (11.8B)"), "{}", stderr(&out));
+    // pictures too
+    let out = scurve_in(d, &["plot", "f", "--size", "3x", "--task", "arc_easy", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(d.join("p/tasks/opt_arc_easy.svg").exists() && d.join("p/tasks/pythia_arc_easy.svg").exists());
+    for bad in ["0x", "-2x", "x", "3xx"] {
+        let out = scurve_in(d, &["forecast", "f", &format!("--size={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains(&format!("'{bad}' is not a")), "{bad}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn means_of_tasks_are_forecast_and_thresholded() {
     let dir = tempfile::tempdir().unwrap();
@@ -556,6 +626,10 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     assert!(stderr(&out).contains("--tokens"), "{}", stderr(&out));
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // and a multiple of a size would be of training compute there
+    let out = scurve_in(d, &["forecast", "f", "--size", "3x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a multiple would be of training compute"), "{}", stderr(&out));
     // a mean of one task is that task, in FLOPs too
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--mean", "ri*", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -9,8 +9,8 @@ use scurve::curve::Curve;
 use scurve::data::{FitData, Selection, XAxis};
 use scurve::fit::{fit_independent, fit_nuts, posterior_from_task_maps};
 use scurve::forecast::{
-    Group, SATURATED, Target, flattened, flattened_past_fit, flattened_rows, group_predictive, group_threshold,
-    predictive, summarise, threshold,
+    At, ForecastAt, Group, SATURATED, Target, flattened, flattened_past_fit, flattened_rows, forecast_rows,
+    group_predictive, group_threshold, predictive, summarise, threshold,
 };
 use scurve::model::CurveModel;
 use scurve::plot::{ObservedPoint, TaskPanel};
@@ -371,12 +371,17 @@ fn a_curve_flattened_below_its_largest_score_is_named() {
     };
     assert!(flattened(&at_share(SATURATED - 0.01), &data(3700, 5000), 0, 10.5, median).is_none());
     assert!(flattened(&at_share(SATURATED + 0.01), &data(3700, 5000), 0, 10.5, median).is_some());
-    // over rows of one task at two sizes: named once, at the first that shows it
-    let rows: Vec<_> = [10.5, 11.0]
-        .iter()
-        .map(|&x| summarise("t", 10f64.powf(x), &predictive(&post, &Target { task: 0, items: Some(5000) }, x, 1), None))
-        .collect();
-    let named = flattened_rows(&post, &data(3700, 5000), &[0], &[10.5, 11.0], &rows);
+    // over rows of one task at two sizes (one given as ten times its largest): named once, at the
+    // first that shows it
+    let at = ForecastAt {
+        at: vec![At::Amount { amount: 10f64.powf(10.5), x: 10.5 }, At::Times(10.0)],
+        largest_x: vec![10.0],
+    };
+    let jobs = at.jobs(&[0]);
+    assert_eq!((jobs[1].x, jobs[1].amount, jobs[1].times), (11.0, 1e11, Some(10.0)));
+    let rows: Vec<_> = forecast_rows(&post, &[Some(5000)], &jobs, None, 1).into_iter().map(|(r, _)| r).collect();
+    assert_eq!((rows[0].times, rows[1].times), (None, Some(10.0)));
+    let named = flattened_rows(&post, &data(3700, 5000), &jobs, &rows);
     assert_eq!(named.len(), 1);
     assert_eq!(named[0].x, 10.5);
     // what a threshold rests on: the forecast at three times the largest fitted size

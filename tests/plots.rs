@@ -220,6 +220,8 @@ fn report_is_one_page_with_every_section() {
     // validated at 66B from the sizes up to 30B: observed (436/1172 + 1703/2376)/2, and
     // persistence's (406/1172 + 1663/2376)/2 from 30B, with every method's prediction in a row
     assert!(dom.contains("<h3>Means of tasks</h3>"), "the means' validation");
+    // forecast by default at 3× and 10× the largest fitted (13B, with 30B and 66B held out)
+    assert!(dom.contains("forecast sizes</dt><dd>39B, 130B</dd>"), "facts");
     assert!(dom.contains("has no per-model effect"), "a model without one leaves a new model's shared luck out");
     assert!(!dom.contains("Each model's luck"), "and has no luck to list");
     let row = dom.split("<td>arc_* (mean of 2)</td><td>opt-66b</td>").nth(1).expect("the mean's validation row");
@@ -351,6 +353,10 @@ fn report_on_the_compute_axis_speaks_of_flops() {
     let o = run(&["--out", "t.html", "--size", "30B"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--tokens"));
+    // a multiple is of the largest compute, with no tokens needed
+    ok(&run(&["--out", "u.html", "--size", "2x"]));
+    let html = std::fs::read_to_string(d.join("u.html")).unwrap();
+    assert!(html.contains("<td>early</td><td>2.4e22</td>"), "2 · 1.2e22");
 }
 
 /// Pythia's five-shot lambada rose fast and flattened at its fitted ceiling below what its 12B

@@ -6,19 +6,20 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::{XAxis, glob_match, none_named};
 use scurve::fitio::{SavedFit, SeriesRecord};
-use scurve::forecast::{ForecastRow, Group, OutsideFit, flattened_rows, group_predictive, summarise};
+use scurve::forecast::{At, ForecastAt, ForecastRow, Group, Job, flattened_rows, group_predictive, summarise};
 use scurve::plot::format_on_axis;
 use scurve::size::format_size;
 
-use super::size_arg;
+use super::{ForecastSize, forecast_size_arg, size_arg};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A saved fit folder (from `scurve fit --out`).
     pub fit: PathBuf,
-    /// Size(s) of the new model (e.g. 30B); repeat for several.
-    #[arg(long = "size", value_parser = size_arg, required = true, value_name = "SIZE")]
-    pub sizes: Vec<f64>,
+    /// Size(s) of the new model (e.g. 30B), or a multiple of the largest model each task was
+    /// fitted on (3x: the next model of each ladder); repeat for several.
+    #[arg(long = "size", value_parser = forecast_size_arg, required = true, value_name = "SIZE")]
+    pub sizes: Vec<ForecastSize>,
     #[command(flatten)]
     pub pick: Picked,
     /// Also give the probability that the observed score exceeds this.
@@ -172,18 +173,40 @@ pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
     }
 }
 
-/// Forecast rows and their predictive draws.
-pub fn forecast_rows(
-    fit: &SavedFit,
-    tasks: &[usize],
-    sizes: &[f64],
-    tokens: Option<f64>,
-    above: Option<f64>,
-    seed: u64,
-) -> Result<Vec<(ForecastRow, Vec<f64>)>> {
-    let at: Vec<(f64, f64)> = sizes.iter().map(|&s| Ok((s, x_of(fit, s, tokens)?))).collect::<Result<_>>()?;
+/// Where a saved fit is forecast: each size at its x on the fit's axis, each multiple of the
+/// largest size each task was fitted on. A multiple on the compute axis is an error: it would be
+/// of training compute, and a forecast there is of a size trained on some tokens.
+pub fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<ForecastAt> {
+    let at = sizes
+        .iter()
+        .map(|&s| match s {
+            ForecastSize::Size(size) => Ok(At::Amount { amount: size, x: x_of(fit, size, tokens)? }),
+            ForecastSize::Times(f) if fit.record.observations.x_axis == XAxis::Params => Ok(At::Times(f)),
+            ForecastSize::Times(f) => Err(scurve::Error::Usage(format!(
+                "--size {f}x: this fit's x-axis is compute, so a multiple would be of training compute; give the \
+                 new model's size and its --tokens"
+            ))
+            .into()),
+        })
+        .collect::<Result<_>>()?;
+    Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
+}
+
+/// How sizes given as multiples read, for a line under a table: None when none was.
+pub fn multiples_note(at: &[At]) -> Option<String> {
+    let times: Vec<String> = at.iter().filter_map(|a| a.times()).map(|f| format!("{f}x")).collect();
+    (!times.is_empty()).then(|| {
+        format!(
+            "{}: multiples of the largest model each task was fitted on; for a mean, of the largest of its tasks",
+            times.join(", ")
+        )
+    })
+}
+
+/// Forecast rows of `jobs` and their predictive draws.
+pub fn forecast_rows(fit: &SavedFit, jobs: &[Job], above: Option<f64>, seed: u64) -> Vec<(ForecastRow, Vec<f64>)> {
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
-    Ok(scurve::forecast::forecast_rows(&fit.posterior, &items, tasks, &at, above, seed))
+    scurve::forecast::forecast_rows(&fit.posterior, &items, jobs, above, seed)
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
@@ -195,12 +218,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     // with --mean and no --task, only the means are forecast (and saved)
     let (tasks, groups) = a.pick.of(&fit)?;
-    let rows = forecast_rows(&fit, &tasks, &a.sizes, a.tokens, a.above, a.seed)?;
+    let at = forecast_at(&fit, &a.sizes, a.tokens)?;
+    let jobs = at.jobs(&tasks);
+    let rows = forecast_rows(&fit, &jobs, a.above, a.seed);
     let mut means = Vec::new();
     for g in &groups {
-        for &size in &a.sizes {
-            let pred = group_predictive(&fit.posterior, g, x_of(&fit, size, a.tokens)?, a.seed);
-            means.push((g, summarise(&g.name, size, &pred, a.above), pred.observed));
+        for (p, (size, x)) in at.at.iter().zip(at.of_group(g)) {
+            let pred = group_predictive(&fit.posterior, g, x, a.seed);
+            let row = ForecastRow { times: p.times(), ..summarise(&g.name, size, &pred, a.above) };
+            means.push((g, row, pred.observed));
         }
     }
     if let Some(path) = &a.save {
@@ -209,8 +235,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let mut rows: Vec<ForecastRow> = rows.into_iter().map(|(r, _)| r).collect();
     // a task whose curve has flattened at its ceiling below what its largest model scored
-    let xs: Vec<f64> = a.sizes.iter().map(|&s| x_of(&fit, s, a.tokens)).collect::<Result<_>>()?;
-    let flat = flattened_rows(&fit.posterior, &fit.record.observations, &tasks, &xs, &rows);
+    let flat = flattened_rows(&fit.posterior, &fit.record.observations, &jobs, &rows);
     let axis = fit.record.observations.x_axis;
     for f in &flat {
         eprintln!("note: {}", f.describe(|v| format_on_axis(v, axis)));
@@ -218,11 +243,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // a size outside what the fit saw of the tasks forecast, or past what has been checked
     let seen: Vec<usize> =
         tasks.iter().copied().chain(groups.iter().flat_map(|g| g.tasks.iter().map(|t| t.task))).collect();
-    let outside: Vec<(f64, String)> = (a.sizes.iter().zip(&xs))
-        .filter_map(|(&size, &x)| {
-            OutsideFit::of(&fit.record.observations, &seen, x)
-                .map(|o| (size, o.describe(x, |v| format_on_axis(v, axis))))
-        })
+    let outside: Vec<(At, String)> = (at.outside(&fit.record.observations, &seen).into_iter())
+        .map(|(p, x, o)| (p, o.describe(x, |v| format_on_axis(v, axis))))
         .collect();
     for (_, note) in &outside {
         eprintln!("note: {note}");
@@ -233,7 +255,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             v["flattened"] = serde_json::to_value(&flat)?;
         }
         if !outside.is_empty() {
-            let list = outside.iter().map(|(size, note)| serde_json::json!({ "size": size, "note": note }));
+            let list = outside.iter().map(|(p, note)| match *p {
+                At::Amount { amount, .. } => serde_json::json!({ "size": amount, "note": note }),
+                At::Times(f) => serde_json::json!({ "times": f, "note": note }),
+            });
             v["outside_fit"] = list.collect::<Vec<_>>().into();
         }
         if !means.is_empty() {
@@ -289,6 +314,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             out!("{}", line.trim_end());
         }
         out!("(observed score of a new model: median and central intervals; curve: the latent S-curve)");
+        if let Some(note) = multiples_note(&at.at) {
+            out!("({note})");
+        }
         if !groups.is_empty() && !fit.posterior.has_model_effect() {
             out!("({})", scurve::forecast::MEAN_WITHOUT_LUCK);
         }

@@ -456,6 +456,28 @@ pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
 }
 
+/// A size to forecast at: a size (30B), or a multiple of the largest model each task was fitted
+/// on (3x).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ForecastSize {
+    Size(f64),
+    Times(f64),
+}
+
+/// Parse a size to forecast at: a size as [`size_arg`] reads it, or a multiple (`3x`, `1.5×`).
+pub fn forecast_size_arg(s: &str) -> std::result::Result<ForecastSize, String> {
+    let t = s.trim();
+    if let Some(num) = t.strip_suffix(['x', 'X', '×']) {
+        return match num.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 && !num.trim().starts_with('+') => Ok(ForecastSize::Times(f)),
+            _ => Err(format!("'{s}' is not a multiple of the largest fitted size (examples: 3x, 1.5x)")),
+        };
+    }
+    parse_size(t).map(ForecastSize::Size).ok_or_else(|| {
+        format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9, or 3x for three times each task's largest)")
+    })
+}
+
 /// Print rows as CSV, the header first, each field quoted where it needs to be.
 pub fn print_csv(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -483,6 +505,20 @@ pub fn emit(args: std::fmt::Arguments) {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    use super::{ForecastSize, forecast_size_arg};
+
+    #[test]
+    fn forecast_sizes_are_sizes_or_multiples() {
+        assert_eq!(forecast_size_arg("30B"), Ok(ForecastSize::Size(30e9)));
+        assert_eq!(forecast_size_arg("1.3e9"), Ok(ForecastSize::Size(1.3e9)));
+        assert_eq!(forecast_size_arg("3x"), Ok(ForecastSize::Times(3.0)));
+        assert_eq!(forecast_size_arg(" 1.5X"), Ok(ForecastSize::Times(1.5)));
+        assert_eq!(forecast_size_arg("10×"), Ok(ForecastSize::Times(10.0)));
+        for bad in ["0x", "-1x", "+3x", "x", "infx", "NaNx", "3bx", "", "-30B"] {
+            assert!(forecast_size_arg(bad).is_err(), "{bad}");
+        }
+    }
 
     /// clap's own check of every subcommand's arguments (in a debug build; a release build
     /// skips it), and, in any build, that no two arguments of a subcommand share an id or a

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use scurve::fitio::{SavedFit, heldout_points};
+use scurve::forecast::ForecastAt;
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
-use super::forecast::{Picked, x_of};
-use super::size_arg;
+use super::forecast::{Picked, forecast_at};
+use super::{ForecastSize, forecast_size_arg, size_arg};
 
 /// Image format on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -40,9 +41,10 @@ pub struct Args {
     /// Image format.
     #[arg(long, value_enum, default_value = "svg")]
     pub format: FormatArg,
-    /// Also show the forecast of a new model of this size (repeatable).
-    #[arg(long = "size", value_parser = size_arg, value_name = "SIZE")]
-    pub sizes: Vec<f64>,
+    /// Also show the forecast of a new model of this size (repeatable), or of a multiple of the
+    /// largest model each task was fitted on (3x).
+    #[arg(long = "size", value_parser = forecast_size_arg, value_name = "SIZE")]
+    pub sizes: Vec<ForecastSize>,
     /// Training tokens of the new model (needed when the fit's x-axis is compute).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
@@ -61,26 +63,26 @@ pub fn file_stem(name: &str) -> String {
 }
 
 /// What the panels of a saved fit are drawn from: its held-out points (read again from the
-/// data when something was held out), the item counts, and the x of each size to forecast.
+/// data when something was held out), the item counts, and where to forecast.
 struct PanelInputs {
     heldout: Vec<Vec<scurve::data::Point>>,
     items: Vec<Option<u64>>,
-    forecast_x: Vec<f64>,
+    forecast: ForecastAt,
 }
 
 impl PanelInputs {
-    fn of(fit: &SavedFit, sizes: &[f64], tokens: Option<f64>) -> Result<Self> {
+    fn of(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<Self> {
         Ok(PanelInputs {
             heldout: heldout_points(fit)?,
             items: fit.record.series.iter().map(|s| s.items).collect(),
-            forecast_x: sizes.iter().map(|&s| x_of(fit, s, tokens)).collect::<Result<_>>()?,
+            forecast: forecast_at(fit, sizes, tokens)?,
         })
     }
 
     /// The panels of the chosen tasks, with held-out points and forecasts.
     fn panels(&self, fit: &SavedFit, tasks: &[usize], seed: u64) -> Result<Vec<TaskPanel>> {
         let (post, obs) = (&fit.posterior, &fit.record.observations);
-        Ok(task_panels(post, obs, &self.heldout, &self.items, tasks, &self.forecast_x, seed)?)
+        Ok(task_panels(post, obs, &self.heldout, &self.items, tasks, &self.forecast, seed)?)
     }
 }
 
@@ -99,7 +101,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let of: Vec<usize> = g.tasks.iter().map(|t| t.task).collect();
             let task_panels = inputs.panels(&fit, &of, a.seed)?;
             let of: Vec<&TaskPanel> = task_panels.iter().collect();
-            Ok(TaskPanel::for_group(&fit.posterior, g, &of, &inputs.forecast_x, a.seed))
+            let xs: Vec<f64> = inputs.forecast.of_group(g).into_iter().map(|(_, x)| x).collect();
+            Ok(TaskPanel::for_group(&fit.posterior, g, &of, &xs, a.seed))
         })
         .collect::<Result<Vec<_>>>()?;
 

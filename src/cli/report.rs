@@ -10,7 +10,7 @@ use scurve::data::{FitData, Selection, Series, XAxis, points_above, training_com
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{
-    ForecastRow, ThresholdRow, forecast_rows, group_predictive, group_threshold, summarise, threshold,
+    At, ForecastAt, ForecastRow, ThresholdRow, forecast_rows, group_predictive, group_threshold, summarise, threshold,
 };
 use scurve::model::CurveModel;
 use scurve::plot::{
@@ -23,7 +23,7 @@ use scurve::validate::{Prediction, Split, ValidateOptions, nothing_to_validate, 
 
 use super::fit::SamplerArgs;
 use super::forecast::{group_largest_x, select_groups};
-use super::{DataArgs, size_arg};
+use super::{DataArgs, ForecastSize, forecast_size_arg, size_arg};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,10 +43,10 @@ pub struct Args {
     /// Leave sizes above this out of the main fit (they are drawn as held out).
     #[arg(long, value_parser = size_arg, value_name = "SIZE")]
     pub holdout_above: Option<f64>,
-    /// Forecast sizes (repeatable; default: 3× and 10× the largest size in the data, or on the
-    /// compute axis the largest training compute).
-    #[arg(id = "forecast_sizes", long = "size", value_parser = size_arg, value_name = "SIZE")]
-    pub sizes: Vec<f64>,
+    /// Forecast sizes (repeatable): a size, or a multiple of the largest size each task was fitted
+    /// on (on the compute axis, of its largest training compute). Default: 3x and 10x.
+    #[arg(id = "forecast_sizes", long = "size", value_parser = forecast_size_arg, value_name = "SIZE")]
+    pub sizes: Vec<ForecastSize>,
     /// Training tokens of the forecast sizes, on the compute axis (`--x compute`).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
@@ -74,6 +74,51 @@ pub struct Args {
     pub sampler: SamplerArgs,
 }
 
+/// Where the report forecasts, as amounts on its axis: each `--size` (with `--tokens`, its
+/// training compute, on the compute axis), or 3x and 10x each task's largest when none is given.
+fn report_points(sizes: &[ForecastSize], axis: XAxis, tokens: Option<f64>) -> Result<Vec<At>> {
+    if sizes.is_empty() {
+        if tokens.is_some() {
+            return Err(scurve::Error::Usage("--tokens goes with the forecast sizes given by --size".into()).into());
+        }
+        return Ok(vec![At::Times(3.0), At::Times(10.0)]);
+    }
+    if axis == XAxis::Params && tokens.is_some() {
+        return Err(scurve::Error::Usage("--tokens is for the compute axis (--x compute)".into()).into());
+    }
+    sizes
+        .iter()
+        .map(|&s| match (s, axis, tokens) {
+            (ForecastSize::Times(f), ..) => Ok(At::Times(f)),
+            (ForecastSize::Size(s), XAxis::Params, _) => Ok(At::Amount { amount: s, x: s.log10() }),
+            (ForecastSize::Size(s), XAxis::Compute, Some(t)) => {
+                let c = training_compute(s, t);
+                Ok(At::Amount { amount: c, x: c.log10() })
+            }
+            (ForecastSize::Size(_), XAxis::Compute, None) => Err(scurve::Error::Usage(
+                "this report's x-axis is compute: forecast sizes need the new models' training tokens (--tokens), \
+                 or give them as multiples of the largest (--size 3x)"
+                    .into(),
+            )
+            .into()),
+        })
+        .collect()
+}
+
+/// The report's forecast points in words: amounts as they are, and multiples as their amounts
+/// when every task was fitted up to the same size (else "3× and 10× each task's largest").
+fn forecast_words(forecast: &ForecastAt, axis: XAxis) -> String {
+    let largest = forecast.largest_x.iter().fold(f64::NEG_INFINITY, |m, &x| m.max(x));
+    let same = forecast.largest_x.iter().all(|&x| x == largest);
+    let (amounts, times): (Vec<At>, Vec<At>) = forecast.at.iter().partition(|p| same || p.times().is_none());
+    let mut words: Vec<String> = amounts.iter().map(|p| format_on_axis(p.resolve(largest).0, axis)).collect();
+    if !times.is_empty() {
+        let times: Vec<String> = times.iter().filter_map(|p| p.times()).map(|f| format!("{f}×")).collect();
+        words.push(format!("{} each task's largest", times.join(" and ")));
+    }
+    words.join(", ")
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     if !(a.score > 0.0 && a.score < 1.0) {
         return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
@@ -97,35 +142,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
     // where to forecast, as amounts on the axis (sizes, or training FLOPs), checked before any
-    // sampling: 3× and 10× the largest in the data unless sizes are given
-    let points = || series.iter().flat_map(|s| &s.points);
-    let sizes = match (axis, a.tokens) {
-        (XAxis::Params, None) if a.sizes.is_empty() => {
-            let largest = points().map(|p| p.params).fold(0.0, f64::max);
-            vec![3.0 * largest, 10.0 * largest]
-        }
-        (XAxis::Params, None) => a.sizes.clone(),
-        (XAxis::Compute, None) if a.sizes.is_empty() => {
-            let largest = points().filter_map(|p| Some(training_compute(p.params, p.tokens?))).fold(0.0, f64::max);
-            vec![3.0 * largest, 10.0 * largest]
-        }
-        (XAxis::Compute, Some(_)) if a.sizes.is_empty() => {
-            return Err(scurve::Error::Usage("--tokens goes with the forecast sizes given by --size".into()).into());
-        }
-        (XAxis::Compute, Some(t)) => a.sizes.iter().map(|&s| training_compute(s, t)).collect(),
-        (XAxis::Compute, None) => {
-            return Err(scurve::Error::Usage(
-                "this report's x-axis is compute: forecast sizes need the new models' training tokens (--tokens)"
-                    .into(),
-            )
-            .into());
-        }
-        (XAxis::Params, Some(_)) => {
-            return Err(scurve::Error::Usage("--tokens is for the compute axis (--x compute)".into()).into());
-        }
-    };
-    let forecast_x: Vec<f64> = sizes.iter().map(|s| s.log10()).collect();
+    // sampling: 3× and 10× each task's largest fitted unless sizes are given
     let records = series_records(&data);
+    let forecast = ForecastAt {
+        at: report_points(&a.sizes, axis, a.tokens)?,
+        largest_x: records.iter().map(|r| r.largest_x).collect(),
+    };
     let items: Vec<Option<u64>> = records.iter().map(|r| r.items).collect();
     let source = a.data.source(&ds);
     let groups = select_groups(&data.series, &items, &a.means, a.by_items, &source)?;
@@ -160,7 +182,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // held-out points and forecasts, per fitted series
     let heldout = points_above(&series, &data.series, a.holdout_above);
     let tasks: Vec<usize> = (0..data.series.len()).collect();
-    let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast_x, a.seed)?;
+    let panels = task_panels(post, &data, &heldout, &items, &tasks, &forecast, a.seed)?;
     let overview_svg = svg_string(&OverviewFigure { panels: panels.iter().collect(), axis })?;
     let summaries = fit.task_summaries();
     let population_svg = svg_string(&PopulationFigure {
@@ -169,17 +191,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         observed: data.x_range(),
         axis,
     })?;
-    let at: Vec<(f64, f64)> = sizes.iter().copied().zip(forecast_x.iter().copied()).collect();
+    let jobs = forecast.jobs(&tasks);
     let mut forecasts: Vec<ForecastRow> =
-        forecast_rows(post, &items, &tasks, &at, None, a.seed).into_iter().map(|(r, _)| r).collect();
-    let mut forecast_notes: Vec<String> =
-        scurve::forecast::flattened_rows(post, &data, &tasks, &forecast_x, &forecasts)
-            .iter()
-            .map(|f| f.describe(|v| format_on_axis(v, axis)))
-            .collect();
-    forecast_notes.extend(forecast_x.iter().filter_map(|&x| {
-        scurve::forecast::OutsideFit::of(&data, &tasks, x).map(|o| o.describe(x, |v| format_on_axis(v, axis)))
-    }));
+        forecast_rows(post, &items, &jobs, None, a.seed).into_iter().map(|(r, _)| r).collect();
+    let mut forecast_notes: Vec<String> = scurve::forecast::flattened_rows(post, &data, &jobs, &forecasts)
+        .iter()
+        .map(|f| f.describe(|v| format_on_axis(v, axis)))
+        .collect();
+    forecast_notes.extend(
+        (forecast.outside(&data, &tasks).into_iter()).map(|(_, x, o)| o.describe(x, |v| format_on_axis(v, axis))),
+    );
     let max_x = scurve::forecast::threshold_horizon(axis);
     let mut thresholds: Vec<ThresholdRow> =
         tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
@@ -197,10 +218,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut means_svg = Vec::new();
     for g in &groups {
         let of: Vec<&TaskPanel> = g.tasks.iter().map(|t| &panels[t.task]).collect();
-        let panel = TaskPanel::for_group(post, g, &of, &forecast_x, a.seed);
+        let at = forecast.of_group(g);
+        let xs: Vec<f64> = at.iter().map(|&(_, x)| x).collect();
+        let panel = TaskPanel::for_group(post, g, &of, &xs, a.seed);
         means_svg.push(svg_string(&TaskFigure { panel: &panel, axis })?);
-        for &(size, x) in &at {
-            forecasts.push(summarise(&g.label(), size, &group_predictive(post, g, x, a.seed), None));
+        for (p, (size, x)) in forecast.at.iter().zip(at) {
+            let row = summarise(&g.label(), size, &group_predictive(post, g, x, a.seed), None);
+            forecasts.push(ForecastRow { times: p.times(), ..row });
         }
         let largest = group_largest_x(g, &records);
         thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, a.score, largest, max_x) });
@@ -283,7 +307,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ),
         (
             if axis == XAxis::Params { "forecast sizes" } else { "forecast compute (FLOPs)" }.into(),
-            sizes.iter().map(|&s| format_on_axis(s, axis)).collect::<Vec<_>>().join(", "),
+            forecast_words(&forecast, axis),
         ),
         ("scurve".into(), env!("CARGO_PKG_VERSION").into()),
     ]);
@@ -329,4 +353,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
     write_whole(&a.out, report.html().as_bytes())?;
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use scurve::data::XAxis;
+    use scurve::forecast::{At, ForecastAt};
+
+    use super::{ForecastSize, forecast_words, report_points};
+
+    #[test]
+    fn report_forecast_points_and_their_words() {
+        let times = |v: &[f64]| v.iter().map(|&f| At::Times(f)).collect::<Vec<_>>();
+        assert_eq!(report_points(&[], XAxis::Params, None).unwrap(), times(&[3.0, 10.0]));
+        assert_eq!(report_points(&[], XAxis::Compute, None).unwrap(), times(&[3.0, 10.0]));
+        assert!(report_points(&[], XAxis::Compute, Some(1e12)).is_err(), "tokens with no size");
+        let sizes = [ForecastSize::Size(30e9), ForecastSize::Times(2.0)];
+        assert_eq!(
+            report_points(&sizes, XAxis::Params, None).unwrap(),
+            [At::Amount { amount: 30e9, x: 30e9f64.log10() }, At::Times(2.0)]
+        );
+        assert!(report_points(&sizes, XAxis::Params, Some(1e12)).is_err(), "tokens on the size axis");
+        assert!(report_points(&sizes, XAxis::Compute, None).is_err(), "a size on the compute axis needs tokens");
+        let c = 6.0 * 30e9 * 1e12;
+        assert_eq!(
+            report_points(&sizes, XAxis::Compute, Some(1e12)).unwrap()[0],
+            At::Amount { amount: c, x: c.log10() }
+        );
+        // a multiple as its amount when every task ends at one size, else as the multiple
+        let at = times(&[3.0, 10.0]);
+        let same = ForecastAt { at: at.clone(), largest_x: vec![13e9f64.log10(); 3] };
+        assert_eq!(forecast_words(&same, XAxis::Params), "39B, 130B");
+        let two = ForecastAt { at, largest_x: vec![13e9f64.log10(), 12e9f64.log10()] };
+        assert_eq!(forecast_words(&two, XAxis::Params), "3× and 10× each task's largest");
+    }
 }

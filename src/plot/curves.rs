@@ -11,7 +11,7 @@ use super::{
 use rayon::prelude::*;
 
 use crate::data::{FitData, Outcome, Point, XAxis, x_value};
-use crate::forecast::{Group, Target, group_predictive, group_threshold, predictive};
+use crate::forecast::{ForecastAt, Group, Target, group_predictive, group_threshold, predictive};
 use crate::posterior::Posterior;
 use crate::summary::{quantile_sorted, sorted};
 
@@ -237,15 +237,15 @@ fn x_extent(p: &TaskPanel) -> (f64, f64) {
 }
 
 /// The panels of `tasks` of a fit: fitted points from `data`, held-out points per task in
-/// `heldout`, forecasts at `forecast_x` (log10 size or compute). All panels share one x range
-/// covering every point and forecast, so their curves can be compared.
+/// `heldout`, forecasts at the points of `forecast` (resolved per task). All panels share one x
+/// range covering every point and forecast, so their curves can be compared.
 pub fn task_panels(
     post: &Posterior,
     data: &FitData,
     heldout: &[Vec<Point>],
     items: &[Option<u64>],
     tasks: &[usize],
-    forecast_x: &[f64],
+    forecast: &ForecastAt,
     seed: u64,
 ) -> crate::error::Result<Vec<TaskPanel>> {
     let mut points: Vec<Vec<ObservedPoint>> = Vec::with_capacity(tasks.len());
@@ -264,14 +264,15 @@ pub fn task_panels(
         }
         points.push(v);
     }
-    let xs = points.iter().flatten().map(|p| p.x).chain(forecast_x.iter().copied());
+    let jobs = forecast.jobs(tasks);
+    let xs = points.iter().flatten().map(|p| p.x).chain(jobs.iter().map(|j| j.x));
     let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     let range = if lo.is_finite() { (lo - 0.25, hi + 0.35) } else { (8.0, 11.0) };
     Ok(tasks
         .par_iter()
         .zip(points)
         .map(|(&t, pts)| {
-            let marks: Vec<(f64, Option<u64>)> = forecast_x.iter().map(|&x| (x, items[t])).collect();
+            let marks: Vec<(f64, Option<u64>)> = forecast.of_task(t).into_iter().map(|(_, x)| (x, items[t])).collect();
             TaskPanel::new(post, t, data.chance[t], pts, range, &marks, seed)
         })
         .collect())
