@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::FitData;
+use crate::data::{FitData, is_stdin};
 use crate::error::{Error, Location, Result};
 use crate::fit::FitDiagnostics;
 use crate::posterior::Posterior;
@@ -157,9 +157,11 @@ pub fn now_utc() -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Write a fit folder atomically: everything goes to a temporary sibling folder that is renamed
-/// into place at the end. An existing folder is replaced only with `force`.
-pub fn save(dir: &Path, record: &FitRecord, posterior: &Posterior, force: bool) -> Result<()> {
+/// Write a fit folder atomically: `fit.json`, a draws file per chain, and the data read from
+/// standard input when there was some (`stdin`, kept as [`STDIN_COPY`] so that later commands
+/// read it again). Everything goes to a temporary sibling folder that is renamed into place at
+/// the end. An existing folder is replaced only with `force`.
+pub fn save(dir: &Path, record: &FitRecord, posterior: &Posterior, force: bool, stdin: Option<&[u8]>) -> Result<()> {
     check_writable(dir, force)?;
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display().to_string(), e))?;
@@ -170,6 +172,9 @@ pub fn save(dir: &Path, record: &FitRecord, posterior: &Posterior, force: bool) 
         std::fs::create_dir(&tmp).map_err(|e| Error::io(tmp.display().to_string(), e))?;
         for (c, file) in record.draws_files.iter().enumerate() {
             write_cmdstan_csv(&tmp.join(file), record, posterior, c)?;
+        }
+        if let Some(bytes) = stdin {
+            write_file(&tmp.join(STDIN_COPY), bytes)?;
         }
         let json = serde_json::to_string_pretty(record).map_err(|e| Error::Fit(e.to_string()))?;
         write_file(&tmp.join("fit.json"), json.as_bytes())?;
@@ -344,12 +349,19 @@ fn read_cmdstan_csv(path: &Path, columns: &[String]) -> Result<ChainRead> {
     Ok((draws, stats))
 }
 
-/// The files a fit's data was read from (none for the built-in example).
-fn data_paths(d: &DataRecord) -> Vec<std::path::PathBuf> {
+/// The file in a fit's folder that keeps what the fit read from standard input (`-`).
+pub const STDIN_COPY: &str = "stdin.csv";
+
+/// The files a fit's data was read from (none for the built-in example); standard input as the
+/// copy the fit keeps of it.
+fn data_paths(saved: &SavedFit) -> Vec<std::path::PathBuf> {
+    let d = &saved.record.data;
     if d.source == "built-in example" {
         return Vec::new();
     }
-    if d.sources.is_empty() { vec![d.source.clone().into()] } else { d.sources.iter().map(Into::into).collect() }
+    let given: Vec<&String> = if d.sources.is_empty() { vec![&d.source] } else { d.sources.iter().collect() };
+    let path = |p: &String| if is_stdin(Path::new(p)) { saved.dir.join(STDIN_COPY) } else { p.into() };
+    given.into_iter().map(path).collect()
 }
 
 /// The data set a fit was made from, read again; None when it is the built-in example or no
@@ -359,7 +371,7 @@ fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
     if d.source == "built-in example" {
         return Ok(Some(crate::data::Dataset::example()));
     }
-    let paths = data_paths(d);
+    let paths = data_paths(saved);
     if !paths.iter().all(|p| p.exists()) {
         return Ok(None);
     }
@@ -393,21 +405,27 @@ pub fn verify(saved: &SavedFit) -> Result<()> {
     {
         let dir = saved.dir.display();
         let (now, then) = (env!("CARGO_PKG_VERSION"), &saved.record.scurve_version);
+        let paths = data_paths(saved);
         let files = match &d.files_hash {
-            Some(h) => Some(*h == crate::data::Dataset::files_hash(&data_paths(d), d.sizes.as_deref().map(Path::new))?),
+            Some(h) => Some(*h == crate::data::Dataset::files_hash(&paths, d.sizes.as_deref().map(Path::new), None)?),
             None => None,
         };
+        // what was read from standard input is named as the copy the fit keeps of it
+        let source = match &paths[..] {
+            [one] if is_stdin(Path::new(&d.source)) => {
+                format!("{} (standard input, as the fit read it)", one.display())
+            }
+            _ => d.source.clone(),
+        };
         let why = match files {
-            Some(false) => format!("the data file {} changed since this fit was made", d.source),
+            Some(false) => format!("the data file {source} changed since this fit was made"),
             Some(true) => format!(
-                "the data file {} is unchanged, but this version of scurve ({now}) reads it differently from \
-                 the one that made the fit ({then})",
-                d.source
+                "the data file {source} is unchanged, but this version of scurve ({now}) reads it differently \
+                 from the one that made the fit ({then})"
             ),
             None => format!(
-                "the data file {} changed since this fit was made, or this version of scurve ({now}) reads it \
-                 differently from the one that made the fit ({then})",
-                d.source
+                "the data file {source} changed since this fit was made, or this version of scurve ({now}) reads \
+                 it differently from the one that made the fit ({then})"
             ),
         };
         return Err(Error::Usage(format!(

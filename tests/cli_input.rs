@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{falling_families_csv, scurve, scurve_in, shared, stderr, stdout};
+use common::{falling_families_csv, scurve, scurve_in, scurve_piped, shared, stderr, stdout};
 
 const HEADER: &str = "task,model,params,correct,n,chance\n";
 
@@ -60,6 +60,55 @@ fn data_given_for_a_saved_fit_says_how_to_fit_it() {
     }
     let err = stderr(&scurve_in(d, &["forecast", "d.csv", "--size", "30B"]));
     assert!(err.contains("`scurve fit d.csv --out fits/NAME`"), "{err}");
+}
+
+/// `-` reads a CSV from standard input; a saved fit keeps a copy, which later commands read
+/// (held-out points) and check (a changed copy is refused), as they do a data file.
+#[test]
+fn a_dash_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let example = scurve(&["example"]).stdout;
+    let out = scurve_piped(d, &["inspect", "-"], &example);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("standard input: 8 tasks, 16 models"), "{}", stdout(&out));
+    let out = scurve_piped(d, &["fit", "-", "--method", "map", "--holdout-above", "13B", "--out", "f"], &example);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(d.join("f/stdin.csv")).unwrap(), example);
+    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(fit["data"]["source"], "-");
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/arc_easy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the held-out points come from the copy: OPT's 30B and 66B on the task's picture
+    let out = scurve_in(d, &["plot", "f", "--task", "opt/arc_easy", "--out", "p"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(d.join("p/tasks/opt_arc_easy.svg")).unwrap();
+    assert!(svg.contains("held out"), "held-out points in the legend");
+    // a changed copy is refused, by its path
+    let copy = String::from_utf8(example.clone()).unwrap().replace(",1703,2376,", ",1600,2376,");
+    assert_ne!(copy.as_bytes(), &example[..]);
+    std::fs::write(d.join("f/stdin.csv"), copy).unwrap();
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("the data file f/stdin.csv (standard input, as the fit read it) changed"), "{err}");
+    // bad input is named as standard input, with its row and field; JSON and a second `-` are refused
+    for (input, args, says) in [
+        (
+            &b"task,model,params,correct,n,chance\narc,m1,1e9,x,100,0.25\n"[..],
+            &["fit", "-"][..],
+            "standard input: row 2, field 'correct'",
+        ),
+        (&b"{\"results\": {}}"[..], &["fit", "-"][..], "standard input: this is JSON"),
+        (&example[..], &["fit", "-", "-"][..], "'-' (standard input) is given twice"),
+        (&b""[..], &["inspect", "-"][..], "standard input: the file is empty"),
+    ] {
+        let out = scurve_piped(d, args, input);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
 }
 
 /// A --model that is neither a file nor a built-in name (an old one, say) lists the built-ins.

@@ -522,8 +522,9 @@ fn the_files_hash_follows_the_files_read() {
     std::fs::write(d.join("runs/a/m.json"), "{}").unwrap();
     std::fs::write(d.join("runs/notes.txt"), "x").unwrap();
     std::fs::write(d.join("sizes.csv"), "model,params\nm,1e9\n").unwrap();
-    let hash =
-        |sizes: bool| Dataset::files_hash(&[d.join("runs")], sizes.then(|| d.join("sizes.csv")).as_deref()).unwrap();
+    let hash = |sizes: bool| {
+        Dataset::files_hash(&[d.join("runs")], sizes.then(|| d.join("sizes.csv")).as_deref(), None).unwrap()
+    };
     let first = hash(false);
     assert_eq!(hash(false), first);
     assert_ne!(hash(true), first);

@@ -144,7 +144,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             columns: posterior.names.clone(),
             draws_files: vec!["draws_1.csv".into()],
         };
-        save(dir, &record, &posterior, a.force)?;
+        save(dir, &record, &posterior, a.force, a.data.stdin()?)?;
         eprintln!("saved {}", dir.display());
     }
     if a.json {
@@ -229,7 +229,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             columns: fit.posterior.names.clone(),
             draws_files: (1..=opts.chains).map(|c| format!("draws_{c}.csv")).collect(),
         };
-        save(dir, &record, &fit.posterior, a.force)?;
+        save(dir, &record, &fit.posterior, a.force, a.data.stdin()?)?;
         eprintln!("saved {}", dir.display());
     }
     let luck = fit.posterior.luck();

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scurve::data::harness::{HarnessOptions, Metric, load_sizes};
-use scurve::data::{Dataset, Selection, Series, XAxis};
+use scurve::data::{Dataset, STDIN_SHOWN, Selection, Series, XAxis, is_stdin, shown_paths};
 use scurve::size::parse_size;
 
 /// Fit S-curves to benchmark results across model sizes and forecast the next model.
@@ -99,8 +99,12 @@ pub enum XArg {
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them;
-    /// several are read as one data set; the built-in example when omitted.
+    /// several are read as one data set; `-` reads a CSV from standard input; the built-in
+    /// example when omitted.
     pub data: Vec<PathBuf>,
+    /// What `-` read from standard input, once.
+    #[arg(skip)]
+    pub stdin: std::sync::OnceLock<Vec<u8>>,
     /// Metric to read from harness JSON.
     #[arg(long, value_enum, default_value = "acc")]
     pub metric: MetricArg,
@@ -156,7 +160,30 @@ impl DataArgs {
             MetricArg::Acc => Metric::Acc,
             MetricArg::AccNorm => Metric::AccNorm,
         };
-        Ok(Dataset::load_all(&self.data, &HarnessOptions { metric, sizes })?)
+        Ok(Dataset::load_all_with(&self.data, &HarnessOptions { metric, sizes }, self.stdin()?)?)
+    }
+
+    /// The bytes of standard input when a data path is `-` (read on the first call), else None.
+    pub fn stdin(&self) -> Result<Option<&[u8]>> {
+        use std::io::{IsTerminal, Read};
+        if !self.data.iter().any(|p| is_stdin(p)) {
+            return Ok(None);
+        }
+        if self.stdin.get().is_none() {
+            let mut input = std::io::stdin().lock();
+            if input.is_terminal() {
+                return Err(scurve::Error::Usage(
+                    "'-' reads the data from standard input, which is a terminal here: pipe a CSV into it \
+                     (scurve example | scurve fit -)"
+                        .into(),
+                )
+                .into());
+            }
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(|e| scurve::Error::io(STDIN_SHOWN, e))?;
+            let _ = self.stdin.set(bytes);
+        }
+        Ok(self.stdin.get().map(Vec::as_slice))
     }
 
     /// The selection the options ask for; `holdout_above` is the fit's holdout, which
@@ -314,19 +341,23 @@ impl DataArgs {
     pub fn source(&self, ds: &Dataset) -> String {
         match self.data.as_slice() {
             [] => "built-in example".to_string(),
-            [one] => one.display().to_string(),
+            [one] => shown_paths(&[one]),
             _ => ds.source.clone(),
         }
     }
 
-    /// What a saved fit records about the data (reading the files again for their hash).
+    /// What a saved fit records about the data (reading the files again for their hash; `-` as
+    /// given, for the copy the fit keeps of standard input).
     pub fn record(&self, ds: &Dataset, holdout_above: Option<f64>) -> Result<scurve::fitio::DataRecord> {
         let files_hash = match self.data.as_slice() {
             [] => None,
-            paths => Some(Dataset::files_hash(paths, self.sizes.as_deref())?),
+            paths => Some(Dataset::files_hash(paths, self.sizes.as_deref(), self.stdin()?)?),
         };
         Ok(scurve::fitio::DataRecord {
-            source: self.source(ds),
+            source: match self.data.as_slice() {
+                [one] => one.display().to_string(),
+                _ => self.source(ds),
+            },
             sources: if self.data.len() > 1 {
                 self.data.iter().map(|p| p.display().to_string()).collect()
             } else {

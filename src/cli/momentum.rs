@@ -20,7 +20,8 @@ use super::forecast::select_groups;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// CSV (tidy, or wide: a row per model), lm-evaluation-harness JSON, or a folder of them;
-    /// several are read as one data set; the built-in example when omitted.
+    /// several are read as one data set; `-` reads a CSV from standard input; the built-in
+    /// example when omitted.
     #[arg(value_name = "DATA")]
     pub files: Vec<std::path::PathBuf>,
     /// Metric to read from harness JSON.
@@ -90,6 +91,7 @@ impl Args {
             skip_short: false,
             skip_falling: false,
             x: super::XArg::Params,
+            stdin: Default::default(),
         }
     }
 }

@@ -230,12 +230,37 @@ impl Dataset {
     /// inputs is one observation when the two agree, and an error at [`Dataset::select`] when
     /// they do not.
     pub fn load_all<P: AsRef<Path>>(paths: &[P], opts: &harness::HarnessOptions) -> Result<Self> {
+        Self::load_all_with(paths, opts, None)
+    }
+
+    /// [`Dataset::load_all`], with `stdin` the bytes of standard input: what a path `-` reads (a
+    /// tidy or wide CSV; harness JSON is read from its files).
+    pub fn load_all_with<P: AsRef<Path>>(
+        paths: &[P],
+        opts: &harness::HarnessOptions,
+        stdin: Option<&[u8]>,
+    ) -> Result<Self> {
         if paths.is_empty() {
             return Err(Error::Usage("no data files given".into()));
+        }
+        if paths.iter().filter(|p| is_stdin(p.as_ref())).count() > 1 {
+            return Err(Error::Usage("'-' (standard input) is given twice; it can be read once".into()));
         }
         let mut json = Vec::new();
         let mut parts = Vec::new();
         for p in paths.iter().map(AsRef::as_ref) {
+            if is_stdin(p) {
+                let bytes = stdin.ok_or_else(|| Error::Usage("'-' (standard input) cannot be read here".into()))?;
+                if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[') {
+                    return Err(Error::input(
+                        Location::file(STDIN_SHOWN),
+                        "this is JSON: lm-evaluation-harness results are read from their files or folders, \
+                         standard input takes a CSV",
+                    ));
+                }
+                parts.push(tidy::parse_open(bytes, STDIN_SHOWN)?);
+                continue;
+            }
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
             if meta.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
                 json.push(p);
@@ -255,10 +280,12 @@ impl Dataset {
     /// SHA-256 of the bytes of every file read for `paths` (each file as given, and the JSON
     /// files under each folder, in order of their paths) and of `sizes`, the `--sizes` map: what
     /// changes when the files do, whichever version of scurve reads them.
-    pub fn files_hash<P: AsRef<Path>>(paths: &[P], sizes: Option<&Path>) -> Result<String> {
+    pub fn files_hash<P: AsRef<Path>>(paths: &[P], sizes: Option<&Path>, stdin: Option<&[u8]>) -> Result<String> {
         let mut files = Vec::new();
         for p in paths.iter().map(AsRef::as_ref) {
-            if p.is_dir() {
+            if is_stdin(p) {
+                files.push(p.to_path_buf());
+            } else if p.is_dir() {
                 let mut under = Vec::new();
                 harness::collect_json(p, &mut under)?;
                 under.sort();
@@ -270,7 +297,10 @@ impl Dataset {
         files.extend(sizes.map(Path::to_path_buf));
         let mut h = Sha256::new();
         for f in files {
-            let bytes = std::fs::read(&f).map_err(|e| Error::io(f.display().to_string(), e))?;
+            let bytes = match stdin {
+                Some(b) if is_stdin(&f) => b.to_vec(),
+                _ => std::fs::read(&f).map_err(|e| Error::io(f.display().to_string(), e))?,
+            };
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(&bytes);
         }
@@ -712,11 +742,25 @@ fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<O
 
 /// Several inputs named in one line: all of them up to three, else the first two and how many more.
 pub fn shown_paths<P: AsRef<Path>>(paths: &[P]) -> String {
-    let shown: Vec<String> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
+    let shown: Vec<String> = paths
+        .iter()
+        .map(|p| if is_stdin(p.as_ref()) { STDIN_SHOWN.to_string() } else { p.as_ref().display().to_string() })
+        .collect();
     match shown.len() {
         0..=3 => shown.join(", "),
         n => format!("{}, {} and {} more", shown[0], shown[1], n - 2),
     }
+}
+
+/// The data path that stands for standard input.
+pub const STDIN: &str = "-";
+
+/// How standard input is named in messages.
+pub const STDIN_SHOWN: &str = "standard input";
+
+/// Whether a data path is `-`, standard input.
+pub fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == STDIN
 }
 
 /// Lowercase hexadecimal of bytes.

@@ -32,7 +32,7 @@ pub(crate) fn load_open(path: &Path) -> Result<Dataset> {
 }
 
 /// [`parse_csv`] with the sizes a wide table does not give left open (NaN).
-fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
+pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
     let at = Location::file(file);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::input(at, "the file is empty"));

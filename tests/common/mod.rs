@@ -19,6 +19,22 @@ pub fn scurve_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scurve")).current_dir(dir).args(args).output().expect("run scurve")
 }
 
+/// Run scurve in `dir` with `input` piped to its standard input.
+pub fn scurve_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scurve"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run scurve");
+    // a command that fails before reading its input closes the pipe: not an error here
+    let _ = child.stdin.take().expect("a piped stdin").write_all(input);
+    child.wait_with_output().expect("run scurve")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
