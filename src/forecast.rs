@@ -550,8 +550,10 @@ pub struct ThresholdRow {
     pub median_size: Option<f64>,
     pub lo80_size: Option<f64>,
     pub hi80_size: Option<f64>,
-    /// Probability the score is reached at or below the largest size asked about.
+    /// Probability the score is reached at or below the largest size asked about, `reach_by`.
     pub p_reach: f64,
+    /// The size (or on the compute axis, the training compute) by which `p_reach` counts.
+    pub reach_by: f64,
     /// Probability it is already reached at the largest size in the fit.
     pub p_already: f64,
     /// Probability it is never reached (the ceiling is below the score).
@@ -657,6 +659,8 @@ fn threshold_row(name: &str, score: f64, xs: Vec<f64>, largest_x: f64, max_x: f6
         lo80_size: size_at(0.1),
         hi80_size: size_at(0.9),
         p_reach: xs.iter().filter(|&&x| x <= max_x).count() as f64 / n,
+        // a count of parameters or FLOPs: 33B, not 33000000000.00004
+        reach_by: 10f64.powf(max_x).round(),
         p_already: xs.iter().filter(|&&x| x <= largest_x).count() as f64 / n,
         p_never: xs.iter().filter(|x| x.is_infinite() && x.is_sign_positive()).count() as f64 / n,
         x_draws: xs,

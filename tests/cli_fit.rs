@@ -212,6 +212,17 @@ fn multiples_of_each_tasks_largest_model() {
     );
     assert!(stdout(&out).contains("pythia/arc_easy   35.5B"), "{}", stdout(&out));
     assert!(stderr(&out).contains("is 3.0 decades beyond the largest model fitted (11.8B)"), "{}", stderr(&out));
+    // thresholds: P(reach) within a tenfold scale-up of each task's own largest
+    let v = json(&["threshold", "f", "--score", "0.7", "--task", "arc_easy", "--max-size", "10x", "--json"]);
+    let rows = v["thresholds"].as_array().unwrap();
+    let by: Vec<f64> = rows.iter().map(|r| r["reach_by"].as_f64().unwrap()).collect();
+    assert_eq!(by, [(10.0 * opt).round(), (10.0 * pythia).round()]);
+    let given = json(&["threshold", "f", "--score", "0.7", "--task", "opt/arc_easy", "--max-size", "660B", "--json"]);
+    assert_eq!(given["thresholds"][0]["p_reach"], rows[0]["p_reach"]);
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.7", "--task", "arc_easy", "--max-size", "10x"]);
+    assert!(stdout(&out).contains("P(reach): by 10× each row's largest fitted size;"), "{}", stdout(&out));
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.7", "--task", "opt/*", "--max-size", "3x"]);
+    assert!(stdout(&out).contains("P(reach): by 198B (3× the largest fitted);"), "{}", stdout(&out));
     // pictures too
     let out = scurve_in(d, &["plot", "f", "--size", "3x", "--task", "arc_easy", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -626,6 +637,13 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     assert!(stderr(&out).contains("--tokens"), "{}", stderr(&out));
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // a threshold's horizon may be a multiple of the largest compute
+    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let largest = 10f64.powf(fit["series"][0]["largest_x"].as_f64().unwrap());
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--max-compute", "10x", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["thresholds"][0]["reach_by"].as_f64(), Some((10.0 * largest).round()), "{v}");
     // and a multiple of a size would be of training compute there
     let out = scurve_in(d, &["forecast", "f", "--size", "3x"]);
     assert_eq!(out.status.code(), Some(2));

@@ -10,7 +10,7 @@ use scurve::forecast::{ThresholdRow, flattened_thresholds, group_threshold, thre
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::{Picked, group_json, group_largest_x};
-use super::size_arg;
+use super::{ForecastSize, forecast_size_arg};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,13 +22,14 @@ pub struct Args {
     #[command(flatten)]
     pub pick: Picked,
     /// The largest size of interest: p_reach is the probability of reaching the score by it
-    /// [default: 1e15].
-    #[arg(long, value_parser = size_arg)]
-    pub max_size: Option<f64>,
+    /// [default: 1e15]. A multiple (10x) is of each task's largest fitted size: will the task
+    /// get there within a tenfold scale-up?
+    #[arg(long, value_parser = forecast_size_arg)]
+    pub max_size: Option<ForecastSize>,
     /// For a fit on the compute axis, the largest training compute of interest, in FLOPs
-    /// [default: 1e30].
-    #[arg(long, value_parser = size_arg, value_name = "FLOPS")]
-    pub max_compute: Option<f64>,
+    /// [default: 1e30], or a multiple of each task's largest fitted compute (10x).
+    #[arg(long, value_parser = forecast_size_arg, value_name = "FLOPS")]
+    pub max_compute: Option<ForecastSize>,
     /// Print JSON.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -52,7 +53,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let fit = super::load_fit(&a.fit)?;
     let axis = fit.record.observations.x_axis;
     // the largest amount of interest, on the fit's axis
-    let horizon = 10f64.powf(threshold_horizon(axis));
+    let horizon = ForecastSize::Size(10f64.powf(threshold_horizon(axis)));
     let max = match (axis, a.max_size, a.max_compute) {
         (XAxis::Params, size, None) => size.unwrap_or(horizon),
         (XAxis::Compute, None, compute) => compute.unwrap_or(horizon),
@@ -76,10 +77,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(path) = &a.plot {
         check_new(path, a.force)?;
     }
-    // the largest fitted x of each task's row, by which its P(now) is counted
-    let mut fitted: Vec<f64> = shown.iter().map(|&t| fit.record.series[t].largest_x).collect();
+    // the largest fitted x of each task's row, by which its P(now) is counted, and the x by which
+    // its P(reach) is: the one given, or a multiple of the row's largest fitted
+    let series = &fit.record.series;
+    let reach = |largest: f64| match max {
+        ForecastSize::Size(s) => s.log10(),
+        ForecastSize::Times(f) => largest + f.log10(),
+    };
+    let mut fitted: Vec<f64> = shown.iter().map(|&t| series[t].largest_x).collect();
     let mut rows: Vec<ThresholdRow> =
-        shown.iter().zip(&fitted).map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, max.log10())).collect();
+        shown.iter().zip(&fitted).map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, reach(x))).collect();
     let task_rows = rows.len();
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
@@ -92,29 +99,37 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     for g in &groups {
-        let largest = group_largest_x(g, &fit.record.series);
+        // P(now) by the largest size every task of the mean was fitted at; a multiple of the
+        // largest any of them was, as `forecast` takes it
+        let largest = group_largest_x(g, series);
+        let any = g.tasks.iter().map(|t| series[t.task].largest_x).fold(f64::NEG_INFINITY, f64::max);
         fitted.push(largest);
-        rows.push(ThresholdRow {
-            task: g.label(),
-            ..group_threshold(&fit.posterior, g, a.score, largest, max.log10())
-        });
+        rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, a.score, largest, reach(any)) });
     }
     let (what, unit, unit_name, option) = match axis {
         XAxis::Params => ("size", "", "size", "--max-size"),
         XAxis::Compute => ("training compute (FLOPs)", " FLOPs", "compute", "--max-compute"),
     };
     let fitted_max = fitted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max.log10() < fitted_max {
-        // P(reach) is counted by --max-size, P(now) by the (larger) fitted size: say so, since
-        // P(reach) below P(now) reads as a contradiction
-        let (by, fitted) = (format_on_axis(max, axis), format_on_axis(10f64.powf(fitted_max), axis));
-        eprintln!(
-            "note: {option} {by} is below the largest fitted {unit_name} ({fitted}): P(reach) is the probability \
-             by {by}, P(now) by the fitted one, so P(reach) can be the smaller"
-        );
+    // P(reach) is counted by --max-size, P(now) by the (larger) fitted size: say so, since
+    // P(reach) below P(now) reads as a contradiction
+    match max {
+        ForecastSize::Size(s) if s.log10() < fitted_max => {
+            let (by, fitted) = (format_on_axis(s, axis), format_on_axis(10f64.powf(fitted_max), axis));
+            eprintln!(
+                "note: {option} {by} is below the largest fitted {unit_name} ({fitted}): P(reach) is the \
+                 probability by {by}, P(now) by the fitted one, so P(reach) can be the smaller"
+            );
+        }
+        ForecastSize::Times(f) if f < 1.0 => eprintln!(
+            "note: {option} {f}x is below each row's largest fitted {unit_name}: P(reach) is the probability by \
+             {f} times it, P(now) by the fitted one, so P(reach) can be the smaller"
+        ),
+        _ => {}
     }
+    let reach_max = rows.iter().map(|r| r.reach_by.log10()).fold(f64::NEG_INFINITY, f64::max);
     if let (Some(path), Some(format)) = (&a.plot, format) {
-        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), max.log10(), axis);
+        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), reach_max, axis);
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }
@@ -199,18 +214,24 @@ pub fn run(a: Args) -> Result<ExitCode> {
             r.p_never
         );
     }
-    // the fitted size by which P(now) counts: named when every row has the same one
-    let now = match fitted.first() {
-        Some(&x) if fitted.iter().all(|&y| y == x) => {
-            format!("the largest fitted {unit_name}, {}", format_on_axis(10f64.powf(x), axis))
-        }
-        _ => format!("each row's largest fitted {unit_name}"),
+    // the fitted size by which P(now) counts, and the size by which P(reach) does: named when
+    // every row has the same one
+    let same =
+        |v: &[f64]| v.first().filter(|&&x| v.iter().all(|&y| y == x)).map(|&x| format_on_axis(10f64.powf(x), axis));
+    let now = match same(&fitted) {
+        Some(s) => format!("the largest fitted {unit_name}, {s}"),
+        None => format!("each row's largest fitted {unit_name}"),
+    };
+    let by: Vec<f64> = rows.iter().map(|r| r.reach_by.log10()).collect();
+    let reach = match (max, same(&by)) {
+        (ForecastSize::Times(f), Some(s)) => format!("{s}{unit} ({f}× the largest fitted)"),
+        (ForecastSize::Times(f), None) => format!("{f}× each row's largest fitted {unit_name}"),
+        (ForecastSize::Size(s), _) => format!("{}{unit}", format_on_axis(s, axis)),
     };
     out!(
-        "({what} at which the curve reaches {}; P(reach): by {}{unit}; P(now): by {now}; \
+        "({what} at which the curve reaches {}; P(reach): by {reach}; P(now): by {now}; \
          P(never): the ceiling is below it{})",
         a.score,
-        format_on_axis(max, axis),
         if groups.is_empty() { "" } else { "; of a mean, its curve and ceiling are the means of its tasks'" }
     );
     Ok(ExitCode::SUCCESS)
