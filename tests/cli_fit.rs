@@ -9,6 +9,13 @@ fn example_csv(dir: &std::path::Path) {
     std::fs::write(dir.join("ex.csv"), &out.stdout).unwrap();
 }
 
+/// What scurve prints as JSON when run in `dir` with `args` (which must succeed).
+fn json_in(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = scurve_in(dir, args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
 /// The example written as ex.csv in `dir`, then fitted by MAP (with `args`) into the folder `f`.
 fn example_map_fit(dir: &std::path::Path, args: &[&str]) {
     example_csv(dir);
@@ -160,12 +167,8 @@ fn multiples_of_each_tasks_largest_model() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     example_map_fit(d, &[]);
-    let json = |args: &[&str]| -> serde_json::Value {
-        let out = scurve_in(d, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        serde_json::from_str(&stdout(&out)).unwrap()
-    };
-    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let json = |args: &[&str]| json_in(d, args);
+    let fit = common::fit_json(&d.join("f"));
     let largest = |name: &str| {
         let s = fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
         10f64.powf(s["largest_x"].as_f64().unwrap())
@@ -239,11 +242,7 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     example_map_fit(d, &[]);
-    let json = |args: &[&str]| -> serde_json::Value {
-        let out = scurve_in(d, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        serde_json::from_str(&stdout(&out)).unwrap()
-    };
+    let json = |args: &[&str]| json_in(d, args);
     // Pythia's lambada: its curve flattens at 0.69, below the 0.705 its 12B scored, and the
     // forecast for a larger model says so, once, in the note and the JSON; OPT's does not
     let args = ["forecast", "f", "--size", "36B", "--size", "100B", "--task", "lambada_openai"];
@@ -556,8 +555,7 @@ fn nuts_fit_json_has_diagnostics() {
     let draws = std::fs::read_to_string(d.join("n/draws_2.csv")).unwrap();
     assert!(draws.contains("#   num_samples = 450\n"));
     assert_eq!(draws.lines().filter(|l| !l.starts_with('#')).count(), 1 + 450);
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("n/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&d.join("n"));
     assert_eq!(saved["diagnostics"]["extensions"], v["diagnostics"]["extensions"]);
     assert_eq!(saved["settings"]["extend"], 8);
     // the draws' header names the sampler and its target, as CmdStan's names its engine
@@ -638,7 +636,7 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // a threshold's horizon may be a multiple of the largest compute
-    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let fit = common::fit_json(&d.join("f"));
     let largest = 10f64.powf(fit["series"][0]["largest_x"].as_f64().unwrap());
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--max-compute", "10x", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -691,8 +689,7 @@ fn a_dispersion_fit_prints_saves_and_forecasts_with_its_d() {
     let draws = std::fs::read_to_string(d.join("f/draws_1.csv")).unwrap();
     let header = draws.lines().find(|l| !l.starts_with('#')).unwrap();
     assert!(header.split(',').any(|c| c == "dispersion"), "{header}");
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&d.join("f"));
     assert!(saved["population"]["dispersion"]["est"].is_number(), "{}", saved["population"]);
     let f = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "arc_easy", "--json"]);
     assert!(f.status.success(), "{}", stderr(&f));

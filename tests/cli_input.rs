@@ -75,7 +75,7 @@ fn a_dash_reads_standard_input() {
     let out = scurve_piped(d, &["fit", "-", "--method", "map", "--holdout-above", "13B", "--out", "f"], &example);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(d.join("f/stdin.csv")).unwrap(), example);
-    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    let fit = common::fit_json(&d.join("f"));
     assert_eq!(fit["data"]["source"], "-");
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/arc_easy"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -271,8 +271,7 @@ fn many_short_tasks_are_left_out_by_one_flag() {
     assert!(stderr(&out).contains("left out 6 of 7 tasks"), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["tasks"].as_array().unwrap().len(), 1);
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&dir.path().join("f"));
     assert_eq!(saved["data"]["skip_short"], true);
     // the plot reads the data again with the same selection (and marks a's held-out point)
     let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
@@ -359,8 +358,7 @@ fn a_fit_of_several_files_reads_them_all_again() {
     let fit = ["fit", "a.csv", "c.csv", "--method", "map", "--holdout-above", "5e10", "--out", "f"];
     let out = scurve_in(dir.path(), &fit);
     assert!(out.status.success(), "{}", stderr(&out));
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&dir.path().join("f"));
     assert_eq!(saved["data"]["sources"], serde_json::json!(["a.csv", "c.csv"]), "{}", saved["data"]);
     let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -583,8 +581,7 @@ fn a_wide_table_fits_with_its_units_and_chance_levels() {
     assert_eq!(tasks, ["ARC-C", "Mine"]);
     // the percentages were read as fractions: the fitted ceiling of Mine is below 1
     assert!(j["tasks"][1]["ceiling"]["est"].as_f64().unwrap() < 1.0, "{j}");
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&dir.path().join("f"));
     assert_eq!(saved["data"]["task_chance"], serde_json::json!({"Mine": 0.25}), "{}", saved["data"]);
     let out = scurve_in(dir.path(), &["plot", "f", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -665,8 +662,7 @@ fn a_model_can_be_left_out() {
     let fit = ["fit", "w.csv", "--method", "map", "--skip-model", "api-model", "--skip-model", "acme-8b"];
     let out = scurve_in(dir.path(), &[&fit[..], &["--holdout-above", "3B", "--out", "f", "--json"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&dir.path().join("f"));
     assert_eq!(saved["data"]["skip_models"], serde_json::json!(["api-model", "acme-8b"]), "{}", saved["data"]);
     // the plot reads the data again for the held-out sizes, leaving the same models out
     // (api-model, of no size, would stop it otherwise)
@@ -804,8 +800,7 @@ fn falling_tasks_can_be_left_out() {
     let err = stderr(&out);
     assert!(err.contains("left out 3 of 6 tasks, whose scores fall with size: 'a/v', 'b/u', 'b/v'"), "{err}");
     assert!(!err.contains("falls with size in the data fitted"), "nothing left falls: {err}");
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("fit/fit.json")).unwrap()).unwrap();
+    let saved = common::fit_json(&dir.path().join("fit"));
     assert_eq!(saved["data"]["skip_falling"], true);
     let out = scurve_in(dir.path(), &["plot", "fit", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -35,6 +35,11 @@ pub fn scurve_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().expect("run scurve")
 }
 
+/// The `fit.json` of a saved fit folder.
+pub fn fit_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("fit.json")).unwrap()).unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
