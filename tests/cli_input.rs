@@ -376,6 +376,33 @@ fn a_fit_of_several_files_reads_them_all_again() {
     assert!(err.contains("a.csv") && err.contains("c.csv") && err.contains("twice"), "{err}");
 }
 
+/// Files without a family column that share a task are one ladder per task: inspect says so, and
+/// how to keep them apart; files that share no task, or name their families, get no such line.
+#[test]
+fn inspect_says_when_files_without_families_make_one_ladder() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let other = "a,n1,2e8,31,100,0.25\na,n2,2e9,45,100,0.25\na,n3,2e10,66,100,0.25\n";
+    std::fs::write(d.join("a.csv"), format!("{HEADER}{}", good_rows())).unwrap();
+    std::fs::write(d.join("b.csv"), format!("{HEADER}{other}")).unwrap();
+    std::fs::write(d.join("c.csv"), format!("{HEADER}{}", other.replace("a,", "c,"))).unwrap();
+    let with = |rows: &str, family: &str| rows.lines().map(|l| format!("{l},{family}\n")).collect::<String>();
+    let header = "task,model,params,correct,n,chance,family\n";
+    std::fs::write(d.join("fa.csv"), format!("{header}{}", with(&good_rows(), "m"))).unwrap();
+    std::fs::write(d.join("fb.csv"), format!("{header}{}", with(other, "n"))).unwrap();
+    let says = |files: &[&str]| {
+        let out = scurve_in(d, &[&["inspect"][..], files].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out).contains("have no family column, so each task they share is one curve")
+    };
+    assert!(says(&["a.csv", "b.csv"]));
+    let out = stdout(&scurve_in(d, &["inspect", "a.csv", "b.csv"]));
+    assert!(out.contains("\na.csv, b.csv have no family column"), "{out}");
+    assert!(!says(&["a.csv", "c.csv"]), "no task in common");
+    assert!(!says(&["fa.csv", "fb.csv"]), "families named");
+    assert!(!says(&["a.csv"]));
+}
+
 /// `--shots K` cannot tell whether a result that records no setting is K-shot: with inputs of
 /// both kinds it stops, naming the first such row, rather than drop them without a word.
 #[test]
