@@ -495,12 +495,19 @@ pub enum ForecastSize {
     Times(f64),
 }
 
+/// The multiples of a task's largest size that [`forecast_size_arg`] takes: six decades either
+/// way, far past anything a held-out check has measured.
+pub const MULTIPLES: (f64, f64) = (1e-6, 1e6);
+
 /// Parse a size to forecast at: a size as [`size_arg`] reads it, or a multiple (`3x`, `1.5×`).
 pub fn forecast_size_arg(s: &str) -> std::result::Result<ForecastSize, String> {
     let t = s.trim();
     if let Some(num) = t.strip_suffix(['x', 'X', '×']) {
         return match num.trim().parse::<f64>() {
-            Ok(f) if f.is_finite() && f > 0.0 && !num.trim().starts_with('+') => Ok(ForecastSize::Times(f)),
+            Ok(f) if (MULTIPLES.0..=MULTIPLES.1).contains(&f) && !num.trim().starts_with('+') => {
+                Ok(ForecastSize::Times(f))
+            }
+            Ok(f) if f > 0.0 => Err(format!("'{s}' is outside the multiples scurve takes, 1e-6x to 1e6x")),
             _ => Err(format!("'{s}' is not a multiple of the largest fitted size (examples: 3x, 1.5x)")),
         };
     }
@@ -546,9 +553,11 @@ mod tests {
         assert_eq!(forecast_size_arg("3x"), Ok(ForecastSize::Times(3.0)));
         assert_eq!(forecast_size_arg(" 1.5X"), Ok(ForecastSize::Times(1.5)));
         assert_eq!(forecast_size_arg("10×"), Ok(ForecastSize::Times(10.0)));
-        for bad in ["0x", "-1x", "+3x", "x", "infx", "NaNx", "3bx", "", "-30B"] {
+        for bad in ["0x", "-1x", "+3x", "x", "infx", "NaNx", "3bx", "", "-30B", "1e300x", "2e6x", "1e-7x"] {
             assert!(forecast_size_arg(bad).is_err(), "{bad}");
         }
+        assert_eq!(forecast_size_arg("1e6x"), Ok(ForecastSize::Times(1e6)));
+        assert!(forecast_size_arg("1e7x").unwrap_err().contains("outside the multiples"));
     }
 
     /// clap's own check of every subcommand's arguments (in a debug build; a release build
