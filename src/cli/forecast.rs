@@ -193,7 +193,7 @@ pub fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) 
 }
 
 /// How sizes given as multiples read, for a line under a table: None when none was.
-pub fn multiples_note(at: &[At]) -> Option<String> {
+fn multiples_note(at: &[At]) -> Option<String> {
     let times: Vec<String> = at.iter().filter_map(|a| a.times()).map(|f| format!("{f}x")).collect();
     (!times.is_empty()).then(|| {
         format!(

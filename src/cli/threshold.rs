@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::forecast::{ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon};
+use scurve::forecast::{
+    At, ForecastAt, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon,
+};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::{Picked, group_json, group_largest_x};
@@ -78,15 +80,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
         check_new(path, a.force)?;
     }
     // the largest fitted x of each task's row, by which its P(now) is counted, and the x by which
-    // its P(reach) is: the one given, or a multiple of the row's largest fitted
+    // its P(reach) is: the one given, or a multiple of the row's largest fitted (as `forecast`
+    // resolves a size)
     let series = &fit.record.series;
-    let reach = |largest: f64| match max {
-        ForecastSize::Size(s) => s.log10(),
-        ForecastSize::Times(f) => largest + f.log10(),
+    let reach = ForecastAt {
+        at: vec![match max {
+            ForecastSize::Size(s) => At::Amount { amount: s, x: s.log10() },
+            ForecastSize::Times(f) => At::Times(f),
+        }],
+        largest_x: series.iter().map(|s| s.largest_x).collect(),
     };
     let mut fitted: Vec<f64> = shown.iter().map(|&t| series[t].largest_x).collect();
-    let mut rows: Vec<ThresholdRow> =
-        shown.iter().zip(&fitted).map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, reach(x))).collect();
+    let mut rows: Vec<ThresholdRow> = (shown.iter().zip(&fitted))
+        .map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, reach.of_task(t)[0].1))
+        .collect();
     let task_rows = rows.len();
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
@@ -99,12 +106,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     for g in &groups {
-        // P(now) by the largest size every task of the mean was fitted at; a multiple of the
-        // largest any of them was, as `forecast` takes it
+        // P(now) by the largest size every task of the mean was fitted at
         let largest = group_largest_x(g, series);
-        let any = g.tasks.iter().map(|t| series[t.task].largest_x).fold(f64::NEG_INFINITY, f64::max);
         fitted.push(largest);
-        rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, a.score, largest, reach(any)) });
+        let by = reach.of_group(g)[0].1;
+        rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, a.score, largest, by) });
     }
     let (what, unit, unit_name, option) = match axis {
         XAxis::Params => ("size", "", "size", "--max-size"),
