@@ -297,9 +297,9 @@ impl Dataset {
         files.extend(sizes.map(Path::to_path_buf));
         let mut h = Sha256::new();
         for f in files {
-            let bytes = match stdin {
-                Some(b) if is_stdin(&f) => b.to_vec(),
-                _ => std::fs::read(&f).map_err(|e| Error::io(f.display().to_string(), e))?,
+            let bytes: std::borrow::Cow<[u8]> = match stdin {
+                Some(b) if is_stdin(&f) => b.into(),
+                _ => std::fs::read(&f).map_err(|e| Error::io(f.display().to_string(), e))?.into(),
             };
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(&bytes);
