@@ -226,6 +226,11 @@ fn multiples_of_each_tasks_largest_model() {
     assert!(stdout(&out).contains("P(reach): by 10× each row's largest fitted size;"), "{}", stdout(&out));
     let out = scurve_in(d, &["threshold", "f", "--score", "0.7", "--task", "opt/*", "--max-size", "3x"]);
     assert!(stdout(&out).contains("P(reach): by 198B (3× the largest fitted);"), "{}", stdout(&out));
+    // and the picture's legend says by what, since the rows' sizes differ
+    let out = scurve_in(d, &["threshold", "f", "--score", "0.7", "--max-size", "10x", "--plot", "t.svg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(d.join("t.svg")).unwrap();
+    assert!(svg.contains("by 10× the largest"), "the legend");
     // pictures too
     let out = scurve_in(d, &["plot", "f", "--size", "3x", "--task", "arc_easy", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -135,7 +135,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let reach_max = rows.iter().map(|r| r.reach_by.log10()).fold(f64::NEG_INFINITY, f64::max);
     if let (Some(path), Some(format)) = (&a.plot, format) {
-        let fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), reach_max, axis);
+        let mut fig = ThresholdFigure::new(a.score, &rows, fit.record.observations.x_range(), reach_max, axis);
+        if let ForecastSize::Times(f) = max {
+            // each row's P(reach) is by its own largest times f
+            fig.reach = format!("by {f}× the largest");
+        }
         save(&fig, path, format)?;
         eprintln!("wrote {}", path.display());
     }

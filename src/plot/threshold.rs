@@ -23,6 +23,9 @@ pub struct ThresholdFigure<'a> {
     pub smallest_x: f64,
     /// What x is the log10 of: parameters, or training compute.
     pub axis: XAxis,
+    /// The legend's words for the share reached after the largest fitted size and by the one
+    /// asked about ("by 1e15", or "by 10× the largest" when that differs by row).
+    pub reach: String,
 }
 
 /// Quantile `q` of draws that may hold ±∞.
@@ -40,7 +43,8 @@ impl<'a> ThresholdFigure<'a> {
         max_x: f64,
         axis: XAxis,
     ) -> Self {
-        ThresholdFigure { score, rows: rows.iter().collect(), largest_x, max_x, smallest_x, axis }
+        let reach = format!("by {}", x_label(max_x, axis));
+        ThresholdFigure { score, rows: rows.iter().collect(), largest_x, max_x, smallest_x, axis, reach }
     }
 
     const ROW: u32 = 24;
@@ -160,8 +164,7 @@ impl Figure for ThresholdFigure<'_> {
             .x_labels(5)
             .x_label_formatter(&|x| format!("{x:.1}"))
             .draw()?;
-        let by = format!("by {}", x_label(self.max_x, self.axis));
-        let parts = [(GREEN, "already"), (BLUE, by.as_str()), (GREY, "later"), (RED, "never")];
+        let parts = [(GREEN, "already"), (BLUE, self.reach.as_str()), (GREY, "later"), (RED, "never")];
         for (i, (r, _)) in rows.iter().enumerate() {
             let y = i as f64;
             let shares =
