@@ -563,6 +563,13 @@ pub struct ThresholdRow {
     pub x_draws: Vec<f64>,
 }
 
+impl ThresholdRow {
+    /// The probability that the curve reaches the score at or below `x` (log10 size or compute).
+    pub fn p_by(&self, x: f64) -> f64 {
+        self.x_draws.iter().filter(|&&v| v <= x).count() as f64 / self.x_draws.len().max(1) as f64
+    }
+}
+
 /// How far thresholds look by default, as log10 on the axis: 10^15 parameters, or 10^30
 /// training FLOPs (`threshold --max-size`/`--max-compute`, and the report).
 pub fn threshold_horizon(axis: crate::data::XAxis) -> f64 {

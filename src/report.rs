@@ -65,6 +65,9 @@ pub struct Report {
     pub axis: XAxis,
     pub threshold_score: f64,
     pub thresholds: Vec<ThresholdRow>,
+    /// Per threshold row, the probability the score is reached within a tenfold scale-up of
+    /// the row's largest fitted size (or compute).
+    pub within_tenfold: Vec<f64>,
     /// Thresholds whose P(never) rests on a curve flattened below the task's largest score, in
     /// words.
     pub threshold_notes: Vec<String>,
@@ -364,22 +367,25 @@ impl Report {
             h,
             "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The {} at which each task's curve \
              reaches {}: median and 80% interval, the probability it is already reached at the largest fitted {}, \
-             and the probability it is never reached (the ceiling lies below).</p><div class=\"figure\">{}</div>\
-             <table><tr><th>task</th><th>median</th><th>80% interval</th><th>P(already)</th><th>P(never)</th></tr>",
+             the probability it is reached within a tenfold scale-up of it, and the probability it is never \
+             reached (the ceiling lies below).</p><div class=\"figure\">{}</div>\
+             <table><tr><th>task</th><th>median</th><th>80% interval</th><th>P(already)</th><th>P(within 10×)</th>\
+             <th>P(never)</th></tr>",
             amount_words(self.axis).2,
             pct(self.threshold_score),
             amount_words(self.axis).0,
             self.threshold_svg
         );
-        for r in &self.thresholds {
+        for (r, within) in self.thresholds.iter().zip(&self.within_tenfold) {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
                 escape(&r.task),
                 amount_or(r.median_size, self.axis),
                 amount_or(r.lo80_size, self.axis),
                 amount_or(r.hi80_size, self.axis),
                 r.p_already,
+                within,
                 r.p_never
             );
         }

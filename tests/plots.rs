@@ -222,6 +222,23 @@ fn report_is_one_page_with_every_section() {
     assert!(dom.contains("<h3>Means of tasks</h3>"), "the means' validation");
     // forecast by default at 3× and 10× the largest fitted (13B, with 30B and 66B held out)
     assert!(dom.contains("forecast sizes</dt><dd>39B, 130B</dd>"), "facts");
+    // each threshold row: P(already) ≤ P(within 10×) ≤ 1 − P(never) (to the table's two
+    // decimals), and some row rises between
+    let html_thresholds = html.split("<section id=\"thresholds\">").nth(1).unwrap();
+    let html_thresholds = &html_thresholds[..html_thresholds.find("</section>").unwrap()];
+    assert!(html_thresholds.contains("<th>P(already)</th><th>P(within 10×)</th><th>P(never)</th>"));
+    let probabilities: Vec<[f64; 3]> = html_thresholds
+        .split("<tr>")
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<&str> = row.split("<td>").skip(1).map(|c| &c[..c.find("</td>").unwrap()]).collect();
+            let p = |i: usize| cells[cells.len() - 3 + i].parse::<f64>().unwrap();
+            [p(0), p(1), p(2)]
+        })
+        .collect();
+    assert!(!probabilities.is_empty());
+    assert!(probabilities.iter().all(|[a, w, n]| a <= w && *w <= 1.0 - n + 0.0101), "{probabilities:?}");
+    assert!(probabilities.iter().any(|[a, w, _]| w > a), "{probabilities:?}");
     assert!(dom.contains("has no per-model effect"), "a model without one leaves a new model's shared luck out");
     assert!(!dom.contains("Each model's luck"), "and has no luck to list");
     let row = dom.split("<td>arc_* (mean of 2)</td><td>opt-66b</td>").nth(1).expect("the mean's validation row");

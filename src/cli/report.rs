@@ -229,6 +229,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let largest = group_largest_x(g, &records);
         thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, a.score, largest, max_x) });
     }
+    // within a tenfold scale-up of each row's largest fitted (a mean's: of its tasks', as its
+    // forecasts take it)
+    let tenfold = ForecastAt { at: vec![At::Times(10.0)], largest_x: forecast.largest_x.clone() };
+    let within: Vec<f64> = (tasks.iter().map(|&t| tenfold.of_task(t)[0].1))
+        .chain(groups.iter().map(|g| tenfold.of_group(g)[0].1))
+        .zip(&thresholds)
+        .map(|(x, r)| r.p_by(x))
+        .collect();
     let threshold_svg = svg_string(&ThresholdFigure::new(a.score, &thresholds, data.x_range(), max_x, axis))?;
 
     let validation = if let Some(why) = no_validation {
@@ -346,6 +354,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         axis,
         threshold_score: a.score,
         thresholds,
+        within_tenfold: within,
         threshold_notes,
         threshold_svg,
         validation,
