@@ -376,8 +376,9 @@ fn a_fit_of_several_files_reads_them_all_again() {
     assert!(err.contains("a.csv") && err.contains("c.csv") && err.contains("twice"), "{err}");
 }
 
-/// Files without a family column that share a task are one ladder per task: inspect says so, and
-/// how to keep them apart; files that share no task, or name their families, get no such line.
+/// Files without a family column that share a task are one ladder per task: inspect (and a fit)
+/// says so, and how to keep them apart; files that share no task, or name their families, get
+/// no such line.
 #[test]
 fn inspect_says_when_files_without_families_make_one_ladder() {
     let dir = tempfile::tempdir().unwrap();
@@ -401,6 +402,12 @@ fn inspect_says_when_files_without_families_make_one_ladder() {
     assert!(!says(&["a.csv", "c.csv"]), "no task in common");
     assert!(!says(&["fa.csv", "fb.csv"]), "families named");
     assert!(!says(&["a.csv"]));
+    // and a fit says it too, as a note
+    let out = scurve_in(d, &["fit", "a.csv", "b.csv", "--method", "map"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("note: a.csv, b.csv have no family column"), "{}", stderr(&out));
+    let out = scurve_in(d, &["fit", "a.csv", "c.csv", "--method", "map"]);
+    assert!(out.status.success() && !stderr(&out).contains("no family column"), "{}", stderr(&out));
 }
 
 /// `--shots K` cannot tell whether a result that records no setting is K-shot: with inputs of

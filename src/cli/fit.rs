@@ -119,6 +119,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series(a.holdout_above)?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("independent"))?;
     a.data.note_falling(&series, a.holdout_above, spec.model_effect);
+    super::note_one_ladder(&ds, &series);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     if let Some(dir) = &a.out {
         check_writable(dir, a.force)?;
@@ -199,6 +200,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series(a.holdout_above)?;
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
     let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
+    super::note_one_ladder(&ds, &series);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
     if let Some(dir) = &a.out {

@@ -119,13 +119,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             families[0].0
         );
     }
-    if let Some(files) = one_curve_through(&ds) {
-        out!(
-            "\n{} have no family column, so each task they share is one curve through the models of all of \
-             them; if they are separate ladders, a family column fits each on its own (the same held-out accuracy, \
-             fewer draws: docs/validation.md)",
-            scurve::data::shown_paths(&files)
-        );
+    if let Some(note) = super::one_ladder_note(&ds, &series) {
+        out!("\n{note}");
     }
     let short = reports.iter().filter(|r| r.too_few_sizes).count();
     if short == reports.len() {
@@ -142,21 +137,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The CSV files whose results for one task are read as one ladder because none names a
-/// family: None when some observation has a family, or no task takes results from two of them
-/// (harness JSON holds one model a file, and its families come from its folders).
-fn one_curve_through(ds: &scurve::data::Dataset) -> Option<Vec<String>> {
-    if ds.observations.iter().any(|o| o.family.is_some()) {
-        return None;
-    }
-    let mut files_of: std::collections::BTreeMap<&str, BTreeSet<&str>> = Default::default();
-    for o in ds.observations.iter().filter(|o| !o.at.file.to_ascii_lowercase().ends_with(".json")) {
-        files_of.entry(o.task.as_str()).or_default().insert(o.at.file.as_str());
-    }
-    let shared: BTreeSet<&str> = files_of.values().filter(|f| f.len() > 1).flatten().copied().collect();
-    (!shared.is_empty()).then(|| shared.into_iter().map(String::from).collect())
 }
 
 /// The first parts of task names (up to and with the first `-` or `_`) that at least five tasks

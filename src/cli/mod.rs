@@ -482,6 +482,38 @@ pub fn load_models(names: &[String]) -> Result<Vec<scurve::spec::ModelSpec>> {
     Ok(names.iter().map(|m| scurve::spec::ModelSpec::load(m)).collect::<scurve::Result<_>>()?)
 }
 
+/// A note, when CSV files without a family column give results for one of the tasks of
+/// `series`: each such task is then one curve through the models of all of them (harness JSON
+/// holds one model a file, and its families come from its folders). None when some observation
+/// names a family.
+pub fn one_ladder_note(ds: &Dataset, series: &[Series]) -> Option<String> {
+    if ds.observations.iter().any(|o| o.family.is_some()) {
+        return None;
+    }
+    let mut files_of: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    let csv = |o: &&scurve::data::Observation| !o.at.file.to_ascii_lowercase().ends_with(".json");
+    for o in ds.observations.iter().filter(csv).filter(|o| series.iter().any(|s| s.task == o.task)) {
+        files_of.entry(o.task.as_str()).or_default().insert(o.at.file.as_str());
+    }
+    let shared: std::collections::BTreeSet<&str> =
+        files_of.values().filter(|f| f.len() > 1).flatten().copied().collect();
+    (!shared.is_empty()).then(|| {
+        format!(
+            "{} have no family column, so each task they share is one curve through the models of all of them; if \
+             they are separate ladders, a family column fits each on its own (the same held-out accuracy, fewer \
+             draws: docs/validation.md)",
+            shown_paths(&shared.into_iter().collect::<Vec<_>>())
+        )
+    })
+}
+
+/// [`one_ladder_note`] on standard error, for the commands that fit.
+pub fn note_one_ladder(ds: &Dataset, series: &[Series]) {
+    if let Some(note) = one_ladder_note(ds, series) {
+        eprintln!("note: {note}");
+    }
+}
+
 /// Parse a size given on the command line.
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
     parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
