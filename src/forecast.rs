@@ -566,8 +566,13 @@ pub struct ThresholdRow {
 impl ThresholdRow {
     /// The probability that the curve reaches the score at or below `x` (log10 size or compute).
     pub fn p_by(&self, x: f64) -> f64 {
-        self.x_draws.iter().filter(|&&v| v <= x).count() as f64 / self.x_draws.len().max(1) as f64
+        share_by(&self.x_draws, x)
     }
+}
+
+/// The share of the draws `xs` (log10 sizes at which a curve reaches a score) at or below `x`.
+fn share_by(xs: &[f64], x: f64) -> f64 {
+    xs.iter().filter(|&&v| v <= x).count() as f64 / xs.len().max(1) as f64
 }
 
 /// How far thresholds look by default, as log10 on the axis: 10^15 parameters, or 10^30
@@ -665,10 +670,10 @@ fn threshold_row(name: &str, score: f64, xs: Vec<f64>, largest_x: f64, max_x: f6
         median_size: size_at(0.5),
         lo80_size: size_at(0.1),
         hi80_size: size_at(0.9),
-        p_reach: xs.iter().filter(|&&x| x <= max_x).count() as f64 / n,
+        p_reach: share_by(&xs, max_x),
         // a count of parameters or FLOPs: 33B, not 33000000000.00004
         reach_by: 10f64.powf(max_x).round(),
-        p_already: xs.iter().filter(|&&x| x <= largest_x).count() as f64 / n,
+        p_already: share_by(&xs, largest_x),
         p_never: xs.iter().filter(|x| x.is_infinite() && x.is_sign_positive()).count() as f64 / n,
         x_draws: xs,
     }

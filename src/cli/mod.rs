@@ -527,6 +527,17 @@ pub enum ForecastSize {
     Times(f64),
 }
 
+impl ForecastSize {
+    /// The point asked for, a size read as an amount on the fit's own axis (a parameter count,
+    /// or where the axis is compute, FLOPs).
+    pub fn on_axis(self) -> scurve::forecast::At {
+        match self {
+            ForecastSize::Size(s) => scurve::forecast::At::Amount { amount: s, x: s.log10() },
+            ForecastSize::Times(f) => scurve::forecast::At::Times(f),
+        }
+    }
+}
+
 /// The multiples of a task's largest size that [`forecast_size_arg`] takes: six decades either
 /// way, far past anything a held-out check has measured.
 pub const MULTIPLES: (f64, f64) = (1e-6, 1e6);

@@ -89,8 +89,7 @@ fn report_points(sizes: &[ForecastSize], axis: XAxis, tokens: Option<f64>) -> Re
     sizes
         .iter()
         .map(|&s| match (s, axis, tokens) {
-            (ForecastSize::Times(f), ..) => Ok(At::Times(f)),
-            (ForecastSize::Size(s), XAxis::Params, _) => Ok(At::Amount { amount: s, x: s.log10() }),
+            (ForecastSize::Times(_), ..) | (ForecastSize::Size(_), XAxis::Params, _) => Ok(s.on_axis()),
             (ForecastSize::Size(s), XAxis::Compute, Some(t)) => {
                 let c = training_compute(s, t);
                 Ok(At::Amount { amount: c, x: c.log10() })

@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::forecast::{
-    At, ForecastAt, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon,
-};
+use scurve::forecast::{ForecastAt, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::{Picked, group_json, group_largest_x};
@@ -83,13 +81,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // its P(reach) is: the one given, or a multiple of the row's largest fitted (as `forecast`
     // resolves a size)
     let series = &fit.record.series;
-    let reach = ForecastAt {
-        at: vec![match max {
-            ForecastSize::Size(s) => At::Amount { amount: s, x: s.log10() },
-            ForecastSize::Times(f) => At::Times(f),
-        }],
-        largest_x: series.iter().map(|s| s.largest_x).collect(),
-    };
+    let reach = ForecastAt { at: vec![max.on_axis()], largest_x: series.iter().map(|s| s.largest_x).collect() };
     let mut fitted: Vec<f64> = shown.iter().map(|&t| series[t].largest_x).collect();
     let mut rows: Vec<ThresholdRow> = (shown.iter().zip(&fitted))
         .map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, reach.of_task(t)[0].1))
