@@ -21,6 +21,74 @@ pub struct Target {
     pub items: Option<u64>,
 }
 
+/// A target score: the same for every task (`0.8`), or some points above each task's chance
+/// (`chance+0.1`), the way a question of emergence is asked of tasks whose chance differs (a
+/// four-way choice at 0.25, a two-way one at 0.5). A mean of tasks takes the mean of their
+/// chances, weighted as the mean is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Score {
+    Fixed(f64),
+    AboveChance(f64),
+}
+
+impl Score {
+    /// The score for a task (or a mean of tasks) whose chance is `chance`.
+    pub fn at(self, chance: f64) -> f64 {
+        match self {
+            Score::Fixed(s) => s,
+            Score::AboveChance(d) => chance + d,
+        }
+    }
+
+    /// The score in words for a title: "80%", or "10 points above chance".
+    pub fn words(self) -> String {
+        match self {
+            Score::Fixed(s) => format!("{}%", trim_number(100.0 * s)),
+            Score::AboveChance(d) => format!("{} points above chance", trim_number(100.0 * d)),
+        }
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros (10, 2.5).
+fn trim_number(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl std::fmt::Display for Score {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Score::Fixed(s) => write!(f, "{s}"),
+            Score::AboveChance(d) => write!(f, "chance + {d}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Score {
+    type Err = String;
+
+    /// `0.8` (in [0, 1]), or `chance+0.1` (`chance + 0.1`; an offset in [0, 1)); whether the
+    /// score then suits each task is for the command to check.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let examples = "examples: 0.8, or chance+0.1 for ten points above each task's chance";
+        let number = |v: &str| v.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        match t.strip_prefix("chance") {
+            Some("") => Ok(Score::AboveChance(0.0)),
+            Some(rest) => match rest.trim_start().strip_prefix('+').and_then(number) {
+                Some(d) if (0.0..1.0).contains(&d) => Ok(Score::AboveChance(d)),
+                Some(_) => Err(format!("'{s}': the points above chance are a share in [0, 1), as 0.1")),
+                None => Err(format!("'{s}' is not a score ({examples})")),
+            },
+            None => match number(t) {
+                Some(v) if (0.0..=1.0).contains(&v) => Ok(Score::Fixed(v)),
+                Some(_) => Err(format!("'{s}' is not a score in [0, 1] ({examples})")),
+                None => Err(format!("'{s}' is not a score ({examples})")),
+            },
+        }
+    }
+}
+
 /// Predictive draws of the observed score and of the latent curve value.
 #[derive(Debug, Clone)]
 pub struct Predictive {
@@ -44,6 +112,9 @@ pub struct ForecastRow {
     pub latent_median: f64,
     pub latent_lo80: f64,
     pub latent_hi80: f64,
+    /// The score `p_above` is of (when asked): `--above` itself, or the task's chance plus it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
     /// Probability that the observed score exceeds `above` (when asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_above: Option<f64>,
@@ -130,6 +201,11 @@ impl Group {
     /// How the group is shown in tables: its name and how many tasks it averages.
     pub fn label(&self) -> String {
         format!("{} (mean of {}{})", self.name, self.tasks.len(), if self.by_items { " by items" } else { "" })
+    }
+
+    /// The chance of the mean score: its tasks' `chance`, weighted as the mean is.
+    pub fn chance(&self, chance: &[f64]) -> f64 {
+        self.tasks.iter().zip(&self.weights).map(|(t, w)| w * chance[t.task]).sum()
     }
 
     /// The weighted mean of the task curves at `x` in one posterior draw.
@@ -240,6 +316,7 @@ pub fn summarise(task: &str, size: f64, pred: &Predictive, above: Option<f64>) -
         latent_median: q(&l, 0.5),
         latent_lo80: q(&l, 0.1),
         latent_hi80: q(&l, 0.9),
+        above,
         p_above: above.map(|a| o.iter().filter(|&&v| v > a).count() as f64 / o.len() as f64),
         times: None,
     }
@@ -524,18 +601,20 @@ pub fn flattened_rows(
 }
 
 /// A forecast row for each of `jobs`, with its predictive draws of the observed score;
-/// `items[t]` is task t's item count.
+/// `items[t]` is task t's item count, and `above[t]` (when given) the score whose probability of
+/// being exceeded its rows give.
 pub fn forecast_rows(
     post: &Posterior,
     items: &[Option<u64>],
     jobs: &[Job],
-    above: Option<f64>,
+    above: Option<&[f64]>,
     seed: u64,
 ) -> Vec<(ForecastRow, Vec<f64>)> {
     use rayon::prelude::*;
     jobs.par_iter()
         .map(|&Job { task, amount, x, times }| {
             let pred = predictive(post, &Target { task, items: items[task] }, x, seed);
+            let above = above.map(|a| a[task]);
             (ForecastRow { times, ..summarise(&post.series[task], amount, &pred, above) }, pred.observed)
         })
         .collect()
@@ -702,6 +781,35 @@ pub fn log_predictive_density(post: &Posterior, t: usize, x: f64, y: u64, n: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_fixed_or_above_chance() {
+        let parse = |s: &str| s.parse::<Score>();
+        assert_eq!(parse("0.8"), Ok(Score::Fixed(0.8)));
+        assert_eq!(parse(" 1 "), Ok(Score::Fixed(1.0)));
+        assert_eq!(parse("chance+0.1"), Ok(Score::AboveChance(0.1)));
+        assert_eq!(parse("chance + 0.25"), Ok(Score::AboveChance(0.25)));
+        assert_eq!(parse("chance"), Ok(Score::AboveChance(0.0)));
+        for bad in ["1.2", "-0.1", "nan", "chance+1", "chance-0.1", "chance+", "chance*2", "80%", ""] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert!(parse("chance+1").unwrap_err().contains("a share in [0, 1)"));
+        assert_eq!(Score::AboveChance(0.1).at(0.25), 0.35);
+        assert_eq!(Score::Fixed(0.8).at(0.25), 0.8);
+        assert_eq!(Score::Fixed(0.8).words(), "80%");
+        assert_eq!(Score::Fixed(1.0 / 3.0).words(), "33.333%");
+        assert_eq!(Score::AboveChance(0.1).words(), "10 points above chance");
+        assert_eq!(Score::AboveChance(0.025).words(), "2.5 points above chance");
+        assert_eq!(Score::AboveChance(0.1).to_string(), "chance + 0.1");
+        // a mean's chance: its tasks', weighted as the mean is
+        let g = Group {
+            name: "m".into(),
+            tasks: vec![Target { task: 0, items: Some(100) }, Target { task: 2, items: Some(300) }],
+            weights: vec![0.25, 0.75],
+            by_items: true,
+        };
+        assert_eq!(g.chance(&[0.25, 0.9, 0.5]), 0.4375);
+    }
 
     #[test]
     fn groups_per_family_and_weights() {

@@ -63,7 +63,8 @@ pub struct Report {
     pub means_svg: Vec<String>,
     /// What the forecasts' and thresholds' amounts are: sizes, or training compute in FLOPs.
     pub axis: XAxis,
-    pub threshold_score: f64,
+    /// The thresholds' score: one for every task, or some points above each task's chance.
+    pub threshold_score: crate::forecast::Score,
     pub thresholds: Vec<ThresholdRow>,
     /// Per threshold row, the probability the score is reached within a tenfold scale-up of
     /// the row's largest fitted size (or compute).
@@ -363,24 +364,28 @@ impl Report {
     }
 
     fn threshold_section(&self, h: &mut String) {
+        // each row's own score, when it is some points above the row's chance
+        let own = matches!(self.threshold_score, crate::forecast::Score::AboveChance(_));
         let _ = write!(
             h,
             "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The {} at which each task's curve \
              reaches {}: median and 80% interval, the probability it is already reached at the largest fitted {}, \
              the probability it is reached within a tenfold scale-up of it, and the probability it is never \
              reached (the ceiling lies below).</p><div class=\"figure\">{}</div>\
-             <table><tr><th>task</th><th>median</th><th>80% interval</th><th>P(already)</th><th>P(within 10×)</th>\
+             <table><tr><th>task</th>{}<th>median</th><th>80% interval</th><th>P(already)</th><th>P(within 10×)</th>\
              <th>P(never)</th></tr>",
             amount_words(self.axis).2,
-            pct(self.threshold_score),
+            self.threshold_score.words(),
             amount_words(self.axis).0,
-            self.threshold_svg
+            self.threshold_svg,
+            if own { "<th>score</th>" } else { "" }
         );
         for (r, within) in self.thresholds.iter().zip(&self.within_tenfold) {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                "<tr><td>{}</td>{}<td>{}</td><td>{} – {}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
                 escape(&r.task),
+                if own { format!("<td>{:.3}</td>", r.score) } else { String::new() },
                 amount_or(r.median_size, self.axis),
                 amount_or(r.lo80_size, self.axis),
                 amount_or(r.hi80_size, self.axis),

@@ -242,6 +242,100 @@ fn multiples_of_each_tasks_largest_model() {
     }
 }
 
+/// `--score chance+0.1` and `--above chance+0.05`: each task's own score, its chance plus the
+/// points (a mean's: the mean of its tasks' chances), as the same command would give for that
+/// score asked alone.
+#[test]
+fn scores_above_each_tasks_chance() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    example_map_fit(d, &[]);
+    let json = |args: &[&str]| json_in(d, args);
+    let fit = common::fit_json(&d.join("f"));
+    let chance = |name: &str| {
+        let s = fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
+        s["chance"].as_f64().unwrap()
+    };
+    let v = json(&["threshold", "f", "--score", "chance+0.1", "--task", "opt/*", "--mean", "opt/*", "--json"]);
+    let rows = v["thresholds"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    let mut chances = Vec::new();
+    for r in rows {
+        let c = chance(r["task"].as_str().unwrap());
+        chances.push(c);
+        assert!((r["score"].as_f64().unwrap() - (c + 0.1)).abs() < 1e-12, "{r}");
+    }
+    assert!(chances.contains(&0.0) && chances.contains(&0.25) && chances.contains(&0.5), "{chances:?}");
+    let mean = &v["means"][0];
+    let mean_chance = chances.iter().sum::<f64>() / 8.0;
+    assert!((mean["score"].as_f64().unwrap() - (mean_chance + 0.1)).abs() < 1e-12, "{mean}");
+    // the same row as the score asked for that task alone
+    let alone = json(&["threshold", "f", "--score", "0.35", "--task", "opt/arc_easy", "--json"]);
+    let row = rows.iter().find(|r| r["task"] == "opt/arc_easy").unwrap();
+    assert_eq!(&alone["thresholds"][0], row);
+    // the table gives each row's score and says what it is
+    let out =
+        scurve_in(d, &["threshold", "f", "--score", "chance+0.1", "--task", "opt/arc_easy", "--task", "opt/piqa"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("task          score    median"), "{text}");
+    assert!(text.contains("\nopt/arc_easy  0.350 ") && text.contains("\nopt/piqa      0.600 "), "{text}");
+    assert!(text.contains("reaches each row's score, its chance + 0.1;"), "{text}");
+    let out = scurve_in(d, &["threshold", "f", "--score", "chance+0.1", "--task", "opt/piqa", "--plot", "t.svg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(d.join("t.svg")).unwrap().contains("reaches 10 points above chance"));
+
+    // forecasts: P(score > chance + 0.05) per task, the same as P(score > that score) alone
+    let v = json(&[
+        "forecast",
+        "f",
+        "--size",
+        "30B",
+        "--task",
+        "opt/*",
+        "--mean",
+        "opt/*",
+        "--above",
+        "chance+0.05",
+        "--json",
+    ]);
+    for r in v["forecasts"].as_array().unwrap() {
+        let above = chance(r["task"].as_str().unwrap()) + 0.05;
+        assert!((r["above"].as_f64().unwrap() - above).abs() < 1e-12, "{r}");
+    }
+    let mean = &v["means"][0];
+    assert!((mean["above"].as_f64().unwrap() - (mean_chance + 0.05)).abs() < 1e-12, "{mean}");
+    let alone = json(&["forecast", "f", "--size", "30B", "--task", "opt/arc_easy", "--above", "0.3", "--json"]);
+    let row = v["forecasts"].as_array().unwrap().iter().find(|r| r["task"] == "opt/arc_easy").unwrap();
+    assert_eq!(&alone["forecasts"][0], row);
+    let out =
+        scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--above", "chance+0.05", "--csv"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("task,size,") && text.lines().next().unwrap().ends_with(",above,p_above"), "{text}");
+    assert!(text.lines().nth(1).unwrap().contains(",0.55,"), "{text}");
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--above", "chance+0.05"]);
+    assert!(stdout(&out).lines().next().unwrap().ends_with("P(score > chance + 0.05)"), "{}", stdout(&out));
+
+    // a score a task shown cannot have is refused, naming the task; one left out does not count
+    let out = scurve_in(d, &["threshold", "f", "--score", "chance+0.6", "--task", "opt/piqa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("'opt/piqa' has chance 0.5, so its score would be 1.100, outside (0, 1)"));
+    let out = scurve_in(d, &["threshold", "f", "--score", "chance+0.6", "--task", "opt/arc_easy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--above", "chance+0.6"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--above chance + 0.6: '") && stderr(&out).contains("outside [0, 1]"));
+    for (args, says) in [
+        (&["threshold", "f", "--score", "chance+1"][..], "the points above chance are a share in [0, 1)"),
+        (&["threshold", "f", "--score", "chance-0.1"][..], "is not a score"),
+        (&["threshold", "f", "--score", "1"][..], "--score 1 must be in (0, 1)"),
+        (&["forecast", "f", "--size", "30B", "--above", "1.5"][..], "'1.5' is not a score in [0, 1]"),
+    ] {
+        let out = scurve_in(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn means_of_tasks_are_forecast_and_thresholded() {
     let dir = tempfile::tempdir().unwrap();

@@ -259,10 +259,19 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     three_sizes_csv(d);
-    let mut args = vec!["report", "three.csv", "--out", "r.html", "--skip-task", "piqa"];
+    let mut args = vec!["report", "three.csv", "--out", "r.html", "--skip-task", "piqa", "--score", "chance+0.1"];
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    // thresholds ten points above each task's chance: each row gives its own score
+    let thresholds = html.split("<section id=\"thresholds\">").nth(1).unwrap();
+    let thresholds = &thresholds[..thresholds.find("</section>").unwrap()];
+    assert!(
+        thresholds.contains("reaches 10 points above chance") && thresholds.contains("<th>task</th><th>score</th>")
+    );
+    for (task, score) in [("arc_easy", "0.350"), ("winogrande", "0.600"), ("lambada_openai", "0.100")] {
+        assert!(thresholds.contains(&format!("<tr><td>{task}</td><td>{score}</td>")), "{task}: {thresholds}");
+    }
     assert!(html.contains("left out</dt><dd>piqa (--skip-task)</dd>"), "the page says what was left out");
     assert!(html.contains("<section id=\"validation\">"));
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::{XAxis, glob_match, none_named};
 use scurve::fitio::{SavedFit, SeriesRecord};
-use scurve::forecast::{At, ForecastAt, ForecastRow, Group, Job, flattened_rows, group_predictive, summarise};
+use scurve::forecast::{At, ForecastAt, ForecastRow, Group, Job, Score, flattened_rows, group_predictive, summarise};
 use scurve::plot::format_on_axis;
 use scurve::size::format_size;
 
-use super::{ForecastSize, forecast_size_arg, size_arg};
+use super::{ForecastSize, forecast_size_arg, score_arg, score_for, size_arg};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,9 +22,10 @@ pub struct Args {
     pub sizes: Vec<ForecastSize>,
     #[command(flatten)]
     pub pick: Picked,
-    /// Also give the probability that the observed score exceeds this.
-    #[arg(long)]
-    pub above: Option<f64>,
+    /// Also give the probability that the observed score exceeds this; `chance+0.1`: ten points
+    /// above each task's chance (a mean's: the mean of its tasks' chances).
+    #[arg(long, value_parser = score_arg, value_name = "SCORE")]
+    pub above: Option<Score>,
     /// Training tokens of the new model (needed when the fit's x-axis is compute).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
@@ -203,29 +204,39 @@ fn multiples_note(at: &[At]) -> Option<String> {
     })
 }
 
-/// Forecast rows of `jobs` and their predictive draws.
-pub fn forecast_rows(fit: &SavedFit, jobs: &[Job], above: Option<f64>, seed: u64) -> Vec<(ForecastRow, Vec<f64>)> {
+/// Forecast rows of `jobs` and their predictive draws; `above[t]`, task t's score for P(score >).
+pub fn forecast_rows(fit: &SavedFit, jobs: &[Job], above: Option<&[f64]>, seed: u64) -> Vec<(ForecastRow, Vec<f64>)> {
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
     scurve::forecast::forecast_rows(&fit.posterior, &items, jobs, above, seed)
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fit = super::load_fit(&a.fit)?;
-    if let Some(s) = a.above
-        && !(0.0..=1.0).contains(&s)
-    {
-        return Err(scurve::Error::Usage(format!("--above {s} is outside [0, 1]")).into());
-    }
     // with --mean and no --task, only the means are forecast (and saved)
     let (tasks, groups) = a.pick.of(&fit)?;
+    // the score each task's (and mean's) P(score > above) is of
+    let series = &fit.record.series;
+    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
+    let above: Option<Vec<f64>> = match a.above {
+        None => None,
+        Some(score) => {
+            // checked for the tasks shown only: a task left out may have a chance it does not suit
+            let mut v: Vec<f64> = chances.iter().map(|&c| score.at(c)).collect();
+            for &t in &tasks {
+                v[t] = score_for(score, chances[t], &series[t].name, "--above", false)?;
+            }
+            Some(v)
+        }
+    };
     let at = forecast_at(&fit, &a.sizes, a.tokens)?;
     let jobs = at.jobs(&tasks);
-    let rows = forecast_rows(&fit, &jobs, a.above, a.seed);
+    let rows = forecast_rows(&fit, &jobs, above.as_deref(), a.seed);
     let mut means = Vec::new();
     for g in &groups {
+        let above = a.above.map(|s| score_for(s, g.chance(&chances), &g.label(), "--above", false)).transpose()?;
         for (p, (size, x)) in at.at.iter().zip(at.of_group(g)) {
             let pred = group_predictive(&fit.posterior, g, x, a.seed);
-            let row = ForecastRow { times: p.times(), ..summarise(&g.name, size, &pred, a.above) };
+            let row = ForecastRow { times: p.times(), ..summarise(&g.name, size, &pred, above) };
             means.push((g, row, pred.observed));
         }
     }
@@ -273,29 +284,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     rows.extend(means.into_iter().map(|(g, r, _)| ForecastRow { task: g.label(), ..r }));
     if a.csv {
-        let head = "task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,p_above";
+        let head = "task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,above,p_above";
         let lines = rows.iter().map(|r| {
             let numbers = [r.size, r.median, r.lo50, r.hi50, r.lo80, r.hi80, r.lo95, r.hi95];
             let latent = [r.latent_median, r.latent_lo80, r.latent_hi80];
             let mut row = vec![r.task.clone()];
             row.extend(numbers.iter().chain(&latent).map(f64::to_string));
-            row.push(r.p_above.map(|p| p.to_string()).unwrap_or_default());
+            row.extend([r.above, r.p_above].map(|v| v.map(|p| p.to_string()).unwrap_or_default()));
             row
         });
         super::print_csv(std::iter::once(head.split(',').map(String::from).collect()).chain(lines))?;
     } else {
         let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
         // the curve's column is padded for P(score > above); without it, no trailing blanks
+        let p_above = a.above.map(|s| format!("  P(score > {s})")).unwrap_or_default();
         let header = format!(
             "{:<w$}  {:>6}  {:>6}  {:<15} {:<15} {:<15} {:<20}{}",
-            "task",
-            "size",
-            "median",
-            "50%",
-            "80%",
-            "95%",
-            "curve (80%)",
-            if a.above.is_some() { "  P(score > above)" } else { "" }
+            "task", "size", "median", "50%", "80%", "95%", "curve (80%)", p_above
         );
         out!("{}", header.trim_end());
         let iv = |lo: f64, hi: f64| format!("{:.3}–{:.3}", lo, hi);

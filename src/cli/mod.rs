@@ -559,6 +559,29 @@ pub fn forecast_size_arg(s: &str) -> std::result::Result<ForecastSize, String> {
     })
 }
 
+/// Parse a target score: `0.8`, or `chance+0.1` for ten points above each task's chance.
+pub fn score_arg(s: &str) -> std::result::Result<scurve::forecast::Score, String> {
+    s.parse()
+}
+
+/// The score `score` names for a task (or mean) `who` whose chance is `chance`, or an error
+/// when it falls outside what `option` takes: (0, 1) when `open`, else [0, 1].
+pub fn score_for(score: scurve::forecast::Score, chance: f64, who: &str, option: &str, open: bool) -> Result<f64> {
+    let v = score.at(chance);
+    if if open { v > 0.0 && v < 1.0 } else { (0.0..=1.0).contains(&v) } {
+        return Ok(v);
+    }
+    let range = if open { "(0, 1)" } else { "[0, 1]" };
+    let why = match score {
+        scurve::forecast::Score::Fixed(_) => format!("{option} {score} must be in {range}"),
+        scurve::forecast::Score::AboveChance(_) => format!(
+            "{option} {score}: '{who}' has chance {chance}, so its score would be {v:.3}, outside {range}; leave it \
+             out with --task, or ask for fewer points above chance"
+        ),
+    };
+    Err(scurve::Error::Usage(why).into())
+}
+
 /// Print rows as CSV, the header first, each field quoted where it needs to be.
 pub fn print_csv(rows: impl IntoIterator<Item = Vec<String>>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -10,7 +10,8 @@ use scurve::data::{FitData, Selection, Series, XAxis, points_above, training_com
 use scurve::fit::{fit_nuts, series_records};
 use scurve::fitio::write_whole;
 use scurve::forecast::{
-    At, ForecastAt, ForecastRow, ThresholdRow, forecast_rows, group_predictive, group_threshold, summarise, threshold,
+    At, ForecastAt, ForecastRow, Score, ThresholdRow, forecast_rows, group_predictive, group_threshold, summarise,
+    threshold,
 };
 use scurve::model::CurveModel;
 use scurve::plot::{
@@ -58,9 +59,9 @@ pub struct Args {
     /// Weigh each task of a --mean by its item count, not equally.
     #[arg(long, requires = "means")]
     pub by_items: bool,
-    /// Target score of the thresholds.
-    #[arg(long, default_value_t = 0.8)]
-    pub score: f64,
+    /// Target score of the thresholds; `chance+0.1`: ten points above each task's chance.
+    #[arg(long, default_value = "0.8", value_parser = super::score_arg)]
+    pub score: Score,
     /// Validation: hold out each task's K largest sizes.
     #[arg(long, default_value_t = 1, value_name = "K")]
     pub validate_largest: usize,
@@ -119,8 +120,8 @@ fn forecast_words(forecast: &ForecastAt, axis: XAxis) -> String {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if !(a.score > 0.0 && a.score < 1.0) {
-        return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
+    if let Score::Fixed(_) = a.score {
+        super::score_for(a.score, 0.0, "", "--score", true)?;
     }
     if a.validate_largest == 0 {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
@@ -144,6 +145,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // where to forecast, as amounts on the axis (sizes, or training FLOPs), checked before any
     // sampling: 3× and 10× each task's largest fitted unless sizes are given
     let records = series_records(&data);
+    // each task's threshold score (`chance+0.1`: its own), checked before any sampling
+    let scores: Vec<f64> = (records.iter())
+        .map(|r| super::score_for(a.score, r.chance, &r.name, "--score", true))
+        .collect::<Result<_>>()?;
     let forecast = ForecastAt {
         at: report_points(&a.sizes, axis, a.tokens)?,
         largest_x: records.iter().map(|r| r.largest_x).collect(),
@@ -203,7 +208,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     );
     let max_x = scurve::forecast::threshold_horizon(axis);
     let mut thresholds: Vec<ThresholdRow> =
-        tasks.iter().map(|&t| threshold(post, t, a.score, records[t].largest_x, max_x)).collect();
+        tasks.iter().map(|&t| threshold(post, t, scores[t], records[t].largest_x, max_x)).collect();
     let threshold_notes = scurve::forecast::flattened_thresholds(post, &data, &items, &tasks, &thresholds)
         .iter()
         .map(|(f, p_never)| {
@@ -216,6 +221,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         })
         .collect();
     let mut means_svg = Vec::new();
+    let chances: Vec<f64> = records.iter().map(|r| r.chance).collect();
     for g in &groups {
         let of: Vec<&TaskPanel> = g.tasks.iter().map(|t| &panels[t.task]).collect();
         let at = forecast.of_group(g);
@@ -227,7 +233,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             forecasts.push(ForecastRow { times: p.times(), ..row });
         }
         let largest = group_largest_x(g, &records);
-        thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, a.score, largest, max_x) });
+        let score = super::score_for(a.score, g.chance(&chances), &g.label(), "--score", true)?;
+        thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, score, largest, max_x) });
     }
     // within a tenfold scale-up of each row's largest fitted (a mean's: of its tasks', as its
     // forecasts take it)

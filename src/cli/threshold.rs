@@ -6,19 +6,22 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use scurve::data::XAxis;
-use scurve::forecast::{ForecastAt, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon};
+use scurve::forecast::{
+    ForecastAt, Score, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon,
+};
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
 use super::forecast::{Picked, group_json, group_largest_x};
-use super::{ForecastSize, forecast_size_arg};
+use super::{ForecastSize, forecast_size_arg, score_arg, score_for};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A saved fit folder (from `scurve fit --out`).
     pub fit: PathBuf,
-    /// The target score, in (0, 1).
-    #[arg(long)]
-    pub score: f64,
+    /// The target score, in (0, 1); or some points above each task's chance, `chance+0.1`
+    /// (a mean's chance is the mean of its tasks').
+    #[arg(long, value_parser = score_arg)]
+    pub score: Score,
     #[command(flatten)]
     pub pick: Picked,
     /// The largest size of interest: p_reach is the probability of reaching the score by it
@@ -47,8 +50,8 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if !(a.score > 0.0 && a.score < 1.0) {
-        return Err(scurve::Error::Usage(format!("--score {} must be in (0, 1)", a.score)).into());
+    if let Score::Fixed(_) = a.score {
+        score_for(a.score, 0.0, "", "--score", true)?;
     }
     let fit = super::load_fit(&a.fit)?;
     let axis = fit.record.observations.x_axis;
@@ -84,8 +87,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let reach = ForecastAt { at: vec![max.on_axis()], largest_x: series.iter().map(|s| s.largest_x).collect() };
     let mut fitted: Vec<f64> = shown.iter().map(|&t| series[t].largest_x).collect();
     let mut rows: Vec<ThresholdRow> = (shown.iter().zip(&fitted))
-        .map(|(&t, &x)| threshold(&fit.posterior, t, a.score, x, reach.of_task(t)[0].1))
-        .collect();
+        .map(|(&t, &x)| {
+            let score = score_for(a.score, series[t].chance, &series[t].name, "--score", true)?;
+            Ok(threshold(&fit.posterior, t, score, x, reach.of_task(t)[0].1))
+        })
+        .collect::<Result<_>>()?;
     let task_rows = rows.len();
     // a P(never) that rests on a ceiling below what the task's largest model scored
     let items: Vec<Option<u64>> = fit.record.series.iter().map(|s| s.items).collect();
@@ -97,12 +103,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.score
         );
     }
+    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
     for g in &groups {
         // P(now) by the largest size every task of the mean was fitted at
         let largest = group_largest_x(g, series);
         fitted.push(largest);
         let by = reach.of_group(g)[0].1;
-        rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, a.score, largest, by) });
+        let score = score_for(a.score, g.chance(&chances), &g.label(), "--score", true)?;
+        rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, score, largest, by) });
     }
     let (what, unit, unit_name, option) = match axis {
         XAxis::Params => ("size", "", "size", "--max-size"),
@@ -204,11 +212,24 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
     let sz = |v: Option<f64>| amount(v, &|s| format_on_axis(s, axis));
-    out!("{:<w$}  {:>8}  {:<22} {:>9} {:>9} {:>9}", "task", "median", "80% interval", "P(reach)", "P(now)", "P(never)");
+    // each row's own score when it is some points above the row's chance
+    let own = matches!(a.score, Score::AboveChance(_));
+    let score_cell = |v: String| if own { format!("  {v:>5}") } else { String::new() };
+    out!(
+        "{:<w$}{}  {:>8}  {:<22} {:>9} {:>9} {:>9}",
+        "task",
+        score_cell("score".into()),
+        "median",
+        "80% interval",
+        "P(reach)",
+        "P(now)",
+        "P(never)"
+    );
     for r in &rows {
         out!(
-            "{:<w$}  {:>8}  {:<22} {:>9.2} {:>9.2} {:>9.2}",
+            "{:<w$}{}  {:>8}  {:<22} {:>9.2} {:>9.2} {:>9.2}",
             r.task,
+            score_cell(format!("{:.3}", r.score)),
             sz(r.median_size),
             format!("{} – {}", sz(r.lo80_size), sz(r.hi80_size)),
             r.p_reach,
@@ -233,7 +254,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     out!(
         "({what} at which the curve reaches {}; P(reach): by {reach}; P(now): by {now}; \
          P(never): the ceiling is below it{})",
-        a.score,
+        match a.score {
+            Score::Fixed(v) => v.to_string(),
+            Score::AboveChance(_) => format!("each row's score, its {}", a.score),
+        },
         if groups.is_empty() { "" } else { "; of a mean, its curve and ceiling are the means of its tasks'" }
     );
     Ok(ExitCode::SUCCESS)

@@ -7,13 +7,14 @@ use plotters::prelude::*;
 use super::palette::{BLUE, GREEN, GREY, INK, RED};
 use super::{DrawResult, Figure, SANS, decade_ticks, grid, shorten, ticked, x_desc, x_label};
 use crate::data::XAxis;
-use crate::forecast::ThresholdRow;
+use crate::forecast::{Score, ThresholdRow};
 
 /// One row per task: the 50% and 80% intervals of log size reaching the score (open-ended
 /// where draws never reach it), and beside it how the probability splits between already
 /// reached, reached by the largest size asked about, later, and never.
 pub struct ThresholdFigure<'a> {
-    pub score: f64,
+    /// The score reached: one for every row, or some points above each row's chance.
+    pub score: Score,
     pub rows: Vec<&'a ThresholdRow>,
     /// The largest x fitted (marked with a line).
     pub largest_x: f64,
@@ -37,7 +38,7 @@ impl<'a> ThresholdFigure<'a> {
     /// The figure of `rows` at `score`, for a fit over `x_range` (smallest, largest x) on
     /// `axis`, with the axis running to `max_x`.
     pub fn new(
-        score: f64,
+        score: Score,
         rows: &'a [ThresholdRow],
         (smallest_x, largest_x): (f64, f64),
         max_x: f64,
@@ -86,7 +87,7 @@ impl Figure for ThresholdFigure<'_> {
             XAxis::Compute => ("Training compute", "compute"),
         };
         root.draw_text(
-            &format!("{} at which each task's curve reaches {:.0}%", what.0, 100.0 * self.score),
+            &format!("{} at which each task's curve reaches {}", what.0, self.score.words()),
             &(SANS, 19).into_font().color(&INK),
             (16, 12),
         )?;
