@@ -16,6 +16,11 @@ fn json_in(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
+/// The record of series `name` in a saved fit's `fit.json`.
+fn series<'a>(fit: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()
+}
+
 /// The example written as ex.csv in `dir`, then fitted by MAP (with `args`) into the folder `f`.
 fn example_map_fit(dir: &std::path::Path, args: &[&str]) {
     example_csv(dir);
@@ -169,10 +174,7 @@ fn multiples_of_each_tasks_largest_model() {
     example_map_fit(d, &[]);
     let json = |args: &[&str]| json_in(d, args);
     let fit = common::fit_json(&d.join("f"));
-    let largest = |name: &str| {
-        let s = fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
-        10f64.powf(s["largest_x"].as_f64().unwrap())
-    };
+    let largest = |name: &str| 10f64.powf(series(&fit, name)["largest_x"].as_f64().unwrap());
     let (opt, pythia) = (largest("opt/arc_easy"), largest("pythia/arc_easy"));
     assert!((opt / 66e9 - 1.0).abs() < 1e-9 && (pythia / 11.8e9 - 1.0).abs() < 0.01, "{opt:e} {pythia:e}");
     let v =
@@ -252,10 +254,7 @@ fn scores_above_each_tasks_chance() {
     example_map_fit(d, &[]);
     let json = |args: &[&str]| json_in(d, args);
     let fit = common::fit_json(&d.join("f"));
-    let chance = |name: &str| {
-        let s = fit["series"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap();
-        s["chance"].as_f64().unwrap()
-    };
+    let chance = |name: &str| series(&fit, name)["chance"].as_f64().unwrap();
     let v = json(&["threshold", "f", "--score", "chance+0.1", "--task", "opt/*", "--mean", "opt/*", "--json"]);
     let rows = v["thresholds"].as_array().unwrap();
     assert_eq!(rows.len(), 8);
