@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::data::{FitData, Outcome, Series, XAxis, x_value};
 use crate::error::{Error, Result};
 use crate::fit::{FitDiagnostics, fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
-use crate::forecast::{Group, Target, group_predictive, log_predictive_density, predictive};
+use crate::forecast::{Group, Score, Target, group_predictive, log_predictive_density, predictive};
 use crate::metrics::{covers, crps, pit};
 use crate::model::CurveModel;
 use crate::posterior::Posterior;
@@ -122,6 +122,13 @@ pub struct Prediction {
     /// For the mean score of a group of tasks (`ValidateOptions::means`), how many it averages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_of: Option<usize>,
+    /// The score whose exceedance is forecast too (`ValidateOptions::above`, resolved for this
+    /// task or mean), and the method's probability that the held-out score is above it: the
+    /// share of its predictive draws above it, or 0 or 1 for a point forecast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_above: Option<f64>,
 }
 
 impl Prediction {
@@ -145,12 +152,16 @@ impl Prediction {
             cover95: None,
             interval80: None,
             mean_of,
+            above: None,
+            p_above: None,
         }
     }
 
-    /// A point forecast of this value by `method`: its CRPS is the absolute error.
+    /// A point forecast of this value by `method`: its CRPS is the absolute error, and its
+    /// probability of exceeding `above` 0 or 1.
     fn point(&self, method: Arm, predicted: f64) -> Self {
-        Prediction { method, predicted, crps: (predicted - self.observed).abs(), ..self.clone() }
+        let p_above = self.above.map(|a| if predicted > a { 1.0 } else { 0.0 });
+        Prediction { method, predicted, crps: (predicted - self.observed).abs(), p_above, ..self.clone() }
     }
 }
 
@@ -166,6 +177,10 @@ pub struct MethodScores {
     pub coverage: Option<BTreeMap<String, f64>>,
     /// Probability integral transforms of the held-out scores (uniform when calibrated).
     pub pit: Option<Vec<f64>>,
+    /// With `ValidateOptions::above`: the Brier score of the method's probabilities that each
+    /// held-out score is above it (the mean squared difference from 1 where it was, 0 where not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brier: Option<f64>,
 }
 
 /// Settings of a validation run.
@@ -185,6 +200,9 @@ pub struct ValidateOptions {
     /// Leave out of each fit the series whose scores fall with size up to its cutoff
     /// (`--skip-falling`, judged on the sizes fitted, never on those held out).
     pub skip_falling: bool,
+    /// Also forecast whether each held-out score is above this (`chance+0.05`: five points above
+    /// its task's chance, a mean's the mean of its tasks' chances), scored by the Brier score.
+    pub above: Option<Score>,
 }
 
 impl ValidateOptions {
@@ -424,7 +442,10 @@ fn one_round(
         for p in s.points.iter().filter(|p| p.params > cuts[t]) {
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
-            let held = Prediction::held_out(s.name.clone(), p.model.clone(), p.params, x - x_last, y, None);
+            let held = Prediction {
+                above: opts.above.map(|a| a.at(s.chance)),
+                ..Prediction::held_out(s.name.clone(), p.model.clone(), p.params, x - x_last, y, None)
+            };
             let base = |method: &Arm, predicted| held.point(method.clone(), predicted);
             for m in &arms {
                 match m.method {
@@ -446,6 +467,7 @@ fn one_round(
             }
         }
     }
+    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
     for g in &opts.means {
         let Some((local, g)) = group_in_round(g, series, cut, &usable, opts.skip_falling) else {
             continue;
@@ -464,8 +486,10 @@ fn one_round(
             let mean = |f: &dyn Fn(usize, usize) -> f64| (0..local.len()).map(|k| w[k] * f(k, local[k])).sum::<f64>();
             let observed = mean(&|k, _| points[k].outcome.score());
             let x_last = local.iter().map(|&t| anchors[t].x).fold(f64::NEG_INFINITY, f64::max);
-            let held =
-                Prediction::held_out(g.label(), p.model.clone(), p.params, x - x_last, observed, Some(local.len()));
+            let held = Prediction {
+                above: opts.above.map(|a| a.at(g.chance(&chances))),
+                ..Prediction::held_out(g.label(), p.model.clone(), p.params, x - x_last, observed, Some(local.len()))
+            };
             let base = |method: &Arm, predicted| held.point(method.clone(), predicted);
             for m in &arms {
                 let prediction = match m.method {
@@ -551,6 +575,7 @@ fn probabilistic(p: Prediction, draws: &[f64]) -> Prediction {
         cover80: Some(covers(&draws, y, 0.8)),
         cover95: Some(covers(&draws, y, 0.95)),
         interval80: Some((quantile_sorted(&draws, 0.1), quantile_sorted(&draws, 0.9))),
+        p_above: p.above.map(|a| draws.iter().filter(|&&v| v > a).count() as f64 / draws.len() as f64),
         ..p
     }
 }
@@ -587,6 +612,12 @@ pub fn score(preds: &[&Prediction]) -> BTreeMap<Arm, MethodScores> {
                         ("95".to_string(), frac(|p| p.cover95)),
                     ])
                 }),
+                brier: {
+                    let sq: Vec<f64> = (ps.iter())
+                        .filter_map(|p| Some((p.p_above? - if p.observed > p.above? { 1.0 } else { 0.0 }).powi(2)))
+                        .collect();
+                    (!sq.is_empty()).then(|| sq.iter().sum::<f64>() / sq.len() as f64)
+                },
             };
             (m, scores)
         })

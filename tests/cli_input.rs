@@ -579,6 +579,51 @@ fn validate_lists_every_prediction_as_json_and_csv() {
     assert!(!stdout(&out).contains("was surest of"), "{}", stdout(&out));
 }
 
+/// `--above chance+0.05`: each prediction's score to pass and the method's probability of it,
+/// and a Brier column from them; a score a task cannot have is refused, naming it.
+#[test]
+fn validate_scores_the_chance_of_passing_a_score() {
+    let args = ["validate", "--holdout-largest", "1", "--methods", "independent_map,persistence", "--above"];
+    let out = scurve(&[&args[..], &["chance+0.05", "--csv"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let num = |r: &csv::StringRecord, c: &str| r[col(c)].parse::<f64>().unwrap();
+    let chance = |task: &str| match task.rsplit('/').next().unwrap() {
+        "lambada_openai" => 0.0,
+        "arc_easy" | "arc_challenge" | "logiqa" | "sciq" => 0.25,
+        _ => 0.5,
+    };
+    let mut brier = std::collections::BTreeMap::<String, Vec<f64>>::new();
+    for r in &rows {
+        assert!((num(r, "above") - (chance(&r[col("task")]) + 0.05)).abs() < 1e-12, "{r:?}");
+        let p = num(r, "p_above");
+        if &r[col("method")] == "persistence" {
+            assert_eq!(p, if num(r, "predicted") > num(r, "above") { 1.0 } else { 0.0 }, "{r:?}");
+        }
+        let passed = if num(r, "observed") > num(r, "above") { 1.0 } else { 0.0 };
+        brier.entry(r[col("method")].to_string()).or_default().push((p - passed).powi(2));
+    }
+    let out = scurve(&[&args[..], &["chance+0.05", "--json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for (m, sq) in &brier {
+        let expected = sq.iter().sum::<f64>() / sq.len() as f64;
+        assert!((v["methods"][m]["brier"].as_f64().unwrap() - expected).abs() < 1e-12, "{m}");
+    }
+    let text = stdout(&scurve(&[&args[..], &["chance+0.05"]].concat()));
+    assert!(text.lines().nth(1).unwrap().ends_with("95%  Brier"), "{text}");
+    assert!(text.contains("(Brier: of each method's probability that a held-out score is above chance + 0.05"));
+    // none asked, none given
+    let text = stdout(&scurve(&args[..args.len() - 1]));
+    assert!(!text.contains("Brier"), "{text}");
+    let out = scurve(&[&args[..], &["chance+0.6"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has chance 0.5, so its score would be 1.100, outside [0, 1]"), "{}", stderr(&out));
+}
+
 #[test]
 fn unknown_chance_is_named() {
     let dir = tempfile::tempdir().unwrap();

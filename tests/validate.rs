@@ -52,6 +52,7 @@ fn opts(split: Split, methods: Vec<Method>) -> ValidateOptions {
         seed: 1,
         means: Vec::new(),
         skip_falling: false,
+        above: None,
     }
 }
 
@@ -80,6 +81,50 @@ fn baselines_on_a_tiny_table() {
     // point forecasts: CRPS is the absolute error, no coverage
     assert!((s[&Arm::from(Method::Persistence)].crps - 0.11).abs() < 1e-12);
     assert!(s[&Arm::from(Method::Persistence)].coverage.is_none());
+}
+
+/// `above`: each method's probability that a held-out score is above a score (0 or 1 for a
+/// point forecast), some points above the task's chance or the same for all, and its Brier score.
+#[test]
+fn exceedance_of_a_score_and_its_brier_score() {
+    use scurve::forecast::Score;
+    let series = tiny();
+    let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+    let methods = vec![Method::Persistence, Method::Momentum, Method::Hierarchical];
+    let run = |above| {
+        let mut o = ValidateOptions { above: Some(above), ..opts(Split::Largest(1), methods.clone()) };
+        o.means = Group::matching(&names, &[Some(100), Some(100)], "*", false).unwrap();
+        validate(&series, &o, &(), &AtomicBool::new(false)).unwrap().predictions
+    };
+    let brier = |preds: &[scurve::validate::Prediction], m: Method| {
+        let tasks: Vec<_> = preds.iter().filter(|p| p.mean_of.is_none()).collect();
+        score(&tasks)[&Arm::from(m)].brier.unwrap()
+    };
+    // a held out at 0.70, b at 0.58; persistence says 0.50 and 0.60, momentum 0.60 and 0.68
+    // thirty points above chance: a's 0.55 was passed, b's 0.80 not
+    let preds = run(Score::AboveChance(0.3));
+    let get = |m: Method, t: &str| preds.iter().find(|p| p.method == m && p.task == t).unwrap();
+    assert_eq!(get(Method::Persistence, "a").above, Some(0.55));
+    assert_eq!(get(Method::Persistence, "b").above, Some(0.8));
+    let p_above = |m, t| get(m, t).p_above.unwrap();
+    assert_eq!([p_above(Method::Persistence, "a"), p_above(Method::Persistence, "b")], [0.0, 0.0]);
+    assert_eq!([p_above(Method::Momentum, "a"), p_above(Method::Momentum, "b")], [1.0, 0.0]);
+    assert!((brier(&preds, Method::Persistence) - 0.5).abs() < 1e-12);
+    assert!(brier(&preds, Method::Momentum).abs() < 1e-12);
+    // the draws' share above it, scored the same way
+    let (pa, pb) = (p_above(Method::Hierarchical, "a"), p_above(Method::Hierarchical, "b"));
+    assert!(pa > 0.5 && pb < 0.5, "{pa} {pb}");
+    assert!((brier(&preds, Method::Hierarchical) - ((pa - 1.0).powi(2) + pb * pb) / 2.0).abs() < 1e-12);
+    // the mean of a and b: chance 0.375, so 0.675, and 0.64 observed
+    let mean = preds.iter().find(|p| p.method == Method::Persistence && p.mean_of.is_some()).unwrap();
+    assert!((mean.above.unwrap() - 0.675).abs() < 1e-12 && mean.p_above == Some(0.0), "{mean:?}");
+    // one score for all: 0.59, passed by a, not by b
+    let preds = run(Score::Fixed(0.59));
+    assert!((brier(&preds, Method::Persistence) - 1.0).abs() < 1e-12);
+    assert!((brier(&preds, Method::Momentum) - 0.5).abs() < 1e-12);
+    // without it, no Brier score
+    let preds = validate(&series, &opts(Split::Largest(1), methods), &(), &AtomicBool::new(false)).unwrap();
+    assert!(score(&preds.predictions.iter().collect::<Vec<_>>()).values().all(|s| s.brier.is_none()));
 }
 
 #[test]

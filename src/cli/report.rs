@@ -258,6 +258,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             seed: a.seed,
             means: vgroups,
             skip_falling: a.data.skip_falling,
+            above: None,
         };
         let validation = validate(&vseries, &vopts, &bar, stop)?;
         let fit_warnings = validation.fit_warnings();

@@ -15,7 +15,7 @@ use scurve::validate::{
 use super::fit::SamplerArgs;
 use super::forecast::select_groups;
 use super::plot::FormatArg;
-use super::{DataArgs, size_arg};
+use super::{DataArgs, score_arg, score_for, size_arg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
@@ -71,6 +71,11 @@ pub struct Args {
     /// Weigh each task of a --mean by its item count, not equally.
     #[arg(long, requires = "means")]
     pub by_items: bool,
+    /// Also forecast whether each held-out score is above SCORE, and give each method's Brier
+    /// score for it: `chance+0.05` asks whether a task has left chance (five points above its
+    /// own chance; a mean's chance is the mean of its tasks').
+    #[arg(long, value_parser = score_arg, value_name = "SCORE")]
+    pub above: Option<scurve::forecast::Score>,
     /// A table per task as well.
     #[arg(long)]
     pub per_task: bool,
@@ -104,6 +109,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let items: Vec<Option<u64>> = series.iter().map(|s| s.items()).collect();
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
+    if let Some(above) = a.above {
+        for s in &series {
+            score_for(above, s.chance, &s.name, "--above", false)?;
+        }
+    }
     let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
         (Some(s), _, _) => Split::Above(s),
         (_, Some(k), _) if k >= 1 => Split::Largest(k),
@@ -127,6 +137,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         seed: a.seed,
         means,
         skip_falling: a.data.skip_falling,
+        above: a.above,
     };
     let rounds = if a.rolling { series.iter().map(|s| s.n_sizes()).max().unwrap_or(3).saturating_sub(3) } else { 1 };
     let arms = opts.arms();
@@ -203,6 +214,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         several => out!("{heldout} held-out scores (models: {})", several.join(", ")),
     }
     print_scores(&overall);
+    if let Some(above) = a.above {
+        out!(
+            "(Brier: of each method's probability that a held-out score is above {above}, 0 or 1 for a point \
+             forecast; lower is better)"
+        );
+    }
     if let Some(d) = &distance {
         // nearest first, as DISTANCE_GROUPS orders them
         for (g, s) in DISTANCE_GROUPS.iter().filter_map(|(g, _, _)| d.get(*g).map(|s| (g, s))) {
@@ -293,8 +310,15 @@ fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Arm]
 
 fn print_scores(s: &BTreeMap<Arm, MethodScores>) {
     let w = s.keys().map(|m| m.name().chars().count()).max().unwrap_or(0).max(17);
+    // the Brier score of P(score > --above), when asked
+    let brier = s.values().any(|x| x.brier.is_some());
+    let brier_cell = |v: Option<f64>| match (brier, v) {
+        (false, _) => String::new(),
+        (true, Some(b)) => format!(" {b:>6.3}"),
+        (true, None) => format!(" {:>6}", "—"),
+    };
     out!(
-        "{:<w$} {:>5} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}",
+        "{:<w$} {:>5} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}{}",
         "method",
         "n",
         "MAE pp",
@@ -304,12 +328,13 @@ fn print_scores(s: &BTreeMap<Arm, MethodScores>) {
         "LPD",
         "50%",
         "80%",
-        "95%"
+        "95%",
+        if brier { format!(" {:>6}", "Brier") } else { String::new() }
     );
     for (m, x) in s {
         let cov = |k: &str| x.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
         out!(
-            "{:<w$} {:>5} {:>8.2} {:>9.2} {:>8.2} {:>8.4} {:>8} {:>6} {:>6} {:>6}",
+            "{:<w$} {:>5} {:>8.2} {:>9.2} {:>8.2} {:>8.4} {:>8} {:>6} {:>6} {:>6}{}",
             m.name(),
             x.n,
             x.mae_pp,
@@ -319,7 +344,8 @@ fn print_scores(s: &BTreeMap<Arm, MethodScores>) {
             x.lpd.map_or("—".to_string(), |l| format!("{l:.2}")),
             cov("50"),
             cov("80"),
-            cov("95")
+            cov("95"),
+            brier_cell(x.brier)
         );
     }
 }
@@ -357,6 +383,8 @@ fn predictions_csv<'a>(preds: impl Iterator<Item = &'a Prediction>) -> Result<()
         "cover50",
         "cover80",
         "cover95",
+        "above",
+        "p_above",
     ]
     .map(String::from)
     .to_vec();
@@ -381,6 +409,8 @@ fn predictions_csv<'a>(preds: impl Iterator<Item = &'a Prediction>) -> Result<()
             flag(p.cover50),
             flag(p.cover80),
             flag(p.cover95),
+            opt(p.above),
+            opt(p.p_above),
         ]
     });
     super::print_csv(std::iter::once(head).chain(rows))
