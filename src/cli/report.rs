@@ -120,9 +120,6 @@ fn forecast_words(forecast: &ForecastAt, axis: XAxis) -> String {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if let Score::Fixed(_) = a.score {
-        super::score_for(a.score, 0.0, "", "--score", true)?;
-    }
     if a.validate_largest == 0 {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
     }

@@ -50,9 +50,6 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    if let Score::Fixed(_) = a.score {
-        score_for(a.score, 0.0, "", "--score", true)?;
-    }
     let fit = super::load_fit(&a.fit)?;
     let axis = fit.record.observations.x_axis;
     // the largest amount of interest, on the fit's axis
