@@ -575,8 +575,8 @@ pub fn score_for(score: scurve::forecast::Score, chance: f64, who: &str, option:
     let why = match score {
         scurve::forecast::Score::Fixed(_) => format!("{option} {score} must be in {range}"),
         scurve::forecast::Score::AboveChance(_) => format!(
-            "{option} {score}: '{who}' has chance {chance}, so its score would be {v:.3}, outside {range}; leave it \
-             out with --task, or ask for fewer points above chance"
+            "{option} {score}: '{who}' has chance {chance}, so its score would be {v:.3}, outside {range}; leave the \
+             task out, or ask for fewer points above chance"
         ),
     };
     Err(scurve::Error::Usage(why).into())
