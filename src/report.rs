@@ -8,11 +8,15 @@ use std::fmt::Write;
 use crate::check::PredictiveCheck;
 use crate::data::{SeriesReport, XAxis};
 use crate::fit::FitDiagnostics;
-use crate::forecast::{ForecastRow, ThresholdRow};
+use crate::forecast::{ForecastRow, Score, ThresholdRow};
 use crate::plot::format_on_axis;
 use crate::posterior::Luck;
 use crate::size::format_size;
 use crate::summary::Interval;
+
+/// The score whose exceedance the validation's Brier column scores: five points above each
+/// task's chance, whether the task has left chance.
+pub const LEAVES_CHANCE: Score = Score::AboveChance(0.05);
 use crate::validate::{Arm, MethodScores, Prediction};
 
 /// The validation part of a report.
@@ -413,9 +417,12 @@ impl Report {
         let _ = write!(
             h,
             "<p class=\"caption\">{}: {} held-out scores, each method fitted on the smaller sizes only. \
-             Persistence carries the last score on; momentum the last gain per decade.</p>",
+             Persistence carries the last score on; momentum the last gain per decade. Brier: of each method's \
+             probability that a held-out score is above {}, whether the task has left chance (0 or 1 for a point \
+             forecast; lower is better).</p>",
             escape(&v.split),
-            v.heldout
+            v.heldout,
+            LEAVES_CHANCE
         );
         for w in &v.fit_warnings {
             let _ = write!(h, "<p class=\"warn\">{}</p>", escape(w));
@@ -455,17 +462,25 @@ impl Report {
     }
 }
 
-/// A validation's scores, a row per method.
+/// A validation's scores, a row per method, with the Brier score of leaving chance when the
+/// validation gave one.
 fn score_table(h: &mut String, scores: &BTreeMap<Arm, MethodScores>) {
-    h.push_str(
+    let brier = scores.values().any(|s| s.brier.is_some());
+    let _ = write!(
+        h,
         "<table><tr><th>method</th><th>n</th><th>MAE (pp)</th><th>median AE (pp)</th><th>RMSE (pp)</th>\
-         <th>CRPS</th><th>LPD</th><th>50%</th><th>80%</th><th>95%</th></tr>",
+         <th>CRPS</th><th>LPD</th><th>50%</th><th>80%</th><th>95%</th>{}</tr>",
+        if brier { "<th>Brier</th>" } else { "" }
     );
     for (m, s) in scores {
         let cov = |k: &str| s.coverage.as_ref().map_or("—".to_string(), |c| format!("{:.2}", c[k]));
+        let brier_cell = match (brier, s.brier) {
+            (false, _) => String::new(),
+            (true, b) => format!("<td>{}</td>", b.map_or("—".to_string(), |b| format!("{b:.3}"))),
+        };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{brier_cell}</tr>",
             m.name(),
             s.n,
             s.mae_pp,

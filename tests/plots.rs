@@ -213,6 +213,18 @@ fn report_is_one_page_with_every_section() {
     // overview, population, the mean asked for, thresholds, and three validation figures
     assert_eq!(dom.matches("<svg").count(), 7, "inline figures");
     assert!(dom.contains("persistence") && dom.contains("hierarchical_map"), "validation table");
+    // with the Brier score of each method's probability that a held-out score left chance
+    let validation = html.split("<section id=\"validation\">").nth(1).unwrap();
+    let table = &validation[..validation.find("</table>").unwrap()];
+    assert!(table.contains("<th>95%</th><th>Brier</th></tr>") && validation.contains("above chance + 0.05"));
+    let briers: Vec<f64> = (table.split("<tr><td>").skip(1))
+        .map(|row| {
+            let last = row.rsplit("<td>").next().unwrap();
+            last[..last.find("</td>").unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(briers.len(), 5, "a Brier score for every method: {table}");
+    assert!(briers.iter().all(|b| (0.0..=1.0).contains(b)), "{briers:?}");
     assert!(dom.contains("opt/arc_easy") || dom.contains("arc_easy"));
     // the mean asked for: a forecast at each of the two sizes, its figure's title, a threshold
     // in the table and in its figure, and its validation

@@ -255,7 +255,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             seed: a.seed,
             means: vgroups,
             skip_falling: a.data.skip_falling,
-            above: None,
+            above: Some(scurve::report::LEAVES_CHANCE),
         };
         let validation = validate(&vseries, &vopts, &bar, stop)?;
         let fit_warnings = validation.fit_warnings();
