@@ -147,6 +147,13 @@ pub struct FitDiagnostics {
     /// evaluated models' own shifts. None in fits saved before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast_values: Option<ValuesCheck>,
+    /// When `forecast_values` fell short: the largest R-hat and smallest bulk ESS over every
+    /// task's curve at [`CURVE_CHECK_TIMES`] its largest fitted size, what forecasts there rest
+    /// on. A task seen in its lower bend over a decade binds its ceiling, midpoint and slope
+    /// only together, and its curve over the next decade can agree across chains while they do
+    /// not. None when not needed, and in fits saved before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_curves: Option<ValuesCheck>,
 }
 
 /// The largest R-hat and the smallest bulk ESS over a set of a fit's values, with the values
@@ -164,6 +171,11 @@ impl ValuesCheck {
         self.rhat_max <= RHAT_MAX && self.ess_bulk_min >= ESS_MIN
     }
 }
+
+/// The multiples of each task's largest fitted size (or compute) at which
+/// [`FitDiagnostics::forecast_curves`] checks its curve: that size itself, the next model (3×,
+/// where the report forecasts first) and a tenfold scale-up.
+pub const CURVE_CHECK_TIMES: [f64; 3] = [1.0, 3.0, 10.0];
 
 /// R-hat above this, or a bulk ESS below [`ESS_MIN`], makes a fit warn and, while
 /// [`NutsOptions::extend`] allows, draw more.
@@ -242,6 +254,22 @@ impl FitDiagnostics {
         })
     }
 
+    /// When the fit fell short in a value a forecast rests on, with no divergence, but every
+    /// task's curve at its largest fitted size and at 3× and 10× it passed
+    /// ([`Self::forecast_curves`]): their figures in words, to follow a warning. None otherwise.
+    pub fn only_far_short(&self) -> Option<String> {
+        let c = self.forecast_curves.as_ref().filter(|c| c.passes())?;
+        (self.falls_short() && self.divergences == 0 && self.only_population_short().is_none()).then(|| {
+            format!(
+                "every task's curve at its largest fitted size and at 3× and 10× it passed (R-hat at most {}, bulk \
+                 ESS at least {:.0}): forecasts up to a tenfold scale-up rest on draws that agree, while thresholds \
+                 and forecasts farther out rest on the values that fell short too",
+                format_rhat(c.rhat_max),
+                c.ess_bulk_min
+            )
+        })
+    }
+
     /// When the value with the worst R-hat or bulk ESS belongs to one of `falling` (the series
     /// whose scores fall with size in the data fitted, as [`crate::data::Series::falls_upto`]
     /// finds them, each as (series name, task name)): a warning that says so, since more draws
@@ -313,7 +341,8 @@ impl FitDiagnostics {
                 self.ess_bulk_min, self.worst_ess
             ));
         }
-        if let (Some(last), Some(only)) = (w.last_mut(), self.only_population_short()) {
+        if let (Some(last), Some(only)) = (w.last_mut(), self.only_population_short().or_else(|| self.only_far_short()))
+        {
             last.push_str(&format!(" But {only}."));
         }
         if self.divergences > 0 {
@@ -570,6 +599,11 @@ pub fn assemble(
         worst_ess: owner(&c.worst_ess),
         ..c
     });
+    // the curves at the sizes forecasts are asked for, checked only when those values fell short
+    let forecast_curves = forecast_values.as_ref().filter(|c| !c.passes()).and_then(|_| {
+        let largest: Vec<f64> = series_records(&model.data).iter().map(|r| r.largest_x).collect();
+        curve_check(&posterior, &largest)
+    });
     let all_stats: Vec<&crate::sample::DrawStats> = posterior.stats.iter().flatten().collect();
     let divergences = all_stats.iter().filter(|s| s.divergent).count() as u64;
     let max_depth_hits = all_stats.iter().filter(|s| s.max_depth_hit).count() as u64;
@@ -595,8 +629,40 @@ pub fn assemble(
         extensions,
         chain_apart,
         forecast_values,
+        forecast_curves,
     };
     NutsFit { model, start, options, posterior, columns, diagnostics }
+}
+
+/// [`ValuesCheck`] over each task's curve value at [`CURVE_CHECK_TIMES`] its largest fitted x
+/// (`largest_x[t]`, log10), in every draw; the values named `curve of TASK at 3×`. None
+/// without tasks.
+fn curve_check(posterior: &Posterior, largest_x: &[f64]) -> Option<ValuesCheck> {
+    let mut check: Option<ValuesCheck> = None;
+    let scale = crate::diagnostics::RankScale::for_chains(posterior.draws.iter().map(Vec::len));
+    for (t, &top) in largest_x.iter().enumerate() {
+        for f in CURVE_CHECK_TIMES {
+            let x = top + f.log10();
+            let chains: Vec<Vec<f64>> = (posterior.draws.iter())
+                .map(|c| c.iter().map(|row| posterior.curve(row, t).value(x)).collect())
+                .collect();
+            let d = crate::diagnostics::diagnose_with(&chains.iter().map(Vec::as_slice).collect::<Vec<_>>(), &scale);
+            let name = || format!("curve of {} at {f}×", posterior.series[t]);
+            let c = check.get_or_insert_with(|| ValuesCheck {
+                rhat_max: f64::NEG_INFINITY,
+                worst_rhat: String::new(),
+                ess_bulk_min: f64::INFINITY,
+                worst_ess: String::new(),
+            });
+            if d.rhat.is_finite() && d.rhat > c.rhat_max {
+                (c.rhat_max, c.worst_rhat) = (d.rhat, name());
+            }
+            if d.ess_bulk < c.ess_bulk_min {
+                (c.ess_bulk_min, c.worst_ess) = (d.ess_bulk, name());
+            }
+        }
+    }
+    check
 }
 
 /// A column name with the task or model it belongs to, so a warning can be acted on:
@@ -774,6 +840,7 @@ mod tests {
             extensions: Vec::new(),
             chain_apart: None,
             forecast_values: None,
+            forecast_curves: None,
         }
     }
 
@@ -883,6 +950,77 @@ mod tests {
         ] {
             assert!(short.only_population_short().is_none(), "{short:?}");
             assert!(short.warnings(&opts).iter().all(|w| !w.contains("only population")), "{short:?}");
+        }
+    }
+
+    /// The curves at 1×, 3× and 10× a task's largest fitted size can agree across chains while
+    /// its midpoint does not: two chains that put it at 10^7 and 10^7.5, both far below the
+    /// largest fitted size, 10^9.
+    #[test]
+    fn curves_at_the_forecast_sizes_are_checked_apart_from_the_curve_s_parameters() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let posterior = |midpoints: [f64; 2]| {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            let mut noise = || 0.01 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng);
+            let draws: Vec<Vec<Vec<f64>>> = (midpoints.iter())
+                .map(|&m| (0..400).map(|_| vec![0.2 + noise(), 0.8 + noise(), m + noise(), 5.0]).collect())
+                .collect();
+            let names = ["floor.1", "ceiling.1", "midpoint.1", "slope.1"].map(String::from).to_vec();
+            crate::posterior::Posterior::new(names, draws, Vec::new(), vec!["t".into()], Vec::new()).unwrap()
+        };
+        let p = posterior([7.0, 7.5]);
+        let mid = p.column_by_chain(2);
+        let mid = crate::diagnostics::diagnose(&mid.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert!(mid.rhat > 1.5, "the midpoints disagree: {}", mid.rhat);
+        let c = super::curve_check(&p, &[9.0]).unwrap();
+        assert!(c.passes(), "{c:?}");
+        assert!(c.worst_rhat.starts_with("curve of t at ") && c.worst_ess.ends_with('×'), "{c:?}");
+        // midpoints at the largest size and beyond it: the curves there disagree too
+        let c = super::curve_check(&posterior([8.9, 9.5]), &[9.0]).unwrap();
+        assert!(c.rhat_max > 1.5 && !c.passes(), "{c:?}");
+        assert_eq!(super::CURVE_CHECK_TIMES, [1.0, 3.0, 10.0]);
+        assert!(super::curve_check(&p, &[]).is_none());
+    }
+
+    #[test]
+    fn a_shortfall_in_forecast_values_with_curves_that_passed_says_how_far_forecasts_rest_on_them() {
+        let opts = NutsOptions::default();
+        let check = |rhat_max, ess_bulk_min| ValuesCheck {
+            rhat_max,
+            worst_rhat: "midpoint.2 (t)".into(),
+            ess_bulk_min,
+            worst_ess: "midpoint.2 (t)".into(),
+        };
+        let short = FitDiagnostics {
+            rhat_max: 1.029,
+            ess_bulk_min: 296.0,
+            worst_rhat: "midpoint_location".into(),
+            worst_ess: "midpoint_location".into(),
+            forecast_values: Some(check(1.023, 386.0)),
+            forecast_curves: Some(check(1.006, 706.0)),
+            ..with_divergences(0)
+        };
+        let w = short.warnings(&opts);
+        assert!(
+            w[1].ends_with(
+                "But every task's curve at its largest fitted size and at 3× and 10× it passed (R-hat at most \
+                 1.006, bulk ESS at least 706): forecasts up to a tenfold scale-up rest on draws that agree, while \
+                 thresholds and forecasts farther out rest on the values that fell short too."
+            ),
+            "{w:?}"
+        );
+        assert!(short.only_population_short().is_none());
+        for not in [
+            FitDiagnostics { forecast_curves: Some(check(1.012, 706.0)), ..short.clone() },
+            FitDiagnostics { forecast_curves: Some(check(1.006, 399.0)), ..short.clone() },
+            FitDiagnostics { forecast_curves: None, ..short.clone() },
+            FitDiagnostics { divergences: 2, ..short.clone() },
+            // only population values short: that sentence, not this one
+            FitDiagnostics { forecast_values: Some(check(1.006, 512.0)), ..short.clone() },
+        ] {
+            assert!(not.only_far_short().is_none(), "{not:?}");
+            assert!(not.warnings(&opts).iter().all(|w| !w.contains("tenfold scale-up")), "{not:?}");
         }
     }
 

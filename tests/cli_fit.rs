@@ -431,6 +431,10 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     // a fit short only in a population value says that what follows rests on values that passed
     let path = logit.path().join("f/fit.json");
     let mut saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // its forecast values fell short, so the curves at the forecast sizes were checked too
+    let curves = &saved["diagnostics"]["forecast_curves"];
+    assert!(curves["worst_ess"].as_str().unwrap().starts_with("curve of "), "{curves}");
+    assert!(curves["ess_bulk_min"].as_f64().unwrap() < 400.0, "2 × 100 draws: {curves}");
     let diag = &mut saved["diagnostics"];
     (diag["rhat_max"], diag["worst_rhat"], diag["ess_bulk_min"]) =
         (1.014.into(), "ceiling_location".into(), 900.0.into());
@@ -449,6 +453,15 @@ fn means_of_tasks_are_forecast_and_thresholded() {
         note.contains("(R-hat at most 1.006, bulk ESS at least 512)") && !note.contains("may not describe"),
         "{note}"
     );
+    // short in a task's value too, but not in its curve up to a tenfold scale-up: forecasts up
+    // to there rest on draws that agree
+    saved["diagnostics"]["forecast_values"] = serde_json::json!({"rhat_max": 1.02, "worst_rhat": "midpoint.2", "ess_bulk_min": 512.0, "worst_ess": "floor.1"});
+    saved["diagnostics"]["forecast_curves"] = serde_json::json!({"rhat_max": 1.004, "worst_rhat": "curve of t at 10×",
+        "ess_bulk_min": 900.0, "worst_ess": "curve of t at 1×"});
+    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    let note = stderr(&scurve_in(logit.path(), &["forecast", "f", "--size", "30B", "--task", "opt/arc_easy"]));
+    assert!(note.contains("at 3× and 10× it passed (R-hat at most 1.004, bulk ESS at least 900)"), "{note}");
+    assert!(note.contains("forecasts up to a tenfold scale-up rest on draws that agree"), "{note}");
     let t = json(&["threshold", "f", "--score", "0.5", "--mean", "*", "--json"]);
     let rows = t["means"].as_array().unwrap();
     assert_eq!(rows.len(), 2);

@@ -348,6 +348,7 @@ fn fits_that_fall_short_are_named() {
         extensions: Vec::new(),
         chain_apart: None,
         forecast_values: None,
+        forecast_curves: None,
     };
     let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { model_file: None, largest_fitted, diagnostics: d };
     let v = Validation {

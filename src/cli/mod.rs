@@ -463,12 +463,19 @@ pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
                 dir.display(),
                 d.shortfall()
             ),
-            None => eprintln!(
-                "note: the fit in {} ended with {}: what follows rests on draws that may not describe the \
-                 posterior (refit with more draws, e.g. --draws {more})",
-                dir.display(),
-                d.shortfall()
-            ),
+            None => match d.only_far_short() {
+                Some(far) => eprintln!(
+                    "note: the fit in {} ended with {}; {far} (refit with more draws, e.g. --draws {more})",
+                    dir.display(),
+                    d.shortfall()
+                ),
+                None => eprintln!(
+                    "note: the fit in {} ended with {}: what follows rests on draws that may not describe the \
+                     posterior (refit with more draws, e.g. --draws {more})",
+                    dir.display(),
+                    d.shortfall()
+                ),
+            },
         }
     }
     Ok(fit)
