@@ -21,30 +21,50 @@ pub struct Target {
     pub items: Option<u64>,
 }
 
-/// A target score: the same for every task (`0.8`), or some points above each task's chance
+/// A target score: the same for every task (`0.8`); some points above each task's chance
 /// (`chance+0.1`), the way a question of emergence is asked of tasks whose chance differs (a
-/// four-way choice at 0.25, a two-way one at 0.5). A mean of tasks takes the mean of their
-/// chances, weighted as the mean is.
+/// four-way choice at 0.25, a two-way one at 0.5); or some points above what each task's largest
+/// fitted model scored (`largest+0.05`), the way a question of a bigger model's gain is asked. A
+/// mean of tasks takes the mean of its tasks' [`Baseline`]s, weighted as the mean is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Score {
     Fixed(f64),
     AboveChance(f64),
+    AboveLargest(f64),
+}
+
+/// What a relative [`Score`] is relative to, for one task or mean: its chance, and the score of
+/// its largest fitted model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baseline {
+    pub chance: f64,
+    pub largest: f64,
 }
 
 impl Score {
-    /// The score for a task (or a mean of tasks) whose chance is `chance`.
-    pub fn at(self, chance: f64) -> f64 {
+    /// The score for a task (or a mean of tasks) with this baseline.
+    pub fn at(self, b: Baseline) -> f64 {
         match self {
             Score::Fixed(s) => s,
-            Score::AboveChance(d) => chance + d,
+            Score::AboveChance(d) => b.chance + d,
+            Score::AboveLargest(d) => b.largest + d,
         }
     }
 
-    /// The score in words for a title: "80%", or "10 points above chance".
+    /// Whether the score differs from task to task.
+    pub fn per_task(self) -> bool {
+        !matches!(self, Score::Fixed(_))
+    }
+
+    /// The score in words for a title: "80%", "10 points above chance", or "5 points above the
+    /// largest fitted model's score".
     pub fn words(self) -> String {
         match self {
             Score::Fixed(s) => format!("{}%", trim_number(100.0 * s)),
             Score::AboveChance(d) => format!("{} points above chance", trim_number(100.0 * d)),
+            Score::AboveLargest(d) => {
+                format!("{} points above the largest fitted model's score", trim_number(100.0 * d))
+            }
         }
     }
 }
@@ -60,6 +80,7 @@ impl std::fmt::Display for Score {
         match self {
             Score::Fixed(s) => write!(f, "{s}"),
             Score::AboveChance(d) => write!(f, "chance + {d}"),
+            Score::AboveLargest(d) => write!(f, "largest + {d}"),
         }
     }
 }
@@ -67,17 +88,19 @@ impl std::fmt::Display for Score {
 impl std::str::FromStr for Score {
     type Err = String;
 
-    /// `0.8` (in [0, 1]), or `chance+0.1` (`chance + 0.1`; an offset in [0, 1)); whether the
-    /// score then suits each task is for the command to check.
+    /// `0.8` (in [0, 1]), `chance+0.1` or `largest+0.05` (`chance + 0.1`; an offset in [0, 1));
+    /// whether the score then suits each task is for the command to check.
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim();
-        let examples = "examples: 0.8, or chance+0.1 for ten points above each task's chance";
+        let examples = "examples: 0.8; chance+0.1, ten points above each task's chance; largest+0.05, five points \
+                        above what each task's largest fitted model scored";
         let number = |v: &str| v.trim().parse::<f64>().ok().filter(|v| v.is_finite());
-        match t.strip_prefix("chance") {
-            Some("") => Ok(Score::AboveChance(0.0)),
-            Some(rest) => match rest.trim_start().strip_prefix('+').and_then(number) {
-                Some(d) if (0.0..1.0).contains(&d) => Ok(Score::AboveChance(d)),
-                Some(_) => Err(format!("'{s}': the points above chance are a share in [0, 1), as 0.1")),
+        let relative = [("chance", Score::AboveChance as fn(f64) -> Score), ("largest", Score::AboveLargest)];
+        match relative.iter().find_map(|&(word, make)| t.strip_prefix(word).map(|rest| (word, make, rest))) {
+            Some((_, make, "")) => Ok(make(0.0)),
+            Some((word, make, rest)) => match rest.trim_start().strip_prefix('+').and_then(number) {
+                Some(d) if (0.0..1.0).contains(&d) => Ok(make(d)),
+                Some(_) => Err(format!("'{s}': the points above {word} are a share in [0, 1), as 0.1")),
                 None => Err(format!("'{s}' is not a score ({examples})")),
             },
             None => match number(t) {
@@ -87,6 +110,16 @@ impl std::str::FromStr for Score {
             },
         }
     }
+}
+
+/// Each series' [`Baseline`] in a fit's data: its chance, and the score at its largest x.
+pub fn baselines(data: &crate::data::FitData) -> Vec<Baseline> {
+    (0..data.series.len())
+        .map(|t| Baseline {
+            chance: data.chance[t],
+            largest: largest_fitted(data, t).map_or(f64::NAN, |i| data.score[i]),
+        })
+        .collect()
 }
 
 /// Predictive draws of the observed score and of the latent curve value.
@@ -203,9 +236,12 @@ impl Group {
         format!("{} (mean of {}{})", self.name, self.tasks.len(), if self.by_items { " by items" } else { "" })
     }
 
-    /// The chance of the mean score: its tasks' `chance`, weighted as the mean is.
-    pub fn chance(&self, chance: &[f64]) -> f64 {
-        self.tasks.iter().zip(&self.weights).map(|(t, w)| w * chance[t.task]).sum()
+    /// The baseline of the mean score: its tasks' (`baselines[t]`), weighted as the mean is.
+    pub fn baseline(&self, baselines: &[Baseline]) -> Baseline {
+        let mean = |f: fn(&Baseline) -> f64| -> f64 {
+            self.tasks.iter().zip(&self.weights).map(|(t, w)| w * f(&baselines[t.task])).sum()
+        };
+        Baseline { chance: mean(|b| b.chance), largest: mean(|b| b.largest) }
     }
 
     /// The weighted mean of the task curves at `x` in one posterior draw.
@@ -794,21 +830,34 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
         assert!(parse("chance+1").unwrap_err().contains("a share in [0, 1)"));
-        assert_eq!(Score::AboveChance(0.1).at(0.25), 0.35);
-        assert_eq!(Score::Fixed(0.8).at(0.25), 0.8);
+        assert_eq!(parse("largest+0.05"), Ok(Score::AboveLargest(0.05)));
+        assert_eq!(parse("largest"), Ok(Score::AboveLargest(0.0)));
+        assert!(parse("largest+1").unwrap_err().contains("the points above largest are a share in [0, 1)"));
+        assert!(parse("largest-0.05").is_err() && parse("biggest+0.05").is_err());
+        let b = Baseline { chance: 0.25, largest: 0.6 };
+        assert_eq!(Score::AboveChance(0.1).at(b), 0.35);
+        assert_eq!(Score::AboveLargest(0.05).at(b), 0.65);
+        assert_eq!(Score::Fixed(0.8).at(b), 0.8);
+        assert!(
+            !Score::Fixed(0.8).per_task() && Score::AboveChance(0.1).per_task() && Score::AboveLargest(0.0).per_task()
+        );
         assert_eq!(Score::Fixed(0.8).words(), "80%");
         assert_eq!(Score::Fixed(1.0 / 3.0).words(), "33.333%");
         assert_eq!(Score::AboveChance(0.1).words(), "10 points above chance");
         assert_eq!(Score::AboveChance(0.025).words(), "2.5 points above chance");
         assert_eq!(Score::AboveChance(0.1).to_string(), "chance + 0.1");
-        // a mean's chance: its tasks', weighted as the mean is
+        assert_eq!(Score::AboveLargest(0.05).words(), "5 points above the largest fitted model's score");
+        assert_eq!(Score::AboveLargest(0.05).to_string(), "largest + 0.05");
+        // a mean's baseline: its tasks', weighted as the mean is
         let g = Group {
             name: "m".into(),
             tasks: vec![Target { task: 0, items: Some(100) }, Target { task: 2, items: Some(300) }],
             weights: vec![0.25, 0.75],
             by_items: true,
         };
-        assert_eq!(g.chance(&[0.25, 0.9, 0.5]), 0.4375);
+        let b = |chance, largest| Baseline { chance, largest };
+        let m = g.baseline(&[b(0.25, 0.5), b(0.9, 0.0), b(0.5, 0.7)]);
+        assert!((m.chance - 0.4375).abs() < 1e-12 && (m.largest - 0.65).abs() < 1e-12, "{m:?}");
     }
 
     #[test]

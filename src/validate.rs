@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::data::{FitData, Outcome, Series, XAxis, x_value};
 use crate::error::{Error, Result};
 use crate::fit::{FitDiagnostics, fit_independent, fit_nuts, hierarchical_map, posterior_from_task_maps};
-use crate::forecast::{Group, Score, Target, group_predictive, log_predictive_density, predictive};
+use crate::forecast::{Baseline, Group, Score, Target, group_predictive, log_predictive_density, predictive};
 use crate::metrics::{covers, crps, pit};
 use crate::model::CurveModel;
 use crate::posterior::Posterior;
@@ -443,7 +443,7 @@ fn one_round(
             let x = x_value(p, opts.x_axis)?;
             let y = p.outcome.score();
             let held = Prediction {
-                above: opts.above.map(|a| a.at(s.chance)),
+                above: opts.above.map(|a| a.at(Baseline { chance: s.chance, largest: last_score })),
                 ..Prediction::held_out(s.name.clone(), p.model.clone(), p.params, x - x_last, y, None)
             };
             let base = |method: &Arm, predicted| held.point(method.clone(), predicted);
@@ -467,7 +467,6 @@ fn one_round(
             }
         }
     }
-    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
     for g in &opts.means {
         let Some((local, g)) = group_in_round(g, series, cut, &usable, opts.skip_falling) else {
             continue;
@@ -487,7 +486,9 @@ fn one_round(
             let observed = mean(&|k, _| points[k].outcome.score());
             let x_last = local.iter().map(|&t| anchors[t].x).fold(f64::NEG_INFINITY, f64::max);
             let held = Prediction {
-                above: opts.above.map(|a| a.at(g.chance(&chances))),
+                above: opts.above.map(|a| {
+                    a.at(Baseline { chance: mean(&|_, t| chosen[t].chance), largest: mean(&|_, t| anchors[t].score) })
+                }),
                 ..Prediction::held_out(g.label(), p.model.clone(), p.params, x - x_last, observed, Some(local.len()))
             };
             let base = |method: &Arm, predicted| held.point(method.clone(), predicted);

@@ -314,6 +314,24 @@ fn scores_above_each_tasks_chance() {
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--above", "chance+0.05"]);
     assert!(stdout(&out).lines().next().unwrap().ends_with("P(score > chance + 0.05)"), "{}", stdout(&out));
 
+    // five points above what each task's largest fitted model scored: opt-66b's 1703 of 2376 on
+    // arc_easy; a mean's, the mean of its tasks'
+    let largest = 1703.0 / 2376.0;
+    let v = json(&["forecast", "f", "--size", "3x", "--task", "opt/arc_easy", "--above", "largest+0.05", "--json"]);
+    assert!((v["forecasts"][0]["above"].as_f64().unwrap() - (largest + 0.05)).abs() < 1e-12, "{v}");
+    let t =
+        json(&["threshold", "f", "--score", "largest+0.05", "--task", "opt/arc_easy", "--mean", "opt/arc_*", "--json"]);
+    assert!((t["thresholds"][0]["score"].as_f64().unwrap() - (largest + 0.05)).abs() < 1e-12, "{t}");
+    let mean = (largest + 436.0 / 1172.0) / 2.0 + 0.05;
+    assert!((t["means"][0]["score"].as_f64().unwrap() - mean).abs() < 1e-12, "{t}");
+    let out = scurve_in(d, &["threshold", "f", "--score", "largest+0.3", "--task", "opt/piqa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'opt/piqa' scored 0.788 at its largest fitted size, so its score would be 1.088"),
+        "{}",
+        stderr(&out)
+    );
+
     // a score a task shown cannot have is refused, naming the task; one left out does not count
     let out = scurve_in(d, &["threshold", "f", "--score", "chance+0.6", "--task", "opt/piqa"]);
     assert_eq!(out.status.code(), Some(2));

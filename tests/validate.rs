@@ -118,6 +118,17 @@ fn exceedance_of_a_score_and_its_brier_score() {
     // the mean of a and b: chance 0.375, so 0.675, and 0.64 observed
     let mean = preds.iter().find(|p| p.method == Method::Persistence && p.mean_of.is_some()).unwrap();
     assert!((mean.above.unwrap() - 0.675).abs() < 1e-12 && mean.p_above == Some(0.0), "{mean:?}");
+    // five points above the last fitted score (a: 0.50, b: 0.60): a gained, b did not; momentum
+    // says both will, persistence neither; the mean's is the mean of the two, 0.55 + 0.05
+    let preds = run(Score::AboveLargest(0.05));
+    let get = |m: Method, t: &str| preds.iter().find(|p| p.method == m && p.task == t).unwrap();
+    assert!((get(Method::Persistence, "a").above.unwrap() - 0.55).abs() < 1e-12);
+    assert!((get(Method::Persistence, "b").above.unwrap() - 0.65).abs() < 1e-12);
+    assert_eq!([get(Method::Momentum, "a").p_above, get(Method::Momentum, "b").p_above], [Some(1.0), Some(1.0)]);
+    assert!((brier(&preds, Method::Persistence) - 0.5).abs() < 1e-12);
+    assert!((brier(&preds, Method::Momentum) - 0.5).abs() < 1e-12);
+    let mean = preds.iter().find(|p| p.method == Method::Persistence && p.mean_of.is_some()).unwrap();
+    assert!((mean.above.unwrap() - 0.6).abs() < 1e-12, "{mean:?}");
     // one score for all: 0.59, passed by a, not by b
     let preds = run(Score::Fixed(0.59));
     assert!((brier(&preds, Method::Persistence) - 1.0).abs() < 1e-12);

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::{XAxis, glob_match, none_named};
 use scurve::fitio::{SavedFit, SeriesRecord};
-use scurve::forecast::{At, ForecastAt, ForecastRow, Group, Job, Score, flattened_rows, group_predictive, summarise};
+use scurve::forecast::{
+    At, ForecastAt, ForecastRow, Group, Job, Score, baselines, flattened_rows, group_predictive, summarise,
+};
 use scurve::plot::format_on_axis;
 use scurve::size::format_size;
 
@@ -23,7 +25,8 @@ pub struct Args {
     #[command(flatten)]
     pub pick: Picked,
     /// Also give the probability that the observed score exceeds this; `chance+0.1`: ten points
-    /// above each task's chance (a mean's: the mean of its tasks' chances).
+    /// above each task's chance; `largest+0.05`: five points above what its largest fitted model
+    /// scored (a mean's: the mean of its tasks').
     #[arg(long, value_parser = score_arg, value_name = "SCORE")]
     pub above: Option<Score>,
     /// Training tokens of the new model (needed when the fit's x-axis is compute).
@@ -216,14 +219,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (tasks, groups) = a.pick.of(&fit)?;
     // the score each task's (and mean's) P(score > above) is of
     let series = &fit.record.series;
-    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
+    let baselines = baselines(&fit.record.observations);
     let above: Option<Vec<f64>> = match a.above {
         None => None,
         Some(score) => {
-            // checked for the tasks shown only: a task left out may have a chance it does not suit
-            let mut v: Vec<f64> = chances.iter().map(|&c| score.at(c)).collect();
+            // checked for the tasks shown only: a task left out may have a baseline it does not suit
+            let mut v: Vec<f64> = baselines.iter().map(|&b| score.at(b)).collect();
             for &t in &tasks {
-                v[t] = score_for(score, chances[t], &series[t].name, "--above", false)?;
+                v[t] = score_for(score, baselines[t], &series[t].name, "--above", false)?;
             }
             Some(v)
         }
@@ -233,7 +236,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let rows = forecast_rows(&fit, &jobs, above.as_deref(), a.seed);
     let mut means = Vec::new();
     for g in &groups {
-        let above = a.above.map(|s| score_for(s, g.chance(&chances), &g.label(), "--above", false)).transpose()?;
+        let above = a.above.map(|s| score_for(s, g.baseline(&baselines), &g.label(), "--above", false)).transpose()?;
         for (p, (size, x)) in at.at.iter().zip(at.of_group(g)) {
             let pred = group_predictive(&fit.posterior, g, x, a.seed);
             let row = ForecastRow { times: p.times(), ..summarise(&g.name, size, &pred, above) };

@@ -566,25 +566,39 @@ pub fn forecast_size_arg(s: &str) -> std::result::Result<ForecastSize, String> {
     })
 }
 
-/// Parse a target score: `0.8`, or `chance+0.1` for ten points above each task's chance.
+/// Parse a target score: `0.8`, `chance+0.1` for ten points above each task's chance, or
+/// `largest+0.05` for five points above what each task's largest fitted model scored.
 pub fn score_arg(s: &str) -> std::result::Result<scurve::forecast::Score, String> {
     s.parse()
 }
 
-/// The score `score` names for a task (or mean) `who` whose chance is `chance`, or an error
-/// when it falls outside what `option` takes: (0, 1) when `open`, else [0, 1].
-pub fn score_for(score: scurve::forecast::Score, chance: f64, who: &str, option: &str, open: bool) -> Result<f64> {
-    let v = score.at(chance);
+/// The score `score` names for a task (or mean) `who` with baseline `b`, or an error when it
+/// falls outside what `option` takes: (0, 1) when `open`, else [0, 1].
+pub fn score_for(
+    score: scurve::forecast::Score,
+    b: scurve::forecast::Baseline,
+    who: &str,
+    option: &str,
+    open: bool,
+) -> Result<f64> {
+    use scurve::forecast::Score;
+    let v = score.at(b);
     if if open { v > 0.0 && v < 1.0 } else { (0.0..=1.0).contains(&v) } {
         return Ok(v);
     }
     let range = if open { "(0, 1)" } else { "[0, 1]" };
     let why = match score {
-        scurve::forecast::Score::Fixed(_) => format!("{option} {score} must be in {range}"),
-        scurve::forecast::Score::AboveChance(_) => format!(
-            "{option} {score}: '{who}' has chance {chance}, so its score would be {v:.3}, outside {range}; leave the \
-             task out, or ask for fewer points above chance"
-        ),
+        Score::Fixed(_) => format!("{option} {score} must be in {range}"),
+        Score::AboveChance(_) | Score::AboveLargest(_) => {
+            let base = match score {
+                Score::AboveChance(_) => format!("has chance {}", b.chance),
+                _ => format!("scored {:.3} at its largest fitted size", b.largest),
+            };
+            format!(
+                "{option} {score}: '{who}' {base}, so its score would be {v:.3}, outside {range}; leave the task \
+                 out, or ask for fewer points"
+            )
+        }
     };
     Err(scurve::Error::Usage(why).into())
 }

@@ -59,7 +59,8 @@ pub struct Args {
     /// Weigh each task of a --mean by its item count, not equally.
     #[arg(long, requires = "means")]
     pub by_items: bool,
-    /// Target score of the thresholds; `chance+0.1`: ten points above each task's chance.
+    /// Target score of the thresholds; `chance+0.1`: ten points above each task's chance;
+    /// `largest+0.05`: five points above what each task's largest fitted model scored.
     #[arg(long, default_value = "0.8", value_parser = super::score_arg)]
     pub score: Score,
     /// Validation: hold out each task's K largest sizes.
@@ -143,8 +144,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     // sampling: 3× and 10× each task's largest fitted unless sizes are given
     let records = series_records(&data);
     // each task's threshold score (`chance+0.1`: its own), checked before any sampling
-    let scores: Vec<f64> = (records.iter())
-        .map(|r| super::score_for(a.score, r.chance, &r.name, "--score", true))
+    let baselines = scurve::forecast::baselines(&data);
+    let scores: Vec<f64> = (records.iter().zip(&baselines))
+        .map(|(r, &b)| super::score_for(a.score, b, &r.name, "--score", true))
         .collect::<Result<_>>()?;
     let forecast = ForecastAt {
         at: report_points(&a.sizes, axis, a.tokens)?,
@@ -218,7 +220,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         })
         .collect();
     let mut means_svg = Vec::new();
-    let chances: Vec<f64> = records.iter().map(|r| r.chance).collect();
     for g in &groups {
         let of: Vec<&TaskPanel> = g.tasks.iter().map(|t| &panels[t.task]).collect();
         let at = forecast.of_group(g);
@@ -230,7 +231,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             forecasts.push(ForecastRow { times: p.times(), ..row });
         }
         let largest = group_largest_x(g, &records);
-        let score = super::score_for(a.score, g.chance(&chances), &g.label(), "--score", true)?;
+        let score = super::score_for(a.score, g.baseline(&baselines), &g.label(), "--score", true)?;
         thresholds.push(ThresholdRow { task: g.label(), ..group_threshold(post, g, score, largest, max_x) });
     }
     // within a tenfold scale-up of each row's largest fitted (a mean's: of its tasks', as its

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use scurve::data::XAxis;
 use scurve::forecast::{
-    ForecastAt, Score, ThresholdRow, flattened_thresholds, group_threshold, threshold, threshold_horizon,
+    ForecastAt, Score, ThresholdRow, baselines, flattened_thresholds, group_threshold, threshold, threshold_horizon,
 };
 use scurve::plot::{Format, ThresholdFigure, check_new, format_on_axis, save};
 
@@ -18,8 +18,9 @@ use super::{ForecastSize, forecast_size_arg, score_arg, score_for};
 pub struct Args {
     /// A saved fit folder (from `scurve fit --out`).
     pub fit: PathBuf,
-    /// The target score, in (0, 1); or some points above each task's chance, `chance+0.1`
-    /// (a mean's chance is the mean of its tasks').
+    /// The target score, in (0, 1); or some points above each task's chance, `chance+0.1`, or
+    /// above what its largest fitted model scored, `largest+0.05` (a mean's: the mean of its
+    /// tasks').
     #[arg(long, value_parser = score_arg)]
     pub score: Score,
     #[command(flatten)]
@@ -83,9 +84,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let series = &fit.record.series;
     let reach = ForecastAt { at: vec![max.on_axis()], largest_x: series.iter().map(|s| s.largest_x).collect() };
     let mut fitted: Vec<f64> = shown.iter().map(|&t| series[t].largest_x).collect();
+    let baselines = baselines(&fit.record.observations);
     let mut rows: Vec<ThresholdRow> = (shown.iter().zip(&fitted))
         .map(|(&t, &x)| {
-            let score = score_for(a.score, series[t].chance, &series[t].name, "--score", true)?;
+            let score = score_for(a.score, baselines[t], &series[t].name, "--score", true)?;
             Ok(threshold(&fit.posterior, t, score, x, reach.of_task(t)[0].1))
         })
         .collect::<Result<_>>()?;
@@ -100,13 +102,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.score
         );
     }
-    let chances: Vec<f64> = series.iter().map(|s| s.chance).collect();
     for g in &groups {
         // P(now) by the largest size every task of the mean was fitted at
         let largest = group_largest_x(g, series);
         fitted.push(largest);
         let by = reach.of_group(g)[0].1;
-        let score = score_for(a.score, g.chance(&chances), &g.label(), "--score", true)?;
+        let score = score_for(a.score, g.baseline(&baselines), &g.label(), "--score", true)?;
         rows.push(ThresholdRow { task: g.label(), ..group_threshold(&fit.posterior, g, score, largest, by) });
     }
     let (what, unit, unit_name, option) = match axis {
@@ -210,7 +211,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
     let sz = |v: Option<f64>| amount(v, &|s| format_on_axis(s, axis));
     // each row's own score when it is some points above the row's chance
-    let own = matches!(a.score, Score::AboveChance(_));
+    let own = a.score.per_task();
     let score_cell = |v: String| if own { format!("  {v:>5}") } else { String::new() };
     out!(
         "{:<w$}{}  {:>8}  {:<22} {:>9} {:>9} {:>9}",
@@ -253,7 +254,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
          P(never): the ceiling is below it{})",
         match a.score {
             Score::Fixed(v) => v.to_string(),
-            Score::AboveChance(_) => format!("each row's score, its {}", a.score),
+            _ => format!("each row's score, its {}", a.score),
         },
         if groups.is_empty() { "" } else { "; of a mean, its curve and ceiling are the means of its tasks'" }
     );

@@ -73,7 +73,8 @@ pub struct Args {
     pub by_items: bool,
     /// Also forecast whether each held-out score is above SCORE, and give each method's Brier
     /// score for it: `chance+0.05` asks whether a task has left chance (five points above its
-    /// own chance; a mean's chance is the mean of its tasks').
+    /// own chance), `largest+0.05` whether it gained five points over the largest fitted
+    /// model's score (a mean's: the mean of its tasks').
     #[arg(long, value_parser = score_arg, value_name = "SCORE")]
     pub above: Option<scurve::forecast::Score>,
     /// A table per task as well.
@@ -109,9 +110,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let items: Vec<Option<u64>> = series.iter().map(|s| s.items()).collect();
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
-    if let Some(above) = a.above {
+    // a score above chance must suit every task; one above the largest fitted model's score is
+    // per round, and a held-out score beyond 1 is simply never reached
+    if let Some(above @ scurve::forecast::Score::AboveChance(_) | above @ scurve::forecast::Score::Fixed(_)) = a.above {
         for s in &series {
-            score_for(above, s.chance, &s.name, "--above", false)?;
+            let b = scurve::forecast::Baseline { chance: s.chance, largest: f64::NAN };
+            score_for(above, b, &s.name, "--above", false)?;
         }
     }
     let split = match (a.holdout_above, a.holdout_largest, a.rolling) {
