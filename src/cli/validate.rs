@@ -112,7 +112,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
     // a score above chance must suit every task; one above the largest fitted model's score is
     // per round, and a held-out score beyond 1 is simply never reached
-    if let Some(above @ scurve::forecast::Score::AboveChance(_) | above @ scurve::forecast::Score::Fixed(_)) = a.above {
+    if let Some(above) = a.above.filter(|s| !matches!(s, scurve::forecast::Score::AboveLargest(_))) {
         for s in &series {
             let b = scurve::forecast::Baseline { chance: s.chance, largest: f64::NAN };
             score_for(above, b, &s.name, "--above", false)?;
