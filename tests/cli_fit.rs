@@ -72,14 +72,12 @@ fn map_fit_saves_and_forecasts() {
     assert!(csv_out.status.success() && json_out.status.success(), "{}", stderr(&csv_out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&json_out)).unwrap();
     let text = stdout(&csv_out);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let (header, rows) = common::read_csv(&text);
     assert_eq!(header.len(), 1 + 4 * 3 + 1, "{header:?}");
     assert_eq!(
         (header[1].as_str(), header[9].as_str(), header[13].as_str()),
         ("floor", "midpoint_log10_hi", "converged")
     );
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let tasks = v["tasks"].as_array().unwrap();
     assert_eq!(rows.len(), tasks.len());
     for (row, t) in rows.iter().zip(tasks) {
@@ -491,10 +489,8 @@ fn means_of_tasks_are_forecast_and_thresholded() {
     let out = scurve_in(d, &[&args[..], &["--csv"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let (header, rows) = common::read_csv(&text);
     assert_eq!(header, ["task", "score", "median_size", "lo80_size", "hi80_size", "p_reach", "p_now", "p_never"]);
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let expected: Vec<&serde_json::Value> =
         t["thresholds"].as_array().unwrap().iter().chain(t["means"].as_array().unwrap()).collect();
     assert_eq!(rows.len(), 4, "two tasks and the two families' means: {text}");

@@ -539,10 +539,8 @@ fn validate_lists_every_prediction_as_json_and_csv() {
     let out = scurve(&[&args[..], &["--csv"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header = rdr.headers().unwrap().clone();
+    let (header, rows) = common::read_csv(&text);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 32 + 2 * 2, "the tasks' predictions, then each family's arc mean by both methods");
     let (method, task, mean_of) = (col("method"), col("task"), col("mean_of"));
     assert_eq!(&rows[32][mean_of], "2");
@@ -587,10 +585,8 @@ fn validate_scores_the_chance_of_passing_a_score() {
     let out = scurve(&[&args[..], &["chance+0.05", "--csv"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header = rdr.headers().unwrap().clone();
+    let (header, rows) = common::read_csv(&text);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let num = |r: &csv::StringRecord, c: &str| r[col(c)].parse::<f64>().unwrap();
     let chance = |task: &str| match task.rsplit('/').next().unwrap() {
         "lambada_openai" => 0.0,

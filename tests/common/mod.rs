@@ -40,6 +40,13 @@ pub fn fit_json(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("fit.json")).unwrap()).unwrap()
 }
 
+/// A CSV's header and its rows.
+pub fn read_csv(text: &str) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr.headers().unwrap().iter().map(String::from).collect();
+    (header, rdr.records().map(Result::unwrap).collect())
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
