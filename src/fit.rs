@@ -638,8 +638,16 @@ pub fn assemble(
 /// (`largest_x[t]`, log10), in every draw; the values named `curve of TASK at 3×`. None
 /// without tasks.
 fn curve_check(posterior: &Posterior, largest_x: &[f64]) -> Option<ValuesCheck> {
-    let mut check: Option<ValuesCheck> = None;
+    if largest_x.is_empty() {
+        return None;
+    }
     let scale = crate::diagnostics::RankScale::for_chains(posterior.draws.iter().map(Vec::len));
+    let mut c = ValuesCheck {
+        rhat_max: f64::NEG_INFINITY,
+        worst_rhat: String::new(),
+        ess_bulk_min: f64::INFINITY,
+        worst_ess: String::new(),
+    };
     for (t, &top) in largest_x.iter().enumerate() {
         for f in CURVE_CHECK_TIMES {
             let x = top + f.log10();
@@ -648,12 +656,6 @@ fn curve_check(posterior: &Posterior, largest_x: &[f64]) -> Option<ValuesCheck> 
                 .collect();
             let d = crate::diagnostics::diagnose_with(&chains.iter().map(Vec::as_slice).collect::<Vec<_>>(), &scale);
             let name = || format!("curve of {} at {f}×", posterior.series[t]);
-            let c = check.get_or_insert_with(|| ValuesCheck {
-                rhat_max: f64::NEG_INFINITY,
-                worst_rhat: String::new(),
-                ess_bulk_min: f64::INFINITY,
-                worst_ess: String::new(),
-            });
             if d.rhat.is_finite() && d.rhat > c.rhat_max {
                 (c.rhat_max, c.worst_rhat) = (d.rhat, name());
             }
@@ -662,7 +664,7 @@ fn curve_check(posterior: &Posterior, largest_x: &[f64]) -> Option<ValuesCheck> 
             }
         }
     }
-    check
+    Some(c)
 }
 
 /// A column name with the task or model it belongs to, so a warning can be acted on:
