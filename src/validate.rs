@@ -259,13 +259,17 @@ pub struct Validation {
     pub fits: Vec<RoundFit>,
 }
 
-/// One round's NUTS fit: the largest size it was fitted on, and its diagnostics.
+/// One round's NUTS fit: the largest size it was fitted on, how far beyond their task's largest
+/// fitted size the scores it predicted lie, and its diagnostics.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundFit {
     /// The model file's label when several are compared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_file: Option<String>,
     pub largest_fitted: f64,
+    /// Orders of magnitude from its task's largest fitted size to the farthest score the round
+    /// held out (a [`Prediction::distance`]).
+    pub farthest: f64,
     pub diagnostics: FitDiagnostics,
 }
 
@@ -278,9 +282,18 @@ impl Validation {
             .map(|f| {
                 let (size, short) = (crate::size::format_size(f.largest_fitted), f.diagnostics.shortfall());
                 let of = f.model_file.as_ref().map_or(String::new(), |m| format!(" ({m})"));
-                match f.diagnostics.only_population_short() {
-                    Some(only) => format!("the hierarchical fit{of} of sizes up to {size} ended with {short}; {only}"),
-                    None => format!(
+                // a fit short in a task's value whose curves passed up to a tenfold scale-up, when
+                // every score the round held out lies within it
+                let far = f.diagnostics.only_far_short().filter(|_| f.farthest <= 1.0);
+                match (f.diagnostics.only_population_short(), far) {
+                    (Some(only), _) => {
+                        format!("the hierarchical fit{of} of sizes up to {size} ended with {short}; {only}")
+                    }
+                    (None, Some(far)) => format!(
+                        "the hierarchical fit{of} of sizes up to {size} ended with {short}; {far}, and every score \
+                         it was asked to forecast lies within one"
+                    ),
+                    (None, None) => format!(
                         "the hierarchical fit{of} of sizes up to {size} ended with {short}: the scores of its \
                          forecasts rest on draws that may not describe the posterior (`scurve fit` on the same \
                          sizes says more)"
@@ -395,6 +408,7 @@ fn one_round(
         .flat_map(|&i| series[i].points.iter().filter(move |p| p.params <= cut[i]))
         .fold(0.0, |m: f64, p| m.max(p.params));
     let mut posteriors: Vec<(&Arm, Posterior)> = Vec::new();
+    let round_fits = validation.fits.len();
     for arm in &arms {
         let post = match arm.method {
             Method::Hierarchical => {
@@ -402,7 +416,8 @@ fn one_round(
                 let model = CurveModel::new(spec.clone(), data.clone())?;
                 let fit = fit_nuts(model, &opts.nuts, progress, stop)?;
                 let model_file = arm.model_file.as_ref().map(|f| f.1.clone());
-                validation.fits.push(RoundFit { model_file, largest_fitted, diagnostics: fit.diagnostics });
+                let diagnostics = fit.diagnostics;
+                validation.fits.push(RoundFit { model_file, largest_fitted, farthest: 0.0, diagnostics });
                 fit.posterior
             }
             Method::HierarchicalMap => {
@@ -512,6 +527,11 @@ fn one_round(
                 out.push(prediction);
             }
         }
+    }
+    // how far ahead the round's fits were asked to forecast
+    let farthest = out.iter().map(|p| p.distance).fold(0.0, f64::max);
+    for f in &mut validation.fits[round_fits..] {
+        f.farthest = farthest;
     }
     validation.predictions.extend(out);
     Ok(())

@@ -136,6 +136,9 @@ fn exceedance_of_a_score_and_its_brier_score() {
     // without it, no Brier score
     let preds = validate(&series, &opts(Split::Largest(1), methods), &(), &AtomicBool::new(false)).unwrap();
     assert!(score(&preds.predictions.iter().collect::<Vec<_>>()).values().all(|s| s.brier.is_none()));
+    // the round's fit knows how far ahead it forecast: one decade, 1e10 to 1e11
+    assert_eq!(preds.fits.len(), 1);
+    assert!((preds.fits[0].farthest - 1.0).abs() < 1e-9, "{:?}", preds.fits[0].farthest);
 }
 
 #[test]
@@ -361,7 +364,12 @@ fn fits_that_fall_short_are_named() {
         forecast_values: None,
         forecast_curves: None,
     };
-    let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit { model_file: None, largest_fitted, diagnostics: d };
+    let fit = |largest_fitted: f64, d: FitDiagnostics| RoundFit {
+        model_file: None,
+        largest_fitted,
+        farthest: 0.7,
+        diagnostics: d,
+    };
     let v = Validation {
         predictions: Vec::new(),
         fits: vec![
@@ -397,4 +405,14 @@ fn fits_that_fall_short_are_named() {
     let diverged = FitDiagnostics { divergences: 1, ..population(1.014, passed(1.006)) };
     let v = Validation { predictions: Vec::new(), fits: vec![fit(1.3e10, diverged)] };
     assert!(v.fit_warnings()[0].contains("may not describe the posterior"));
+    // short in a task's value, but its curves up to a tenfold scale-up passed: said when every
+    // score the round forecast lies within that (0.7 orders of magnitude), not when one lies
+    // farther
+    let far = FitDiagnostics { forecast_curves: Some(passed(1.004)), ..population(1.014, passed(1.02)) };
+    let v = Validation { predictions: Vec::new(), fits: vec![fit(1.3e10, far.clone())] };
+    let w = v.fit_warnings();
+    assert!(w[0].contains("forecasts up to a tenfold scale-up rest on draws that agree"), "{w:?}");
+    assert!(w[0].ends_with("and every score it was asked to forecast lies within one"), "{w:?}");
+    let v = Validation { predictions: Vec::new(), fits: vec![RoundFit { farthest: 1.2, ..fit(1.3e10, far) }] };
+    assert!(v.fit_warnings()[0].contains("may not describe the posterior"), "{:?}", v.fit_warnings());
 }
