@@ -310,7 +310,14 @@ fn scores_above_each_tasks_chance() {
     assert!(text.starts_with("task,size,") && text.lines().next().unwrap().ends_with(",above,p_above"), "{text}");
     assert!(text.lines().nth(1).unwrap().contains(",0.55,"), "{text}");
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--above", "chance+0.05"]);
-    assert!(stdout(&out).lines().next().unwrap().ends_with("P(score > chance + 0.05)"), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.lines().next().unwrap().ends_with("  above  P(score > chance + 0.05)"), "{text}");
+    let p = v["forecasts"].as_array().unwrap().iter().find(|r| r["task"] == "opt/piqa").unwrap()["p_above"].clone();
+    assert!(text.lines().nth(1).unwrap().ends_with(&format!("  0.550  {:.2}", p.as_f64().unwrap())), "{text}");
+    // one score for every task needs no column of its own
+    let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--task", "opt/piqa", "--above", "0.55"]);
+    let head = stdout(&out).lines().next().unwrap().to_string();
+    assert!(head.ends_with("P(score > 0.55)") && !head.contains("above"), "{head}");
 
     // five points above what each task's largest fitted model scored: opt-66b's 1703 of 2376 on
     // arc_easy; a mean's, the mean of its tasks'

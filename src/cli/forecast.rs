@@ -300,7 +300,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     } else {
         let w = rows.iter().map(|r| r.task.len()).max().unwrap_or(4).max(4);
         // the curve's column is padded for P(score > above); without it, no trailing blanks
-        let p_above = a.above.map(|s| format!("  P(score > {s})")).unwrap_or_default();
+        // and, when each task has its own (`chance+0.05`), preceded by that score
+        let own = a.above.is_some_and(Score::per_task);
+        let p_above =
+            a.above.map(|s| format!("{}  P(score > {s})", if own { "  above" } else { "" })).unwrap_or_default();
         let header = format!(
             "{:<w$}  {:>6}  {:>6}  {:<15} {:<15} {:<15} {:<20}{}",
             "task", "size", "median", "50%", "80%", "95%", "curve (80%)", p_above
@@ -317,7 +320,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 iv(r.lo80, r.hi80),
                 iv(r.lo95, r.hi95),
                 format!("{:.3} ({})", r.latent_median, iv(r.latent_lo80, r.latent_hi80)),
-                r.p_above.map(|p| format!("  {p:.2}")).unwrap_or_default()
+                r.p_above
+                    .map(|p| match (own, r.above) {
+                        (true, Some(above)) => format!("  {above:>5.3}  {p:.2}"),
+                        _ => format!("  {p:.2}"),
+                    })
+                    .unwrap_or_default()
             );
             out!("{}", line.trim_end());
         }
