@@ -67,7 +67,8 @@ pub struct Report {
     pub means_svg: Vec<String>,
     /// What the forecasts' and thresholds' amounts are: sizes, or training compute in FLOPs.
     pub axis: XAxis,
-    /// The thresholds' score: one for every task, or some points above each task's chance.
+    /// The thresholds' score: one for every task, or some points above each task's chance or
+    /// its largest fitted model's score.
     pub threshold_score: crate::forecast::Score,
     pub thresholds: Vec<ThresholdRow>,
     /// Per threshold row, the probability the score is reached within a tenfold scale-up of
@@ -368,8 +369,8 @@ impl Report {
     }
 
     fn threshold_section(&self, h: &mut String) {
-        // each row's own score, when it is some points above the row's chance
-        let own = matches!(self.threshold_score, crate::forecast::Score::AboveChance(_));
+        // each row's own score, when it is some points above the row's chance or largest score
+        let own = self.threshold_score.per_task();
         let _ = write!(
             h,
             "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"caption\">The {} at which each task's curve \

@@ -284,6 +284,15 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     for (task, score) in [("arc_easy", "0.350"), ("winogrande", "0.600"), ("lambada_openai", "0.100")] {
         assert!(thresholds.contains(&format!("<tr><td>{task}</td><td>{score}</td>")), "{task}: {thresholds}");
     }
+    // and five points above what each task's largest fitted model scored
+    let mut again = vec!["report", "three.csv", "--out", "r2.html", "--skip-task", "piqa", "--score", "largest+0.05"];
+    again.extend(QUICK);
+    ok(&scurve_in(d, &again));
+    let html2 = std::fs::read_to_string(d.join("r2.html")).unwrap();
+    let t2 = html2.split("<section id=\"thresholds\">").nth(1).unwrap();
+    let t2 = &t2[..t2.find("</section>").unwrap()];
+    assert!(t2.contains("reaches 5 points above the largest fitted model's score"), "{t2}");
+    assert!(t2.contains("<th>task</th><th>score</th>"), "each row's own score: {t2}");
     assert!(html.contains("left out</dt><dd>piqa (--skip-task)</dd>"), "the page says what was left out");
     assert!(html.contains("<section id=\"validation\">"));
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
