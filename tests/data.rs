@@ -576,8 +576,58 @@ fn separators_percent_signs_and_decimal_commas() {
     let err = parse_csv(b"task;model;params;score\na;m1;1e8;0,3\n", "d.csv").unwrap_err().to_string();
     assert!(err.contains("not a score: '0,3' (a decimal comma?"), "{err}");
     let err = parse_csv(b"task,model,params,score\na,m1,1e8,30\n", "p.csv").unwrap_err().to_string();
-    assert!(err.contains("score 30 is outside [0, 1] (percentages? write 30% or 0.30)"), "{err}");
+    assert!(
+        err.contains(
+            "score 30 is outside [0, 1] (percentages? write 30% or 0.30, or mark the column's name with '(%)')"
+        ),
+        "{err}"
+    );
     // a comma in the header decides: a semicolon inside a quoted name does not
     let ds = parse_csv(b"task,model,params,score\n\"a;b\",m1,1e8,0.3\n", "q.csv").unwrap();
     assert_eq!(ds.observations[0].task, "a;b");
+}
+
+/// A tidy CSV knows its columns by the names a wide table knows them by (case, `_` and `-`
+/// aside; a unit in parentheses after a size or token count), and its score as `score`, `acc`
+/// or `accuracy` (`(%)` for percentages): the same observations as the canonical header. Two
+/// columns that hold the same, and a size without its unit, are refused with the column named.
+#[test]
+fn a_tidy_csv_knows_its_columns_by_the_names_a_wide_table_does() {
+    use scurve::data::tidy::parse_csv;
+    let canonical = parse_csv(
+        b"task,model,params,score,n,tokens,family,shots\narc,m1,1.4e9,0.45,1000,3e11,f,0\narc,m2,7e9,0.581,1000,1e12,f,0\n",
+        "c.csv",
+    )
+    .unwrap();
+    let renamed = parse_csv(
+        b"Task,Model Name,Model_Size (B),ACC (%),Items,Training-Tokens (T),Model Family,Shots,stderr\n\
+          arc,m1,1.4,45,1000,0.3,f,0,0.01\narc,m2,7,58.1,1000,1,f,0,0.01\n",
+        "r.csv",
+    )
+    .unwrap();
+    let key = |ds: &Dataset| -> Vec<String> {
+        (ds.observations.iter())
+            .map(|o| {
+                format!(
+                    "{} {} {} {:?} {:?} {:?} {:?}",
+                    o.task, o.model, o.params, o.tokens, o.outcome, o.family, o.shots
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&renamed), key(&canonical));
+    assert!(matches!(renamed.observations[1].outcome, Outcome::Counts { correct: 581, n: 1000 }));
+    let ds = parse_csv(b"task,model,size,accuracy\narc,m1,1.3B,0.3\n", "a.csv").unwrap();
+    assert_eq!((ds.observations[0].params, ds.observations[0].outcome.score()), (1.3e9, 0.3));
+    for (text, want) in [
+        (&b"task,model,params,acc,score\na,m,1e9,0.3,0.3\n"[..], "column 'score' means the same as column 'acc'"),
+        (b"task,model,params,parameters,score\na,m,1e9,1e9,0.3\n", "field 'parameters'"),
+        (b"task,model,params,score\na,m,1.4,0.3\n", "row 2, field 'params': a model of 1.4 parameters?"),
+        (b"task,model,params (B),score\na,m,1.4B,0.3\n", "field 'params (B)': not a positive size: '1.4B'"),
+        (b"task,model,acc\na,m,0.3\n", "missing column 'params' (or 'parameters', 'size'"),
+        (b"task,model,params,acc_norm\na,m,1e9,0.3\n", "missing column 'correct' (or 'score', 'acc', 'accuracy')"),
+    ] {
+        let err = parse_csv(text, "e.csv").unwrap_err().to_string();
+        assert!(err.contains(want), "{err}");
+    }
 }

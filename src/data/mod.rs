@@ -645,14 +645,6 @@ fn fill_sizes(observations: &mut [Observation], sizes: Option<&HashMap<String, f
     }
 }
 
-/// A score cell: a number, or a percentage written with its sign (`30%` is 0.3).
-pub(crate) fn score_cell(cell: &str) -> Option<f64> {
-    match cell.strip_suffix('%') {
-        Some(pct) => pct.trim_end().parse::<f64>().ok().map(|x| x / 100.0),
-        None => cell.parse().ok(),
-    }
-}
-
 /// Why a cell that should be a number is not one, when the reason is a common one: a decimal
 /// comma (`0,25`, from a spreadsheet in a language that writes them) — "" otherwise.
 pub(crate) fn number_hint(cell: &str) -> &'static str {

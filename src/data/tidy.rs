@@ -1,12 +1,16 @@
 //! The tidy CSV format: `task,model,params,correct,n,chance` (or `score` instead of `correct`),
-//! with optional `tokens`, `family` and `shots` columns. Columns may come in any order. A CSV
-//! with no `task` column but a model and a size column is a wide table ([`crate::data::wide`]).
+//! with optional `tokens`, `family` and `shots` columns. Columns may come in any order, and are
+//! known by name as a wide table's are (`Model Size (B)` for the size, `acc` or `score (%)` for
+//! the score: [`Columns::of`]). A CSV with no `task` column but a model and a size column is a
+//! wide table ([`crate::data::wide`]).
 
 use std::path::Path;
 
-use crate::data::{Dataset, Observation, Outcome, complete, csv_separator, number_hint, score_cell, wide};
+use csv::StringRecord;
+
+use crate::data::wide::{self, Role, score};
+use crate::data::{Dataset, Observation, Outcome, complete, csv_separator, number_hint};
 use crate::error::{Error, Location, Result};
-use crate::size::parse_size;
 
 /// Read a tidy CSV file (or a wide table, its sizes taken from the model names when it has no
 /// size column).
@@ -47,40 +51,7 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
     if let Some(roles) = wide::recognise(&headers, file)? {
         return wide::parse(&headers, &roles, &mut rdr, file);
     }
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let need = |name: &str| {
-        col(name).ok_or_else(|| {
-            Error::input(
-                at.clone().row(1).field(name),
-                format!("missing column '{name}' (header: {})", headers.iter().collect::<Vec<_>>().join(",")),
-            )
-        })
-    };
-    let c_task = col("task").ok_or_else(|| {
-        Error::input(
-            at.clone().row(1).field("task"),
-            format!(
-                "missing column 'task' (header: {}); a wide table, one row per model and one column per task, \
-                 needs a 'model' column and a size column such as 'params (B)'",
-                headers.iter().collect::<Vec<_>>().join(",")
-            ),
-        )
-    })?;
-    let c_model = need("model")?;
-    let c_params = need("params")?;
-    let c_correct = col("correct");
-    let c_score = col("score");
-    let c_n = col("n");
-    if c_correct.is_none() && c_score.is_none() {
-        return Err(Error::input(at.clone().row(1).field("correct"), "missing column 'correct' (or 'score')"));
-    }
-    if c_correct.is_some() && c_n.is_none() {
-        return Err(Error::input(at.clone().row(1).field("n"), "missing column 'n' (needed with 'correct')"));
-    }
-    let c_chance = col("chance");
-    let c_tokens = col("tokens");
-    let c_family = col("family");
-    let c_shots = col("shots");
+    let c = Columns::of(&headers, file)?;
 
     let mut observations = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -88,79 +59,64 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
         let here = at.clone().row(row);
         let rec = rec.map_err(|e| Error::input(here.clone(), format!("malformed CSV: {e}")))?;
         let get = |c: usize| rec.get(c).unwrap_or("");
-        let text = |c: usize, name: &str| -> Result<String> {
+        let field = |c: usize| here.clone().field(&headers[c]);
+        let text = |c: usize| -> Result<String> {
             let v = get(c);
-            if v.is_empty() { Err(Error::input(here.clone().field(name), "empty value")) } else { Ok(v.to_string()) }
+            if v.is_empty() { Err(Error::input(field(c), "empty value")) } else { Ok(v.to_string()) }
         };
-        let number = |c: usize, name: &str| finite(&text(c, name)?, here.clone().field(name));
-        let count = |c: usize, name: &str| whole(&text(c, name)?, here.clone().field(name));
-        let size = |c: usize, name: &str| -> Result<f64> {
-            let v = text(c, name)?;
-            parse_size(&v).ok_or_else(|| {
-                Error::input(here.clone().field(name), format!("not a positive size: '{v}' (e.g. 1.3e9 or 1.3B)"))
-            })
-        };
-        let task = text(c_task, "task")?;
-        let model = text(c_model, "model")?;
-        let params = size(c_params, "params")?;
-        let n = match c_n {
-            Some(c) if !get(c).is_empty() || c_correct.is_some() => {
-                let n = count(c, "n")?;
+        let number = |c: usize| finite(&text(c)?, field(c));
+        let count = |c: usize| whole(&text(c)?, field(c));
+        let amount = |(c, unit): (usize, f64), what: &str| wide::amount(&text(c)?, unit, what, &headers[c], field(c));
+        let task = text(c.task)?;
+        let model = text(c.model)?;
+        let params = amount(c.params, "size")?;
+        let n = match c.n {
+            Some(n_col) if !get(n_col).is_empty() || c.correct.is_some() => {
+                let n = count(n_col)?;
                 if n == 0 {
-                    return Err(Error::input(here.clone().field("n"), "n must be at least 1"));
+                    return Err(Error::input(field(n_col), "n must be at least 1"));
                 }
                 Some(n)
             }
             _ => None,
         };
-        let outcome = match (c_correct, c_score) {
-            (Some(c), _) if !get(c).is_empty() || c_score.is_none() => {
-                let correct = count(c, "correct")?;
+        let outcome = match (c.correct, c.score) {
+            (Some(col), _) if !get(col).is_empty() || c.score.is_none() => {
+                let correct = count(col)?;
                 let n = n.unwrap_or_default();
                 if correct > n {
-                    return Err(Error::input(
-                        here.clone().field("correct"),
-                        format!("correct ({correct}) exceeds n ({n})"),
-                    ));
+                    return Err(Error::input(field(col), format!("correct ({correct}) exceeds n ({n})")));
                 }
                 Outcome::Counts { correct, n }
             }
-            (_, Some(c)) => {
-                let cell = text(c, "score")?;
-                let s = score_cell(&cell).filter(|s| s.is_finite()).ok_or_else(|| {
-                    Error::input(here.clone().field("score"), format!("not a score: '{cell}'{}", number_hint(&cell)))
-                })?;
-                if !(0.0..=1.0).contains(&s) {
-                    let hint = if (1.0..=100.0).contains(&s) { " (percentages? write 30% or 0.30)" } else { "" };
-                    return Err(Error::input(
-                        here.clone().field("score"),
-                        format!("score {cell} is outside [0, 1]{hint}"),
-                    ));
-                }
+            (_, Some((col, scale))) => {
+                let s = score(&text(col)?, scale).map_err(|msg| Error::input(field(col), msg))?;
                 match n {
                     Some(n) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
                     None => Outcome::Score(s),
                 }
             }
-            _ => return Err(Error::input(here.clone().field("correct"), "empty value")),
+            (Some(col), None) => return Err(Error::input(field(col), "empty value")),
+            // Columns::of refuses a header with neither
+            (None, None) => return Err(Error::input(here.clone(), "no column of scores")),
         };
-        let chance = match c_chance {
-            Some(c) if !get(c).is_empty() => {
-                let v = number(c, "chance")?;
+        let chance = match c.chance {
+            Some(col) if !get(col).is_empty() => {
+                let v = number(col)?;
                 if !(0.0..1.0).contains(&v) {
-                    return Err(Error::input(here.clone().field("chance"), format!("chance {v} is outside [0, 1)")));
+                    return Err(Error::input(field(col), format!("chance {v} is outside [0, 1)")));
                 }
                 Some(v)
             }
             _ => None,
         };
-        let tokens = match c_tokens {
-            Some(c) if !get(c).is_empty() => Some(size(c, "tokens")?),
+        let tokens = match c.tokens {
+            Some(t) if !get(t.0).is_empty() => Some(amount(t, "token count")?),
             _ => None,
         };
-        let family = c_family.map(get).filter(|f| !f.is_empty()).map(str::to_string);
-        let shots = match c_shots {
-            Some(c) if !get(c).is_empty() => Some(shots_count(get(c), here.clone().field("shots"))?),
+        let family = c.family.map(get).filter(|f| !f.is_empty()).map(str::to_string);
+        let shots = match c.shots {
+            Some(col) if !get(col).is_empty() => Some(shots_count(get(col), field(col))?),
             _ => None,
         };
         observations.push(Observation { task, family, model, params, tokens, outcome, chance, shots, at: here });
@@ -169,6 +125,112 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
         return Err(Error::input(at, "the file has a header but no rows"));
     }
     Ok(Dataset { source: file.to_string(), observations, unreadable: Vec::new() })
+}
+
+/// Where a tidy CSV's columns are, by what each holds.
+struct Columns {
+    task: usize,
+    model: usize,
+    /// The size's column and its unit.
+    params: (usize, f64),
+    tokens: Option<(usize, f64)>,
+    family: Option<usize>,
+    shots: Option<usize>,
+    correct: Option<usize>,
+    n: Option<usize>,
+    /// The score's column and its scale (1/100 for percentages).
+    score: Option<(usize, f64)>,
+    chance: Option<usize>,
+}
+
+/// What a tidy CSV's column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Task,
+    Model,
+    Params,
+    Tokens,
+    Family,
+    Shots,
+    Correct,
+    N,
+    Score,
+    Chance,
+}
+
+impl Columns {
+    /// The columns of a header, by name (case, `_` and `-` aside): `task`, `correct`, `n` (or
+    /// `items`), `chance`; the score as `score`, `acc` or `accuracy`, with `(%)` after it for
+    /// percentages; and the columns a wide table knows ([`wide::named`]: `model`, the size as
+    /// `params`, `parameters` or `size` with a unit such as `(B)`, the tokens, `family`,
+    /// `shots`). Other columns are not read. Two columns that hold the same, a missing `task`,
+    /// `model` or size, and neither `correct` (with `n`) nor a score are errors.
+    fn of(headers: &StringRecord, file: &str) -> Result<Columns> {
+        let at = Location::file(file).row(1);
+        let mut found: Vec<(Holds, usize, f64)> = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            let (base, units) = wide::split_units(h);
+            let holds = match (wide::normalise(h).as_str(), wide::normalise(base).as_str(), units.as_slice()) {
+                ("task", ..) => Some((Holds::Task, 1.0)),
+                ("correct", ..) => Some((Holds::Correct, 1.0)),
+                ("n" | "items" | "n items", ..) => Some((Holds::N, 1.0)),
+                ("chance", ..) => Some((Holds::Chance, 1.0)),
+                (_, "score" | "acc" | "accuracy", []) => Some((Holds::Score, 1.0)),
+                (_, "score" | "acc" | "accuracy", [u]) if u == "%" => Some((Holds::Score, 0.01)),
+                _ => match wide::named(h, file)? {
+                    Some(Role::Model) => Some((Holds::Model, 1.0)),
+                    Some(Role::Size(unit)) => Some((Holds::Params, unit)),
+                    Some(Role::Tokens(unit)) => Some((Holds::Tokens, unit)),
+                    Some(Role::Family) => Some((Holds::Family, 1.0)),
+                    Some(Role::Shots) => Some((Holds::Shots, 1.0)),
+                    _ => None,
+                },
+            };
+            let Some((holds, unit)) = holds else { continue };
+            if let Some(&(_, j, _)) = found.iter().find(|f| f.0 == holds) {
+                return Err(Error::input(
+                    at.clone().field(h),
+                    format!("column '{h}' means the same as column '{}'; keep one", &headers[j]),
+                ));
+            }
+            found.push((holds, i, unit));
+        }
+        let with_unit = |holds: Holds| found.iter().find(|f| f.0 == holds).map(|&(_, i, unit)| (i, unit));
+        let col = |holds: Holds| with_unit(holds).map(|(i, _)| i);
+        let header = || headers.iter().collect::<Vec<_>>().join(",");
+        let missing =
+            |field: &str, what: &str| Error::input(at.clone().field(field), format!("{what} (header: {})", header()));
+        let task = col(Holds::Task).ok_or_else(|| {
+            missing(
+                "task",
+                "missing column 'task'; a wide table, one row per model and one column per task, needs a 'model' \
+                 column and a size column such as 'params (B)'",
+            )
+        })?;
+        let model = col(Holds::Model).ok_or_else(|| missing("model", "missing column 'model'"))?;
+        let params = with_unit(Holds::Params).ok_or_else(|| {
+            missing("params", "missing column 'params' (or 'parameters', 'size', with a unit if any: 'params (B)')")
+        })?;
+        let (correct, n, score) = (col(Holds::Correct), col(Holds::N), with_unit(Holds::Score));
+        if correct.is_none() && score.is_none() {
+            return Err(missing("correct", "missing column 'correct' (or 'score', 'acc', 'accuracy')"));
+        }
+        if correct.is_some() && n.is_none() {
+            return Err(missing("n", "missing column 'n' (needed with 'correct')"));
+        }
+        Ok(Columns {
+            task,
+            model,
+            params,
+            tokens: with_unit(Holds::Tokens),
+            family: col(Holds::Family),
+            shots: col(Holds::Shots),
+            correct,
+            n,
+            score,
+            chance: col(Holds::Chance),
+        })
+    }
 }
 
 /// A CSV cell as a finite number, or an error at `at` saying why not.

@@ -95,37 +95,14 @@ pub(super) fn parse<R: std::io::Read>(
         let rec = rec.map_err(|e| Error::input(here.clone(), format!("malformed CSV: {e}")))?;
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let field = |c: usize| here.clone().field(&headers[c]);
-        // a size or token count: a number times the header's unit, or a size like 1.3B
-        let amount = |c: usize, unit: f64, what: &str| -> Result<f64> {
-            let v = cell(c);
-            let x =
-                if unit == 1.0 { parse_size(v) } else { v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0) };
-            let x =
-                x.ok_or_else(|| Error::input(field(c), format!("not a positive {what}: '{v}' (e.g. 1.3e9 or 1.3B)")))?;
-            Ok(x * unit)
-        };
+        let amount = |c: usize, unit: f64, what: &str| amount(cell(c), unit, what, &headers[c], field(c));
         let model = cell(c_model);
         if model.is_empty() {
             return Err(Error::input(field(c_model), "empty value"));
         }
         // without a size, NaN: the loader takes it from another table, --sizes or the name
         let params = match c_size.map(|c| (c, &roles[c])) {
-            Some((c, &Role::Size(unit))) if !missing(cell(c)) => {
-                let params = amount(c, unit, "size")?;
-                if params < 1e3 {
-                    return Err(Error::input(
-                        field(c),
-                        format!(
-                            "a model of {} parameters? Give the unit in the header, e.g. '{} (B)', or with \
-                             the value, '{}B'",
-                            cell(c),
-                            &headers[c],
-                            cell(c)
-                        ),
-                    ));
-                }
-                params
-            }
+            Some((c, &Role::Size(unit))) if !missing(cell(c)) => amount(c, unit, "size")?,
             _ => f64::NAN,
         };
         let tokens = match c_tokens.map(|c| (c, &roles[c])) {
@@ -183,8 +160,9 @@ pub(super) fn parse<R: std::io::Read>(
     Ok(Dataset { source: file.to_string(), observations, unreadable })
 }
 
-/// A task's cell as a score in [0, 1] (times `scale`), or why it is not one.
-fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
+/// A score's cell in [0, 1] (times `scale`, 1/100 for a column of percentages), or why it is
+/// not one.
+pub(super) fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
     // a cell written with its percent sign is a percentage whatever the column's name says
     let (x, scale) = match cell.strip_suffix('%') {
         Some(pct) => (pct.trim_end().parse().ok(), 0.01),
@@ -194,7 +172,7 @@ fn score(cell: &str, scale: f64) -> std::result::Result<f64, String> {
     let s = x * scale;
     if !x.is_finite() || !(0.0..=1.0).contains(&s) {
         let hint = if scale == 1.0 && (1.0..=100.0).contains(&x) {
-            " (percentages? mark the column's name with '(%)')"
+            " (percentages? write 30% or 0.30, or mark the column's name with '(%)')"
         } else {
             ""
         };
@@ -208,10 +186,38 @@ fn missing(cell: &str) -> bool {
     cell.is_empty() || ["na", "nan", "n/a", "null", "none"].contains(&cell.to_ascii_lowercase().as_str())
 }
 
-/// A header's role from its name and the units in parentheses after it.
+/// A header's role from its name and the units in parentheses after it: a column both shapes
+/// know by name ([`named`]), else a task's.
 fn role(header: &str, file: &str) -> Result<Role> {
+    if let Some(r) = named(header, file)? {
+        return Ok(r);
+    }
     let (base, groups) = split_units(header);
-    let name = normalise(base);
+    let mut scale = 1.0;
+    let mut n = None;
+    let mut all_known = true;
+    for g in &groups {
+        if g == "%" {
+            scale = 0.01;
+        } else if let Some(k) = item_count(g) {
+            n = Some(k);
+        } else {
+            all_known = false;
+        }
+    }
+    Ok(if all_known {
+        Role::Task { name: base.to_string(), scale, n }
+    } else {
+        // "ARC (25-shot)": the parentheses are part of the task's name
+        Role::Task { name: header.trim().to_string(), scale: 1.0, n: None }
+    })
+}
+
+/// The role of a column that a wide and a tidy CSV both know by its name (case, `_` and `-`
+/// aside): the model, its family, its size or training tokens (times the unit in parentheses
+/// after the name, `Model Size (B)`), the shots, or a column left unread; None for any other.
+pub(super) fn named(header: &str, file: &str) -> Result<Option<Role>> {
+    let (base, groups) = split_units(header);
     let unit = |what: &str| -> Result<f64> {
         match groups.as_slice() {
             [] => Ok(1.0),
@@ -227,7 +233,7 @@ fn role(header: &str, file: &str) -> Result<Role> {
             )),
         }
     };
-    Ok(match name.as_str() {
+    Ok(Some(match normalise(base).as_str() {
         "model" | "model name" => Role::Model,
         "family" | "model family" => Role::Family,
         "params" | "parameters" | "n params" | "num params" | "#params" | "# params" | "parameter count" | "size"
@@ -242,31 +248,29 @@ fn role(header: &str, file: &str) -> Result<Role> {
         "flops" | "compute" | "training flops" | "training compute" => Role::Unread,
         "" => Role::Unread,
         n if n.starts_with("unnamed:") => Role::Unread,
-        _ => {
-            let mut scale = 1.0;
-            let mut n = None;
-            let mut all_known = true;
-            for g in &groups {
-                if g == "%" {
-                    scale = 0.01;
-                } else if let Some(k) = item_count(g) {
-                    n = Some(k);
-                } else {
-                    all_known = false;
-                }
-            }
-            if all_known {
-                Role::Task { name: base.to_string(), scale, n }
-            } else {
-                // "ARC (25-shot)": the parentheses are part of the task's name
-                Role::Task { name: header.trim().to_string(), scale: 1.0, n: None }
-            }
-        }
-    })
+        _ => return Ok(None),
+    }))
+}
+
+/// A size or token count in a cell: a number times its column's `unit`, or, without a unit,
+/// a size like 1.3B; an error at `at` when it is not a positive one, and for a size (`what`
+/// "size") of under 1,000 parameters, which is a unit left out.
+pub(super) fn amount(v: &str, unit: f64, what: &str, header: &str, at: Location) -> Result<f64> {
+    let x = if unit == 1.0 { parse_size(v) } else { v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0) };
+    let x = x.ok_or_else(|| Error::input(at.clone(), format!("not a positive {what}: '{v}' (e.g. 1.3e9 or 1.3B)")))?;
+    if what == "size" && x * unit < 1e3 {
+        return Err(Error::input(
+            at,
+            format!(
+                "a model of {v} parameters? Give the unit in the header, e.g. '{header} (B)', or with the value, '{v}B'"
+            ),
+        ));
+    }
+    Ok(x * unit)
 }
 
 /// A header without its trailing parenthesised groups, and the groups: "Size (B)" → ("Size", ["B"]).
-fn split_units(header: &str) -> (&str, Vec<String>) {
+pub(super) fn split_units(header: &str) -> (&str, Vec<String>) {
     let mut rest = header.trim();
     let mut groups = Vec::new();
     while let Some(inner) = rest.strip_suffix(')') {
@@ -279,7 +283,7 @@ fn split_units(header: &str) -> (&str, Vec<String>) {
 }
 
 /// Lower case, with `_` and `-` read as spaces and runs of spaces as one.
-fn normalise(name: &str) -> String {
+pub(super) fn normalise(name: &str) -> String {
     name.to_ascii_lowercase().replace(['_', '-'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
