@@ -233,6 +233,14 @@ impl CurveModel {
     }
 
     /// The constrained values of a position.
+    /// The sd σ of logit(score) for scores without item counts, from its coordinate ln s (the
+    /// spread beyond the model's least sd m: σ = √(m² + s²)), and d ln σ / d ln s.
+    fn noise_sd(&self, log_s: f64) -> (f64, f64) {
+        let s2 = (2.0 * log_s).exp();
+        let var = self.spec.noise_min_sd * self.spec.noise_min_sd + s2;
+        (var.sqrt(), s2 / var)
+    }
+
     pub fn constrain(&self, x: &[f64]) -> Constrained {
         let l = &self.layout;
         let population: [(f64, f64); 4] =
@@ -258,7 +266,7 @@ impl CurveModel {
             population,
             phi: l.log_phi.map(|s| Self::get(s, x).exp()),
             dispersion: l.log_disp.map(|s| Self::get(s, x).exp()),
-            sigma: l.log_sigma.map(|s| Self::get(s, x).exp()),
+            sigma: l.log_sigma.map(|s| self.noise_sd(Self::get(s, x)).0),
             model_sd,
             model_shift,
         }
@@ -1108,7 +1116,8 @@ impl CurveModel {
             lp += v;
             grad[i] += dv;
         }
-        pop.noise = Noise { phi, psi_phi, lg_phi, sigma: log_sigma.exp(), disp: log_disp.exp() };
+        let (sigma, dlog_sigma) = self.noise_sd(log_sigma);
+        pop.noise = Noise { phi, psi_phi, lg_phi, sigma, disp: log_disp.exp() };
         if let Some(slot) = l.log_model_sd {
             let lsd = Self::get(slot, x);
             pop.model_sd = lsd.exp();
@@ -1183,7 +1192,7 @@ impl CurveModel {
             grad[i] += lik.dlogphi;
         }
         if let Some(Slot::Free(i)) = l.log_sigma {
-            grad[i] += lik.dlogsigma;
+            grad[i] += lik.dlogsigma * dlog_sigma;
         }
         if let Some(Slot::Free(i)) = l.log_disp {
             grad[i] += lik.dlogd;

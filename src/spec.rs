@@ -112,8 +112,12 @@ pub struct ModelSpec {
     /// Prior of log(d), the dispersion of the counts: the binomial part's variance times d
     /// (`crate::counts`); fixed at 0 (d = 1) unless the file has a `[dispersion]` section.
     pub dispersion: Prior,
-    /// Prior of log(σ), the sd of logit(score) when only scores are known.
+    /// Prior of log(s), the spread of logit(score) when only scores are known, beyond
+    /// `noise_min_sd`: the sd is σ = √(noise_min_sd² + s²).
     pub noise: Prior,
+    /// The least sd of logit(score) for scores without item counts (`[noise] min_sd`, default
+    /// [`NOISE_MIN_SD`]): no benchmark score is known better than its items' sampling lets it be.
+    pub noise_min_sd: f64,
     /// Prior of the sd of the per-model effect (decades of size, or logits).
     pub model_effect_scale: Prior,
     /// Where it was read from.
@@ -123,6 +127,13 @@ pub struct ModelSpec {
     #[serde(skip)]
     pub text: String,
 }
+
+/// The least sd of logit(score) for a score without an item count, unless a model file's
+/// `[noise] min_sd` says otherwise: a binomial's at 50% with 10,000 items (2/√10,000), more
+/// items than nearly any benchmark task has. Without a least sd, a few scores that the curves
+/// can pass through exactly put the posterior's mass at σ → 0 (curves known to the last digit)
+/// and the sampler cannot move there.
+pub const NOISE_MIN_SD: f64 = 0.02;
 
 /// The model files that ship inside the binary.
 pub const BUILTIN: [(&str, &str); 6] = [
@@ -235,16 +246,18 @@ impl ModelSpec {
             let scale = parse_prior(t.get("scale"), file, &format!("{k}.scale"), true)?;
             blocks[i] = Block { location: loc, scale };
         }
-        let single = |k: &str, positive: bool, default: Prior| -> Result<Prior> {
+        // a section with a 'prior' (and the other keys `more` allows)
+        let single_with = |k: &str, positive: bool, default: Prior, more: &[&str]| -> Result<Prior> {
             match table.get(k) {
                 None => Ok(default),
                 Some(Value::Table(t)) => {
-                    check_keys(t, &["prior"], file, k)?;
+                    check_keys(t, &[&["prior"], more].concat(), file, k)?;
                     parse_prior(t.get("prior"), file, &format!("{k}.prior"), positive)
                 }
                 Some(_) => Err(Error::input(at(k), "must be a table with a 'prior'")),
             }
         };
+        let single = |k: &str, positive: bool, default: Prior| single_with(k, positive, default, &[]);
         let concentration = single("concentration", false, Prior::Normal { mean: 4.0, sd: 1.5 })?;
         let dispersion = single("dispersion", false, Prior::Fixed(0.0))?;
         let bound = crate::counts::MAX_LOG_DISPERSION;
@@ -254,7 +267,14 @@ impl ModelSpec {
             let msg = format!("fixed ln d {v} is outside ±{bound} (d from e^-{bound} to e^{bound})");
             return Err(Error::input(at("dispersion"), msg));
         }
-        let noise = single("noise", false, Prior::Normal { mean: -3.0, sd: 1.0 })?;
+        let noise = single_with("noise", false, Prior::Normal { mean: -3.0, sd: 1.0 }, &["min_sd"])?;
+        let noise_min_sd = match table.get("noise").and_then(|t| t.get("min_sd")) {
+            None => NOISE_MIN_SD,
+            Some(v) => match number(v) {
+                Some(x) if (0.0..1.0).contains(&x) => x,
+                _ => return Err(Error::input(at("noise.min_sd"), "must be a number in [0, 1)")),
+            },
+        };
         let model_effect_scale = single("model_effect_scale", true, Prior::HalfNormal { sd: 0.2 })?;
         let hash = crate::data::hex(&Sha256::digest(text.as_bytes()));
         Ok(ModelSpec {
@@ -268,6 +288,7 @@ impl ModelSpec {
             concentration,
             dispersion,
             noise,
+            noise_min_sd,
             model_effect_scale,
             source: file.to_string(),
             hash,
@@ -409,5 +430,24 @@ mod tests {
         let beyond = format!("{base}\n[dispersion]\nprior = 7.0\n");
         let e = ModelSpec::parse(&beyond, "m.toml").unwrap_err().to_string();
         assert!(e.contains("m.toml") && e.contains("dispersion") && e.contains("outside ±5"), "{e}");
+    }
+
+    /// The least sd of a score's logit: the default unless `[noise] min_sd` says otherwise, and
+    /// refused outside [0, 1) where it is written.
+    #[test]
+    fn the_scores_least_noise_is_written_in_the_noise_section() {
+        let base = ModelSpec::BUILTIN_TEXT_FOR_TESTS;
+        assert!(!base.contains("min_sd"));
+        assert_eq!(ModelSpec::parse(base, "m.toml").unwrap().noise_min_sd, NOISE_MIN_SD);
+        for (name, _) in BUILTIN {
+            assert_eq!(ModelSpec::builtin(name).unwrap().noise_min_sd, NOISE_MIN_SD, "{name}");
+        }
+        let with = |v: &str| format!("{base}\n[noise]\nprior = {{ normal = [-3.0, 1.0] }}\nmin_sd = {v}\n");
+        assert_eq!(ModelSpec::parse(&with("0"), "m.toml").unwrap().noise_min_sd, 0.0);
+        assert_eq!(ModelSpec::parse(&with("0.05"), "m.toml").unwrap().noise_min_sd, 0.05);
+        for bad in ["-0.01", "1.5", "\"small\""] {
+            let e = ModelSpec::parse(&with(bad), "m.toml").unwrap_err().to_string();
+            assert!(e.contains("m.toml") && e.contains("noise.min_sd") && e.contains("[0, 1)"), "{bad}: {e}");
+        }
     }
 }

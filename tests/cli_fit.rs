@@ -827,3 +827,41 @@ fn a_dispersion_fit_prints_saves_and_forecasts_with_its_d() {
     assert!(f.status.success(), "{}", stderr(&f));
     assert!(stdout(&f).contains("arc_easy"));
 }
+
+/// A few scores without item counts (two Pythia tasks at four sizes, as a spreadsheet holds
+/// them): the curves can pass through every score, and without a least sd of logit(score) the
+/// posterior's mass sits at σ → 0, where no chain can move (R-hat in the tens, every transition
+/// divergent). With the default model's least sd (0.02, `[noise] min_sd`) the fit passes its
+/// checks and σ stays at what the items' sampling gives (about 0.04 on these tasks).
+#[test]
+fn a_few_scores_without_item_counts_fit_with_a_least_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(common::shared("data/tidy/pythia-0shot.csv")).unwrap();
+    let (head, rows) = common::read_csv(&text);
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let mut csv = String::from("task,model,params,score\n");
+    for r in &rows {
+        let sizes = ["pythia-160m", "pythia-410m", "pythia-1.4b", "pythia-2.8b"];
+        if ["arc_easy", "piqa"].contains(&&r[col("task")]) && sizes.contains(&&r[col("model")]) {
+            let score = r[col("correct")].parse::<f64>().unwrap() / r[col("n")].parse::<f64>().unwrap();
+            // names the item-count table does not know, so the scores stay scores
+            csv += &format!("my_{},{},{},{score}\n", &r[col("task")], &r[col("model")], &r[col("params")]);
+        }
+    }
+    std::fs::write(d.join("s.csv"), csv).unwrap();
+    let chance = ["--chance", "my_arc_easy=0.25", "--chance", "my_piqa=0.5"];
+    let fit =
+        |model: &str| json_in(d, &[&["fit", "s.csv", "--model", model, "--json", "--quiet"][..], &chance].concat());
+    let v = fit("hierarchical");
+    let g = &v["diagnostics"];
+    assert!(g["rhat_max"].as_f64().unwrap() <= 1.01 && g["divergences"] == 0, "{g}");
+    let sigma = &v["population"]["sigma"];
+    assert!(sigma["lo"].as_f64().unwrap() > 0.02 && (0.025..0.06).contains(&sigma["est"].as_f64().unwrap()), "{sigma}");
+    // the same model without the least sd
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/hierarchical.toml")).unwrap();
+    assert!(text.contains("min_sd = 0.02"));
+    std::fs::write(d.join("none.toml"), text.replace("min_sd = 0.02", "min_sd = 0")).unwrap();
+    let g = &fit("none.toml")["diagnostics"];
+    assert!(g["rhat_max"].as_f64().unwrap() > 1.1, "{g}");
+}

@@ -12,7 +12,7 @@ use scurve::data::harness::HarnessOptions;
 use scurve::data::{Dataset, FitData, Selection, XAxis};
 use scurve::density::{LogDensity, gradient_error};
 use scurve::fit::fit_independent;
-use scurve::model::{CurveModel, Pin};
+use scurve::model::{CurveModel, Pin, Slot};
 use scurve::simulate::{SimDesign, simulate};
 use scurve::spec::ModelSpec;
 
@@ -384,9 +384,14 @@ fn binomial_and_score_likelihoods_have_right_gradients() {
             let mut spec = ModelSpec::builtin(name).unwrap();
             spec.likelihood = likelihood;
             let model = CurveModel::new(spec, data.clone()).unwrap();
-            let x = vec![0.1; model.dim()];
+            let mut x = vec![0.1; model.dim()];
             let err = gradient_error(&model, &x, 1e-4);
             assert!(err < 1e-5, "{name}, {likelihood:?}: relative gradient error {err}");
+            // the scores' spread s near the least sd (0.02), where σ = √(0.02² + s²) bends
+            let Some(Slot::Free(i)) = model.layout.log_sigma else { panic!("{name}: no free noise") };
+            x[i] = (0.015f64).ln();
+            let err = gradient_error(&model, &x, 1e-4);
+            assert!(err < 1e-5, "{name}, {likelihood:?}, s 0.015: relative gradient error {err}");
         }
     }
 }
