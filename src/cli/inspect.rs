@@ -47,12 +47,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     out!(
-        "{}: {} tasks, {} models, {} observations, {} series",
+        "{}: {}, {}, {}, {} series",
         ds.source,
-        tasks.len(),
-        models.len(),
-        observations,
+        count(tasks.len(), "task"),
+        count(models.len(), "model"),
+        count(observations, "observation"),
         series.len()
     );
     let shown = |models: &[&(f64, &str, Option<&str>)]| {
