@@ -600,7 +600,7 @@ fn a_tidy_csv_knows_its_columns_by_the_names_a_wide_table_does() {
     )
     .unwrap();
     let renamed = parse_csv(
-        b"Task,Model Name,Model_Size (B),ACC (%),Items,Training-Tokens (T),Model Family,Shots,stderr\n\
+        b"Benchmark,Model Name,Model_Size (B),ACC (%),Items,Training-Tokens (T),Model Family,Shots,stderr\n\
           arc,m1,1.4,45,1000,0.3,f,0,0.01\narc,m2,7,58.1,1000,1,f,0,0.01\n",
         "r.csv",
     )

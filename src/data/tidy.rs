@@ -159,7 +159,8 @@ enum Holds {
 }
 
 impl Columns {
-    /// The columns of a header, by name (case, `_` and `-` aside): `task`, `correct`, `n` (or
+    /// The columns of a header, by name (case, `_` and `-` aside): `task` (or `benchmark`),
+    /// `correct`, `n` (or
     /// `items`), `chance`; the score as `score`, `acc` or `accuracy`, with `(%)` after it for
     /// percentages; and the columns a wide table knows ([`wide::named`]: `model`, the size as
     /// `params`, `parameters` or `size` with a unit such as `(B)`, the tokens, `family`,
@@ -171,7 +172,7 @@ impl Columns {
         for (i, h) in headers.iter().enumerate() {
             let (base, units) = wide::split_units(h);
             let holds = match (wide::normalise(h).as_str(), wide::normalise(base).as_str(), units.as_slice()) {
-                ("task", ..) => Some((Holds::Task, 1.0)),
+                ("task" | "benchmark", ..) => Some((Holds::Task, 1.0)),
                 ("correct", ..) => Some((Holds::Correct, 1.0)),
                 ("n" | "items" | "n items", ..) => Some((Holds::N, 1.0)),
                 ("chance", ..) => Some((Holds::Chance, 1.0)),

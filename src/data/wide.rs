@@ -46,9 +46,11 @@ pub(super) enum Role {
 }
 
 /// The roles of a header's columns, when it is a wide table's: it has a model column and a
-/// task column, and none of the tidy format's `task`, `correct`, `n`, `score` or `chance`.
+/// task column, and none of the tidy format's `task` (or `benchmark`), `correct`, `n`, `score` or
+/// `chance`.
 pub(super) fn recognise(headers: &StringRecord, file: &str) -> Result<Option<Vec<Role>>> {
-    if headers.iter().any(|h| ["task", "correct", "n", "score", "chance"].contains(&normalise(h).as_str())) {
+    if headers.iter().any(|h| ["task", "benchmark", "correct", "n", "score", "chance"].contains(&normalise(h).as_str()))
+    {
         return Ok(None);
     }
     let roles = headers.iter().map(|h| role(h, file)).collect::<Result<Vec<_>>>()?;
