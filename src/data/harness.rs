@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::data::wide::{self, Role};
 use crate::data::{Dataset, Observation, Outcome};
 use crate::error::{Error, Location, Result};
 use crate::size::{family_in_name, split_model_name};
@@ -45,25 +46,38 @@ pub struct HarnessOptions {
     pub sizes: Option<HashMap<String, f64>>,
 }
 
-/// Read a `model,params` CSV map of sizes.
+/// Read a `model,params` CSV map of sizes. The columns are known by name as a wide table's
+/// are (`Model Name`, `Size (B)`, …: [`wide::named`]); other columns are not read.
 pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     let ds = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
     let shown = path.display().to_string();
     let mut rdr =
         csv::ReaderBuilder::new().trim(csv::Trim::All).delimiter(super::csv_separator(&ds)).from_reader(&ds[..]);
     let headers = rdr.headers().map_err(|e| Error::input(Location::file(&shown).row(1), e.to_string()))?.clone();
-    let find = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
-    let cm = find("model")
-        .ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
-    let cp = find("params")
-        .ok_or_else(|| Error::input(Location::file(&shown).row(1).field("params"), "missing column 'params'"))?;
+    let (mut cm, mut cp): (Option<usize>, Option<(usize, f64)>) = (None, None);
+    for (i, h) in headers.iter().enumerate() {
+        let earlier = match wide::named(h, &shown)? {
+            Some(Role::Model) => cm.replace(i),
+            Some(Role::Size(unit)) => cp.replace((i, unit)).map(|(j, _)| j),
+            _ => None,
+        };
+        if let Some(j) = earlier {
+            let msg = format!("column '{h}' means the same as column '{}'; keep one", &headers[j]);
+            return Err(Error::input(Location::file(&shown).row(1).field(h), msg));
+        }
+    }
+    let cm = cm.ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
+    let (cp, unit) = cp.ok_or_else(|| {
+        Error::input(
+            Location::file(&shown).row(1).field("params"),
+            "missing column 'params' (or 'parameters', 'size', with a unit if any: 'params (B)')",
+        )
+    })?;
     let mut out = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
         let at = Location::file(&shown).row(i + 2);
         let rec = rec.map_err(|e| Error::input(at.clone(), format!("malformed CSV: {e}")))?;
-        let v = rec.get(cp).unwrap_or("");
-        let p = crate::size::parse_size(v)
-            .ok_or_else(|| Error::input(at.clone().field("params"), format!("not a positive size: '{v}'")))?;
+        let p = wide::amount(rec.get(cp).unwrap_or(""), unit, "size", &headers[cp], at.field(&headers[cp]))?;
         out.insert(rec.get(cm).unwrap_or("").to_string(), p);
     }
     Ok(out)
