@@ -232,7 +232,6 @@ impl CurveModel {
         }
     }
 
-    /// The constrained values of a position.
     /// The sd σ of logit(score) for scores without item counts, from its coordinate ln s (the
     /// spread beyond the model's least sd m: σ = √(m² + s²)), and d ln σ / d ln s.
     fn noise_sd(&self, log_s: f64) -> (f64, f64) {
@@ -241,6 +240,7 @@ impl CurveModel {
         (var.sqrt(), s2 / var)
     }
 
+    /// The constrained values of a position.
     pub fn constrain(&self, x: &[f64]) -> Constrained {
         let l = &self.layout;
         let population: [(f64, f64); 4] =

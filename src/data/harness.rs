@@ -77,7 +77,7 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     for (i, rec) in rdr.records().enumerate() {
         let at = Location::file(&shown).row(i + 2);
         let rec = rec.map_err(|e| Error::input(at.clone(), format!("malformed CSV: {e}")))?;
-        let p = wide::amount(rec.get(cp).unwrap_or(""), unit, "size", &headers[cp], at.field(&headers[cp]))?;
+        let p = wide::size(rec.get(cp).unwrap_or(""), unit, &headers[cp], at.field(&headers[cp]))?;
         out.insert(rec.get(cm).unwrap_or("").to_string(), p);
     }
     Ok(out)

@@ -66,10 +66,9 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
         };
         let number = |c: usize| finite(&text(c)?, field(c));
         let count = |c: usize| whole(&text(c)?, field(c));
-        let amount = |(c, unit): (usize, f64), what: &str| wide::amount(&text(c)?, unit, what, &headers[c], field(c));
         let task = text(c.task)?;
         let model = text(c.model)?;
-        let params = amount(c.params, "size")?;
+        let params = wide::size(&text(c.params.0)?, c.params.1, &headers[c.params.0], field(c.params.0))?;
         let n = match c.n {
             Some(n_col) if !get(n_col).is_empty() || c.correct.is_some() => {
                 let n = count(n_col)?;
@@ -111,7 +110,7 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             _ => None,
         };
         let tokens = match c.tokens {
-            Some(t) if !get(t.0).is_empty() => Some(amount(t, "token count")?),
+            Some((col, unit)) if !get(col).is_empty() => Some(wide::amount(get(col), unit, "token count", field(col))?),
             _ => None,
         };
         let family = c.family.map(get).filter(|f| !f.is_empty()).map(str::to_string);
@@ -160,11 +159,10 @@ enum Holds {
 
 impl Columns {
     /// The columns of a header, by name (case, `_` and `-` aside): `task` (or `benchmark`),
-    /// `correct`, `n` (or
-    /// `items`), `chance`; the score as `score`, `acc` or `accuracy`, with `(%)` after it for
-    /// percentages; and the columns a wide table knows ([`wide::named`]: `model`, the size as
-    /// `params`, `parameters` or `size` with a unit such as `(B)`, the tokens, `family`,
-    /// `shots`). Other columns are not read. Two columns that hold the same, a missing `task`,
+    /// `correct`, `n` (or `items`), `chance`; the score as `score`, `acc` or `accuracy`, with
+    /// `(%)` after it for percentages; and the columns a wide table knows ([`wide::named`]:
+    /// `model`, the size as `params`, `parameters` or `size` with a unit such as `(B)`, the
+    /// tokens, `family`, `shots`). Other columns are not read. Two columns that hold the same, a missing `task`,
     /// `model` or size, and neither `correct` (with `n`) nor a score are errors.
     fn of(headers: &StringRecord, file: &str) -> Result<Columns> {
         let at = Location::file(file).row(1);

@@ -97,18 +97,20 @@ pub(super) fn parse<R: std::io::Read>(
         let rec = rec.map_err(|e| Error::input(here.clone(), format!("malformed CSV: {e}")))?;
         let cell = |c: usize| rec.get(c).unwrap_or("");
         let field = |c: usize| here.clone().field(&headers[c]);
-        let amount = |c: usize, unit: f64, what: &str| amount(cell(c), unit, what, &headers[c], field(c));
+
         let model = cell(c_model);
         if model.is_empty() {
             return Err(Error::input(field(c_model), "empty value"));
         }
         // without a size, NaN: the loader takes it from another table, --sizes or the name
         let params = match c_size.map(|c| (c, &roles[c])) {
-            Some((c, &Role::Size(unit))) if !missing(cell(c)) => amount(c, unit, "size")?,
+            Some((c, &Role::Size(unit))) if !missing(cell(c)) => size(cell(c), unit, &headers[c], field(c))?,
             _ => f64::NAN,
         };
         let tokens = match c_tokens.map(|c| (c, &roles[c])) {
-            Some((c, &Role::Tokens(unit))) if !missing(cell(c)) => Some(amount(c, unit, "token count")?),
+            Some((c, &Role::Tokens(unit))) if !missing(cell(c)) => {
+                Some(amount(cell(c), unit, "token count", field(c))?)
+            }
             _ => None,
         };
         let family = c_family.map(cell).filter(|f| !missing(f)).map(str::to_string);
@@ -254,13 +256,19 @@ pub(super) fn named(header: &str, file: &str) -> Result<Option<Role>> {
     }))
 }
 
-/// A size or token count in a cell: a number times its column's `unit`, or, without a unit,
-/// a size like 1.3B; an error at `at` when it is not a positive one, and for a size (`what`
-/// "size") of under 1,000 parameters, which is a unit left out.
-pub(super) fn amount(v: &str, unit: f64, what: &str, header: &str, at: Location) -> Result<f64> {
+/// A size or token count (`what`) in a cell: a number times its column's `unit`, or, without
+/// a unit, a count like 1.3B; an error at `at` when it is not a positive one.
+pub(super) fn amount(v: &str, unit: f64, what: &str, at: Location) -> Result<f64> {
     let x = if unit == 1.0 { parse_size(v) } else { v.parse::<f64>().ok().filter(|x| x.is_finite() && *x > 0.0) };
-    let x = x.ok_or_else(|| Error::input(at.clone(), format!("not a positive {what}: '{v}' (e.g. 1.3e9 or 1.3B)")))?;
-    if what == "size" && x * unit < 1e3 {
+    let x = x.ok_or_else(|| Error::input(at, format!("not a positive {what}: '{v}' (e.g. 1.3e9 or 1.3B)")))?;
+    Ok(x * unit)
+}
+
+/// A model's size in a cell of the column `header`, as [`amount`] reads it; under 1,000
+/// parameters is refused as a unit left out.
+pub(super) fn size(v: &str, unit: f64, header: &str, at: Location) -> Result<f64> {
+    let x = amount(v, unit, "size", at.clone())?;
+    if x < 1e3 {
         return Err(Error::input(
             at,
             format!(
@@ -268,7 +276,7 @@ pub(super) fn amount(v: &str, unit: f64, what: &str, header: &str, at: Location)
             ),
         ));
     }
-    Ok(x * unit)
+    Ok(x)
 }
 
 /// A header without its trailing parenthesised groups, and the groups: "Size (B)" → ("Size", ["B"]).
