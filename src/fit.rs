@@ -306,8 +306,11 @@ impl FitDiagnostics {
         // twice the draws the fit ended with (extensions included), at least 2000
         let longer = (2 * self.draws_per_chain).max(2000);
         const WEAK: &str = "The tasks identify this population value only weakly (few sizes, or many tasks at chance or far from their ceiling), so the sampler moves slowly along it";
+        const NOISE: &str = "sigma is the spread of the scores that have no item count around their curves; with few sizes per task the curves can pass close to every score, and the data say little of it. An item count for each score (an n column) makes the likelihood a count's, or a tighter [noise] prior in a model file (docs/models.md) says how noisy such scores are";
         if self.rhat_max > RHAT_MAX {
-            let check = if of_whole_fit(&self.worst_rhat) {
+            let check = if self.worst_rhat == "sigma" {
+                format!("{NOISE}.")
+            } else if of_whole_fit(&self.worst_rhat) {
                 format!("{WEAK}: a more informative prior for it in a model file (docs/models.md) also helps.")
             } else {
                 "Or check that the task is identified (scurve inspect).".to_string()
@@ -329,7 +332,9 @@ impl FitDiagnostics {
             ));
         }
         if self.ess_bulk_min < ESS_MIN {
-            let why = if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
+            let why = if self.worst_ess == "sigma" {
+                format!(" {NOISE}.")
+            } else if self.worst_ess.starts_with("midpoint.") || self.worst_ess.starts_with("slope.") {
                 " A task still near chance cannot place its midpoint and slope, and the sampler moves slowly along that wide posterior.".to_string()
             } else if of_whole_fit(&self.worst_ess) {
                 format!(" {WEAK}.")
@@ -1043,6 +1048,11 @@ mod tests {
         let task = FitDiagnostics { rhat_max: 1.02, worst_rhat: "ceiling.3 (logiqa)".into(), ..with_divergences(0) };
         let w = task.warnings(&opts);
         assert!(w[0].contains("the task is identified") && !w[0].contains("population"), "{w:?}");
+        // the scores' noise, when they have no item counts
+        let noise = FitDiagnostics { worst_rhat: "sigma".into(), worst_ess: "sigma".into(), ..pop.clone() };
+        for w in noise.warnings(&opts) {
+            assert!(w.contains("no item count") && w.contains("an n column") && !w.contains("population"), "{w}");
+        }
     }
 
     #[test]
