@@ -221,6 +221,23 @@ fn inspect_names_benchmarks_of_many_tasks() {
     assert!(out.status.success() && !stdout(&out).contains("--mean"), "{}", stdout(&out));
 }
 
+/// inspect names the series whose scores have no item count (fitted on the logit scale, with
+/// a spread the fit learns), and says an `n` column makes them counts; counts get no such line.
+#[test]
+fn inspect_names_the_scores_without_item_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = "mine,m1,1e8,0.30,\nmine,m2,1e9,0.41,\nmine,m3,1e10,0.52,\n\
+                arc_easy,m1,1e8,0.30,2376\narc_easy,m2,1e9,0.41,2376\narc_easy,m3,1e10,0.52,2376\n";
+    std::fs::write(d.join("s.csv"), format!("task,model,params,score,n\n{rows}")).unwrap();
+    let out = stdout(&scurve_in(d, &["inspect", "s.csv", "--chance", "0.25"]));
+    assert!(out.contains("scores without item counts: 'mine';") && out.contains("an `n` column"), "{out}");
+    let out = stdout(&scurve_in(d, &["inspect", "s.csv", "--task", "mine", "--chance", "0.25"]));
+    assert!(out.contains("scores without item counts: every series;"), "{out}");
+    let out = stdout(&scurve_in(d, &["inspect", "s.csv", "--task", "arc_easy"]));
+    assert!(!out.contains("without item counts"), "{out}");
+}
+
 #[test]
 fn a_holdout_that_leaves_no_task_fittable_says_so_in_one_line() {
     // 10.2 read as a size is ten parameters: every task is left with nothing

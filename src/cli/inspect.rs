@@ -110,6 +110,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let (Some(lo), Some(hi)) = (items.first(), items.last()) {
         out!("\nitems per task: {lo} to {hi}");
     }
+    let scores_only: Vec<&str> = reports.iter().filter(|r| r.items.is_none()).map(|r| r.series.as_str()).collect();
+    if !scores_only.is_empty() {
+        let which = if scores_only.len() == reports.len() {
+            "every series".to_string()
+        } else {
+            let mut shown = scores_only.iter().take(3).map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+            if scores_only.len() > 3 {
+                shown += &format!(" and {} more", scores_only.len() - 3);
+            }
+            shown
+        };
+        out!(
+            "\nscores without item counts: {which}; they are fitted on the logit scale with a spread learnt from \
+             them all, which a few sizes per task say little about, so an `n` column (items per task) makes them \
+             counts and the fit surer (docs/models.md, noise)"
+        );
+    }
     let families = tasks_by_prefix(&tasks);
     if !families.is_empty() {
         let list: Vec<String> = families.iter().map(|(p, n)| format!("{p}* ({n} tasks)")).collect();
