@@ -59,6 +59,9 @@ pub struct Report {
     pub luck: Option<Luck>,
     /// The counts' dispersion d, when the fit's model has one.
     pub dispersion: Option<Interval>,
+    /// The spread σ of logit(score) of the scores without item counts, when there are any, and
+    /// the model's least σ.
+    pub score_noise: Option<(Interval, f64)>,
     pub forecasts: Vec<ForecastRow>,
     /// Forecasts below what the task's largest fitted model scored, on a curve flattened at its
     /// ceiling ([`crate::forecast::flattened`]), in words.
@@ -177,6 +180,15 @@ impl Report {
                 d.lo,
                 d.hi,
                 escape(crate::counts::DISPERSION_MEANING)
+            );
+        }
+        if let Some((s, least)) = &self.score_noise {
+            let _ = write!(
+                h,
+                "<h3>The spread of the scores without item counts</h3><p class=\"caption\">σ = {:.3} [{:.3}, {:.3}] \
+                 (median and 90% interval): the sd of logit(score) around the curves, at least {least} (0.04 is \
+                 about a point at 50%).</p>",
+                s.est, s.lo, s.hi
             );
         }
         h.push_str("</section>");

@@ -858,6 +858,13 @@ fn a_few_scores_without_item_counts_fit_with_a_least_noise() {
     assert!(g["rhat_max"].as_f64().unwrap() <= 1.01 && g["divergences"] == 0, "{g}");
     let sigma = &v["population"]["sigma"];
     assert!(sigma["lo"].as_f64().unwrap() > 0.02 && (0.025..0.06).contains(&sigma["est"].as_f64().unwrap()), "{sigma}");
+    // the table says it too
+    let out = scurve_in(d, &[&["fit", "s.csv", "--quiet"][..], &chance].concat());
+    let line = format!(
+        "the spread of the scores without item counts around their curves (sd of logit(score), at least 0.02; 0.04 is about a point at 50%): {:.3}",
+        sigma["est"].as_f64().unwrap()
+    );
+    assert!(stdout(&out).contains(&line), "{}", stdout(&out));
     // the same model without the least sd
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/hierarchical.toml")).unwrap();
     assert!(text.contains("min_sd = 0.02"));

@@ -344,6 +344,37 @@ fn report_gives_the_counts_dispersion() {
     let after = pop.split("<h3>The counts' dispersion</h3><p class=\"caption\">d = ").nth(1).expect("d on the page");
     let d_est: f64 = after.split(' ').next().unwrap().parse().unwrap();
     assert!(d_est > 0.0067 && d_est < 148.0 && after.contains("items as if independent"), "{after:.200}");
+    assert!(!pop.contains("without item counts"), "counts have no σ: {pop}");
+}
+
+/// Scores without item counts: the page gives their spread σ with its interval and the least
+/// σ the model allows.
+#[test]
+fn report_gives_the_spread_of_scores_without_item_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    three_sizes_csv(d);
+    let text = std::fs::read_to_string(d.join("three.csv")).unwrap();
+    // family,model,params,task,correct,n,chance → family,model,params,task,score,chance, the
+    // tasks renamed so that no item count is looked up
+    let mut scores = String::from("family,model,params,task,score,chance\n");
+    for l in text.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        let score = c[4].parse::<f64>().unwrap() / c[5].parse::<f64>().unwrap();
+        scores += &format!("{},{},{},my_{},{score},{}\n", c[0], c[1], c[2], c[3], c[6]);
+    }
+    std::fs::write(d.join("scores.csv"), scores).unwrap();
+    let mut args = vec!["report", "scores.csv", "--out", "r.html", "--no-validate"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
+    let after = pop
+        .split("<h3>The spread of the scores without item counts</h3><p class=\"caption\">σ = ")
+        .nth(1)
+        .expect("σ on the page");
+    let sigma: f64 = after.split(' ').next().unwrap().parse().unwrap();
+    assert!((0.02..1.0).contains(&sigma) && after.contains("at least 0.02"), "{after:.200}");
 }
 
 /// With `--skip-falling` the page says which tasks the fit left out, and its validation judges

@@ -272,6 +272,17 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             let meaning = scurve::counts::DISPERSION_MEANING;
             out!("\nthe counts' dispersion d ({meaning}): {:.2} [{:.2}, {:.2}]", d.est, d.lo, d.hi);
         }
+        if let Some(j) = fit.posterior.column("sigma") {
+            let s = fit.posterior.interval90(j);
+            out!(
+                "\nthe spread of the scores without item counts around their curves (sd of logit(score), at least \
+                 {}; 0.04 is about a point at 50%): {:.3} [{:.3}, {:.3}]",
+                fit.model.spec.noise_min_sd,
+                s.est,
+                s.lo,
+                s.hi
+            );
+        }
         out!("\n{}", check_text(&check, fit.model.data.x_axis));
         out!(
             "\n{}: {} chains × {} draws after {} warm-up, {:.1} s; R-hat max {}, bulk ESS min {:.0} ({:.0}/s), tail ESS min {:.0}, {} divergences, mean tree depth {:.1}",
