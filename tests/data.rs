@@ -638,6 +638,10 @@ fn a_tidy_csv_knows_its_columns_by_the_names_a_wide_table_does() {
         (b"task,model,params,score\na,m,1.4,0.3\n", "row 2, field 'params': a model of 1.4 parameters?"),
         (b"task,model,params (B),score\na,m,1.4B,0.3\n", "field 'params (B)': not a positive size: '1.4B'"),
         (b"task,model,acc\na,m,0.3\n", "missing column 'params' (or 'parameters', 'size'"),
+        (
+            b"task,model,params,Accuracy (n=100)\na,m,1e9,0.3\n",
+            "field 'Accuracy (n=100)': unknown unit after 'Accuracy'",
+        ),
         (b"task,model,params,acc_norm\na,m,1e9,0.3\n", "missing column 'correct' (or 'score', 'acc', 'accuracy')"),
     ] {
         let err = parse_csv(text, "e.csv").unwrap_err().to_string();

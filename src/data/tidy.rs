@@ -176,6 +176,11 @@ impl Columns {
                 ("chance", ..) => Some((Holds::Chance, 1.0)),
                 (_, "score" | "acc" | "accuracy", []) => Some((Holds::Score, 1.0)),
                 (_, "score" | "acc" | "accuracy", [u]) if u == "%" => Some((Holds::Score, 0.01)),
+                (_, "score" | "acc" | "accuracy", _) => {
+                    let msg =
+                        format!("unknown unit after '{base}': a score's column takes '(%)' alone, for percentages");
+                    return Err(Error::input(at.clone().field(h), msg));
+                }
                 _ => match wide::named(h, file)? {
                     Some(Role::Model) => Some((Holds::Model, 1.0)),
                     Some(Role::Size(unit)) => Some((Holds::Params, unit)),
