@@ -62,17 +62,11 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
             _ => None,
         };
         if let Some(j) = earlier {
-            let msg = format!("column '{h}' means the same as column '{}'; keep one", &headers[j]);
-            return Err(Error::input(Location::file(&shown).row(1).field(h), msg));
+            return Err(wide::same_as(&headers, i, j, &shown));
         }
     }
     let cm = cm.ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
-    let (cp, unit) = cp.ok_or_else(|| {
-        Error::input(
-            Location::file(&shown).row(1).field("params"),
-            "missing column 'params' (or 'parameters', 'size', with a unit if any: 'params (B)')",
-        )
-    })?;
+    let (cp, unit) = cp.ok_or_else(|| wide::no_size(&headers, &shown))?;
     let mut out = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
         let at = Location::file(&shown).row(i + 2);

@@ -192,10 +192,7 @@ impl Columns {
             };
             let Some((holds, unit)) = holds else { continue };
             if let Some(&(_, j, _)) = found.iter().find(|f| f.0 == holds) {
-                return Err(Error::input(
-                    at.clone().field(h),
-                    format!("column '{h}' means the same as column '{}'; keep one", &headers[j]),
-                ));
+                return Err(wide::same_as(headers, i, j, file));
             }
             found.push((holds, i, unit));
         }
@@ -212,9 +209,7 @@ impl Columns {
             )
         })?;
         let model = col(Holds::Model).ok_or_else(|| missing("model", "missing column 'model'"))?;
-        let params = with_unit(Holds::Params).ok_or_else(|| {
-            missing("params", "missing column 'params' (or 'parameters', 'size', with a unit if any: 'params (B)')")
-        })?;
+        let params = with_unit(Holds::Params).ok_or_else(|| wide::no_size(headers, file))?;
         let (correct, n, score) = (col(Holds::Correct), col(Holds::N), with_unit(Holds::Score));
         if correct.is_none() && score.is_none() {
             return Err(missing("correct", "missing column 'correct' (or 'score', 'acc', 'accuracy')"));

@@ -66,13 +66,29 @@ pub(super) fn recognise(headers: &StringRecord, file: &str) -> Result<Option<Vec
             _ => std::mem::discriminant(r) == std::mem::discriminant(o),
         };
         if let Some(j) = roles[..i].iter().position(same) {
-            return Err(Error::input(
-                Location::file(file).row(1).field(&headers[i]),
-                format!("column '{}' means the same as column '{}'; keep one", &headers[i], &headers[j]),
-            ));
+            return Err(same_as(headers, i, j, file));
         }
     }
     Ok(Some(roles))
+}
+
+/// The error for a header's column `i` that holds what its column `j` already does.
+pub(super) fn same_as(headers: &StringRecord, i: usize, j: usize, file: &str) -> Error {
+    Error::input(
+        Location::file(file).row(1).field(&headers[i]),
+        format!("column '{}' means the same as column '{}'; keep one", &headers[i], &headers[j]),
+    )
+}
+
+/// The error for a header without a size column.
+pub(super) fn no_size(headers: &StringRecord, file: &str) -> Error {
+    Error::input(
+        Location::file(file).row(1).field("params"),
+        format!(
+            "missing column 'params' (or 'parameters', 'size', with a unit if any: 'params (B)') (header: {})",
+            headers.iter().collect::<Vec<_>>().join(",")
+        ),
+    )
 }
 
 /// Read the rows of a wide table whose header [`recognise`] accepted.
