@@ -632,6 +632,9 @@ fn a_tidy_csv_knows_its_columns_by_the_names_a_wide_table_does() {
     assert!(matches!(renamed.observations[1].outcome, Outcome::Counts { correct: 581, n: 1000 }));
     let ds = parse_csv(b"task,model,size,accuracy\narc,m1,1.3B,0.3\n", "a.csv").unwrap();
     assert_eq!((ds.observations[0].params, ds.observations[0].outcome.score()), (1.3e9, 0.3));
+    // a suite beside its tasks: the task column is the task
+    let ds = parse_csv(b"benchmark,task,model,params,score\nmmlu,anatomy,m1,1e9,0.3\n", "b.csv").unwrap();
+    assert_eq!(ds.observations[0].task, "anatomy");
     for (text, want) in [
         (&b"task,model,params,acc,score\na,m,1e9,0.3,0.3\n"[..], "column 'score' means the same as column 'acc'"),
         (b"task,model,params,parameters,score\na,m,1e9,1e9,0.3\n", "field 'parameters'"),

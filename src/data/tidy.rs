@@ -146,6 +146,9 @@ struct Columns {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holds {
     Task,
+    /// The task's column when there is no `task` column (else a column not read: a suite
+    /// beside its tasks).
+    Benchmark,
     Model,
     Params,
     Tokens,
@@ -158,7 +161,8 @@ enum Holds {
 }
 
 impl Columns {
-    /// The columns of a header, by name (case, `_` and `-` aside): `task` (or `benchmark`),
+    /// The columns of a header, by name (case, `_` and `-` aside): `task` (or `benchmark` when
+    /// there is no `task`),
     /// `correct`, `n` (or `items`), `chance`; the score as `score`, `acc` or `accuracy`, with
     /// `(%)` after it for percentages; and the columns a wide table knows ([`wide::named`]:
     /// `model`, the size as `params`, `parameters` or `size` with a unit such as `(B)`, the
@@ -170,7 +174,8 @@ impl Columns {
         for (i, h) in headers.iter().enumerate() {
             let (base, units) = wide::split_units(h);
             let holds = match (wide::normalise(h).as_str(), wide::normalise(base).as_str(), units.as_slice()) {
-                ("task" | "benchmark", ..) => Some((Holds::Task, 1.0)),
+                ("task", ..) => Some((Holds::Task, 1.0)),
+                ("benchmark", ..) => Some((Holds::Benchmark, 1.0)),
                 ("correct", ..) => Some((Holds::Correct, 1.0)),
                 ("n" | "items" | "n items", ..) => Some((Holds::N, 1.0)),
                 ("chance", ..) => Some((Holds::Chance, 1.0)),
@@ -201,7 +206,7 @@ impl Columns {
         let header = || headers.iter().collect::<Vec<_>>().join(",");
         let missing =
             |field: &str, what: &str| Error::input(at.clone().field(field), format!("{what} (header: {})", header()));
-        let task = col(Holds::Task).ok_or_else(|| {
+        let task = col(Holds::Task).or_else(|| col(Holds::Benchmark)).ok_or_else(|| {
             missing(
                 "task",
                 "missing column 'task'; a wide table, one row per model and one column per task, needs a 'model' \
