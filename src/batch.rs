@@ -2,13 +2,15 @@
 //! element-wise loop that the compiler vectorises: the curve at every observation, e^−|u| of
 //! all of them, then one loop that takes each observation from its p through the ln Γ and ψ of
 //! its four arguments to its derivatives (an observation with an argument below the asymptotic
-//! series' range again alone; when many are, the same steps as passes of their own).
+//! series' range again alone; when many are, the same steps as passes of their own). A data set
+//! of scores alone (no item counts) takes the same curve passes, then one loop of the
+//! logit-normal likelihood ([`Batch::logit_normal`]).
 //! [`crate::model`] fills the inputs and sums the outputs per task; the per-observation path
 //! there is the reference these passes are tested against.
 
 use crate::special::{
     dispatch_lanes, exp_clamped_many, in_series_range, ln_gamma_digamma_any, ln_gamma_digamma_large,
-    ln_gamma_digamma_many,
+    ln_gamma_digamma_many, ln_positive,
 };
 
 /// Per-observation arrays of one evaluation, reused between evaluations.
@@ -59,6 +61,9 @@ pub(crate) struct Batch {
     pub q_luck: Vec<f64>,
     pub jac: Vec<f64>,
     pub d_luck: Vec<f64>,
+    /// Scores without item counts ([`Batch::logit_normal`]): the logit of each observation's
+    /// score less its model's shift of the logit (filled by the caller).
+    pub r: Vec<f64>,
     /// 1 where some ln Γ/ψ argument of the observation is outside the asymptotic series'
     /// range, else 0.
     pub outside: Vec<u64>,
@@ -92,6 +97,7 @@ impl Batch {
             &mut self.dl,
             &mut self.du,
             &mut self.dus,
+            &mut self.r,
         ] {
             v.resize(n_obs, 0.0);
         }
@@ -176,6 +182,66 @@ impl Batch {
             dispatch_lanes!(derivatives(batch: &mut Batch, lchoose: &[f64], noise: [f64; 3]));
         }
         true
+    }
+}
+
+impl Batch {
+    /// With `f`, `fg`, `q0`, `slope`, `mid`, `xs` and `r` filled: the logit-normal
+    /// log-likelihood of every observation's score, logit(score) ~ Normal(logit(p) + δ, σ²)
+    /// (δ its model's shift, taken into `r`), and its derivatives as
+    /// [`Batch::beta_binomial`] leaves them, with d/d(ln σ) in `d_log_phi`'s place and, with
+    /// `lucky`, d/dδ in `d_luck`. False when some p or 1 − p is not positive.
+    pub fn logit_normal(&mut self, sigma: f64, lucky: bool) -> bool {
+        let batch = self;
+        dispatch_lanes!(exponent(batch: &mut Batch));
+        exp_clamped_many(&batch.neg_abs_u, &mut batch.e);
+        if !dispatch_lanes!(curve(batch: &mut Batch) -> bool) {
+            return false;
+        }
+        if lucky {
+            dispatch_lanes!(scores_lucky(batch: &mut Batch, sigma: f64));
+        } else {
+            dispatch_lanes!(scores(batch: &mut Batch, sigma: f64));
+        }
+        true
+    }
+}
+
+/// [`Batch::logit_normal`]'s loop, without a per-model effect.
+#[inline(always)]
+fn scores(b: &mut Batch, sigma: f64) {
+    scores_of::<false>(b, sigma);
+}
+
+/// [`Batch::logit_normal`]'s loop, with d/dδ of each observation into `d_luck`.
+#[inline(always)]
+fn scores_lucky(b: &mut Batch, sigma: f64) {
+    scores_of::<true>(b, sigma);
+}
+
+#[inline(always)]
+fn scores_of<const LUCKY: bool>(b: &mut Batch, sigma: f64) {
+    let len = b.u.len();
+    let (u, p, q, lu, one_lu, r) = (&b.u[..len], &b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len], &b.r[..len]);
+    let (ll, d_log_sigma) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
+    let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
+    let d_luck = &mut b.d_luck[..if LUCKY { len } else { 0 }];
+    let inv_sigma = 1.0 / sigma;
+    // −ln σ − ln √(2π)
+    let norm = -ln_positive(sigma) - 0.918_938_533_204_672_8;
+    for i in 0..len {
+        let e = (r[i] - ln_positive(p[i] / q[i])) * inv_sigma;
+        ll[i] = -0.5 * e * e + norm;
+        d_log_sigma[i] = e * e - 1.0;
+        // d/d logit(p) = e/σ; d/dp = that over p(1 − p), the same with a shift of the logit
+        let g = e * inv_sigma;
+        if LUCKY {
+            d_luck[i] = g;
+        }
+        let dldp = g / (p[i] * q[i]);
+        let dli = dldp * lu[i];
+        let dui = dli * one_lu[i];
+        (dq[i], dl[i], du[i], dus[i]) = (dldp * q[i], dli, dui, dui * u[i]);
     }
 }
 

@@ -81,8 +81,9 @@ pub struct CurveModel {
     /// midpoint is m − κ·ln(g)/s (see [`CurveModel::set_shear`]; all 0 unless set).
     shear: Vec<f64>,
     sheared: bool,
-    /// Every observation is a count under the beta-binomial: the likelihood runs in batches.
-    batch_beta_binomial: bool,
+    /// Every observation is a count under the beta-binomial, or every one a score without
+    /// item counts: the likelihood runs in batches.
+    batched: bool,
     /// The counts as floats, each observation's place among the distinct item counts, and
     /// those counts (for the batched likelihood).
     yf: Vec<f64>,
@@ -176,7 +177,7 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        let batch_beta_binomial = spec.likelihood == Likelihood::BetaBinomial && !has_scores;
+        let batched = (spec.likelihood == Likelihood::BetaBinomial && !has_scores) || !has_counts;
         let yf = data.y.iter().map(|&y| y as f64).collect();
         let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
@@ -203,7 +204,7 @@ impl CurveModel {
             pin_c: vec![0.0; 4 * t],
             shear: vec![0.0; t],
             sheared: false,
-            batch_beta_binomial,
+            batched,
             yf,
             nf,
             n_index,
@@ -600,15 +601,24 @@ impl CurveModel {
         out
     }
 
-    /// The beta-binomial likelihood of every observation at once (all of them counts), in
-    /// the vectorised passes of [`crate::batch`]; the per-task sums follow. Same values as
-    /// [`Self::likelihood_per_observation`], to rounding.
+    /// The likelihood of every observation at once, all of them counts (beta-binomial) or all
+    /// of them scores (logit-normal), in the vectorised passes of [`crate::batch`]; the
+    /// per-task sums follow. Same values as [`Self::likelihood_per_observation`], to rounding.
     fn likelihood_batched(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
         let d = &self.data;
         let b = &mut s.batch;
         let lucky = self.effect_slots(EffectOn::Logit);
+        let scores = self.layout.log_sigma.is_some();
         b.resize(d.len(), self.counts.len(), lucky.is_some());
-        if let Some(w) = lucky {
+        if scores {
+            // the logit of each score less its model's shift δ of the logit
+            b.r.copy_from_slice(&self.logit_score);
+            if let Some(w) = lucky {
+                for (r, &j) in b.r.iter_mut().zip(&d.model) {
+                    *r -= pop.model_sd * x[w + j];
+                }
+            }
+        } else if let Some(w) = lucky {
             // e^−δ of each model's shift δ, once per model
             let k = &mut s.shifts;
             k.clear();
@@ -639,7 +649,9 @@ impl CurveModel {
         let Noise { phi, psi_phi, lg_phi, disp, .. } = pop.noise;
         let noise = [phi, lg_phi, psi_phi];
         let dispersed = self.layout.log_disp.is_some();
-        let finite = if dispersed {
+        let finite = if scores {
+            b.logit_normal(pop.noise.sigma, lucky.is_some())
+        } else if dispersed {
             let c = &mut s.scaled;
             c.fill(&self.yf, &self.nf, &self.n_index, &self.counts, disp);
             b.beta_binomial(&c.y, &c.n, &self.n_index, &c.counts, &c.lchoose, noise, lucky.is_some(), true)
@@ -689,7 +701,13 @@ impl CurveModel {
                 }
             }
         }
-        Lik { lp: batch::sum(&b.ll), dlogphi: batch::sum(&b.d_log_phi), dlogd, ..Lik::default() }
+        // d/d(ln σ) of scores takes d/d(ln φ)'s place
+        let (lp, d_log_noise) = (batch::sum(&b.ll), batch::sum(&b.d_log_phi));
+        if scores {
+            Lik { lp, dlogsigma: d_log_noise, ..Lik::default() }
+        } else {
+            Lik { lp, dlogphi: d_log_noise, dlogd, ..Lik::default() }
+        }
     }
 
     /// Every task's curve at `x` into `s.tasks`, and θ, a and r of every curve parameter
@@ -1059,11 +1077,17 @@ impl LogDensity for CurveModel {
     }
 
     fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {
-        SCRATCH.with_borrow_mut(|s| self.logp_grad_with(x, grad, s, self.batch_beta_binomial))
+        SCRATCH.with_borrow_mut(|s| self.logp_grad_with(x, grad, s, self.batched))
     }
 }
 
 impl CurveModel {
+    /// Whether the likelihood runs in the batches of [`crate::batch`] (every observation a
+    /// count under the beta-binomial, or every one a score), not one observation at a time.
+    pub fn is_batched(&self) -> bool {
+        self.batched
+    }
+
     /// The log density and its gradient with the likelihood taken one observation at a time,
     /// whatever the data: the reference the batched likelihood is tested against.
     pub fn logp_grad_per_observation(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, DensityError> {

@@ -112,12 +112,27 @@ fn gradients_match_finite_differences_across_likelihood_batches() {
 }
 
 /// The beta-binomial likelihood runs over all observations at once (a vectorised exponential
-/// and lnΓ/ψ); taken one observation at a time it must give the same density and gradient.
+/// and lnΓ/ψ), and so does the logit-normal one of scores without item counts; taken one
+/// observation at a time each must give the same density and gradient.
 #[test]
 fn batched_likelihood_matches_the_per_observation_one() {
-    let data = opt_data();
-    for name in ["reference", "model_effect", "hierarchical", "dispersion"] {
+    let counts = opt_data();
+    // the same scores without their item counts
+    let mut scores = counts.clone();
+    scores.n.iter_mut().for_each(|n| *n = 0);
+    scores.y.iter_mut().for_each(|y| *y = 0);
+    let cases = [
+        ("reference", &counts),
+        ("model_effect", &counts),
+        ("hierarchical", &counts),
+        ("dispersion", &counts),
+        ("no_model_effect", &scores),
+        ("model_effect", &scores),
+        ("hierarchical", &scores),
+    ];
+    for (name, data) in cases {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
+        assert!(model.is_batched(), "{name}");
         model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(17);
         let mode = scurve::fit::pooled_start(&model, 1, 3000).unwrap().position;
