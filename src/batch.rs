@@ -62,8 +62,10 @@ pub(crate) struct Batch {
     pub jac: Vec<f64>,
     pub d_luck: Vec<f64>,
     /// Scores without item counts ([`Batch::logit_normal`]): the logit of each observation's
-    /// score less its model's shift of the logit (filled by the caller).
+    /// score less its model's shift of the logit (filled by the caller), and each one's
+    /// d/d(ln σ).
     pub r: Vec<f64>,
+    pub d_log_sigma: Vec<f64>,
     /// 1 where some ln Γ/ψ argument of the observation is outside the asymptotic series'
     /// range, else 0.
     pub outside: Vec<u64>,
@@ -98,6 +100,7 @@ impl Batch {
             &mut self.du,
             &mut self.dus,
             &mut self.r,
+            &mut self.d_log_sigma,
         ] {
             v.resize(n_obs, 0.0);
         }
@@ -189,7 +192,7 @@ impl Batch {
     /// With `f`, `fg`, `q0`, `slope`, `mid`, `xs` and `r` filled: the logit-normal
     /// log-likelihood of every observation's score, logit(score) ~ Normal(logit(p) + δ, σ²)
     /// (δ its model's shift, taken into `r`), and its derivatives as
-    /// [`Batch::beta_binomial`] leaves them, with d/d(ln σ) in `d_log_phi`'s place and, with
+    /// [`Batch::beta_binomial`] leaves them, with d/d(ln σ) in `d_log_sigma` and, with
     /// `lucky`, d/dδ in `d_luck`. False when some p or 1 − p is not positive.
     pub fn logit_normal(&mut self, sigma: f64, lucky: bool) -> bool {
         let batch = self;
@@ -205,43 +208,80 @@ impl Batch {
         }
         true
     }
+
+    /// After [`Batch::beta_binomial`] on data that mix counts and scores (each score an
+    /// observation with y = n = 0, whose every output there is 0): the logit-normal of the
+    /// observations whose `is_score` is 1, as [`Batch::logit_normal`] gives it, added to those
+    /// outputs (`r` filled for them; the counts' entries of `r` need only be finite).
+    pub fn add_logit_normal(&mut self, is_score: &[f64], sigma: f64, lucky: bool) {
+        let batch = self;
+        if lucky {
+            dispatch_lanes!(scores_among_lucky(batch: &mut Batch, is_score: &[f64], sigma: f64));
+        } else {
+            dispatch_lanes!(scores_among(batch: &mut Batch, is_score: &[f64], sigma: f64));
+        }
+    }
 }
 
 /// [`Batch::logit_normal`]'s loop, without a per-model effect.
 #[inline(always)]
 fn scores(b: &mut Batch, sigma: f64) {
-    scores_of::<false>(b, sigma);
+    scores_of::<false, false>(b, &[], sigma);
 }
 
 /// [`Batch::logit_normal`]'s loop, with d/dδ of each observation into `d_luck`.
 #[inline(always)]
 fn scores_lucky(b: &mut Batch, sigma: f64) {
-    scores_of::<true>(b, sigma);
+    scores_of::<true, false>(b, &[], sigma);
 }
 
+/// [`Batch::add_logit_normal`]'s loop, without a per-model effect.
 #[inline(always)]
-fn scores_of<const LUCKY: bool>(b: &mut Batch, sigma: f64) {
+fn scores_among(b: &mut Batch, is_score: &[f64], sigma: f64) {
+    scores_of::<false, true>(b, is_score, sigma);
+}
+
+/// [`Batch::add_logit_normal`]'s loop, with d/dδ added into `d_luck`.
+#[inline(always)]
+fn scores_among_lucky(b: &mut Batch, is_score: &[f64], sigma: f64) {
+    scores_of::<true, true>(b, is_score, sigma);
+}
+
+/// The logit-normal of each observation: written over the outputs, or with `ADD` weighted by
+/// `is_score` and added to them.
+#[inline(always)]
+fn scores_of<const LUCKY: bool, const ADD: bool>(b: &mut Batch, is_score: &[f64], sigma: f64) {
     let len = b.u.len();
     let (u, p, q, lu, one_lu, r) = (&b.u[..len], &b.e[..len], &b.q[..len], &b.lu[..len], &b.one_lu[..len], &b.r[..len]);
-    let (ll, d_log_sigma) = (&mut b.ll[..len], &mut b.d_log_phi[..len]);
+    let (ll, d_log_sigma) = (&mut b.ll[..len], &mut b.d_log_sigma[..len]);
     let (dq, dl, du, dus) = (&mut b.dq[..len], &mut b.dl[..len], &mut b.du[..len], &mut b.dus[..len]);
     let d_luck = &mut b.d_luck[..if LUCKY { len } else { 0 }];
+    let is_score = &is_score[..if ADD { len } else { 0 }];
     let inv_sigma = 1.0 / sigma;
     // −ln σ − ln √(2π)
     let norm = -ln_positive(sigma) - 0.918_938_533_204_672_8;
     for i in 0..len {
         let e = (r[i] - ln_positive(p[i] / q[i])) * inv_sigma;
-        ll[i] = -0.5 * e * e + norm;
-        d_log_sigma[i] = e * e - 1.0;
         // d/d logit(p) = e/σ; d/dp = that over p(1 − p), the same with a shift of the logit
         let g = e * inv_sigma;
-        if LUCKY {
-            d_luck[i] = g;
-        }
         let dldp = g / (p[i] * q[i]);
         let dli = dldp * lu[i];
         let dui = dli * one_lu[i];
-        (dq[i], dl[i], du[i], dus[i]) = (dldp * q[i], dli, dui, dui * u[i]);
+        let o = [-0.5 * e * e + norm, e * e - 1.0, dldp * q[i], dli, dui, dui * u[i], g];
+        if ADD {
+            let m = is_score[i];
+            ll[i] += m * o[0];
+            d_log_sigma[i] = m * o[1];
+            (dq[i], dl[i], du[i], dus[i]) = (dq[i] + m * o[2], dl[i] + m * o[3], du[i] + m * o[4], dus[i] + m * o[5]);
+            if LUCKY {
+                d_luck[i] += m * o[6];
+            }
+        } else {
+            (ll[i], d_log_sigma[i], dq[i], dl[i], du[i], dus[i]) = (o[0], o[1], o[2], o[3], o[4], o[5]);
+            if LUCKY {
+                d_luck[i] = o[6];
+            }
+        }
     }
 }
 

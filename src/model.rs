@@ -81,9 +81,12 @@ pub struct CurveModel {
     /// midpoint is m − κ·ln(g)/s (see [`CurveModel::set_shear`]; all 0 unless set).
     shear: Vec<f64>,
     sheared: bool,
-    /// Every observation is a count under the beta-binomial, or every one a score without
-    /// item counts: the likelihood runs in batches.
+    /// The likelihood runs in batches: counts under the beta-binomial, scores without item
+    /// counts, or a mix of the two (not with a dispersion of the counts).
     batched: bool,
+    /// 1 for each observation that is a score without an item count, 0 for a count, when the
+    /// data mix the two (else empty).
+    is_score: Vec<f64>,
     /// The counts as floats, each observation's place among the distinct item counts, and
     /// those counts (for the batched likelihood).
     yf: Vec<f64>,
@@ -177,7 +180,13 @@ impl CurveModel {
             })
             .collect();
         let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
-        let batched = (spec.likelihood == Likelihood::BetaBinomial && !has_scores) || !has_counts;
+        let batched = !has_counts
+            || (spec.likelihood == Likelihood::BetaBinomial && !(has_scores && spec.dispersion != Prior::Fixed(0.0)));
+        let is_score = if has_counts && has_scores {
+            data.n.iter().map(|&n| f64::from(u8::from(n == 0))).collect()
+        } else {
+            vec![]
+        };
         let yf = data.y.iter().map(|&y| y as f64).collect();
         let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
@@ -205,6 +214,7 @@ impl CurveModel {
             shear: vec![0.0; t],
             sheared: false,
             batched,
+            is_score,
             yf,
             nf,
             n_index,
@@ -601,14 +611,14 @@ impl CurveModel {
         out
     }
 
-    /// The likelihood of every observation at once, all of them counts (beta-binomial) or all
-    /// of them scores (logit-normal), in the vectorised passes of [`crate::batch`]; the
-    /// per-task sums follow. Same values as [`Self::likelihood_per_observation`], to rounding.
+    /// The likelihood of every observation at once, counts (beta-binomial), scores
+    /// (logit-normal) or both, in the vectorised passes of [`crate::batch`]; the per-task sums
+    /// follow. Same values as [`Self::likelihood_per_observation`], to rounding.
     fn likelihood_batched(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
         let d = &self.data;
         let b = &mut s.batch;
         let lucky = self.effect_slots(EffectOn::Logit);
-        let scores = self.layout.log_sigma.is_some();
+        let (counts, scores) = (self.layout.log_phi.is_some(), self.layout.log_sigma.is_some());
         b.resize(d.len(), self.counts.len(), lucky.is_some());
         if scores {
             // the logit of each score less its model's shift δ of the logit
@@ -618,7 +628,8 @@ impl CurveModel {
                     *r -= pop.model_sd * x[w + j];
                 }
             }
-        } else if let Some(w) = lucky {
+        }
+        if let Some(w) = lucky.filter(|_| counts) {
             // e^−δ of each model's shift δ, once per model
             let k = &mut s.shifts;
             k.clear();
@@ -649,7 +660,7 @@ impl CurveModel {
         let Noise { phi, psi_phi, lg_phi, disp, .. } = pop.noise;
         let noise = [phi, lg_phi, psi_phi];
         let dispersed = self.layout.log_disp.is_some();
-        let finite = if scores {
+        let finite = if !counts {
             b.logit_normal(pop.noise.sigma, lucky.is_some())
         } else if dispersed {
             let c = &mut s.scaled;
@@ -669,6 +680,10 @@ impl CurveModel {
         };
         if !finite {
             return Lik { finite: false, ..Lik::default() };
+        }
+        if counts && scores {
+            // each score an observation with y = n = 0, whose outputs the counts' pass left at 0
+            b.add_logit_normal(&self.is_score, pop.noise.sigma, lucky.is_some());
         }
         let dlogd = if dispersed { s.scaled.d_log_d(b) } else { 0.0 };
         if let Some(w) = lucky {
@@ -701,12 +716,12 @@ impl CurveModel {
                 }
             }
         }
-        // d/d(ln σ) of scores takes d/d(ln φ)'s place
-        let (lp, d_log_noise) = (batch::sum(&b.ll), batch::sum(&b.d_log_phi));
-        if scores {
-            Lik { lp, dlogsigma: d_log_noise, ..Lik::default() }
-        } else {
-            Lik { lp, dlogphi: d_log_noise, dlogd, ..Lik::default() }
+        Lik {
+            lp: batch::sum(&b.ll),
+            dlogphi: if counts { batch::sum(&b.d_log_phi) } else { 0.0 },
+            dlogsigma: if scores { batch::sum(&b.d_log_sigma) } else { 0.0 },
+            dlogd,
+            ..Lik::default()
         }
     }
 
@@ -1082,8 +1097,8 @@ impl LogDensity for CurveModel {
 }
 
 impl CurveModel {
-    /// Whether the likelihood runs in the batches of [`crate::batch`] (every observation a
-    /// count under the beta-binomial, or every one a score), not one observation at a time.
+    /// Whether the likelihood runs in the batches of [`crate::batch`] (counts under the
+    /// beta-binomial, scores without item counts, or both), not one observation at a time.
     pub fn is_batched(&self) -> bool {
         self.batched
     }

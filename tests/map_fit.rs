@@ -112,8 +112,8 @@ fn gradients_match_finite_differences_across_likelihood_batches() {
 }
 
 /// The beta-binomial likelihood runs over all observations at once (a vectorised exponential
-/// and lnΓ/ψ), and so does the logit-normal one of scores without item counts; taken one
-/// observation at a time each must give the same density and gradient.
+/// and lnΓ/ψ), and so does the logit-normal one of scores without item counts, alone or beside
+/// counts; taken one observation at a time each must give the same density and gradient.
 #[test]
 fn batched_likelihood_matches_the_per_observation_one() {
     let counts = opt_data();
@@ -121,6 +121,11 @@ fn batched_likelihood_matches_the_per_observation_one() {
     let mut scores = counts.clone();
     scores.n.iter_mut().for_each(|n| *n = 0);
     scores.y.iter_mut().for_each(|y| *y = 0);
+    // and every other observation a score, as a leaderboard's table mixes them
+    let mut mixed = counts.clone();
+    for i in (0..mixed.len()).step_by(2) {
+        (mixed.n[i], mixed.y[i]) = (0, 0);
+    }
     let cases = [
         ("reference", &counts),
         ("model_effect", &counts),
@@ -129,7 +134,13 @@ fn batched_likelihood_matches_the_per_observation_one() {
         ("no_model_effect", &scores),
         ("model_effect", &scores),
         ("hierarchical", &scores),
+        ("no_model_effect", &mixed),
+        ("model_effect", &mixed),
+        ("hierarchical", &mixed),
     ];
+    // a dispersion of the counts beside scores is taken one observation at a time
+    let dispersed = CurveModel::new(ModelSpec::builtin("dispersion").unwrap(), mixed.clone()).unwrap();
+    assert!(!dispersed.is_batched());
     for (name, data) in cases {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         assert!(model.is_batched(), "{name}");
