@@ -166,6 +166,12 @@ impl Posterior {
         self.cols.disp.map(|j| self.interval90(j))
     }
 
+    /// The sd σ of logit(score) of the scores without item counts, median and 90% interval,
+    /// when the fit has such scores.
+    pub fn score_noise(&self) -> Option<Interval> {
+        self.column("sigma").map(|j| self.interval90(j))
+    }
+
     /// The median and central 90% interval of column `j` over every draw.
     pub fn interval90(&self, j: usize) -> Interval {
         Interval::from_draws(self.rows().map(|r| r[j]), 0.9)

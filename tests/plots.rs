@@ -12,6 +12,12 @@ use common::{falling_families_csv, scurve_in, stderr, stdout};
 /// A short sampler run: enough for pictures, not for inference.
 const QUICK: [&str; 7] = ["--chains", "2", "--warmup", "150", "--draws", "100", "--quiet"];
 
+/// The section of a report page with this id, up to its end.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let from = html.split(&format!("<section id=\"{id}\">")).nth(1).unwrap_or_else(|| panic!("no section {id}"));
+    &from[..from.find("</section>").unwrap()]
+}
+
 fn ok(o: &std::process::Output) {
     assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), stdout(o), stderr(o));
 }
@@ -236,8 +242,7 @@ fn report_is_one_page_with_every_section() {
     assert!(dom.contains("forecast sizes</dt><dd>39B, 130B</dd>"), "facts");
     // each threshold row: P(already) ≤ P(within 10×) ≤ 1 − P(never) (to the table's two
     // decimals), and some row rises between
-    let html_thresholds = html.split("<section id=\"thresholds\">").nth(1).unwrap();
-    let html_thresholds = &html_thresholds[..html_thresholds.find("</section>").unwrap()];
+    let html_thresholds = section(&html, "thresholds");
     assert!(html_thresholds.contains("<th>P(already)</th><th>P(within 10×)</th><th>P(never)</th>"));
     let probabilities: Vec<[f64; 3]> = html_thresholds
         .split("<tr>")
@@ -276,8 +281,7 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
     // thresholds ten points above each task's chance: each row gives its own score
-    let thresholds = html.split("<section id=\"thresholds\">").nth(1).unwrap();
-    let thresholds = &thresholds[..thresholds.find("</section>").unwrap()];
+    let thresholds = section(&html, "thresholds");
     assert!(
         thresholds.contains("reaches 10 points above chance") && thresholds.contains("<th>task</th><th>score</th>")
     );
@@ -289,8 +293,7 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     again.extend(QUICK);
     ok(&scurve_in(d, &again));
     let html2 = std::fs::read_to_string(d.join("r2.html")).unwrap();
-    let t2 = html2.split("<section id=\"thresholds\">").nth(1).unwrap();
-    let t2 = &t2[..t2.find("</section>").unwrap()];
+    let t2 = section(&html2, "thresholds");
     assert!(t2.contains("reaches 5 points above the largest fitted model's score"), "{t2}");
     assert!(t2.contains("<th>task</th><th>score</th>"), "each row's own score: {t2}");
     assert!(html.contains("left out</dt><dd>piqa (--skip-task)</dd>"), "the page says what was left out");
@@ -298,15 +301,13 @@ fn report_on_three_sizes_says_why_it_has_no_validation() {
     assert!(html.contains("Not possible: no task has more than 3 sizes"), "validation note missing");
     assert_eq!(html.matches("<svg").count(), 3, "overview, population and thresholds only");
     // every fitted score checked against its predictive interval, in the diagnostics
-    let diag = html.split("<section id=\"diagnostics\">").nth(1).unwrap();
-    let diag = &diag[..diag.find("</section>").unwrap()];
+    let diag = section(&html, "diagnostics");
     assert!(
         diag.contains("<h3>Predictive check</h3>") && diag.contains(" of 21 ") && diag.contains(" outside 99%;"),
         "{diag}"
     );
     // the default model's luck: one row per evaluated model, in the population's section
-    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
-    let pop = &pop[..pop.find("</section>").unwrap()];
+    let pop = section(&html, "population");
     assert!(pop.contains("<h3>Each model's luck</h3>") && pop.contains("sd across models is 0."), "{pop}");
     for m in ["pythia-70m", "pythia-1b-bf16", "pythia-12b"] {
         assert!(pop.contains(&format!("<tr><td>{m}</td><td>")), "{m}: {pop}");
@@ -338,8 +339,7 @@ fn report_gives_the_counts_dispersion() {
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
-    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
-    let pop = &pop[..pop.find("</section>").unwrap()];
+    let pop = section(&html, "population");
     assert!(pop.contains("<h3>Each model's luck</h3>"), "{pop}");
     let after = pop.split("<h3>The counts' dispersion</h3><p class=\"caption\">d = ").nth(1).expect("d on the page");
     let d_est: f64 = after.split(' ').next().unwrap().parse().unwrap();
@@ -368,7 +368,7 @@ fn report_gives_the_spread_of_scores_without_item_counts() {
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
-    let pop = html.split("<section id=\"population\">").nth(1).unwrap();
+    let pop = section(&html, "population");
     let after = pop
         .split("<h3>The spread of the scores without item counts</h3><p class=\"caption\">σ = ")
         .nth(1)
@@ -450,24 +450,22 @@ fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     args.extend(QUICK);
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
-    let section = html.split("<section id=\"forecasts\">").nth(1).unwrap();
-    let section = &section[..section.find("</section>").unwrap()];
-    assert_eq!(section.matches("keeps rising slowly at the top").count(), 1, "{section}");
-    assert!(section.contains("<p class=\"warn\">lambada_openai: pythia-12b (11.8B) scored 0.673,"), "{section}");
+    let forecasts = section(&html, "forecasts");
+    assert_eq!(forecasts.matches("keeps rising slowly at the top").count(), 1, "{forecasts}");
+    assert!(forecasts.contains("<p class=\"warn\">lambada_openai: pythia-12b (11.8B) scored 0.673,"), "{forecasts}");
     assert!(
-        section.contains("<p class=\"warn\">20T is 3.2 decades beyond the largest model fitted (11.8B);"),
-        "{section}"
+        forecasts.contains("<p class=\"warn\">20T is 3.2 decades beyond the largest model fitted (11.8B);"),
+        "{forecasts}"
     );
-    assert_eq!(section.matches("decades beyond").count(), 1, "{section}");
+    assert_eq!(forecasts.matches("decades beyond").count(), 1, "{forecasts}");
     // and its threshold of 0.8, never reached, rests on that ceiling
-    let section = html.split("<section id=\"thresholds\">").nth(1).unwrap();
-    let section = &section[..section.find("</section>").unwrap()];
-    assert_eq!(section.matches("<p class=\"warn\">").count(), 1, "{section}");
+    let thresholds = section(&html, "thresholds");
+    assert_eq!(thresholds.matches("<p class=\"warn\">").count(), 1, "{thresholds}");
     assert!(
-        section.contains("<p class=\"warn\">lambada_openai: its P(never) of 1.00 rests on its fitted ceiling (0.6"),
-        "{section}"
+        thresholds.contains("<p class=\"warn\">lambada_openai: its P(never) of 1.00 rests on its fitted ceiling (0.6"),
+        "{thresholds}"
     );
-    assert!(section.contains("below the 0.673 that pythia-12b scored."), "{section}");
+    assert!(thresholds.contains("below the 0.673 that pythia-12b scored."), "{thresholds}");
 }
 
 /// The report's validation lists the misses its first method was surest of: held-out scores in

@@ -272,8 +272,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
             let meaning = scurve::counts::DISPERSION_MEANING;
             out!("\nthe counts' dispersion d ({meaning}): {:.2} [{:.2}, {:.2}]", d.est, d.lo, d.hi);
         }
-        if let Some(j) = fit.posterior.column("sigma") {
-            let s = fit.posterior.interval90(j);
+        if let Some(s) = fit.posterior.score_noise() {
             out!(
                 "\nthe spread of the scores without item counts around their curves (sd of logit(score), at least \
                  {}; 0.04 is about a point at 50%): {:.3} [{:.3}, {:.3}]",

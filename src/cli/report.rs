@@ -354,7 +354,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         population_svg,
         luck: post.luck(),
         dispersion: post.dispersion(),
-        score_noise: post.column("sigma").map(|j| (post.interval90(j), spec.noise_min_sd)),
+        score_noise: post.score_noise().map(|s| (s, spec.noise_min_sd)),
         forecasts,
         forecast_notes,
         means_svg,
