@@ -239,6 +239,27 @@ fn inspect_names_the_scores_without_item_counts() {
 }
 
 #[test]
+fn a_papers_rounded_percentages_of_known_tasks_become_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // ARC-C to one decimal (543/1172 is 46.3%), HellaSwag to none (±50 of 10,042 items)
+    let table = "Model,Params (B),ARC-C (%),HellaSwag (%)\na,0.4,25.1,31\nb,1.4,30.6,41\nc,6.9,46.3,62\n";
+    std::fs::write(d.join("paper.csv"), table).unwrap();
+    let out = stdout(&scurve_in(d, &["inspect", "paper.csv"]));
+    assert!(out.contains("rounded scores taken as counts: 'ARC-C' (1172 items, 3 decimals);"), "{out}");
+    assert!(out.contains("scores without item counts: 'HellaSwag';"), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&scurve_in(d, &["inspect", "paper.csv", "--json"]))).unwrap();
+    let items: Vec<_> = json["series"].as_array().unwrap().iter().map(|s| s["items"].as_u64()).collect();
+    assert_eq!(items, [Some(1172), None]);
+    assert_eq!(json["rounded_counts"], serde_json::json!([{ "task": "ARC-C", "items": 1172, "decimals": 3 }]));
+    // one cell that no count of 1,172 items rounds to keeps the whole column as scores
+    std::fs::write(d.join("paper.csv"), table.replace("30.6", "30.66")).unwrap();
+    let out = stdout(&scurve_in(d, &["inspect", "paper.csv"]));
+    assert!(!out.contains("rounded scores") && out.contains("scores without item counts: every series"), "{out}");
+}
+
+#[test]
 fn a_holdout_that_leaves_no_task_fittable_says_so_in_one_line() {
     // 10.2 read as a size is ten parameters: every task is left with nothing
     let data = shared("data/tidy/opt-0shot.csv");

@@ -37,6 +37,7 @@ fn table(rows: &[(&str, f64, u64)]) -> Vec<scurve::data::Series> {
             chance: Some(if t == "a" { 0.25 } else { 0.5 }),
             shots: None,
             at: Location::file("tiny"),
+            rounded: None,
         })
         .collect();
     Dataset { source: "tiny".into(), observations: obs, unreadable: Vec::new() }.select(&Selection::default()).unwrap()

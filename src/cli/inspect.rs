@@ -33,6 +33,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .collect();
     listed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
     listed.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
+    let rounded = rounded_counts(&ds, &tasks);
     if a.json {
         let v = serde_json::json!({
             "source": ds.source,
@@ -43,6 +44,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "model": model, "params": params, "family": family,
             })).collect::<Vec<_>>(),
             "series": reports,
+            "rounded_counts": rounded.iter().map(|(task, (items, decimals))| serde_json::json!({
+                "task": task, "items": items, "decimals": decimals,
+            })).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
@@ -110,6 +114,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let (Some(lo), Some(hi)) = (items.first(), items.last()) {
         out!("\nitems per task: {lo} to {hi}");
     }
+    if !rounded.is_empty() {
+        let mut shown: Vec<String> = rounded
+            .iter()
+            .take(3)
+            .map(|(task, (items, d))| format!("'{task}' ({items} items, {d} decimals)"))
+            .collect();
+        if rounded.len() > 3 {
+            shown.push(format!("{} more", rounded.len() - 3));
+        }
+        out!(
+            "\nrounded scores taken as counts: {}; each is the nearest whole number of its task's items, within \
+             the rounding and well inside the binomial noise (docs/models.md, item counts)",
+            shown.join(", ")
+        );
+    }
     let scores_only: Vec<&str> = reports.iter().filter(|r| r.items.is_none()).map(|r| r.series.as_str()).collect();
     if !scores_only.is_empty() {
         let which = if scores_only.len() == reports.len() {
@@ -171,5 +190,21 @@ fn tasks_by_prefix(tasks: &BTreeSet<&str>) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> =
         counts.into_iter().filter(|&(_, n)| n >= 5).map(|(p, n)| (p.to_string(), n)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// The tasks among `tasks` some of whose counts were read from rounded scores, each with its
+/// item count and the fewest decimals any of its scores was written to.
+fn rounded_counts(
+    ds: &scurve::data::Dataset,
+    tasks: &BTreeSet<&str>,
+) -> std::collections::BTreeMap<String, (u64, u32)> {
+    let mut out = std::collections::BTreeMap::new();
+    for o in ds.observations.iter().filter(|o| tasks.contains(o.task.as_str())) {
+        if let (Some(d), Some(n)) = (o.rounded, o.outcome.n()) {
+            let e = out.entry(o.task.clone()).or_insert((n, d));
+            e.1 = e.1.min(d);
+        }
+    }
     out
 }

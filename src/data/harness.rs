@@ -219,6 +219,7 @@ impl Collector {
                 chance: None,
                 shots,
                 at,
+                rounded: None,
             });
         }
         // a name that says one count where the metadata says another, for every task read

@@ -4,6 +4,8 @@
 //! split it scores), as recovered exactly from the standard errors of the result files in the
 //! project's reference data; leaderboard column names for the same tasks are included.
 
+use std::collections::HashMap;
+
 use crate::data::chance::look_up;
 use crate::data::{Observation, Outcome};
 
@@ -152,19 +154,64 @@ fn mmlu_subject(subject: &str) -> Option<u64> {
     })
 }
 
-/// Turn each score-only observation of a task in the table into counts, when its score is a
-/// whole number of items out of the task's n (to 1e-6 of an item): the score exactly, with
-/// its noise known. A score that is not (a rounded figure, an average of subtasks, another
-/// split) stays a score.
+/// Turn each score-only observation of a task in the table into counts: when its score is a
+/// whole number of items out of the task's n (to 1e-6 of an item), the score exactly, with its
+/// noise known; and when the task's scores are such shares rounded (a paper's 46.3%, a table's
+/// 0.4633), the nearest whole numbers of items, if each lies within the rounding and the
+/// rounding is at most half the binomial standard deviation of each count (its error then adds
+/// at most a twelfth to the count's variance), with `rounded` set to the decimals they were
+/// written to. A task's scores are taken as written alike, to the most decimals any of them
+/// shows (43.0% beside 43.1% is 0.430), and become counts all or none. Scores that are
+/// neither (an average of subtasks, another split, 78% of 10,042 items) stay scores.
 pub fn fill_item_counts(observations: &mut [Observation]) {
+    // per task: the decimals its scores are written to, then whether each one passes
+    let mut decimals: HashMap<String, Option<u32>> = HashMap::new();
+    for o in observations.iter() {
+        if let Outcome::Score(s) = o.outcome {
+            let d = decimals.entry(o.task.clone()).or_insert(Some(0));
+            *d = d.zip(written_decimals(s)).map(|(a, b)| a.max(b));
+        }
+    }
+    let rounded_count = |s: f64, n: u64, d: Option<u32>| {
+        let k = s * n as f64;
+        let correct = k.round();
+        if (k - correct).abs() < 1e-6 {
+            return Some((correct as u64, None));
+        }
+        let half_unit = 0.5 * 10f64.powi(-(d? as i32));
+        let within = (correct / n as f64 - s).abs() <= half_unit * (1.0 + 1e-9);
+        let sd = (correct * (n as f64 - correct) / n as f64).sqrt().max(1.0);
+        (within && half_unit * n as f64 <= 0.5 * sd).then_some((correct as u64, d))
+    };
+    let mut passes: HashMap<&str, bool> = HashMap::new();
+    for o in observations.iter() {
+        if let (Outcome::Score(s), Some(n)) = (o.outcome, builtin_items(&o.task)) {
+            let ok = rounded_count(s, n, decimals[&o.task]).is_some();
+            *passes.entry(o.task.as_str()).or_insert(true) &= ok;
+        }
+    }
+    let passes: HashMap<String, bool> = passes.into_iter().map(|(t, ok)| (t.to_string(), ok)).collect();
     for o in observations.iter_mut() {
         let Outcome::Score(s) = o.outcome else { continue };
         let Some(n) = builtin_items(&o.task) else { continue };
-        let k = s * n as f64;
-        if (k - k.round()).abs() < 1e-6 {
-            o.outcome = Outcome::Counts { correct: k.round() as u64, n };
+        match rounded_count(s, n, decimals[&o.task]) {
+            Some((correct, None)) => o.outcome = Outcome::Counts { correct, n },
+            Some((correct, d)) if passes[&o.task] => {
+                o.outcome = Outcome::Counts { correct, n };
+                o.rounded = d;
+            }
+            _ => {}
         }
     }
+}
+
+/// The decimals a score in [0, 1] was written to, as a share (a percentage's one decimal is a
+/// share's three): the fewest, up to six, at which it is a whole number of units to rounding.
+fn written_decimals(s: f64) -> Option<u32> {
+    (0..=6).find(|&d| {
+        let v = s * 10f64.powi(d as i32);
+        (v - v.round()).abs() <= 1e-9 * v.abs().max(1.0)
+    })
 }
 
 #[cfg(test)]
@@ -204,19 +251,75 @@ mod tests {
             chance: None,
             shots: None,
             at: Location::file("f"),
+            rounded: None,
         };
         let mut v = vec![
             obs("ARC-C", 543.0 / 1172.0),
-            obs("ARC-C", 0.4633),
+            obs("ARC-C", 0.46331234567),
             obs("math_asdiv", 0.0),
             obs("mine", 0.5),
             obs("humaneval", 1.0),
         ];
         fill_item_counts(&mut v);
         assert_eq!(v[0].outcome, Outcome::Counts { correct: 543, n: 1172 });
-        assert_eq!(v[1].outcome, Outcome::Score(0.4633));
+        assert_eq!(v[1].outcome, Outcome::Score(0.46331234567));
         assert_eq!(v[2].outcome, Outcome::Counts { correct: 0, n: 2305 });
         assert_eq!(v[3].outcome, Outcome::Score(0.5));
         assert_eq!(v[4].outcome, Outcome::Counts { correct: 164, n: 164 });
+        assert!(v.iter().all(|o| o.rounded.is_none()));
+    }
+
+    #[test]
+    fn a_rounded_share_of_the_items_becomes_the_nearest_count() {
+        // one task's scores, as a table's column gives them: each one's outcome and decimals
+        let column = |task: &str, scores: &[f64]| {
+            let mut v: Vec<Observation> = scores
+                .iter()
+                .map(|&s| Observation {
+                    task: task.into(),
+                    family: None,
+                    model: "m".into(),
+                    params: 1e9,
+                    tokens: None,
+                    outcome: Outcome::Score(s),
+                    chance: None,
+                    shots: None,
+                    at: Location::file("f"),
+                    rounded: None,
+                })
+                .collect();
+            fill_item_counts(&mut v);
+            v.into_iter().map(|o| (o.outcome, o.rounded)).collect::<Vec<_>>()
+        };
+        let count = |correct, n, d| (Outcome::Counts { correct, n }, Some(d));
+        // 543/1172 = 0.46331..., written 0.4633 and 46.3%
+        assert_eq!(column("ARC-C", &[0.4633]), [count(543, 1172, 4)]);
+        assert_eq!(column("ARC-C", &[46.3 / 100.0]), [count(543, 1172, 3)]);
+        // 46% of 1172 is within 5.9 items of 539, half the binomial sd being 8.5
+        assert_eq!(column("ARC-C", &[0.46]), [count(539, 1172, 2)]);
+        // 78% of 10042 is 50 items either way, the sd 41; 78.1% is 5
+        assert_eq!(column("hellaswag", &[0.78]), [(Outcome::Score(0.78), None)]);
+        assert_eq!(column("hellaswag", &[0.781]), [count(7843, 10042, 3)]);
+        // a column is written alike: 77.0% beside 78.1% is 0.770, not 0.77
+        assert_eq!(column("hellaswag", &[0.77, 0.781]), [count(7732, 10042, 3), count(7843, 10042, 3)]);
+        // no whole count of 164 items lies within 0.0005 of 0.125: not a share of them
+        assert_eq!(column("humaneval", &[0.125]), [(Outcome::Score(0.125), None)]);
+        // an average of something, not rounded to six decimals, and a column it is in
+        assert_eq!(column("ARC-C", &[0.46331234567]), [(Outcome::Score(0.46331234567), None)]);
+        assert_eq!(column("ARC-C", &[0.46331234567, 0.4633])[1], (Outcome::Score(0.4633), None));
+        // near 0: 1% of GSM8K's 1319 is within 6.6 items of 13, the sd 3.6; 0.8% within 0.7 of 11
+        assert_eq!(column("gsm8k", &[0.01]), [(Outcome::Score(0.01), None)]);
+        assert_eq!(column("gsm8k", &[0.008]), [count(11, 1319, 3)]);
+        assert_eq!(column("gsm8k", &[0.0076]), [count(10, 1319, 4)]);
+        assert_eq!(column("mine", &[0.5]), [(Outcome::Score(0.5), None)]);
+        // a column becomes counts all or none: 30% of 2376 is 11.9 items either way, above half
+        // the sd, 11.2; 51% passes alone (12.2) but not beside it; an exact share is a count
+        assert_eq!(column("arc_easy", &[0.51]), [count(1212, 2376, 2)]);
+        let scores = column("arc_easy", &[0.51, 0.3]);
+        assert_eq!(scores, [(Outcome::Score(0.51), None), (Outcome::Score(0.3), None)]);
+        assert_eq!(
+            column("ARC-C", &[0.4633, 0.46331234567, 543.0 / 1172.0])[2],
+            (Outcome::Counts { correct: 543, n: 1172 }, None)
+        );
     }
 }

@@ -61,6 +61,9 @@ pub struct Observation {
     pub shots: Option<u32>,
     /// Where this observation was read.
     pub at: Location,
+    /// Some(d) when its count was read from a score written to d decimals, the nearest whole
+    /// number of the task's items ([`items::fill_item_counts`]).
+    pub rounded: Option<u32>,
 }
 
 /// Observations read from one source.

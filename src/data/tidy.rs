@@ -118,7 +118,18 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             Some(col) if !get(col).is_empty() => Some(shots_count(get(col), field(col))?),
             _ => None,
         };
-        observations.push(Observation { task, family, model, params, tokens, outcome, chance, shots, at: here });
+        observations.push(Observation {
+            task,
+            family,
+            model,
+            params,
+            tokens,
+            outcome,
+            chance,
+            shots,
+            at: here,
+            rounded: None,
+        });
     }
     if observations.is_empty() {
         return Err(Error::input(at, "the file has a header but no rows"));
