@@ -372,6 +372,15 @@ fn a_wide_table_without_sizes_takes_them_from_the_other_input() {
     let mmlu_pro = series.iter().find(|s| s.task == "leaderboard_mmlu_pro").unwrap();
     assert_eq!(mmlu_pro.chance, 0.1);
     assert!(mmlu_pro.n_sizes() >= 3, "{}", mmlu_pro.n_sizes());
+    // each score is a whole count of all its subtasks' items, as the harness's group scores them
+    let items: Vec<(&str, Option<u64>)> =
+        (series.iter().filter(|s| s.task.starts_with("leaderboard_"))).map(|s| (s.task.as_str(), s.items())).collect();
+    let want =
+        [("bbh", 5761), ("gpqa", 1192), ("ifeval", 834), ("math_hard", 1324), ("mmlu_pro", 12032), ("musr", 756)];
+    for (task, n) in want {
+        let task = format!("leaderboard_{task}");
+        assert!(items.contains(&(task.as_str(), Some(n))), "{task}: {items:?}");
+    }
 }
 
 /// LLaMA's harness files give math_asdiv as 0.0 with a standard error of 0 at every size, which

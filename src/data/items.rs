@@ -83,6 +83,16 @@ fn items_of(t: &str) -> Option<u64> {
         "xwinograd_pt" => 263,
         "xwinograd_ru" => 315,
         "xwinograd_zh" => 504,
+        // the Open LLM Leaderboard's (v2) tasks as lm-evaluation-harness's leaderboard group
+        // scores them: each a share of all its subtasks' items (every score of 72 models in the
+        // observational-scaling data is a whole count of these; the site shows other, normalised
+        // figures under the short names)
+        "leaderboard_bbh" => 5761,
+        "leaderboard_gpqa" => 1192,
+        "leaderboard_ifeval" => 834,
+        "leaderboard_math_hard" => 1324,
+        "leaderboard_mmlu_pro" => 12032,
+        "leaderboard_musr" => 756,
         // BIG-bench (the examples in each task's file)
         "parsinlu_qa" => 1050,
         "ipa_transliterate" | "international_phonetic_alphabet_transliterate" => 1003,
@@ -231,6 +241,10 @@ mod tests {
         // MMLU as one score is a macro-average, not a share of 14042 items
         assert_eq!(builtin_items("MMLU"), None);
         assert_eq!(builtin_items("mmlu_pro"), None);
+        assert_eq!(builtin_items("leaderboard_mmlu_pro"), Some(12032));
+        assert_eq!(builtin_items("leaderboard_math_hard"), Some(1324));
+        // the leaderboard site's normalised figures are not shares of items
+        assert_eq!(builtin_items("GPQA"), None);
         assert_eq!(builtin_items("my_task"), None);
         // a results table's column names
         assert_eq!(builtin_items("parsinlu_qa_2_acc"), Some(1050));
