@@ -166,53 +166,56 @@ fn mmlu_subject(subject: &str) -> Option<u64> {
 
 /// Turn each score-only observation of a task in the table into counts: when its score is a
 /// whole number of items out of the task's n (to 1e-6 of an item), the score exactly, with its
-/// noise known; and when the task's scores are such shares rounded (a paper's 46.3%, a table's
-/// 0.4633), the nearest whole numbers of items, if each lies within the rounding and the
-/// rounding is at most half the binomial standard deviation of each count (its error then adds
-/// at most a twelfth to the count's variance), with `rounded` set to the decimals they were
-/// written to. A task's scores are taken as written alike, to the most decimals any of them
-/// shows (43.0% beside 43.1% is 0.430), and become counts all or none. Scores that are
+/// noise known; and when it is such a share rounded (a paper's 46.3%, a table's 0.4633), the
+/// nearest whole number of items, with `rounded` set to the decimals it was written to. A
+/// task's rounded scores are taken as written alike, to the most decimals any of them shows
+/// (43.0% beside 43.1% is 0.430), and become counts all or none: each must lie within its
+/// rounding of a whole count, and the rounding be at most half the count's binomial standard
+/// deviation (its error then adds at most a twelfth to the count's variance). Scores that are
 /// neither (an average of subtasks, another split, 78% of 10,042 items) stay scores.
 pub fn fill_item_counts(observations: &mut [Observation]) {
-    // per task: the decimals its scores are written to, then whether each one passes
-    let mut decimals: HashMap<String, Option<u32>> = HashMap::new();
-    for o in observations.iter() {
-        if let Outcome::Score(s) = o.outcome {
-            let d = decimals.entry(o.task.clone()).or_insert(Some(0));
-            *d = d.zip(written_decimals(s)).map(|(a, b)| a.max(b));
-        }
-    }
-    let rounded_count = |s: f64, n: u64, d: Option<u32>| {
-        let k = s * n as f64;
-        let correct = k.round();
-        if (k - correct).abs() < 1e-6 {
-            return Some((correct as u64, None));
-        }
-        let half_unit = 0.5 * 10f64.powi(-(d? as i32));
-        let within = (correct / n as f64 - s).abs() <= half_unit * (1.0 + 1e-9);
-        let sd = (correct * (n as f64 - correct) / n as f64).sqrt().max(1.0);
-        (within && half_unit * n as f64 <= 0.5 * sd).then_some((correct as u64, d))
-    };
-    let mut passes: HashMap<&str, bool> = HashMap::new();
-    for o in observations.iter() {
-        if let (Outcome::Score(s), Some(n)) = (o.outcome, builtin_items(&o.task)) {
-            let ok = rounded_count(s, n, decimals[&o.task]).is_some();
-            *passes.entry(o.task.as_str()).or_insert(true) &= ok;
-        }
-    }
-    let passes: HashMap<String, bool> = passes.into_iter().map(|(t, ok)| (t.to_string(), ok)).collect();
+    // the exact shares; then, per task, the decimals of the rounded ones and whether all pass
+    let mut decimals: HashMap<String, u32> = HashMap::new();
     for o in observations.iter_mut() {
         let Outcome::Score(s) = o.outcome else { continue };
         let Some(n) = builtin_items(&o.task) else { continue };
-        match rounded_count(s, n, decimals[&o.task]) {
-            Some((correct, None)) => o.outcome = Outcome::Counts { correct, n },
-            Some((correct, d)) if passes[&o.task] => {
-                o.outcome = Outcome::Counts { correct, n };
-                o.rounded = d;
-            }
-            _ => {}
+        let k = s * n as f64;
+        if (k - k.round()).abs() < 1e-6 {
+            o.outcome = Outcome::Counts { correct: k.round() as u64, n };
+        } else if let Some(d) = written_decimals(s) {
+            let e = decimals.entry(o.task.clone()).or_insert(d);
+            *e = (*e).max(d);
         }
     }
+    let rounded = |o: &Observation| match (o.outcome, builtin_items(&o.task)) {
+        (Outcome::Score(s), Some(n)) if written_decimals(s).is_some() => {
+            let d = decimals[&o.task];
+            Some((nearest_count(s, n, d), n, d))
+        }
+        _ => None,
+    };
+    let mut passes: HashMap<String, bool> = HashMap::new();
+    for o in observations.iter() {
+        if let Some((count, _, _)) = rounded(o) {
+            *passes.entry(o.task.clone()).or_insert(true) &= count.is_some();
+        }
+    }
+    for o in observations.iter_mut() {
+        if let Some((Some(correct), n, d)) = rounded(o).filter(|_| passes[&o.task]) {
+            o.outcome = Outcome::Counts { correct, n };
+            o.rounded = Some(d);
+        }
+    }
+}
+
+/// The whole number of n items nearest to score `s` written to `d` decimals, when it lies
+/// within the rounding and the rounding is at most half its binomial sd (at least one item).
+fn nearest_count(s: f64, n: u64, d: u32) -> Option<u64> {
+    let correct = (s * n as f64).round();
+    let half_unit = 0.5 * 10f64.powi(-(d as i32));
+    let within = (correct / n as f64 - s).abs() <= half_unit * (1.0 + 1e-9);
+    let sd = (correct * (n as f64 - correct) / n as f64).sqrt().max(1.0);
+    (within && half_unit * n as f64 <= 0.5 * sd).then_some(correct as u64)
 }
 
 /// The decimals a score in [0, 1] was written to, as a share (a percentage's one decimal is a
@@ -318,9 +321,10 @@ mod tests {
         assert_eq!(column("hellaswag", &[0.77, 0.781]), [count(7732, 10042, 3), count(7843, 10042, 3)]);
         // no whole count of 164 items lies within 0.0005 of 0.125: not a share of them
         assert_eq!(column("humaneval", &[0.125]), [(Outcome::Score(0.125), None)]);
-        // an average of something, not rounded to six decimals, and a column it is in
+        // an average of something, not rounded to six decimals, stays a score and leaves the
+        // rounded scores beside it as they are (a report's figures among a harness's)
         assert_eq!(column("ARC-C", &[0.46331234567]), [(Outcome::Score(0.46331234567), None)]);
-        assert_eq!(column("ARC-C", &[0.46331234567, 0.4633])[1], (Outcome::Score(0.4633), None));
+        assert_eq!(column("ARC-C", &[0.46331234567, 0.4633])[1], count(543, 1172, 4));
         // near 0: 1% of GSM8K's 1319 is within 6.6 items of 13, the sd 3.6; 0.8% within 0.7 of 11
         assert_eq!(column("gsm8k", &[0.01]), [(Outcome::Score(0.01), None)]);
         assert_eq!(column("gsm8k", &[0.008]), [count(11, 1319, 3)]);
