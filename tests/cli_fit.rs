@@ -726,8 +726,9 @@ fn nuts_fit_json_has_diagnostics() {
 }
 
 /// A fit on the compute axis (log10 of 6 · params · tokens) forecasts with the new model's
-/// tokens, and its thresholds are training compute in FLOPs: named so in the table, the JSON and
-/// the plot, with --max-compute (not --max-size) setting how far to look.
+/// tokens, or at a training compute (`--compute`), and its thresholds are training compute in
+/// FLOPs: named so in the table, the JSON and the plot, with --max-compute (not --max-size)
+/// setting how far to look.
 #[test]
 fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let dir = tempfile::tempdir().unwrap();
@@ -774,10 +775,34 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["thresholds"][0]["reach_by"].as_f64(), Some((10.0 * largest).round()), "{v}");
-    // and a multiple of a size would be of training compute there
+    // and a multiple of a size would be of training compute there, which --compute asks for
     let out = scurve_in(d, &["forecast", "f", "--size", "3x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("a multiple would be of training compute"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a multiple would be of training compute: ask for that with --compute 3x"));
+    let out = scurve_in(d, &["forecast", "f", "--compute", "3x", "--compute", "1.08e23", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = v["forecasts"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r.get("size").is_none()), "{v}");
+    assert_eq!((rows[0]["compute"].as_f64(), rows[0]["times"].as_f64()), (Some((3.0 * largest).round()), Some(3.0)));
+    // 1.08e23 FLOPs is 30B parameters trained on 600B tokens: the same forecast
+    let by_size = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
+    let w: serde_json::Value = serde_json::from_str(&stdout(&by_size)).unwrap();
+    for k in ["median", "lo80", "hi80", "latent_median"] {
+        let (a, b) = (rows[1][k].as_f64().unwrap(), w["forecasts"][0][k].as_f64().unwrap());
+        assert!((a - b).abs() < 0.01, "{k}: {a} against {b}");
+    }
+    let text = stdout(&scurve_in(d, &["forecast", "f", "--compute", "3x"]));
+    assert!(text.starts_with("task  compute") && text.contains("largest training compute each task"), "{text}");
+    let out = scurve_in(d, &["plot", "f", "--compute", "3x", "--out", "plots"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // a forecast at a compute names no model for `score` to find; a fit of sizes has no compute
+    let out = scurve_in(d, &["forecast", "f", "--compute", "3x", "--save", "s.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--size and --tokens"), "{}", stderr(&out));
+    let out = scurve_in(d, &["forecast", "p", "--compute", "1e23"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("this one is on sizes: use --size"), "{}", stderr(&out));
     // a mean of one task is that task, in FLOPs too
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--mean", "ri*", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -20,8 +20,12 @@ pub struct Args {
     pub fit: PathBuf,
     /// Size(s) of the new model (e.g. 30B), or a multiple of the largest model each task was
     /// fitted on (3x: the next model of each ladder); repeat for several.
-    #[arg(long = "size", value_parser = forecast_size_arg, required = true, value_name = "SIZE")]
+    #[arg(long = "size", value_parser = forecast_size_arg, required_unless_present = "computes", value_name = "SIZE")]
     pub sizes: Vec<ForecastSize>,
+    /// For a fit on the compute axis: the new model's training compute in FLOPs (e.g. 1e24), or a
+    /// multiple of the largest each task was fitted on (3x); repeat for several.
+    #[arg(long = "compute", value_parser = forecast_size_arg, conflicts_with_all = ["sizes", "tokens"], value_name = "FLOPS")]
+    pub computes: Vec<ForecastSize>,
     #[command(flatten)]
     pub pick: Picked,
     /// Also give the probability that the observed score exceeds this; `chance+0.1`: ten points
@@ -178,17 +182,17 @@ pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
 }
 
 /// Where a saved fit is forecast: each size at its x on the fit's axis, each multiple of the
-/// largest size each task was fitted on. A multiple on the compute axis is an error: it would be
-/// of training compute, and a forecast there is of a size trained on some tokens.
-pub fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<ForecastAt> {
+/// largest size each task was fitted on. A multiple of a size on the compute axis is an error:
+/// it would be of training compute, which `--compute 3x` asks for by name.
+fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<ForecastAt> {
     let at = sizes
         .iter()
         .map(|&s| match s {
             ForecastSize::Size(size) => Ok(At::Amount { amount: size, x: x_of(fit, size, tokens)? }),
             ForecastSize::Times(f) if fit.record.observations.x_axis == XAxis::Params => Ok(At::Times(f)),
             ForecastSize::Times(f) => Err(scurve::Error::Usage(format!(
-                "--size {f}x: this fit's x-axis is compute, so a multiple would be of training compute; give the \
-                 new model's size and its --tokens"
+                "--size {f}x: this fit's x-axis is compute, so a multiple would be of training compute: ask for \
+                 that with --compute {f}x, or give the new model's size and its --tokens"
             ))
             .into()),
         })
@@ -196,12 +200,39 @@ pub fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) 
     Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
 }
 
-/// How sizes given as multiples read, for a line under a table: None when none was.
-fn multiples_note(at: &[At]) -> Option<String> {
+/// Where a saved fit is forecast: at `computes` (`--compute`) when any is given, else at
+/// `sizes` trained on `tokens` ([`forecast_at`]).
+pub fn forecast_points(
+    fit: &SavedFit,
+    sizes: &[ForecastSize],
+    computes: &[ForecastSize],
+    tokens: Option<f64>,
+) -> Result<ForecastAt> {
+    if computes.is_empty() { forecast_at(fit, sizes, tokens) } else { forecast_at_compute(fit, computes) }
+}
+
+/// Where a fit on the compute axis is forecast with `--compute`: each training compute at its
+/// x, each multiple of the largest compute each task was fitted on. An error on a fit of sizes.
+fn forecast_at_compute(fit: &SavedFit, computes: &[ForecastSize]) -> Result<ForecastAt> {
+    if fit.record.observations.x_axis != XAxis::Compute {
+        return Err(scurve::Error::Usage(
+            "--compute is for a fit on the compute axis (`scurve fit --x compute`); this one is on sizes: use --size"
+                .into(),
+        )
+        .into());
+    }
+    let at = computes.iter().map(|c| c.on_axis()).collect();
+    Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
+}
+
+/// How sizes (or, `compute`, training computes) given as multiples read, for a line under a
+/// table: None when none was.
+fn multiples_note(at: &[At], compute: bool) -> Option<String> {
     let times: Vec<String> = at.iter().filter_map(|a| a.times()).map(|f| format!("{f}x")).collect();
+    let of = if compute { "training compute" } else { "model" };
     (!times.is_empty()).then(|| {
         format!(
-            "{}: multiples of the largest model each task was fitted on; for a mean, of the largest of its tasks",
+            "{}: multiples of the largest {of} each task was fitted on; for a mean, of the largest of its tasks",
             times.join(", ")
         )
     })
@@ -231,7 +262,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             Some(v)
         }
     };
-    let at = forecast_at(&fit, &a.sizes, a.tokens)?;
+    // with --compute, the amounts of the rows are training compute in FLOPs, not sizes
+    let compute = !a.computes.is_empty();
+    if compute && a.save.is_some() {
+        return Err(scurve::Error::Usage(
+            "--save keeps a forecast for `scurve score`, which finds each new model by its size; a forecast at a \
+             training compute names none: give the new model's --size and --tokens to save it"
+                .into(),
+        )
+        .into());
+    }
+    let at = forecast_points(&fit, &a.sizes, &a.computes, a.tokens)?;
     let jobs = at.jobs(&tasks);
     let rows = forecast_rows(&fit, &jobs, above.as_deref(), a.seed);
     let mut means = Vec::new();
@@ -263,14 +304,24 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for (_, note) in &outside {
         eprintln!("note: {note}");
     }
+    // the JSON's and CSV's name of a row's amount
+    let amount = if compute { "compute" } else { "size" };
     if a.json {
-        let mut v = serde_json::json!({ "forecasts": rows });
+        let rename = |mut row: serde_json::Value| {
+            if let Some(size) = row.as_object_mut().and_then(|o| o.remove("size")) {
+                row[amount] = size;
+            }
+            row
+        };
+        let list: Vec<serde_json::Value> =
+            rows.iter().map(|r| rename(serde_json::to_value(r).expect("a forecast row serialises"))).collect();
+        let mut v = serde_json::json!({ "forecasts": list });
         if !flat.is_empty() {
             v["flattened"] = serde_json::to_value(&flat)?;
         }
         if !outside.is_empty() {
             let list = outside.iter().map(|(p, note)| match *p {
-                At::Amount { amount, .. } => serde_json::json!({ "size": amount, "note": note }),
+                At::Amount { amount: a, .. } => serde_json::json!({ amount: a, "note": note }),
                 At::Times(f) => serde_json::json!({ "times": f, "note": note }),
             });
             v["outside_fit"] = list.collect::<Vec<_>>().into();
@@ -278,7 +329,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if !means.is_empty() {
             let list: Vec<serde_json::Value> = means
                 .iter()
-                .map(|(g, r, _)| group_json(&fit, g, serde_json::to_value(r).expect("a forecast row serialises")))
+                .map(|(g, r, _)| {
+                    group_json(&fit, g, rename(serde_json::to_value(r).expect("a forecast row serialises")))
+                })
                 .collect();
             v["means"] = list.into();
         }
@@ -287,7 +340,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     rows.extend(means.into_iter().map(|(g, r, _)| ForecastRow { task: g.label(), ..r }));
     if a.csv {
-        let head = "task,size,median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,above,p_above";
+        let head = format!(
+            "task,{amount},median,lo50,hi50,lo80,hi80,lo95,hi95,latent_median,latent_lo80,latent_hi80,above,p_above"
+        );
         let lines = rows.iter().map(|r| {
             let numbers = [r.size, r.median, r.lo50, r.hi50, r.lo80, r.hi80, r.lo95, r.hi95];
             let latent = [r.latent_median, r.latent_lo80, r.latent_hi80];
@@ -306,7 +361,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             a.above.map(|s| format!("{}  P(score > {s})", if own { "  above" } else { "" })).unwrap_or_default();
         let header = format!(
             "{:<w$}  {:>6}  {:>6}  {:<15} {:<15} {:<15} {:<20}{}",
-            "task", "size", "median", "50%", "80%", "95%", "curve (80%)", p_above
+            "task", amount, "median", "50%", "80%", "95%", "curve (80%)", p_above
         );
         out!("{}", header.trim_end());
         let iv = |lo: f64, hi: f64| format!("{:.3}–{:.3}", lo, hi);
@@ -314,7 +369,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let line = format!(
                 "{:<w$}  {:>6}  {:>6.3}  {:<15} {:<15} {:<15} {:<20}{}",
                 r.task,
-                format_size(r.size),
+                if compute { format_on_axis(r.size, XAxis::Compute) } else { format_size(r.size) },
                 r.median,
                 iv(r.lo50, r.hi50),
                 iv(r.lo80, r.hi80),
@@ -330,7 +385,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             out!("{}", line.trim_end());
         }
         out!("(observed score of a new model: median and central intervals; curve: the latent S-curve)");
-        if let Some(note) = multiples_note(&at.at) {
+        if compute {
+            out!("(compute: training FLOPs, as the fit's x-axis counts them: 6 · parameters · tokens)");
+        }
+        if let Some(note) = multiples_note(&at.at, compute) {
             out!("({note})");
         }
         if !groups.is_empty() && !fit.posterior.has_model_effect() {

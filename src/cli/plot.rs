@@ -10,7 +10,7 @@ use scurve::fitio::{SavedFit, heldout_points};
 use scurve::forecast::ForecastAt;
 use scurve::plot::{Format, OverviewFigure, PopulationFigure, TaskFigure, TaskPanel, check_new, save, task_panels};
 
-use super::forecast::{Picked, forecast_at};
+use super::forecast::{Picked, forecast_points};
 use super::{ForecastSize, forecast_size_arg, size_arg};
 
 /// Image format on the command line.
@@ -48,6 +48,10 @@ pub struct Args {
     /// Training tokens of the new model (needed when the fit's x-axis is compute).
     #[arg(long, value_parser = size_arg)]
     pub tokens: Option<f64>,
+    /// For a fit on the compute axis: also show the forecast of a new model trained with this
+    /// compute in FLOPs (repeatable), or a multiple of the largest each task was fitted on (3x).
+    #[arg(long = "compute", value_parser = forecast_size_arg, conflicts_with_all = ["sizes", "tokens"], value_name = "FLOPS")]
+    pub computes: Vec<ForecastSize>,
     /// Seed of the predictive draws.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -71,11 +75,11 @@ struct PanelInputs {
 }
 
 impl PanelInputs {
-    fn of(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<Self> {
+    fn of(fit: &SavedFit, a: &Args) -> Result<Self> {
         Ok(PanelInputs {
             heldout: heldout_points(fit)?,
             items: fit.record.series.iter().map(|s| s.items).collect(),
-            forecast: forecast_at(fit, sizes, tokens)?,
+            forecast: forecast_points(fit, &a.sizes, &a.computes, a.tokens)?,
         })
     }
 
@@ -93,7 +97,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let draw_tasks = !tasks.is_empty();
     let format: Format = a.format.into();
     let ext = format.ext();
-    let inputs = PanelInputs::of(&fit, &a.sizes, a.tokens)?;
+    let inputs = PanelInputs::of(&fit, &a)?;
     let panels = if draw_tasks { inputs.panels(&fit, &tasks, a.seed)? } else { Vec::new() };
     let mean_panels = groups
         .iter()
