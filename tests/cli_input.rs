@@ -260,6 +260,33 @@ fn a_papers_rounded_percentages_of_known_tasks_become_counts() {
 }
 
 #[test]
+fn inspect_names_scores_that_are_whole_counts_of_some_number_of_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 'mine' is 301, 402 and 515 of 743 items, to every digit; 'mean' a mean of probabilities
+    let share = |k: f64| (k / 743.0).to_string();
+    let table = format!(
+        "Model,Params (B),mine,mean\na,0.4,{},0.3898020280158031\nb,1.4,{},0.3417240296370838\nc,6.9,{},0.4492349372188735\n",
+        share(301.0),
+        share(402.0),
+        share(515.0)
+    );
+    std::fs::write(d.join("t.csv"), &table).unwrap();
+    let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25"]));
+    assert!(
+        out.contains("scores that are whole counts: 'mine' (743 items);") && out.contains("`mine (n=743)`"),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--json"]))).unwrap();
+    assert_eq!(json["revealed_items"], serde_json::json!([{ "task": "mine", "items": 743 }]));
+    // named so, they are counts, and nothing is left to reveal
+    std::fs::write(d.join("t.csv"), table.replace(",mine,", ",mine (n=743),")).unwrap();
+    let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25"]));
+    assert!(!out.contains("whole counts") && out.contains("scores without item counts: 'mean';"), "{out}");
+}
+
+#[test]
 fn a_holdout_that_leaves_no_task_fittable_says_so_in_one_line() {
     // 10.2 read as a size is ten parameters: every task is left with nothing
     let data = shared("data/tidy/opt-0shot.csv");

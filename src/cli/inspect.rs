@@ -44,6 +44,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "model": model, "params": params, "family": family,
             })).collect::<Vec<_>>(),
             "series": reports,
+            "revealed_items": revealed_counts(&series).iter().map(|(task, items)| serde_json::json!({
+                "task": task, "items": items,
+            })).collect::<Vec<_>>(),
             "rounded_counts": rounded.iter().map(|(task, (items, decimals))| serde_json::json!({
                 "task": task, "items": items, "decimals": decimals,
             })).collect::<Vec<_>>(),
@@ -146,6 +149,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
              counts and the fit surer (docs/models.md, noise)"
         );
     }
+    // score-only tasks whose full-precision scores are whole counts of some number of items
+    let revealed = revealed_counts(&series);
+    if !revealed.is_empty() {
+        let list: Vec<String> = revealed.iter().map(|(t, n)| format!("'{t}' ({n} items)")).collect();
+        let (t, n) = &revealed[0];
+        out!(
+            "\nscores that are whole counts: {}; every one of their scores given to every digit is a whole number of \
+             that many items. If that is the task's item count (a mean over subtasks of unequal sizes can look \
+             like one too), an `n` column, or `{t} (n={n})` as a wide table's column name, makes them counts",
+            list.join(", ")
+        );
+    }
     let families = tasks_by_prefix(&tasks);
     if !families.is_empty() {
         let list: Vec<String> = families.iter().map(|(p, n)| format!("{p}* ({n} tasks)")).collect();
@@ -207,4 +222,21 @@ fn rounded_counts(
         }
     }
     out
+}
+
+/// The tasks without item counts whose scores given to every digit are all whole numbers of
+/// some number of items ([`scurve::data::items::revealed_items`]), with that number.
+fn revealed_counts(series: &[scurve::data::Series]) -> Vec<(String, u64)> {
+    let mut scores: std::collections::BTreeMap<&str, Vec<f64>> = std::collections::BTreeMap::new();
+    for s in series {
+        for p in &s.points {
+            if let scurve::data::Outcome::Score(v) = p.outcome {
+                scores.entry(s.task.as_str()).or_default().push(v);
+            }
+        }
+    }
+    scores
+        .into_iter()
+        .filter_map(|(t, v)| scurve::data::items::revealed_items(&v).map(|n| (t.to_string(), n)))
+        .collect()
 }

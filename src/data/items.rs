@@ -218,6 +218,28 @@ fn nearest_count(s: f64, n: u64, d: u32) -> Option<u64> {
     (within && half_unit * n as f64 <= 0.5 * sd).then_some(correct as u64)
 }
 
+/// The fewest items (up to 100,000) of which every one of `scores` is a whole number (to 1e-6
+/// of an item), when at least three different ones, none 0 or 1, are given to every digit
+/// (rounded ones, which any count comes near, are passed over): the item count a task's
+/// full-precision scores reveal, as a harness's accuracies do. Three such scores fit some n
+/// below 100,000 by chance about once in 10¹². A macro-average of subtasks of unequal sizes
+/// fits one too (their least common multiple), which is why this is offered, not applied.
+pub fn revealed_items(scores: &[f64]) -> Option<u64> {
+    let mut exact: Vec<f64> =
+        scores.iter().copied().filter(|&s| s > 0.0 && s < 1.0 && written_decimals(s).is_none()).collect();
+    exact.sort_by(f64::total_cmp);
+    exact.dedup();
+    if exact.len() < 3 {
+        return None;
+    }
+    (2..=100_000u64).find(|&n| {
+        exact.iter().all(|&s| {
+            let k = s * n as f64;
+            (k - k.round()).abs() < 1e-6
+        })
+    })
+}
+
 /// The decimals a score in [0, 1] was written to, as a share (a percentage's one decimal is a
 /// share's three): the fewest, up to six, at which it is a whole number of units to rounding.
 fn written_decimals(s: f64) -> Option<u32> {
@@ -284,6 +306,24 @@ mod tests {
         assert_eq!(v[3].outcome, Outcome::Score(0.5));
         assert_eq!(v[4].outcome, Outcome::Counts { correct: 164, n: 164 });
         assert!(v.iter().all(|o| o.rounded.is_none()));
+    }
+
+    #[test]
+    fn full_precision_scores_reveal_their_item_count() {
+        let shares = |n: f64, ks: &[f64]| ks.iter().map(|k| k / n).collect::<Vec<f64>>();
+        assert_eq!(revealed_items(&shares(1267.0, &[938.0, 971.0, 1061.0])), Some(1267));
+        // a rounded one beside them is passed over, and so are 0 and 1
+        let mut v = shares(1267.0, &[938.0, 971.0, 1061.0]);
+        v.extend([0.873, 0.0, 1.0]);
+        assert_eq!(revealed_items(&v), Some(1267));
+        // all even counts: the fewest items they are whole numbers of (shares of 1,000 items look
+        // rounded to three decimals, and are passed over)
+        assert_eq!(revealed_items(&shares(1838.0, &[400.0, 612.0, 718.0])), Some(919));
+        assert_eq!(revealed_items(&shares(1000.0, &[401.0, 613.0, 719.0])), None);
+        // two are not enough, and means of probabilities fit nothing
+        assert_eq!(revealed_items(&shares(1267.0, &[938.0, 971.0])), None);
+        assert_eq!(revealed_items(&[0.3898020280158031, 0.3417240296370838, 0.4492349372188735]), None);
+        assert_eq!(revealed_items(&[0.45, 0.5, 0.55]), None);
     }
 
     #[test]
