@@ -34,6 +34,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     listed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
     listed.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
     let rounded = rounded_counts(&ds, &tasks);
+    let revealed = revealed_counts(&series);
     if a.json {
         let v = serde_json::json!({
             "source": ds.source,
@@ -44,7 +45,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "model": model, "params": params, "family": family,
             })).collect::<Vec<_>>(),
             "series": reports,
-            "revealed_items": revealed_counts(&series).iter().map(|(task, items)| serde_json::json!({
+            "revealed_items": revealed.iter().map(|(task, items)| serde_json::json!({
                 "task": task, "items": items,
             })).collect::<Vec<_>>(),
             "rounded_counts": rounded.iter().map(|(task, (items, decimals))| serde_json::json!({
@@ -150,7 +151,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     // score-only tasks whose full-precision scores are whole counts of some number of items
-    let revealed = revealed_counts(&series);
     if !revealed.is_empty() {
         let list: Vec<String> = revealed.iter().map(|(t, n)| format!("'{t}' ({n} items)")).collect();
         let (t, n) = &revealed[0];
