@@ -48,6 +48,9 @@ pub struct DataRecord {
     /// Chance levels given per task (`--chance TASK=P`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub task_chance: std::collections::BTreeMap<String, f64>,
+    /// Item counts given per task (`--items TASK=N`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub task_items: std::collections::BTreeMap<String, u64>,
     /// The `--sizes` map used for harness JSON, when any.
     #[serde(default)]
     pub sizes: Option<String>,
@@ -75,6 +78,7 @@ impl DataRecord {
             shots: self.shots,
             chance: self.chance,
             task_chance: self.task_chance.clone(),
+            task_items: self.task_items.clone(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),

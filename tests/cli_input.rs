@@ -274,16 +274,31 @@ fn inspect_names_scores_that_are_whole_counts_of_some_number_of_items() {
     std::fs::write(d.join("t.csv"), &table).unwrap();
     let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25"]));
     assert!(
-        out.contains("scores that are whole counts: 'mine' (743 items);") && out.contains("`mine (n=743)`"),
+        out.contains("scores that are whole counts: 'mine' (743 items);") && out.contains("`--items 'mine=743'`"),
         "{out}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--json"]))).unwrap();
     assert_eq!(json["revealed_items"], serde_json::json!([{ "task": "mine", "items": 743 }]));
-    // named so, they are counts, and nothing is left to reveal
+    // so given, they are counts, and nothing is left to reveal; a fit keeps the flag with it
+    let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--items", "mine=743"]));
+    assert!(!out.contains("whole counts") && out.contains("scores without item counts: 'mean';"), "{out}");
+    let out =
+        scurve_in(d, &["fit", "t.csv", "--chance", "0.25", "--items", "mi*=743", "--method", "map", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["task_items"], serde_json::json!({"mi*": 743}), "{}", saved["data"]);
+    let mine = saved["series"].as_array().unwrap().iter().find(|s| s["name"] == "mine").unwrap();
+    assert_eq!(mine["items"], 743, "{mine}");
+    let out = scurve_in(d, &["forecast", "f", "--size", "20B"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // the same in a wide table's column name
     std::fs::write(d.join("t.csv"), table.replace(",mine,", ",mine (n=743),")).unwrap();
     let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25"]));
     assert!(!out.contains("whole counts") && out.contains("scores without item counts: 'mean';"), "{out}");
+    let out = scurve_in(d, &["inspect", "t.csv", "--items", "mine=0"]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

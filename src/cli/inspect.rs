@@ -157,7 +157,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!(
             "\nscores that are whole counts: {}; every one of their scores given to every digit is a whole number of \
              that many items. If that is the task's item count (a mean over subtasks of unequal sizes can look \
-             like one too), an `n` column, or `{t} (n={n})` as a wide table's column name, makes them counts",
+             like one too), `--items '{t}={n}'` (or an `n` column) fits them as counts",
             list.join(", ")
         );
     }

@@ -123,6 +123,11 @@ pub struct DataArgs {
     /// (repeat for several; a task's own name before a pattern, a pattern before the table).
     #[arg(long, value_name = "[TASK=]P", value_parser = parse_chance)]
     pub chance: Vec<ChanceArg>,
+    /// Item count of a task whose scores come without one, `TASK=N`, or of every task a pattern
+    /// matches (repeat for several): each of its scores becomes the nearest whole count of N,
+    /// fitted as counts; `scurve inspect` names tasks whose scores reveal their N.
+    #[arg(long = "items", value_name = "TASK=N", value_parser = parse_items)]
+    pub items: Vec<(String, u64)>,
     /// Use only this task (repeat for several; default: every task), or every task a pattern
     /// matches (`*` any run of characters, `?` any one: 'hendrycksTest-*' is MMLU's subjects).
     #[arg(long = "task", value_name = "TASK")]
@@ -207,6 +212,7 @@ impl DataArgs {
             shots: self.shots,
             chance: self.default_chance(),
             task_chance: self.task_chance(),
+            task_items: self.items.iter().cloned().collect(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),
@@ -375,6 +381,7 @@ impl DataArgs {
             },
             chance: self.default_chance(),
             task_chance: self.task_chance(),
+            task_items: self.items.iter().cloned().collect(),
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
@@ -447,6 +454,21 @@ pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
         Some("") => Err(format!("no task before '=' in '{text}'")),
         Some(t) => Ok(ChanceArg::Task(t.to_string(), p)),
         None => Ok(ChanceArg::All(p)),
+    }
+}
+
+/// Parse `--items TASK=N`: a task (or pattern) and its item count, a whole number above 0.
+pub fn parse_items(text: &str) -> Result<(String, u64), String> {
+    let Some((task, n)) = text.rsplit_once('=') else {
+        return Err(format!("'{text}' is not TASK=N (a task and its item count: --items 'Winograd=1267')"));
+    };
+    let task = task.trim();
+    if task.is_empty() {
+        return Err(format!("no task before '=' in '{text}'"));
+    }
+    match n.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok((task.to_string(), n)),
+        _ => Err(format!("'{}' is not an item count (a whole number above 0)", n.trim())),
     }
 }
 

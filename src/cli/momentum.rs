@@ -40,6 +40,9 @@ pub struct Args {
     /// `TASK=P` for one task (repeat for several).
     #[arg(long, value_name = "[TASK=]P", value_parser = super::parse_chance)]
     pub chance: Vec<super::ChanceArg>,
+    /// Item count of a task whose scores come without one, `TASK=N` (as for `fit`).
+    #[arg(long = "items", value_name = "TASK=N", value_parser = super::parse_items)]
+    pub items: Vec<(String, u64)>,
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
     #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
     pub sizes: Vec<String>,
@@ -85,6 +88,7 @@ impl Args {
             shots: self.shots,
             families: self.families.clone(),
             chance: self.chance.clone(),
+            items: self.items.clone(),
             tasks: Vec::new(),
             skip_tasks: Vec::new(),
             skip_models: Vec::new(),

@@ -112,6 +112,10 @@ pub struct Selection {
     /// Chance levels of named tasks, or of the tasks a pattern matches (`--chance TASK=P`),
     /// before the built-in table; a task's own name before a pattern.
     pub task_chance: BTreeMap<String, f64>,
+    /// Item counts of named tasks, or of the tasks a pattern matches (`--items TASK=N`): each of
+    /// their scores without one becomes the nearest whole count of N; a task's own name before a
+    /// pattern.
+    pub task_items: BTreeMap<String, u64>,
     /// Keep only the tasks these patterns match ([`glob_match`]; every task when empty).
     pub tasks: Vec<String>,
     /// Leave out the tasks these patterns match.
@@ -401,6 +405,7 @@ impl Dataset {
                 || self.unreadable.iter().any(|u| glob_match(p, &u.model))
         };
         let unmatched = (sel.tasks.iter().chain(&sel.skip_tasks).chain(sel.task_chance.keys()))
+            .chain(sel.task_items.keys())
             .find(|p| !task_seen(p))
             .map(|p| none_named("task", p))
             .or_else(|| sel.skip_models.iter().find(|p| !model_seen(p)).map(|p| none_named("model", p)));
@@ -515,6 +520,7 @@ impl Dataset {
                 }
                 continue;
             };
+            let items = flagged(&task, &sel.task_items, "--items")?.map(|(_, n)| n);
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
@@ -531,7 +537,10 @@ impl Dataset {
                     model: o.model.clone(),
                     params: o.params,
                     tokens: o.tokens,
-                    outcome: o.outcome,
+                    outcome: match (o.outcome, items) {
+                        (Outcome::Score(s), Some(n)) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
+                        (outcome, _) => outcome,
+                    },
                     at: o.at.clone(),
                 });
             }
@@ -687,19 +696,24 @@ pub(crate) fn and_the_rest(lead: &str, rest: &[String]) -> String {
     }
 }
 
-/// The level `--chance TASK=P` gives `task`, with the TASK it was given under: its own name,
-/// else the patterns that match it, which must then agree.
-fn flagged_chance<'a>(task: &str, sel: &'a Selection) -> Result<Option<(&'a str, f64)>> {
-    if let Some((name, &p)) = sel.task_chance.get_key_value(task) {
+/// The value `flag` (`--chance TASK=P`, `--items TASK=N`) gives `task`, with the TASK it was
+/// given under: its own name, else the patterns that match it, which must then agree.
+fn flagged<'a, T: Copy + PartialEq + std::fmt::Display>(
+    task: &str,
+    given: &'a BTreeMap<String, T>,
+    flag: &str,
+) -> Result<Option<(&'a str, T)>> {
+    if let Some((name, &p)) = given.get_key_value(task) {
         return Ok(Some((name, p)));
     }
-    let mut found: Option<(&str, f64)> = None;
-    for (pattern, &p) in sel.task_chance.iter().filter(|(k, _)| is_pattern(k) && glob_match(k, task)) {
+    let mut found: Option<(&str, T)> = None;
+    for (pattern, &p) in given.iter().filter(|(k, _)| is_pattern(k) && glob_match(k, task)) {
         match found {
             Some((other, q)) if q != p => {
+                let value = if flag == "--chance" { "P" } else { "N" };
                 return Err(Error::Usage(format!(
-                    "--chance '{other}={q}' and --chance '{pattern}={p}' both match task '{task}'; give it its own \
-                     (--chance '{task}=P')"
+                    "{flag} '{other}={q}' and {flag} '{pattern}={p}' both match task '{task}'; give it its own \
+                     ({flag} '{task}={value}')"
                 )));
             }
             _ => found = Some((pattern, p)),
@@ -712,7 +726,7 @@ fn flagged_chance<'a>(task: &str, sel: &'a Selection) -> Result<Option<(&'a str,
 /// `--chance P` (None when none of them gives one); a level the data gives and a flag
 /// contradicts is an error.
 fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<Option<f64>> {
-    let flag = flagged_chance(task, sel)?;
+    let flag = flagged(task, &sel.task_chance, "--chance")?;
     let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
     if let Some(first) = given.first() {
         let c = first.chance.unwrap_or_default();
