@@ -733,6 +733,12 @@ fn nuts_fit_json_has_diagnostics() {
 fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // a command line refused with a usage error that says `why`
+    let refused = |args: &[&str], why: &str| {
+        let out = scurve_in(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+    };
     std::fs::write(d.join("c.csv"), common::chinchilla_csv(&[("rise", 9.1)])).unwrap();
     let out = scurve_in(d, &["fit", "c.csv", "--method", "map", "--x", "compute", "--out", "f"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -754,18 +760,12 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let svg = std::fs::read_to_string(d.join("t.svg")).unwrap();
     assert!(svg.contains("Training compute at which") && svg.contains("training compute, FLOPs"));
     // a size is not a compute, nor the other way round
-    let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--max-size", "1e12"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--max-compute"), "{}", stderr(&out));
+    refused(&["threshold", "f", "--score", "0.5", "--max-size", "1e12"], "--max-compute");
     let out = scurve_in(d, &["fit", "c.csv", "--method", "map", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = scurve_in(d, &["threshold", "p", "--score", "0.5", "--max-compute", "1e21"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--max-size"), "{}", stderr(&out));
+    refused(&["threshold", "p", "--score", "0.5", "--max-compute", "1e21"], "--max-size");
     // forecasts on the compute axis need the new model's tokens
-    let out = scurve_in(d, &["forecast", "f", "--size", "30B"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--tokens"), "{}", stderr(&out));
+    refused(&["forecast", "f", "--size", "30B"], "--tokens");
     let out = scurve_in(d, &["forecast", "f", "--size", "30B", "--tokens", "600B", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // a threshold's horizon may be a multiple of the largest compute
@@ -776,9 +776,10 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["thresholds"][0]["reach_by"].as_f64(), Some((10.0 * largest).round()), "{v}");
     // and a multiple of a size would be of training compute there, which --compute asks for
-    let out = scurve_in(d, &["forecast", "f", "--size", "3x"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("a multiple would be of training compute: ask for that with --compute 3x"));
+    refused(
+        &["forecast", "f", "--size", "3x"],
+        "a multiple would be of training compute: ask for that with --compute 3x",
+    );
     let out = scurve_in(d, &["forecast", "f", "--compute", "3x", "--compute", "1.08e23", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -797,12 +798,8 @@ fn a_compute_axis_fit_gives_thresholds_in_flops() {
     let out = scurve_in(d, &["plot", "f", "--compute", "3x", "--out", "plots"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // a forecast at a compute names no model for `score` to find; a fit of sizes has no compute
-    let out = scurve_in(d, &["forecast", "f", "--compute", "3x", "--save", "s.json"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--size and --tokens"), "{}", stderr(&out));
-    let out = scurve_in(d, &["forecast", "p", "--compute", "1e23"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("this one is on sizes: use --size"), "{}", stderr(&out));
+    refused(&["forecast", "f", "--compute", "3x", "--save", "s.json"], "--size and --tokens");
+    refused(&["forecast", "p", "--compute", "1e23"], "this one is on sizes: use --size");
     // a mean of one task is that task, in FLOPs too
     let out = scurve_in(d, &["threshold", "f", "--score", "0.5", "--mean", "ri*", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -278,9 +278,9 @@ mod tests {
         assert_eq!(builtin_items("ipa_transliterate_2_bleu"), None);
     }
 
-    #[test]
-    fn only_whole_counts_become_counts() {
-        let obs = |task: &str, s: f64| Observation {
+    /// A model's score `s` on `task`, without an item count.
+    fn obs(task: &str, s: f64) -> Observation {
+        Observation {
             task: task.into(),
             family: None,
             model: "m".into(),
@@ -291,7 +291,11 @@ mod tests {
             shots: None,
             at: Location::file("f"),
             rounded: None,
-        };
+        }
+    }
+
+    #[test]
+    fn only_whole_counts_become_counts() {
         let mut v = vec![
             obs("ARC-C", 543.0 / 1172.0),
             obs("ARC-C", 0.46331234567),
@@ -330,21 +334,7 @@ mod tests {
     fn a_rounded_share_of_the_items_becomes_the_nearest_count() {
         // one task's scores, as a table's column gives them: each one's outcome and decimals
         let column = |task: &str, scores: &[f64]| {
-            let mut v: Vec<Observation> = scores
-                .iter()
-                .map(|&s| Observation {
-                    task: task.into(),
-                    family: None,
-                    model: "m".into(),
-                    params: 1e9,
-                    tokens: None,
-                    outcome: Outcome::Score(s),
-                    chance: None,
-                    shots: None,
-                    at: Location::file("f"),
-                    rounded: None,
-                })
-                .collect();
+            let mut v: Vec<Observation> = scores.iter().map(|&s| obs(task, s)).collect();
             fill_item_counts(&mut v);
             v.into_iter().map(|o| (o.outcome, o.rounded)).collect::<Vec<_>>()
         };
