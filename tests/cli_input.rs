@@ -280,12 +280,17 @@ fn inspect_names_scores_that_are_whole_counts_of_some_number_of_items() {
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--json"]))).unwrap();
     assert_eq!(json["revealed_items"], serde_json::json!([{ "task": "mine", "items": 743 }]));
+    // a fit says so too
+    let out = scurve_in(d, &["fit", "t.csv", "--chance", "0.25", "--method", "map"]);
+    assert!(
+        stderr(&out).contains("of 'mine' (743 items) is a whole count") && stderr(&out).contains("--items 'mine=743'")
+    );
     // so given, they are counts, and nothing is left to reveal; a fit keeps the flag with it
     let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--items", "mine=743"]));
     assert!(!out.contains("whole counts") && out.contains("scores without item counts: 'mean';"), "{out}");
     let out =
         scurve_in(d, &["fit", "t.csv", "--chance", "0.25", "--items", "mi*=743", "--method", "map", "--out", "f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success() && !stderr(&out).contains("--items"), "{}", stderr(&out));
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
     assert_eq!(saved["data"]["task_items"], serde_json::json!({"mi*": 743}), "{}", saved["data"]);

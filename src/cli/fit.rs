@@ -120,6 +120,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("independent"))?;
     a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     super::note_one_ladder(&ds, &series);
+    super::note_revealed_counts(&series);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     if let Some(dir) = &a.out {
         check_writable(dir, a.force)?;
@@ -201,6 +202,7 @@ fn run_nuts(a: Args) -> Result<ExitCode> {
     let spec = ModelSpec::load(a.model.as_deref().unwrap_or("hierarchical"))?;
     let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     super::note_one_ladder(&ds, &series);
+    super::note_revealed_counts(&series);
     let data = FitData::build(&series, a.data.x_axis(), a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;
     if let Some(dir) = &a.out {

@@ -34,7 +34,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     listed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
     listed.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
     let rounded = rounded_counts(&ds, &tasks);
-    let revealed = revealed_counts(&series);
+    let revealed = scurve::data::items::revealed_counts(&series);
     if a.json {
         let v = serde_json::json!({
             "source": ds.source,
@@ -222,21 +222,4 @@ fn rounded_counts(
         }
     }
     out
-}
-
-/// The tasks without item counts whose scores given to every digit are all whole numbers of
-/// some number of items ([`scurve::data::items::revealed_items`]), with that number.
-fn revealed_counts(series: &[scurve::data::Series]) -> Vec<(String, u64)> {
-    let mut scores: std::collections::BTreeMap<&str, Vec<f64>> = std::collections::BTreeMap::new();
-    for s in series {
-        for p in &s.points {
-            if let scurve::data::Outcome::Score(v) = p.outcome {
-                scores.entry(s.task.as_str()).or_default().push(v);
-            }
-        }
-    }
-    scores
-        .into_iter()
-        .filter_map(|(t, v)| scurve::data::items::revealed_items(&v).map(|n| (t.to_string(), n)))
-        .collect()
 }

@@ -137,6 +137,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let falling = a.data.note_falling(&series, a.holdout_above, spec.model_effect);
     super::note_one_ladder(&ds, &series);
+    super::note_revealed_counts(&series);
     let axis = a.data.x_axis();
     let data = FitData::build(&series, axis, a.holdout_above)?;
     let opts = a.sampler.options(a.seed)?;

@@ -240,6 +240,20 @@ pub fn revealed_items(scores: &[f64]) -> Option<u64> {
     })
 }
 
+/// The tasks of `series` without item counts whose scores given to every digit are all whole
+/// numbers of some number of items ([`revealed_items`]), each with that number.
+pub fn revealed_counts(series: &[crate::data::Series]) -> Vec<(String, u64)> {
+    let mut scores: std::collections::BTreeMap<&str, Vec<f64>> = std::collections::BTreeMap::new();
+    for s in series {
+        for p in &s.points {
+            if let Outcome::Score(v) = p.outcome {
+                scores.entry(s.task.as_str()).or_default().push(v);
+            }
+        }
+    }
+    scores.into_iter().filter_map(|(t, v)| revealed_items(&v).map(|n| (t.to_string(), n))).collect()
+}
+
 /// The decimals a score in [0, 1] was written to, as a share (a percentage's one decimal is a
 /// share's three): the fewest, up to six, at which it is a whole number of units to rounding.
 fn written_decimals(s: f64) -> Option<u32> {
