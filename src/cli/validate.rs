@@ -107,6 +107,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let (ds, series) = a.data.series_for_validation()?;
     super::note_one_ladder(&ds, &series);
+    super::note_revealed_counts(&series);
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
     let items: Vec<Option<u64>> = series.iter().map(|s| s.items()).collect();
     let means = select_groups(&names, &items, &a.means, a.by_items, &a.data.source(&ds))?;
