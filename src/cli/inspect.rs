@@ -125,7 +125,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .map(|(task, (items, d))| format!("'{task}' ({items} items, {d} decimals)"))
             .collect();
         if rounded.len() > 3 {
-            shown.push(format!("{} more", rounded.len() - 3));
+            shown.push(format!("and {} more tasks", rounded.len() - 3));
         }
         out!(
             "\nrounded scores taken as counts: {}; each is the nearest whole number of its task's items, within \
