@@ -520,7 +520,7 @@ impl Dataset {
                 }
                 continue;
             };
-            let items = flagged(&task, &sel.task_items, "--items")?.map(|(_, n)| n);
+            let items = flagged(&task, &sel.task_items, ("--items", "N"))?.map(|(_, n)| n);
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
@@ -696,12 +696,13 @@ pub(crate) fn and_the_rest(lead: &str, rest: &[String]) -> String {
     }
 }
 
-/// The value `flag` (`--chance TASK=P`, `--items TASK=N`) gives `task`, with the TASK it was
-/// given under: its own name, else the patterns that match it, which must then agree.
+/// The value `flag` (`--chance` TASK=P, `--items` TASK=N, `value` naming it: `P`, `N`) gives
+/// `task`, with the TASK it was given under: its own name, else the patterns that match it,
+/// which must then agree.
 fn flagged<'a, T: Copy + PartialEq + std::fmt::Display>(
     task: &str,
     given: &'a BTreeMap<String, T>,
-    flag: &str,
+    (flag, value): (&str, &str),
 ) -> Result<Option<(&'a str, T)>> {
     if let Some((name, &p)) = given.get_key_value(task) {
         return Ok(Some((name, p)));
@@ -710,7 +711,6 @@ fn flagged<'a, T: Copy + PartialEq + std::fmt::Display>(
     for (pattern, &p) in given.iter().filter(|(k, _)| is_pattern(k) && glob_match(k, task)) {
         match found {
             Some((other, q)) if q != p => {
-                let value = if flag == "--chance" { "P" } else { "N" };
                 return Err(Error::Usage(format!(
                     "{flag} '{other}={q}' and {flag} '{pattern}={p}' both match task '{task}'; give it its own \
                      ({flag} '{task}={value}')"
@@ -726,7 +726,7 @@ fn flagged<'a, T: Copy + PartialEq + std::fmt::Display>(
 /// `--chance P` (None when none of them gives one); a level the data gives and a flag
 /// contradicts is an error.
 fn resolve_chance(task: &str, obs: &[&Observation], sel: &Selection) -> Result<Option<f64>> {
-    let flag = flagged(task, &sel.task_chance, "--chance")?;
+    let flag = flagged(task, &sel.task_chance, ("--chance", "P"))?;
     let given: Vec<&Observation> = obs.iter().copied().filter(|o| o.chance.is_some()).collect();
     if let Some(first) = given.first() {
         let c = first.chance.unwrap_or_default();
