@@ -348,7 +348,7 @@ fn report_gives_the_counts_dispersion() {
 }
 
 /// Scores without item counts: the page gives their spread σ with its interval and the least
-/// σ the model allows.
+/// σ the model allows, and the item counts their digits reveal or `--items` gave.
 #[test]
 fn report_gives_the_spread_of_scores_without_item_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -375,6 +375,20 @@ fn report_gives_the_spread_of_scores_without_item_counts() {
         .expect("σ on the page");
     let sigma: f64 = after.split(' ').next().unwrap().parse().unwrap();
     assert!((0.02..1.0).contains(&sigma) && after.contains("at least 0.02"), "{after:.200}");
+    // each such score is correct/n to every digit: the page says which n they reveal
+    let data = section(&html, "data");
+    assert!(
+        data.contains("scores that are whole counts") && data.contains("my_arc_easy") && data.contains("(2376 items)")
+    );
+    // and which were given
+    let mut args =
+        vec!["report", "scores.csv", "--out", "r.html", "--no-validate", "--force", "--items", "my_arc_easy=2376"];
+    args.extend(QUICK);
+    ok(&scurve_in(d, &args));
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let data = section(&html, "data");
+    assert!(data.contains("item counts given (--items)</dt><dd>my_arc_easy=2376</dd>"), "{data:.600}");
+    assert!(!data.contains("(2376 items)"), "{data:.600}");
 }
 
 /// With `--skip-falling` the page says which tasks the fit left out, and its validation judges

@@ -536,18 +536,24 @@ pub fn one_ladder_note(ds: &Dataset, series: &[Series]) -> Option<String> {
     })
 }
 
-/// A note on standard error, for the commands that fit, naming the tasks without item counts
-/// whose full-precision scores are all whole counts of one number of items, and the `--items`
-/// that fits them as counts (`inspect` says the same at more length).
-pub fn note_revealed_counts(series: &[Series]) {
+/// The tasks without item counts whose full-precision scores are all whole counts of one
+/// number of items, and the `--items` that fits them as counts, in words (None when there are
+/// none; `inspect` says the same at more length).
+pub fn revealed_counts_note(series: &[Series]) -> Option<String> {
     let revealed = scurve::data::items::revealed_counts(series);
-    if let Some((t, n)) = revealed.first() {
-        let list: Vec<String> = revealed.iter().map(|(t, n)| format!("'{t}' ({n} items)")).collect();
-        eprintln!(
-            "note: every score given to every digit of {} is a whole count of that many items; if that is the \
-             task's item count, --items '{t}={n}' fits them as counts, which say how noisy each score is",
-            listed_as(&list, str::to_string)
-        );
+    let (t, n) = revealed.first()?;
+    let list: Vec<String> = revealed.iter().map(|(t, n)| format!("'{t}' ({n} items)")).collect();
+    Some(format!(
+        "every score given to every digit of {} is a whole count of that many items; if that is the task's item \
+         count, --items '{t}={n}' fits them as counts, which say how noisy each score is",
+        listed_as(&list, str::to_string)
+    ))
+}
+
+/// [`revealed_counts_note`] on standard error, for the commands that fit.
+pub fn note_revealed_counts(series: &[Series]) {
+    if let Some(note) = revealed_counts_note(series) {
+        eprintln!("note: {note}");
     }
 }
 

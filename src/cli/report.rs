@@ -329,6 +329,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for e in &d.extensions {
         facts.push(("draws extended".into(), e.describe()));
     }
+    if !a.data.items.is_empty() {
+        let given: Vec<String> = a.data.items.iter().map(|(t, n)| format!("{t}={n}")).collect();
+        facts.push(("item counts given (--items)".into(), given.join(", ")));
+    }
+    if let Some(note) = super::revealed_counts_note(&series) {
+        facts.push(("scores that are whole counts".into(), note));
+    }
     if !groups.is_empty() && !post.has_model_effect() {
         facts.push(("means of tasks".into(), scurve::forecast::MEAN_WITHOUT_LUCK.into()));
     }
