@@ -181,11 +181,11 @@ pub fn x_of(fit: &SavedFit, size: f64, tokens: Option<f64>) -> Result<f64> {
     }
 }
 
-/// Where a saved fit is forecast: each size at its x on the fit's axis, each multiple of the
-/// largest size each task was fitted on. A multiple of a size on the compute axis is an error:
+/// The points a saved fit is forecast at: each size at its x on the fit's axis, each multiple of
+/// the largest size each task was fitted on. A multiple of a size on the compute axis is an error:
 /// it would be of training compute, which `--compute 3x` asks for by name.
-fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<ForecastAt> {
-    let at = sizes
+fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> Result<Vec<At>> {
+    sizes
         .iter()
         .map(|&s| match s {
             ForecastSize::Size(size) => Ok(At::Amount { amount: size, x: x_of(fit, size, tokens)? }),
@@ -196,8 +196,7 @@ fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> R
             ))
             .into()),
         })
-        .collect::<Result<_>>()?;
-    Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
+        .collect()
 }
 
 /// Where a saved fit is forecast: at `computes` (`--compute`) when any is given, else at
@@ -208,12 +207,13 @@ pub fn forecast_points(
     computes: &[ForecastSize],
     tokens: Option<f64>,
 ) -> Result<ForecastAt> {
-    if computes.is_empty() { forecast_at(fit, sizes, tokens) } else { forecast_at_compute(fit, computes) }
+    let at = if computes.is_empty() { forecast_at(fit, sizes, tokens)? } else { forecast_at_compute(fit, computes)? };
+    Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
 }
 
-/// Where a fit on the compute axis is forecast with `--compute`: each training compute at its
+/// The points a fit on the compute axis is forecast at with `--compute`: each training compute at its
 /// x, each multiple of the largest compute each task was fitted on. An error on a fit of sizes.
-fn forecast_at_compute(fit: &SavedFit, computes: &[ForecastSize]) -> Result<ForecastAt> {
+fn forecast_at_compute(fit: &SavedFit, computes: &[ForecastSize]) -> Result<Vec<At>> {
     if fit.record.observations.x_axis != XAxis::Compute {
         return Err(scurve::Error::Usage(
             "--compute is for a fit on the compute axis (`scurve fit --x compute`); this one is on sizes: use --size"
@@ -221,8 +221,7 @@ fn forecast_at_compute(fit: &SavedFit, computes: &[ForecastSize]) -> Result<Fore
         )
         .into());
     }
-    let at = computes.iter().map(|c| c.on_axis()).collect();
-    Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
+    Ok(computes.iter().map(|c| c.on_axis()).collect())
 }
 
 /// How sizes (or, `compute`, training computes) given as multiples read, for a line under a

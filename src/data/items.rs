@@ -174,8 +174,9 @@ fn mmlu_subject(subject: &str) -> Option<u64> {
 /// deviation (its error then adds at most a twelfth to the count's variance). Scores that are
 /// neither (an average of subtasks, another split, 78% of 10,042 items) stay scores.
 pub fn fill_item_counts(observations: &mut [Observation]) {
-    // the exact shares; then, per task, the decimals of the rounded ones and whether all pass
-    let mut decimals: HashMap<String, u32> = HashMap::new();
+    // the exact shares; then, per task with rounded ones, its items and their decimals, and
+    // whether every one passes
+    let mut rounded_of: HashMap<String, (u64, u32)> = HashMap::new();
     for o in observations.iter_mut() {
         let Outcome::Score(s) = o.outcome else { continue };
         let Some(n) = builtin_items(&o.task) else { continue };
@@ -183,15 +184,12 @@ pub fn fill_item_counts(observations: &mut [Observation]) {
         if (k - k.round()).abs() < 1e-6 {
             o.outcome = Outcome::Counts { correct: k.round() as u64, n };
         } else if let Some(d) = written_decimals(s) {
-            let e = decimals.entry(o.task.clone()).or_insert(d);
-            *e = (*e).max(d);
+            let e = rounded_of.entry(o.task.clone()).or_insert((n, d));
+            e.1 = e.1.max(d);
         }
     }
-    let rounded = |o: &Observation| match (o.outcome, builtin_items(&o.task)) {
-        (Outcome::Score(s), Some(n)) if written_decimals(s).is_some() => {
-            let d = decimals[&o.task];
-            Some((nearest_count(s, n, d), n, d))
-        }
+    let rounded = |o: &Observation| match (o.outcome, rounded_of.get(&o.task)) {
+        (Outcome::Score(s), Some(&(n, d))) if written_decimals(s).is_some() => Some((nearest_count(s, n, d), n, d)),
         _ => None,
     };
     let mut passes: HashMap<String, bool> = HashMap::new();
