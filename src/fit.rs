@@ -860,6 +860,7 @@ mod tests {
                 name: format!("{f}/{task}"),
                 chance: 0.25,
                 points: Vec::new(),
+                items_given: false,
             };
             families.iter().flat_map(|f| [one(f, "arc_easy"), one(f, "piqa")]).collect()
         };

@@ -48,9 +48,9 @@ pub struct DataRecord {
     /// Chance levels given per task (`--chance TASK=P`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub task_chance: std::collections::BTreeMap<String, f64>,
-    /// Item counts given per task (`--items TASK=N`).
+    /// Item counts given per task (`--items TASK=N`; null for `--items TASK=none`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub task_items: std::collections::BTreeMap<String, u64>,
+    pub task_items: std::collections::BTreeMap<String, Option<u64>>,
     /// The `--sizes` map used for harness JSON, when any.
     #[serde(default)]
     pub sizes: Option<String>,
@@ -78,7 +78,7 @@ impl DataRecord {
             shots: self.shots,
             chance: self.chance,
             task_chance: self.task_chance.clone(),
-            task_items: self.task_items.clone(),
+            task_items: self.task_items.iter().map(|(t, &n)| (t.clone(), crate::data::GivenItems(n))).collect(),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
             skip_models: self.skip_models.clone(),

@@ -253,6 +253,23 @@ fn a_papers_rounded_percentages_of_known_tasks_become_counts() {
     let items: Vec<_> = json["series"].as_array().unwrap().iter().map(|s| s["items"].as_u64()).collect();
     assert_eq!(items, [Some(1172), None]);
     assert_eq!(json["rounded_counts"], serde_json::json!([{ "task": "ARC-C", "items": 1172, "decimals": 3 }]));
+    // --items keeps them scores (none), or makes them counts of another n, over the built-in table
+    let items = |flag: &str| {
+        let out = stdout(&scurve_in(d, &["inspect", "paper.csv", "--json", "--items", flag]));
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["rounded_counts"], serde_json::json!([]), "{flag}");
+        json["series"].as_array().unwrap().iter().map(|s| s["items"].as_u64()).collect::<Vec<_>>()
+    };
+    assert_eq!(items("ARC-C=none"), [None, None]);
+    assert_eq!(items("ARC-?=1000"), [Some(1000), None]);
+    assert_eq!(items("*=none"), [None, None]);
+    let out = scurve_in(d, &["fit", "paper.csv", "--items", "ARC-C=none", "--method", "map", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["task_items"], serde_json::json!({"ARC-C": null}), "{}", saved["data"]);
+    assert!(saved["series"].as_array().unwrap().iter().all(|s| s["items"].is_null()), "{}", saved["series"]);
+    assert!(scurve_in(d, &["forecast", "f", "--size", "20B"]).status.success());
     // one cell that no count of 1,172 items rounds to keeps the whole column as scores
     std::fs::write(d.join("paper.csv"), table.replace("30.6", "30.66")).unwrap();
     let out = stdout(&scurve_in(d, &["inspect", "paper.csv"]));
@@ -304,6 +321,9 @@ fn inspect_names_scores_that_are_whole_counts_of_some_number_of_items() {
     assert!(!out.contains("whole counts") && out.contains("scores without item counts: 'mean';"), "{out}");
     let out = scurve_in(d, &["inspect", "t.csv", "--items", "mine=0"]);
     assert_eq!(out.status.code(), Some(2));
+    // the count the column's name gives is one --items can overrule, and none keeps scores
+    let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25", "--items", "mine=none"]));
+    assert!(!out.contains("whole counts") && out.contains("scores without item counts: every series"), "{out}");
 }
 
 #[test]

@@ -2,11 +2,11 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::shared;
 use scurve::data::harness::HarnessOptions;
-use scurve::data::{Dataset, Outcome, Selection};
+use scurve::data::{Dataset, GivenItems, Outcome, Selection, Series};
 
 #[test]
 fn tidy_csvs_load_with_65_tasks() {
@@ -90,6 +90,21 @@ fn harness_tree_matches_the_tidy_csv() {
     }
     let models: BTreeSet<&str> = series.iter().flat_map(|s| s.points.iter().map(|p| p.model.as_str())).collect();
     assert!(models.contains("pythia-v1.1-1.4b"));
+    // --items: a harness's accuracies are scores, which `none` keeps as such; the tidy CSV's
+    // counts are counts, which it leaves alone
+    let none = |task: &str| BTreeMap::from([(task.to_string(), GivenItems(None))]);
+    let arc = |series: Vec<Series>| series.into_iter().find(|s| s.task == "arc_easy").unwrap();
+    let scores = arc(tree.select(&Selection { task_items: none("arc_*"), ..sel.clone() }).unwrap());
+    assert!(scores.items_given && scores.items().is_none(), "{:?}", scores.points[0]);
+    let share = |o: Outcome| match o {
+        Outcome::Counts { correct, n } => correct as f64 / n as f64,
+        Outcome::Score(s) => s,
+    };
+    for (p, q) in scores.points.iter().zip(&arc(series).points) {
+        assert!((share(p.outcome) - share(q.outcome)).abs() < 1e-3, "{:?} {:?}", p.outcome, q.outcome);
+    }
+    let counts = arc(tidy.select(&Selection { task_items: none("arc_easy"), ..Default::default() }).unwrap());
+    assert_eq!(counts.items(), Some(2376));
 }
 
 /// Mixed few-shot settings need a choice, and the error says what each setting holds (tasks,

@@ -38,6 +38,7 @@ fn table(rows: &[(&str, f64, u64)]) -> Vec<scurve::data::Series> {
             shots: None,
             at: Location::file("tiny"),
             rounded: None,
+            score: None,
         })
         .collect();
     Dataset { source: "tiny".into(), observations: obs, unreadable: Vec::new() }.select(&Selection::default()).unwrap()

@@ -33,7 +33,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .collect();
     listed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)).then(a.2.cmp(&b.2)));
     listed.dedup_by(|a, b| a.1 == b.1 && a.0 == b.0);
-    let rounded = rounded_counts(&ds, &tasks);
+    // a task whose item count --items gave has no counts read from its rounded scores
+    let rounded_tasks: BTreeSet<&str> = series.iter().filter(|s| !s.items_given).map(|s| s.task.as_str()).collect();
+    let rounded = rounded_counts(&ds, &rounded_tasks);
     let revealed = scurve::data::items::revealed_counts(&series);
     if a.json {
         let v = serde_json::json!({

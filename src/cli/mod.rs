@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scurve::data::harness::{HarnessOptions, Metric, load_sizes};
-use scurve::data::{Dataset, STDIN_SHOWN, Selection, Series, XAxis, is_stdin, shown_paths};
+use scurve::data::{Dataset, GivenItems, STDIN_SHOWN, Selection, Series, XAxis, is_stdin, shown_paths};
 use scurve::size::parse_size;
 
 /// Fit S-curves to benchmark results across model sizes and forecast the next model.
@@ -125,9 +125,10 @@ pub struct DataArgs {
     pub chance: Vec<ChanceArg>,
     /// Item count of a task whose scores come without one, `TASK=N`, or of every task a pattern
     /// matches (repeat for several): each of its scores becomes the nearest whole count of N,
-    /// fitted as counts; `scurve inspect` names tasks whose scores reveal their N.
-    #[arg(long = "items", value_name = "TASK=N", value_parser = parse_items)]
-    pub items: Vec<(String, u64)>,
+    /// fitted as counts; `scurve inspect` names tasks whose scores reveal their N. `TASK=none`
+    /// keeps a task's scores as scores, even where scurve knows its item count.
+    #[arg(long = "items", value_name = "TASK=N|none", value_parser = parse_items)]
+    pub items: Vec<(String, GivenItems)>,
     /// Use only this task (repeat for several; default: every task), or every task a pattern
     /// matches (`*` any run of characters, `?` any one: 'hendrycksTest-*' is MMLU's subjects).
     #[arg(long = "task", value_name = "TASK")]
@@ -381,7 +382,7 @@ impl DataArgs {
             },
             chance: self.default_chance(),
             task_chance: self.task_chance(),
-            task_items: self.items.iter().cloned().collect(),
+            task_items: self.items.iter().map(|(t, n)| (t.clone(), n.0)).collect(),
             sizes: self.sizes.as_ref().map(|p| p.display().to_string()),
             tasks: self.tasks.clone(),
             skip_tasks: self.skip_tasks.clone(),
@@ -457,8 +458,9 @@ pub fn parse_chance(text: &str) -> Result<ChanceArg, String> {
     }
 }
 
-/// Parse `--items TASK=N`: a task (or pattern) and its item count, a whole number above 0.
-pub fn parse_items(text: &str) -> Result<(String, u64), String> {
+/// Parse `--items TASK=N`: a task (or pattern) and its item count, a whole number above 0, or
+/// `none` (its scores stay scores).
+pub fn parse_items(text: &str) -> Result<(String, GivenItems), String> {
     let Some((task, n)) = text.rsplit_once('=') else {
         return Err(format!("'{text}' is not TASK=N (a task and its item count: --items 'Winograd=1267')"));
     };
@@ -466,9 +468,12 @@ pub fn parse_items(text: &str) -> Result<(String, u64), String> {
     if task.is_empty() {
         return Err(format!("no task before '=' in '{text}'"));
     }
-    match n.trim().parse::<u64>() {
-        Ok(n) if n > 0 => Ok((task.to_string(), n)),
-        _ => Err(format!("'{}' is not an item count (a whole number above 0)", n.trim())),
+    match n.trim() {
+        "none" => Ok((task.to_string(), GivenItems(None))),
+        n => match n.parse::<u64>() {
+            Ok(n) if n > 0 => Ok((task.to_string(), GivenItems(Some(n)))),
+            _ => Err(format!("'{n}' is not an item count (a whole number above 0, or none: the scores stay scores)")),
+        },
     }
 }
 

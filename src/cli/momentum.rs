@@ -40,9 +40,9 @@ pub struct Args {
     /// `TASK=P` for one task (repeat for several).
     #[arg(long, value_name = "[TASK=]P", value_parser = super::parse_chance)]
     pub chance: Vec<super::ChanceArg>,
-    /// Item count of a task whose scores come without one, `TASK=N` (as for `fit`).
-    #[arg(long = "items", value_name = "TASK=N", value_parser = super::parse_items)]
-    pub items: Vec<(String, u64)>,
+    /// Item count of a task whose scores come without one, `TASK=N`, or `TASK=none` (as for `fit`).
+    #[arg(long = "items", value_name = "TASK=N|none", value_parser = super::parse_items)]
+    pub items: Vec<(String, scurve::data::GivenItems)>,
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
     #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
     pub sizes: Vec<String>,

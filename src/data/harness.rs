@@ -220,6 +220,7 @@ impl Collector {
                 shots,
                 at,
                 rounded: None,
+                score: Some(p),
             });
         }
         // a name that says one count where the metadata says another, for every task read

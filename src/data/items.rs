@@ -239,10 +239,11 @@ pub fn revealed_items(scores: &[f64]) -> Option<u64> {
 }
 
 /// The tasks of `series` without item counts whose scores given to every digit are all whole
-/// numbers of some number of items ([`revealed_items`]), each with that number.
+/// numbers of some number of items ([`revealed_items`]), each with that number; a task whose
+/// item count `--items` gave (or said it has none) is not read.
 pub fn revealed_counts(series: &[crate::data::Series]) -> Vec<(String, u64)> {
     let mut scores: std::collections::BTreeMap<&str, Vec<f64>> = std::collections::BTreeMap::new();
-    for s in series {
+    for s in series.iter().filter(|s| !s.items_given) {
         for p in &s.points {
             if let Outcome::Score(v) = p.outcome {
                 scores.entry(s.task.as_str()).or_default().push(v);
@@ -303,6 +304,7 @@ mod tests {
             shots: None,
             at: Location::file("f"),
             rounded: None,
+            score: Some(s),
         }
     }
 

@@ -64,6 +64,10 @@ pub struct Observation {
     /// Some(d) when its count was read from a score written to d decimals, the nearest whole
     /// number of the task's items ([`items::fill_item_counts`]).
     pub rounded: Option<u32>,
+    /// The score as the data wrote it, when the result was given as a score (a share or a
+    /// percentage) and not as a count of correct items: `--items` reads it again
+    /// ([`Selection::task_items`]).
+    pub score: Option<f64>,
 }
 
 /// Observations read from one source.
@@ -113,9 +117,10 @@ pub struct Selection {
     /// before the built-in table; a task's own name before a pattern.
     pub task_chance: BTreeMap<String, f64>,
     /// Item counts of named tasks, or of the tasks a pattern matches (`--items TASK=N`): each of
-    /// their scores without one becomes the nearest whole count of N; a task's own name before a
-    /// pattern.
-    pub task_items: BTreeMap<String, u64>,
+    /// their results given as a score becomes the nearest whole count of N, whatever item count
+    /// the data or the built-in table gave it, or stays a score with `--items TASK=none`; a task's
+    /// own name before a pattern. A count the data give as such (a `correct` column) stays.
+    pub task_items: BTreeMap<String, GivenItems>,
     /// Keep only the tasks these patterns match ([`glob_match`]; every task when empty).
     pub tasks: Vec<String>,
     /// Leave out the tasks these patterns match.
@@ -128,6 +133,28 @@ pub struct Selection {
     /// Leave out every series whose score falls with size up to this size (`--skip-falling`;
     /// the holdout's cut, or infinity): an S-curve rises, so its curve would say little.
     pub skip_falling: Option<f64>,
+}
+
+/// What `--items TASK=…` gives a task: its item count, or `none`, which keeps its scores as
+/// scores (fitted on the logit scale) even where the data or the built-in table know the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GivenItems(pub Option<u64>);
+
+impl std::fmt::Display for GivenItems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("none"),
+        }
+    }
+}
+
+impl Selection {
+    /// What `--items` gives `task`: its own name's value, else that of the patterns that match it,
+    /// which must then agree.
+    pub fn items_of(&self, task: &str) -> Result<Option<GivenItems>> {
+        Ok(flagged(task, &self.task_items, ("--items", "N"))?.map(|(_, n)| n))
+    }
 }
 
 /// Whether `name` holds a `*` or `?`, which [`glob_match`] reads as a pattern.
@@ -199,6 +226,9 @@ pub struct Series {
     pub chance: f64,
     /// Points sorted by size.
     pub points: Vec<Point>,
+    /// Whether `--items` gave its item count (or `none`), so that its scores' digits are not
+    /// read for one ([`items::revealed_counts`]).
+    pub items_given: bool,
 }
 
 impl Series {
@@ -520,7 +550,7 @@ impl Dataset {
                 }
                 continue;
             };
-            let items = flagged(&task, &sel.task_items, ("--items", "N"))?.map(|(_, n)| n);
+            let items = sel.items_of(&task)?;
             let mut by_model: HashMap<&str, &Observation> = HashMap::new();
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
@@ -537,9 +567,12 @@ impl Dataset {
                     model: o.model.clone(),
                     params: o.params,
                     tokens: o.tokens,
-                    outcome: match (o.outcome, items) {
-                        (Outcome::Score(s), Some(n)) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
-                        (outcome, _) => outcome,
+                    outcome: match (o.score, items) {
+                        (Some(s), Some(GivenItems(Some(n)))) => {
+                            Outcome::Counts { correct: (s * n as f64).round() as u64, n }
+                        }
+                        (Some(s), Some(GivenItems(None))) => Outcome::Score(s),
+                        _ => o.outcome,
                     },
                     at: o.at.clone(),
                 });
@@ -549,7 +582,7 @@ impl Dataset {
                 (Some(f), true) => format!("{f}/{task}"),
                 _ => task.clone(),
             };
-            out.push(Series { family, task, name, chance, points });
+            out.push(Series { family, task, name, chance, points, items_given: items.is_some() });
         }
         if let Some((task, at)) = no_chance.first() {
             let rest: Vec<String> = no_chance[1..].iter().map(|(t, _)| format!("'{t}'")).collect();

@@ -79,21 +79,22 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             }
             _ => None,
         };
-        let outcome = match (c.correct, c.score) {
+        let (outcome, given) = match (c.correct, c.score) {
             (Some(col), _) if !get(col).is_empty() || c.score.is_none() => {
                 let correct = count(col)?;
                 let n = n.unwrap_or_default();
                 if correct > n {
                     return Err(Error::input(field(col), format!("correct ({correct}) exceeds n ({n})")));
                 }
-                Outcome::Counts { correct, n }
+                (Outcome::Counts { correct, n }, None)
             }
             (_, Some((col, scale))) => {
                 let s = score(&text(col)?, scale).map_err(|msg| Error::input(field(col), msg))?;
-                match n {
+                let outcome = match n {
                     Some(n) => Outcome::Counts { correct: (s * n as f64).round() as u64, n },
                     None => Outcome::Score(s),
-                }
+                };
+                (outcome, Some(s))
             }
             (Some(col), None) => return Err(Error::input(field(col), "empty value")),
             // Columns::of refuses a header with neither
@@ -129,6 +130,7 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             shots,
             at: here,
             rounded: None,
+            score: given,
         });
     }
     if observations.is_empty() {

@@ -169,6 +169,7 @@ pub(super) fn parse<R: std::io::Read>(
                 shots,
                 at: field(c),
                 rounded: None,
+                score: Some(s),
             });
         }
     }

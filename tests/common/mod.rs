@@ -76,6 +76,7 @@ pub fn synthetic(curves: &[scurve::curve::Curve], sizes: &[f64], n: u64, seed: u
                 shots: None,
                 at: scurve::error::Location::file("synthetic"),
                 rounded: None,
+                score: None,
             });
         }
     }
