@@ -1056,11 +1056,14 @@ fn chance_levels_per_task() {
     std::fs::write(dir.path().join("d.csv"), format!("{HEADER}{}", good_rows())).unwrap();
     let run = |file: &str, extra: &[&str]| scurve_in(dir.path(), &[&["inspect", file][..], extra].concat());
     assert!(run("c.csv", &["--chance", "a=0.3"]).status.success());
+    assert!(run("c.csv", &["--chance", "a=0.3", "--chance", "a=0.3"]).status.success(), "the same value twice");
     for (extra, says) in [
         (&["--chance", "a=1.5"][..], "outside"),
         (&["--chance", "=0.5"][..], "no task"),
         (&["--chance", "0.1", "--chance", "0.2"][..], "twice"),
         (&["--chance", "nosuch=0.3"][..], "no task 'nosuch'"),
+        (&["--chance", "a=0.3", "--chance", "a=0.2"][..], "--chance 'a=0.3' and --chance 'a=0.2' give task 'a' two"),
+        (&["--chance", "a=0.3", "--items", "a=50", "--items", "a=none"][..], "--items 'a=50' and --items 'a=none'"),
     ] {
         let out = run("c.csv", extra);
         assert_eq!(out.status.code(), Some(2), "{extra:?}");

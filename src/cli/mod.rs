@@ -208,6 +208,12 @@ impl DataArgs {
             ))
             .into());
         }
+        let chances = self.chance.iter().filter_map(|c| match c {
+            ChanceArg::Task(t, p) => Some((t.as_str(), *p)),
+            ChanceArg::All(_) => None,
+        });
+        given_once("--chance", chances)?;
+        given_once("--items", self.items.iter().map(|(t, n)| (t.as_str(), *n)))?;
         Ok(Selection {
             families: self.families.clone(),
             shots: self.shots,
@@ -439,6 +445,28 @@ fn listed_as(names: &[String], show: impl Fn(&str) -> String) -> String {
         shown.push(format!("{} more", names.len() - 3));
     }
     shown.join(", ")
+}
+
+/// Refuse a `flag` TASK=VALUE given twice for the same TASK with different values, which would
+/// otherwise leave the last one to stand unremarked.
+fn given_once<'a, T: PartialEq + std::fmt::Display>(
+    flag: &str,
+    given: impl Iterator<Item = (&'a str, T)>,
+) -> Result<()> {
+    let mut seen: Vec<(&'a str, T)> = Vec::new();
+    for (task, value) in given {
+        match seen.iter().find(|(t, _)| *t == task) {
+            Some((_, first)) if *first != value => {
+                return Err(scurve::Error::Usage(format!(
+                    "{flag} '{task}={first}' and {flag} '{task}={value}' give task '{task}' two values; give one"
+                ))
+                .into());
+            }
+            Some(_) => {}
+            None => seen.push((task, value)),
+        }
+    }
+    Ok(())
 }
 
 /// Parse `--chance P` or `--chance TASK=P` (P in [0, 1); the task's name may itself hold '=').
