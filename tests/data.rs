@@ -256,13 +256,15 @@ fn harness_sizes_map_overrides_names() {
     assert!(ds.observations.iter().all(|o| o.params == 65.7e9));
     assert!(ds.observations.iter().all(|o| o.shots == Some(0)));
     // its columns known by name as a wide table's are, a unit in the header
-    std::fs::write(&sizes, "Model Name,Release,Model Size (B)\nopt-66b,2022,65.7\n").unwrap();
+    std::fs::write(&sizes, "Model Name,Release,Model Size (B)\nopt-66b,2022,65.7\nopt-66b,2022,65.7\n").unwrap();
     let map = scurve::data::harness::load_sizes(&sizes).unwrap();
     assert_eq!(map["opt-66b"], 65.7e9);
     for (text, want) in [
         ("model,params\nopt-66b,66\n", "row 2, field 'params': a model of 66 parameters?"),
         ("model,params,size\nopt-66b,66B,66B\n", "column 'size' means the same as column 'params'"),
         ("model,release\nopt-66b,2022\n", "missing column 'params' (or 'parameters', 'size'"),
+        ("model,params\nopt-66b,66B\nopt-30b,30B\nopt-66b,65.7B\n", "row 4, field 'params': model 'opt-66b' has size"),
+        ("model,params\nopt-66b,66B\n,30B\n", "row 3, field 'model': empty value"),
     ] {
         std::fs::write(&sizes, text).unwrap();
         let e = scurve::data::harness::load_sizes(&sizes).unwrap_err().to_string();

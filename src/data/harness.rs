@@ -68,11 +68,32 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     let cm = cm.ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
     let (cp, unit) = cp.ok_or_else(|| wide::no_size(&headers, &shown))?;
     let mut out = HashMap::new();
+    // each model's row, to name it when another row gives the model another size
+    let mut rows: HashMap<String, usize> = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
         let at = Location::file(&shown).row(i + 2);
         let rec = rec.map_err(|e| Error::input(at.clone(), format!("malformed CSV: {e}")))?;
-        let p = wide::size(rec.get(cp).unwrap_or(""), unit, &headers[cp], at.field(&headers[cp]))?;
-        out.insert(rec.get(cm).unwrap_or("").to_string(), p);
+        let model = rec.get(cm).unwrap_or("");
+        if model.is_empty() {
+            return Err(Error::input(at.field(&headers[cm]), "empty value"));
+        }
+        let p = wide::size(rec.get(cp).unwrap_or(""), unit, &headers[cp], at.clone().field(&headers[cp]))?;
+        match out.insert(model.to_string(), p) {
+            Some(q) if q != p => {
+                return Err(Error::input(
+                    at.field(&headers[cp]),
+                    format!(
+                        "model '{model}' has size {} here but {} at row {}; give each model one size",
+                        crate::size::format_size(p),
+                        crate::size::format_size(q),
+                        rows[model]
+                    ),
+                ));
+            }
+            _ => {
+                rows.entry(model.to_string()).or_insert(i + 2);
+            }
+        }
     }
     Ok(out)
 }
