@@ -161,6 +161,12 @@ fn bad_sizes() {
 #[test]
 fn conflicting_duplicates() {
     bad_csv(&format!("{HEADER}{}a,m2,1e9,41,100,0.25\n", good_rows()), &["row 5", "twice", "--skip-task a"]);
+    // one model at two sizes, in two tasks' rows: a typo that would fit it at both
+    let b = good_rows().replace("a,", "b,").replace("m2,1e9", "m2,2e9");
+    bad_csv(
+        &format!("{HEADER}{}{b}", good_rows()),
+        &["row 6, field 'params'", "model 'm2' has size 2B here but 1B at", "row 3"],
+    );
 }
 
 /// Every task with conflicting rows is named at once, not one per run.

@@ -512,6 +512,24 @@ impl Dataset {
         }
         let kept: Vec<&Observation> =
             self.observations.iter().filter(wanted).filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k))).collect();
+        // a model is one size in every row that gives it (a task's own rows are checked below)
+        let mut size_of: HashMap<(&Option<String>, &str), &Observation> = HashMap::new();
+        for &o in &kept {
+            let first = *size_of.entry((&o.family, o.model.as_str())).or_insert(o);
+            if (first.params - o.params).abs() > 1e-9 * first.params.abs() && first.task != o.task {
+                let at = if o.at.field.is_some() { o.at.clone() } else { o.at.clone().field("params") };
+                return Err(Error::input(
+                    at,
+                    format!(
+                        "model '{}' has size {} here but {} at {}; give each model one size",
+                        o.model,
+                        crate::size::format_size(o.params),
+                        crate::size::format_size(first.params),
+                        first.at
+                    ),
+                ));
+            }
+        }
         if kept.is_empty() {
             // the options that chose, when the data had some
             let chose: Vec<&str> = [
