@@ -167,6 +167,8 @@ fn conflicting_duplicates() {
         &format!("{HEADER}{}{b}", good_rows()),
         &["row 6, field 'params'", "model 'm2' has size 2B here but 1B at", "row 3"],
     );
+    let tokens = "task,model,params,tokens,correct,n,chance\na,m1,1e8,2e9,30,100,0.25\nb,m1,1e8,3e9,30,100,0.25\n";
+    bad_csv(tokens, &["row 3, field 'tokens'", "model 'm1' has training tokens 3B here but 2B at"]);
 }
 
 /// Every task with conflicting rows is named at once, not one per run.

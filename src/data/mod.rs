@@ -512,23 +512,29 @@ impl Dataset {
         }
         let kept: Vec<&Observation> =
             self.observations.iter().filter(wanted).filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k))).collect();
-        // a model is one size in every row that gives it (a task's own rows are checked below)
-        let mut size_of: HashMap<(&Option<String>, &str), &Observation> = HashMap::new();
+        // a model is one size, trained on one number of tokens, in every row that gives it (a
+        // task's own rows are checked below)
+        let mut first_of: HashMap<(&Option<String>, &str), &Observation> = HashMap::new();
         for &o in &kept {
-            let first = *size_of.entry((&o.family, o.model.as_str())).or_insert(o);
-            if (first.params - o.params).abs() > 1e-9 * first.params.abs() && first.task != o.task {
-                let at = if o.at.field.is_some() { o.at.clone() } else { o.at.clone().field("params") };
-                return Err(Error::input(
-                    at,
-                    format!(
-                        "model '{}' has size {} here but {} at {}; give each model one size",
-                        o.model,
-                        crate::size::format_size(o.params),
-                        crate::size::format_size(first.params),
-                        first.at
-                    ),
-                ));
-            }
+            let first = *first_of.entry((&o.family, o.model.as_str())).or_insert(o);
+            let differ = |a: f64, b: f64| (a - b).abs() > 1e-9 * a.abs();
+            let (what, field, here, there) = match (o.tokens, first.tokens) {
+                _ if first.task == o.task => continue,
+                _ if differ(first.params, o.params) => ("size", "params", o.params, first.params),
+                (Some(t), Some(u)) if differ(u, t) => ("training tokens", "tokens", t, u),
+                _ => continue,
+            };
+            let at = if o.at.field.is_some() { o.at.clone() } else { o.at.clone().field(field) };
+            return Err(Error::input(
+                at,
+                format!(
+                    "model '{}' has {what} {} here but {} at {}; give each model one",
+                    o.model,
+                    crate::size::format_size(here),
+                    crate::size::format_size(there),
+                    first.at
+                ),
+            ));
         }
         if kept.is_empty() {
             // the options that chose, when the data had some
