@@ -121,30 +121,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("\nitems per task: {lo} to {hi}");
     }
     if !rounded.is_empty() {
-        let mut shown: Vec<String> = rounded
-            .iter()
-            .take(3)
-            .map(|(task, (items, d))| format!("'{task}' ({items} items, {d} decimals)"))
-            .collect();
-        if rounded.len() > 3 {
-            shown.push(format!("and {} more tasks", rounded.len() - 3));
-        }
+        let shown: Vec<String> =
+            rounded.iter().map(|(task, (items, d))| format!("'{task}' ({items} items, {d} decimals)")).collect();
         out!(
             "\nrounded scores taken as counts: {}; each is the nearest whole number of its task's items, within \
              the rounding and well inside the binomial noise (docs/models.md, item counts)",
-            shown.join(", ")
+            super::listed_as(&shown, str::to_string)
         );
     }
-    let scores_only: Vec<&str> = reports.iter().filter(|r| r.items.is_none()).map(|r| r.series.as_str()).collect();
+    let scores_only: Vec<String> =
+        reports.iter().filter(|r| r.items.is_none()).map(|r| format!("'{}'", r.series)).collect();
     if !scores_only.is_empty() {
         let which = if scores_only.len() == reports.len() {
             "every series".to_string()
         } else {
-            let mut shown = scores_only.iter().take(3).map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-            if scores_only.len() > 3 {
-                shown += &format!(" and {} more", scores_only.len() - 3);
-            }
-            shown
+            super::listed_as(&scores_only, str::to_string)
         };
         out!(
             "\nscores without item counts: {which}; they are fitted on the logit scale with a spread learnt from \

@@ -439,7 +439,7 @@ fn listed(names: &[String]) -> String {
 }
 
 /// The first three names, each written by `show`, then how many more.
-fn listed_as(names: &[String], show: impl Fn(&str) -> String) -> String {
+pub(super) fn listed_as(names: &[String], show: impl Fn(&str) -> String) -> String {
     let mut shown: Vec<String> = names.iter().take(3).map(|n| show(n)).collect();
     if names.len() > 3 {
         shown.push(format!("{} more", names.len() - 3));
