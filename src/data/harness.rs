@@ -67,9 +67,8 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
     }
     let cm = cm.ok_or_else(|| Error::input(Location::file(&shown).row(1).field("model"), "missing column 'model'"))?;
     let (cp, unit) = cp.ok_or_else(|| wide::no_size(&headers, &shown))?;
-    let mut out = HashMap::new();
-    // each model's row, to name it when another row gives the model another size
-    let mut rows: HashMap<String, usize> = HashMap::new();
+    // each model's size, with the row that gave it first
+    let mut out: HashMap<String, (f64, usize)> = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
         let at = Location::file(&shown).row(i + 2);
         let rec = rec.map_err(|e| Error::input(at.clone(), format!("malformed CSV: {e}")))?;
@@ -78,24 +77,19 @@ pub fn load_sizes(path: &Path) -> Result<HashMap<String, f64>> {
             return Err(Error::input(at.field(&headers[cm]), "empty value"));
         }
         let p = wide::size(rec.get(cp).unwrap_or(""), unit, &headers[cp], at.clone().field(&headers[cp]))?;
-        match out.insert(model.to_string(), p) {
-            Some(q) if q != p => {
-                return Err(Error::input(
-                    at.field(&headers[cp]),
-                    format!(
-                        "model '{model}' has size {} here but {} at row {}; give each model one size",
-                        crate::size::format_size(p),
-                        crate::size::format_size(q),
-                        rows[model]
-                    ),
-                ));
-            }
-            _ => {
-                rows.entry(model.to_string()).or_insert(i + 2);
-            }
+        let &mut (q, row) = out.entry(model.to_string()).or_insert((p, i + 2));
+        if q != p {
+            return Err(Error::input(
+                at.field(&headers[cp]),
+                format!(
+                    "model '{model}' has size {} here but {} at row {row}; give each model one size",
+                    crate::size::format_size(p),
+                    crate::size::format_size(q),
+                ),
+            ));
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(model, (p, _))| (model, p)).collect())
 }
 
 /// Read harness JSON from files and folders as one collection: each folder's `*.json` files in

@@ -515,9 +515,9 @@ impl Dataset {
         // a model is one size, trained on one number of tokens, in every row that gives it (a
         // task's own rows are checked below)
         let mut first_of: HashMap<(&Option<String>, &str), &Observation> = HashMap::new();
+        let differ = |a: f64, b: f64| (a - b).abs() > 1e-9 * a.abs();
         for &o in &kept {
             let first = *first_of.entry((&o.family, o.model.as_str())).or_insert(o);
-            let differ = |a: f64, b: f64| (a - b).abs() > 1e-9 * a.abs();
             let (what, field, here, there) = match (o.tokens, first.tokens) {
                 _ if first.task == o.task => continue,
                 _ if differ(first.params, o.params) => ("size", "params", o.params, first.params),
