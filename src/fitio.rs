@@ -404,8 +404,16 @@ pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> 
 /// the numbers in the fit would no longer describe them.
 pub fn verify(saved: &SavedFit) -> Result<()> {
     let d = &saved.record.data;
-    if let Some(ds) = reload(saved)?
-        && ds.hash() != d.hash
+    let reloaded = reload(saved)?;
+    // the same files read to the same observations can still be selected differently (a flag
+    // whose meaning changed): the observations the fit holds are made again from them
+    let selected_alike = |ds: &crate::data::Dataset| -> Result<bool> {
+        let series = ds.select(&d.selection())?;
+        let fitted = &saved.record.observations;
+        Ok(FitData::build(&series, fitted.x_axis, d.holdout_above).is_ok_and(|now| now == *fitted))
+    };
+    if let Some(ds) = reloaded
+        && (ds.hash() != d.hash || !selected_alike(&ds)?)
     {
         let dir = saved.dir.display();
         let (now, then) = (env!("CARGO_PKG_VERSION"), &saved.record.scurve_version);
@@ -432,11 +440,13 @@ pub fn verify(saved: &SavedFit) -> Result<()> {
                  it differently from the one that made the fit ({then})"
             ),
         };
-        return Err(Error::Usage(format!(
-            "{dir}: {why} (observations' hash {} now, {} then); fit again",
-            &ds.hash()[..12],
-            &d.hash[..12]
-        )));
+        let detail = match ds.hash() {
+            h if h != d.hash => format!("observations' hash {} now, {} then", &h[..12], &d.hash[..12]),
+            _ => "the same observations, which the fit's options now make into other counts, chances or sizes to \
+                  fit"
+            .to_string(),
+        };
+        return Err(Error::Usage(format!("{dir}: {why} ({detail}); fit again")));
     }
     let m = &saved.record.model;
     let mpath = Path::new(&m.source);

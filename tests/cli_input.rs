@@ -323,6 +323,14 @@ fn inspect_names_scores_that_are_whole_counts_of_some_number_of_items() {
     assert_eq!(mine["items"], 743, "{mine}");
     let out = scurve_in(d, &["forecast", "f", "--size", "20B"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // the same file made into other counts by the saved options (as a version of scurve that
+    // read --items otherwise would) is refused, though its observations' hash is the same
+    let fit_json = d.join("f/fit.json");
+    let text = std::fs::read_to_string(&fit_json).unwrap();
+    std::fs::write(&fit_json, text.replacen("\"mi*\": 743", "\"mi*\": 744", 1)).unwrap();
+    let out = scurve_in(d, &["forecast", "f", "--size", "20B"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("reads it differently") && stderr(&out).contains("the same observations"));
     // the same in a wide table's column name
     std::fs::write(d.join("t.csv"), table.replace(",mine,", ",mine (n=743),")).unwrap();
     let out = stdout(&scurve_in(d, &["inspect", "t.csv", "--chance", "0.25"]));

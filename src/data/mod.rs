@@ -835,7 +835,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// The flat arrays a model's log density reads: one entry per observation in the fit.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FitData {
     /// Series names, one per curve.
     pub series: Vec<String>,
