@@ -108,6 +108,11 @@ fn a_task_name_or_pattern_picks_tasks_in_every_family_of_a_fit() {
     // the bare task stands for it in both families; a series name for that one alone
     let both = tasks(&["forecast", "f", "--size", "30B", "--task", "arc_easy", "--json"]);
     assert_eq!(both, ["opt/arc_easy", "pythia/arc_easy"]);
+    // a size asked for twice (written alike or not) is one row per task
+    let out =
+        scurve_in(d, &["forecast", "f", "--size", "30B", "--size", "3e10", "--size", "3x", "--size", "3x", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["forecasts"].as_array().unwrap().len(), 2 * 16, "{}", stderr(&out));
     let one = tasks(&["threshold", "f", "--score", "0.5", "--task", "pythia/arc_easy", "--task", "arc_easy", "--json"]);
     assert_eq!(one, ["pythia/arc_easy", "opt/arc_easy"]);
     // P(now) counts by each row's largest fitted size, named when the rows share it; a

@@ -207,7 +207,16 @@ pub fn forecast_points(
     computes: &[ForecastSize],
     tokens: Option<f64>,
 ) -> Result<ForecastAt> {
-    let at = if computes.is_empty() { forecast_at(fit, sizes, tokens)? } else { forecast_at_compute(fit, computes)? };
+    let mut at =
+        if computes.is_empty() { forecast_at(fit, sizes, tokens)? } else { forecast_at_compute(fit, computes)? };
+    // a point asked for twice is forecast once, where it was first asked for
+    let mut seen: Vec<At> = Vec::with_capacity(at.len());
+    at.retain(|a| {
+        !seen.contains(a) && {
+            seen.push(*a);
+            true
+        }
+    });
     Ok(ForecastAt { at, largest_x: fit.record.series.iter().map(|s| s.largest_x).collect() })
 }
 
