@@ -1078,7 +1078,7 @@ fn chance_levels_per_task() {
         (&["--chance", "=0.5"][..], "no task"),
         (&["--chance", "0.1", "--chance", "0.2"][..], "twice"),
         (&["--chance", "nosuch=0.3"][..], "no task 'nosuch'"),
-        (&["--chance", "a=0.3", "--chance", "a=0.2"][..], "--chance 'a=0.3' and --chance 'a=0.2' give task 'a' two"),
+        (&["--chance", "a=0.3", "--chance", "a=0.2"][..], "--chance 'a=0.3' and --chance 'a=0.2' give 'a' two"),
         (&["--chance", "a=0.3", "--items", "a=50", "--items", "a=none"][..], "--items 'a=50' and --items 'a=none'"),
     ] {
         let out = run("c.csv", extra);
@@ -1211,4 +1211,20 @@ fn momentum_counts_a_means_tasks_once() {
     let out = scurve(&["momentum", "--family", "opt", "--sizes", "350M,2.7B,30B", "--mean", "*", "--no-fit"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("1 tasks and means are left"), "{}", stderr(&out));
+}
+
+/// `simulate` writes a tidy CSV that `inspect` reads; a population value fixed twice at two
+/// values is refused rather than the last one taken.
+#[test]
+fn simulate_writes_a_ladder_and_refuses_a_value_fixed_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = scurve_in(d, &["simulate", "--tasks", "3", "--fix", "phi=2000", "--fix", "phi=2000", "--seed", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(d.join("sim.csv"), stdout(&out)).unwrap();
+    let seen = stdout(&scurve_in(d, &["inspect", "sim.csv"]));
+    assert!(seen.starts_with("sim.csv: 3 tasks, 8 models, 24 observations"), "{seen}");
+    let out = scurve_in(d, &["simulate", "--fix", "phi=2000", "--fix", "phi=3000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--fix 'phi=2000' and --fix 'phi=3000' give 'phi' two values"), "{}", stderr(&out));
 }

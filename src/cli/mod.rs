@@ -447,23 +447,24 @@ pub(super) fn listed_as(names: &[String], show: impl Fn(&str) -> String) -> Stri
     shown.join(", ")
 }
 
-/// Refuse a `flag` TASK=VALUE given twice for the same TASK with different values, which would
-/// otherwise leave the last one to stand unremarked.
+/// Refuse a `flag` NAME=VALUE (a task's, or `--fix`'s population value) given twice for the
+/// same NAME with different values, which would otherwise leave the last one to stand
+/// unremarked.
 fn given_once<'a, T: PartialEq + std::fmt::Display>(
     flag: &str,
     given: impl Iterator<Item = (&'a str, T)>,
 ) -> Result<()> {
     let mut seen: Vec<(&'a str, T)> = Vec::new();
-    for (task, value) in given {
-        match seen.iter().find(|(t, _)| *t == task) {
+    for (name, value) in given {
+        match seen.iter().find(|(n, _)| *n == name) {
             Some((_, first)) if *first != value => {
                 return Err(scurve::Error::Usage(format!(
-                    "{flag} '{task}={first}' and {flag} '{task}={value}' give task '{task}' two values; give one"
+                    "{flag} '{name}={first}' and {flag} '{name}={value}' give '{name}' two values; give one"
                 ))
                 .into());
             }
             Some(_) => {}
-            None => seen.push((task, value)),
+            None => seen.push((name, value)),
         }
     }
     Ok(())

@@ -42,13 +42,15 @@ pub struct DesignArgs {
 
 impl DesignArgs {
     fn design(&self) -> Result<SimDesign> {
-        let mut fixed = HashMap::new();
+        let mut given = Vec::with_capacity(self.fix.len());
         for f in &self.fix {
             let (k, v) =
                 f.split_once('=').ok_or_else(|| scurve::Error::Usage(format!("--fix '{f}': write NAME=VALUE")))?;
             let v: f64 = v.trim().parse().map_err(|_| scurve::Error::Usage(format!("--fix '{f}': not a number")))?;
-            fixed.insert(k.trim().to_string(), v);
+            given.push((k.trim(), v));
         }
+        super::given_once("--fix", given.iter().copied())?;
+        let fixed: HashMap<String, f64> = given.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         if !(0.0..1.0).contains(&self.chance) {
             return Err(scurve::Error::Usage(format!("--chance {} is outside [0, 1)", self.chance)).into());
         }
