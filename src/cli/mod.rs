@@ -208,11 +208,7 @@ impl DataArgs {
             ))
             .into());
         }
-        let chances = self.chance.iter().filter_map(|c| match c {
-            ChanceArg::Task(t, p) => Some((t.as_str(), *p)),
-            ChanceArg::All(_) => None,
-        });
-        given_once("--chance", chances)?;
+        given_once("--chance", self.task_chances())?;
         given_once("--items", self.items.iter().map(|(t, n)| (t.as_str(), *n)))?;
         Ok(Selection {
             families: self.families.clone(),
@@ -407,15 +403,17 @@ impl DataArgs {
         })
     }
 
-    /// The chance levels `--chance TASK=P` gives (the last one for a task named twice).
+    /// Each `--chance TASK=P` as given.
+    fn task_chances(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.chance.iter().filter_map(|c| match c {
+            ChanceArg::Task(t, p) => Some((t.as_str(), *p)),
+            ChanceArg::All(_) => None,
+        })
+    }
+
+    /// The chance levels `--chance TASK=P` gives ([`Self::selection`] refuses a task given two).
     fn task_chance(&self) -> BTreeMap<String, f64> {
-        self.chance
-            .iter()
-            .filter_map(|c| match c {
-                ChanceArg::Task(t, p) => Some((t.clone(), *p)),
-                ChanceArg::All(_) => None,
-            })
-            .collect()
+        self.task_chances().map(|(t, p)| (t.to_string(), p)).collect()
     }
 
     pub fn x_axis(&self) -> XAxis {
