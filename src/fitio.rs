@@ -429,16 +429,17 @@ pub fn verify(saved: &SavedFit) -> Result<()> {
             }
             _ => d.source.clone(),
         };
+        // two builds of one version number (a fix between releases) are told apart by "build"
+        let reads = match now == then {
+            true => format!("this build of scurve reads it differently from the one that made the fit (both {now})"),
+            false => {
+                format!("this version of scurve ({now}) reads it differently from the one that made the fit ({then})")
+            }
+        };
         let why = match files {
             Some(false) => format!("the data file {source} changed since this fit was made"),
-            Some(true) => format!(
-                "the data file {source} is unchanged, but this version of scurve ({now}) reads it differently \
-                 from the one that made the fit ({then})"
-            ),
-            None => format!(
-                "the data file {source} changed since this fit was made, or this version of scurve ({now}) reads \
-                 it differently from the one that made the fit ({then})"
-            ),
+            Some(true) => format!("the data file {source} is unchanged, but {reads}"),
+            None => format!("the data file {source} changed since this fit was made, or {reads}"),
         };
         let detail = match ds.hash() {
             h if h != d.hash => format!("observations' hash {} now, {} then", &h[..12], &d.hash[..12]),

@@ -589,13 +589,25 @@ fn a_fit_whose_data_changed_is_refused() {
     // counts): the file is not blamed
     let other = |v: &mut serde_json::Value| v["data"]["hash"] = "0".repeat(64).into();
     let e = with(&other);
-    assert!(e.contains("ex.csv is unchanged, but this version of scurve") && e.contains("fit again"), "{e}");
+    let version = env!("CARGO_PKG_VERSION");
+    let same = format!(
+        "ex.csv is unchanged, but this build of scurve reads it differently from the one that made the fit (both {version})"
+    );
+    assert!(e.contains(&same) && e.contains("fit again"), "{e}");
+    // a fit made by another version says which two
+    let e = with(&|v| {
+        other(v);
+        v["scurve_version"] = "0.0.9".into();
+    });
+    let other_version =
+        format!("this version of scurve ({version}) reads it differently from the one that made the fit (0.0.9)");
+    assert!(e.contains(&other_version), "{e}");
     // a fit from before the files' hash was recorded cannot tell which
     let e = with(&|v| {
         other(v);
         v["data"].as_object_mut().unwrap().remove("files_hash");
     });
-    assert!(e.contains("changed since this fit was made, or this version of scurve"), "{e}");
+    assert!(e.contains("changed since this fit was made, or this build of scurve"), "{e}");
     // the file itself changed
     let text = std::fs::read_to_string(d.join("ex.csv"))
         .unwrap()
