@@ -240,6 +240,13 @@ fn multiples_of_each_tasks_largest_model() {
     let out = scurve_in(d, &["plot", "f", "--size", "3x", "--task", "arc_easy", "--out", "p"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(d.join("p/tasks/opt_arc_easy.svg").exists() && d.join("p/tasks/pythia_arc_easy.svg").exists());
+    // a new model's training tokens do not enter a fit of sizes: refused, not ignored
+    for cmd in [&["forecast", "f"][..], &["plot", "f", "--out", "p3"]] {
+        let out = scurve_in(d, &[cmd, &["--size", "30B", "--tokens", "1T"]].concat());
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        assert!(stderr(&out).contains("--tokens is for a fit on the compute axis"), "{}", stderr(&out));
+    }
+    assert!(!d.join("p3").exists());
     for bad in ["0x", "-2x", "x", "3xx"] {
         let out = scurve_in(d, &["forecast", "f", &format!("--size={bad}")]);
         assert_eq!(out.status.code(), Some(2), "{bad}");

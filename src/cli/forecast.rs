@@ -200,13 +200,22 @@ fn forecast_at(fit: &SavedFit, sizes: &[ForecastSize], tokens: Option<f64>) -> R
 }
 
 /// Where a saved fit is forecast: at `computes` (`--compute`) when any is given, else at
-/// `sizes` trained on `tokens` ([`forecast_at`]).
+/// `sizes` trained on `tokens` ([`forecast_at`]); `tokens` on a fit of sizes is an error, since
+/// they would not enter.
 pub fn forecast_points(
     fit: &SavedFit,
     sizes: &[ForecastSize],
     computes: &[ForecastSize],
     tokens: Option<f64>,
 ) -> Result<ForecastAt> {
+    if tokens.is_some() && fit.record.observations.x_axis == XAxis::Params {
+        return Err(scurve::Error::Usage(
+            "--tokens is for a fit on the compute axis (`scurve fit --x compute`); on this fit's axis, sizes, a new \
+             model's training tokens do not enter the forecast: leave out --tokens, or fit with --x compute"
+                .into(),
+        )
+        .into());
+    }
     let mut at =
         if computes.is_empty() { forecast_at(fit, sizes, tokens)? } else { forecast_at_compute(fit, computes)? };
     // a point asked for twice is forecast once, where it was first asked for
