@@ -598,7 +598,22 @@ pub fn note_one_ladder(ds: &Dataset, series: &[Series]) {
 
 /// Parse a size given on the command line.
 pub fn size_arg(s: &str) -> std::result::Result<f64, String> {
-    parse_size(s).ok_or_else(|| format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9)"))
+    amount_arg(s, "examples: 125M, 1.3B, 2T, 1.3e9")
+}
+
+/// A size (or training tokens, or FLOPs) given on the command line, as [`parse_size`] reads it;
+/// `examples` close the error. An amount under 1,000 is refused as a unit left out (`--size 30`
+/// for 30B), as the data's sizes are: no model, training set or training run is that small.
+fn amount_arg(s: &str, examples: &str) -> std::result::Result<f64, String> {
+    let t = s.trim();
+    match parse_size(s) {
+        Some(v) if v < 1e3 && t.ends_with(|c: char| c.is_ascii_digit()) => {
+            Err(format!("'{s}' is under 1,000: give its unit ('{t}B' for {t} billion) or the whole number"))
+        }
+        Some(v) if v < 1e3 => Err(format!("'{s}' is under 1,000: no model, training set or run is that small")),
+        Some(v) => Ok(v),
+        None => Err(format!("'{s}' is not a size ({examples})")),
+    }
 }
 
 /// A size to forecast at: a size (30B), or a multiple of the largest model each task was fitted
@@ -636,9 +651,7 @@ pub fn forecast_size_arg(s: &str) -> std::result::Result<ForecastSize, String> {
             _ => Err(format!("'{s}' is not a multiple of the largest fitted size (examples: 3x, 1.5x)")),
         };
     }
-    parse_size(t).map(ForecastSize::Size).ok_or_else(|| {
-        format!("'{s}' is not a size (examples: 125M, 1.3B, 2T, 1.3e9, or 3x for three times each task's largest)")
-    })
+    amount_arg(s, "examples: 125M, 1.3B, 2T, 1.3e9, or 3x for three times each task's largest").map(ForecastSize::Size)
 }
 
 /// Parse a target score: `0.8`, `chance+0.1` for ten points above each task's chance, or
@@ -718,6 +731,14 @@ mod tests {
         for bad in ["0x", "-1x", "+3x", "x", "infx", "NaNx", "3bx", "", "-30B", "1e300x", "2e6x", "1e-7x"] {
             assert!(forecast_size_arg(bad).is_err(), "{bad}");
         }
+        // a unit left out: 30 parameters (or FLOPs) is no model
+        assert_eq!(
+            forecast_size_arg(" 30").unwrap_err(),
+            "' 30' is under 1,000: give its unit ('30B' for 30 billion) or the whole number"
+        );
+        assert!(super::size_arg("999").is_err() && super::size_arg("0.5k").is_err());
+        assert_eq!(super::size_arg("1k"), Ok(1e3));
+        assert_eq!(forecast_size_arg("1e3"), Ok(ForecastSize::Size(1e3)));
         assert_eq!(forecast_size_arg("1e6x"), Ok(ForecastSize::Times(1e6)));
         assert!(forecast_size_arg("1e7x").unwrap_err().contains("outside the multiples"));
     }

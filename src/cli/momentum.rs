@@ -9,7 +9,7 @@ use scurve::forecast::{Group, Target, group_predictive, predictive};
 use scurve::model::CurveModel;
 use scurve::momentum::{Correlation, Triple, gain_correlations, momentum_forecast, simulate, triples, with_means};
 use scurve::plot::{Format, MomentumFigure, check_new, save};
-use scurve::size::{format_size, parse_size};
+use scurve::size::format_size;
 use scurve::spec::ModelSpec;
 use scurve::summary::{quantile_sorted, sorted};
 
@@ -107,7 +107,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let sizes: Vec<f64> = a
         .sizes
         .iter()
-        .map(|s| parse_size(s).ok_or_else(|| scurve::Error::Usage(format!("'{s}' is not a size"))))
+        .map(|s| super::size_arg(s).map_err(|e| scurve::Error::Usage(format!("--sizes: {e}"))))
         .collect::<Result<_, _>>()?;
     let [sa, sb, sc] = sizes[..] else {
         return Err(scurve::Error::Usage("--sizes takes exactly three sizes A,B,C".into()).into());
