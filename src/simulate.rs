@@ -53,13 +53,18 @@ fn draw_prior<R: Rng + ?Sized>(p: &Prior, rng: &mut R) -> f64 {
 }
 
 /// The data skeleton of a design: every task at every size, counts still zero.
+/// The evaluated models of a design: one per size, named by it (`model-1.4B`).
+fn skeleton_models(d: &SimDesign) -> Vec<String> {
+    d.sizes.iter().map(|s| format!("model-{}", crate::size::format_size(*s))).collect()
+}
+
 fn skeleton(d: &SimDesign) -> FitData {
     let t = d.tasks;
     let m = d.sizes.len();
     let mut data = FitData::empty(XAxis::Params);
     data.series = (1..=t).map(|i| format!("task{i}")).collect();
     data.chance = vec![d.chance; t];
-    data.models = d.sizes.iter().map(|s| format!("model-{}", crate::size::format_size(*s))).collect();
+    data.models = skeleton_models(d);
     for i in 0..t {
         for j in 0..m {
             data.task.push(i);
@@ -77,6 +82,19 @@ fn skeleton(d: &SimDesign) -> FitData {
 pub fn simulate(spec: &ModelSpec, design: &SimDesign, seed: u64) -> Result<Simulation> {
     if design.tasks == 0 || design.sizes.len() < 3 || design.items == 0 {
         return Err(Error::Usage("simulate needs at least one task, three sizes and one item".into()));
+    }
+    // each size is one evaluated model, named by its size: a size given twice would be one
+    // model with two sets of scores, which no data set may hold
+    let names = skeleton_models(design);
+    if let Some((i, name)) = names.iter().enumerate().find(|&(i, n)| names[..i].contains(n)) {
+        let (a, b) = (design.sizes[names.iter().position(|n| n == name).unwrap_or(i)], design.sizes[i]);
+        let given = match a == b {
+            true => format!("the size {} twice", &name["model-".len()..]),
+            false => format!("{a} and {b}, which name one model, {name},"),
+        };
+        return Err(Error::Usage(format!(
+            "--sizes gives {given} and each size is one evaluated model: give each once"
+        )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let skel = CurveModel::new(spec.clone(), skeleton(design))?;

@@ -1219,7 +1219,7 @@ fn momentum_counts_a_means_tasks_once() {
 /// `simulate` writes a tidy CSV that `inspect` reads; a population value fixed twice at two
 /// values is refused rather than the last one taken.
 #[test]
-fn simulate_writes_a_ladder_and_refuses_a_value_fixed_twice() {
+fn simulate_writes_a_ladder_and_refuses_a_value_or_size_given_twice() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let out = scurve_in(d, &["simulate", "--tasks", "3", "--fix", "phi=2000", "--fix", "phi=2000", "--seed", "4"]);
@@ -1230,4 +1230,11 @@ fn simulate_writes_a_ladder_and_refuses_a_value_fixed_twice() {
     let out = scurve_in(d, &["simulate", "--fix", "phi=2000", "--fix", "phi=3000"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--fix 'phi=2000' and --fix 'phi=3000' give 'phi' two values"), "{}", stderr(&out));
+    // each size is a model named by it: a size twice (or two that read alike) would write a
+    // model with two sets of scores, which inspect refuses to read back
+    for (sizes, said) in [("1B,2B,1B", "the size 1B twice"), ("1B,1.0001B,2B", "which name one model, model-1B,")] {
+        let out = scurve_in(d, &["simulate", "--sizes", sizes]);
+        assert_eq!(out.status.code(), Some(2), "{sizes}");
+        assert!(stderr(&out).contains(said) && stdout(&out).is_empty(), "{}", stderr(&out));
+    }
 }
