@@ -636,6 +636,26 @@ fn stored_forecasts_are_scored_and_protected() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&s)).unwrap();
     assert_eq!(v["scored"], 16);
     assert!(v["mae_pp"].as_f64().unwrap() < 10.0);
+    // without DATA, against the built-in example, which is what the fit was of
+    let s = scurve_in(d, &["score", "pre.json", "--family", "opt", "--json"]);
+    assert_eq!(stdout(&s), stdout(&scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--json"])));
+    // but a forecast from other data is not scored against the example by its tasks' names
+    let other = std::fs::read_to_string(d.join("ex.csv")).unwrap().replace(",opt-125m,", ",opt-125m-b,");
+    std::fs::write(d.join("other.csv"), other).unwrap();
+    let out = scurve_in(
+        d,
+        &["fit", "other.csv", "--method", "map", "--family", "opt", "--holdout-above", "13B", "--out", "g"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(scurve_in(d, &["forecast", "g", "--size", "30B", "--save", "other.json"]).status.success());
+    let s = scurve_in(d, &["score", "other.json"]);
+    assert_eq!(s.status.code(), Some(2));
+    assert!(
+        stderr(&s).contains("other.json is a forecast from a fit of other data than the built-in example"),
+        "{}",
+        stderr(&s)
+    );
+    assert!(scurve_in(d, &["score", "other.json", "other.csv"]).status.success());
     // saving again over it is refused
     let again = scurve_in(d, &["forecast", "f", "--size", "30B", "--save", "pre.json"]);
     assert_eq!(again.status.code(), Some(2));

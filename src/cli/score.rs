@@ -134,6 +134,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ))
         .into());
     }
+    // without DATA the results are the built-in example's, which only a forecast from a fit of
+    // the example is to be scored against: another fit's tasks and sizes could match the
+    // example's by name alone
+    if a.data.data.is_empty() && v["fit"]["data_hash"].as_str() != Some(&scurve::data::Dataset::example().hash()) {
+        return Err(scurve::Error::Usage(format!(
+            "{shown} is a forecast from a fit of other data than the built-in example: give the results to score \
+             it against (scurve score {shown} RESULTS…)"
+        ))
+        .into());
+    }
     let (_, series) = a.data.series(None)?;
     let mut scored = Vec::new();
     for row in v["rows"].as_array().into_iter().flatten() {
