@@ -636,6 +636,25 @@ fn stored_forecasts_are_scored_and_protected() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&s)).unwrap();
     assert_eq!(v["scored"], 16);
     assert!(v["mae_pp"].as_f64().unwrap() < 10.0);
+    // a forecast of one family's tasks, against results of two: which family is for the user
+    let s = scurve_in(d, &["score", "pre.json", "ex.csv"]);
+    assert_eq!(s.status.code(), Some(2));
+    assert!(
+        stderr(&s).contains("task 'arc_challenge' is in 2 families of the results (opt, pythia): pick"),
+        "{}",
+        stderr(&s)
+    );
+    // and a size held by two models of the results
+    let twice = std::fs::read_to_string(d.join("ex.csv")).unwrap();
+    let extra: String = twice
+        .lines()
+        .filter(|l| l.contains(",opt-30b,"))
+        .map(|l| l.replace(",opt-30b,", ",opt-30b-re,") + "\n")
+        .collect();
+    std::fs::write(d.join("twice.csv"), twice + &extra).unwrap();
+    let s = scurve_in(d, &["score", "pre.json", "twice.csv", "--family", "opt"]);
+    assert_eq!(s.status.code(), Some(2));
+    assert!(stderr(&s).contains("two models of 30B for 'arc_challenge', opt-30b and opt-30b-re"), "{}", stderr(&s));
     // without DATA, against the built-in example, which is what the fit was of
     let s = scurve_in(d, &["score", "pre.json", "--family", "opt", "--json"]);
     assert_eq!(stdout(&s), stdout(&scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--json"])));
@@ -655,7 +674,7 @@ fn stored_forecasts_are_scored_and_protected() {
         "{}",
         stderr(&s)
     );
-    assert!(scurve_in(d, &["score", "other.json", "other.csv"]).status.success());
+    assert!(scurve_in(d, &["score", "other.json", "other.csv", "--family", "opt"]).status.success());
     // saving again over it is refused
     let again = scurve_in(d, &["forecast", "f", "--size", "30B", "--save", "pre.json"]);
     assert_eq!(again.status.code(), Some(2));

@@ -78,19 +78,46 @@ pub fn save_forecast(
 }
 
 /// The series a stored task name stands for: its name as the data gives it, or the task alone,
-/// or `family/task` when the data is read with one family only.
-fn find_series<'a>(series: &'a [Series], name: &str) -> Option<&'a Series> {
-    series.iter().find(|s| {
-        s.name == name || s.task == name || s.family.as_ref().is_some_and(|f| name == format!("{f}/{}", s.task))
-    })
-}
-
-/// The observed score of a series at a size (within a hundredth of a decade), with its model.
-fn observed_at(s: &Series, size: f64) -> Option<(f64, String)> {
-    s.points
-        .iter()
-        .find(|p| (p.params.log10() - size.log10()).abs() < 0.01)
-        .map(|p| (p.outcome.score(), p.model.clone()))
+/// or `family/task` when the data is read with one family only. A task alone that the data hold
+/// in several families (a forecast from a fit of one family, scored against results of several)
+/// is an error naming them, as is a size at which the series holds two models: either would
+/// score the forecast against whichever came first.
+fn observed(series: &[Series], name: &str, size: f64) -> Result<Option<(f64, String)>> {
+    let exact: Vec<&Series> = series.iter().filter(|s| s.name == name).collect();
+    let found = if exact.is_empty() {
+        let loose: Vec<&Series> = series
+            .iter()
+            .filter(|s| s.task == name || s.family.as_ref().is_some_and(|f| name == format!("{f}/{}", s.task)))
+            .collect();
+        if loose.len() > 1 {
+            let families: Vec<&str> = loose.iter().filter_map(|s| s.family.as_deref()).collect();
+            return Err(scurve::Error::Usage(format!(
+                "the forecast's task '{name}' is in {} families of the results ({}): pick the one it forecasts with \
+                 --family",
+                loose.len(),
+                families.join(", ")
+            ))
+            .into());
+        }
+        loose
+    } else {
+        exact
+    };
+    let Some(s) = found.first() else { return Ok(None) };
+    let at: Vec<&scurve::data::Point> =
+        s.points.iter().filter(|p| (p.params.log10() - size.log10()).abs() < 0.01).collect();
+    if let [a, b, ..] = at[..] {
+        return Err(scurve::Error::Usage(format!(
+            "the results hold two models of {} for '{}', {} and {}: leave out the one the forecast is not of with \
+             --skip-model",
+            scurve::size::format_size(size),
+            s.name,
+            a.model,
+            b.model
+        ))
+        .into());
+    }
+    Ok(at.first().map(|p| (p.outcome.score(), p.model.clone())))
 }
 
 /// MAE (pp), mean CRPS and 50/80/95% coverage of forecasts (median, draws) against outcomes.
@@ -149,7 +176,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for row in v["rows"].as_array().into_iter().flatten() {
         let f: ForecastRow = serde_json::from_value(row["forecast"].clone())?;
         let draws: Vec<f64> = serde_json::from_value(row["draws"].clone())?;
-        let Some((y, _)) = find_series(&series, &f.task).and_then(|s| observed_at(s, f.size)) else { continue };
+        let Some((y, _)) = observed(&series, &f.task, f.size)? else { continue };
         scored.push((f.median, draws, y));
     }
     // a mean is scored when the data hold every one of its tasks at its size, for one model
@@ -159,9 +186,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let draws: Vec<f64> = serde_json::from_value(row["draws"].clone())?;
         let tasks: Vec<String> = serde_json::from_value(row["tasks"].clone())?;
         let weights: Vec<f64> = serde_json::from_value(row["weights"].clone())?;
-        let found: Option<Vec<(f64, String)>> =
-            tasks.iter().map(|t| find_series(&series, t).and_then(|s| observed_at(s, f.size))).collect();
-        let Some(found) = found else { continue };
+        let found: Vec<Option<(f64, String)>> =
+            tasks.iter().map(|t| observed(&series, t, f.size)).collect::<Result<_>>()?;
+        let Some(found) = found.into_iter().collect::<Option<Vec<_>>>() else { continue };
         if found.iter().any(|(_, m)| *m != found[0].1) || weights.len() != found.len() {
             continue;
         }
