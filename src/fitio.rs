@@ -68,6 +68,9 @@ pub struct DataRecord {
     /// Tasks whose scores fall with size (up to the holdout) were left out (`--skip-falling`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_falling: bool,
+    /// Of a task and model given two different results, the first read was kept (`--keep-first`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_first: bool,
 }
 
 impl DataRecord {
@@ -84,6 +87,7 @@ impl DataRecord {
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
             skip_falling: self.skip_falling.then(|| self.holdout_above.unwrap_or(f64::INFINITY)),
+            keep_first: self.keep_first,
         }
     }
 }

@@ -171,6 +171,34 @@ fn conflicting_duplicates() {
     bad_csv(tokens, &["row 3, field 'tokens'", "model 'm1' has training tokens 3B here but 2B at"]);
 }
 
+/// `--keep-first`: of a task and model given two results, the first read is fitted, a note
+/// names the other, and a saved fit remembers the choice; a model at two sizes in one task's
+/// rows is still refused, and not pointed to the flag.
+#[test]
+fn keep_first_keeps_the_first_of_two_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let b = good_rows().replace("a,", "b,");
+    std::fs::write(d.join("r.csv"), format!("{HEADER}{}{b}a,m2,1e9,41,100,0.25\n", good_rows())).unwrap();
+    let out = scurve_in(d, &["fit", "r.csv", "--method", "map", "--keep-first", "--out", "f", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let note = "note: --keep-first kept the result read first of each task and model given twice with different \
+                values: task 'a', model 'm2' from r.csv: row 3, not r.csv: row 8";
+    assert!(stderr(&out).contains(note), "{}", stderr(&out));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("f/fit.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"]["keep_first"], true);
+    // m2's 40 of a's row 3 is fitted, not the 41 of row 8
+    assert_eq!(saved["observations"]["y"], serde_json::json!([30, 40, 60, 30, 40, 60]), "{}", saved["observations"]);
+    // the saved fit is read again with the choice it was made with
+    assert!(scurve_in(d, &["forecast", "f", "--size", "30B"]).status.success());
+    let twice = format!("{HEADER}{}a,m2,2e9,41,100,0.25\n", good_rows());
+    std::fs::write(d.join("s.csv"), twice).unwrap();
+    let out = scurve_in(d, &["inspect", "s.csv", "--keep-first"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("appears twice") && !stderr(&out).contains("--keep-first"), "{}", stderr(&out));
+}
+
 /// Every task with conflicting rows is named at once, not one per run.
 #[test]
 fn all_conflicting_tasks_are_named_at_once() {

@@ -121,6 +121,33 @@ fn harness_mixed_shots_need_a_choice() {
     assert!(e.contains(held), "{e}");
 }
 
+/// One task in two harness task groups' files, run apart, gives one model two results (LLaMA's
+/// boolq in `common_sense_reasoning` and `superglue`): refused, or with `keep_first` the first
+/// file's kept and the other named.
+#[test]
+fn harness_repeats_are_refused_or_the_first_kept() {
+    let llama = Dataset::load(&shared("data/lm_eval_harness_results/llama"), &HarnessOptions::default()).unwrap();
+    let sel = Selection { shots: Some(0), ..Default::default() };
+    let e = llama.select(&sel).unwrap_err().to_string();
+    assert!(e.contains("task 'boolq', model 'llama-13B' appears twice") && e.contains("--keep-first"), "{e}");
+    let (series, repeats) = llama.select_noting(&Selection { keep_first: true, ..sel }).unwrap();
+    assert_eq!(repeats.len(), 1, "{repeats:?}");
+    let r = &repeats[0];
+    assert_eq!((r.task.as_str(), r.model.as_str()), ("boolq", "llama-13B"));
+    assert!(r.kept.file.ends_with("llama-13B_common_sense_reasoning_0-shot.json"), "{}", r.kept);
+    assert!(r.left_out.file.ends_with("llama-13B_superglue_0-shot.json"), "{}", r.left_out);
+    let boolq = series.iter().find(|s| s.task == "boolq").unwrap();
+    let p = boolq.points.iter().find(|p| p.model == "llama-13B").unwrap();
+    assert_eq!(p.at, r.kept);
+    // without the repeats, nothing is kept otherwise: every other series is as it was read
+    let others = Selection { shots: Some(0), skip_tasks: vec!["boolq".into()], ..Default::default() };
+    let plain = llama.select(&others).unwrap();
+    let kept: Vec<&scurve::data::Series> = series.iter().filter(|s| s.task != "boolq").collect();
+    assert_eq!(kept.len(), plain.len());
+    let seen = |s: &scurve::data::Series| s.points.iter().map(|p| (p.model.clone(), p.outcome)).collect::<Vec<_>>();
+    assert!(kept.iter().zip(&plain).all(|(a, b)| a.name == b.name && seen(a) == seen(b)));
+}
+
 #[test]
 fn harness_shot_counts_per_task_from_metadata_or_name() {
     let dir = tempfile::tempdir().unwrap();

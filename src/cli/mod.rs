@@ -150,6 +150,11 @@ pub struct DataArgs {
     /// task out of every family.
     #[arg(long)]
     pub skip_falling: bool,
+    /// Of a task and model given two different results (lm-evaluation-harness files of two task
+    /// groups that both hold the task, run apart), keep the first as the files are read (in
+    /// path order) instead of stopping; a note names each one left out.
+    #[arg(long)]
+    pub keep_first: bool,
     /// x-axis: log10(params), or log10(6·params·tokens).
     #[arg(long = "x", value_enum, default_value = "params")]
     pub x: XArg,
@@ -221,6 +226,7 @@ impl DataArgs {
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short.then(|| holdout_above.unwrap_or(f64::INFINITY)),
             skip_falling: self.skip_falling.then(|| holdout_above.unwrap_or(f64::INFINITY)),
+            keep_first: self.keep_first,
         })
     }
 
@@ -248,7 +254,25 @@ impl DataArgs {
         adjust: impl FnOnce(Selection) -> Selection,
     ) -> Result<(Dataset, Vec<Series>)> {
         let ds = self.load()?;
-        let s = ds.select(&adjust(self.selection(holdout_above)?))?;
+        let (s, repeats) = ds.select_noting(&adjust(self.selection(holdout_above)?))?;
+        if let Some(r) = repeats.first() {
+            eprintln!(
+                "note: --keep-first kept the result read first of each task and model given twice with different \
+                 values: task '{}', model '{}' from {}, not {}{}",
+                r.task,
+                r.model,
+                r.kept,
+                r.left_out,
+                match repeats.len() {
+                    1 => String::new(),
+                    n => format!(
+                        "; and {} more ({})",
+                        n - 1,
+                        listed(&repeats[1..].iter().map(|r| format!("{} of {}", r.task, r.model)).collect::<Vec<_>>())
+                    ),
+                }
+            );
+        }
         let (short, falling) = self.flags_left_out(&ds, holdout_above, &s)?;
         let upto = if holdout_above.is_some() { " up to the holdout" } else { "" };
         if short > 0 {
@@ -391,6 +415,7 @@ impl DataArgs {
             skip_models: self.skip_models.clone(),
             skip_short: self.skip_short,
             skip_falling: self.skip_falling,
+            keep_first: self.keep_first,
         })
     }
 

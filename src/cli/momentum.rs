@@ -43,6 +43,9 @@ pub struct Args {
     /// Item count of a task whose scores come without one, `TASK=N`, or `TASK=none` (as for `fit`).
     #[arg(long = "items", value_name = "TASK=N|none", value_parser = super::parse_items)]
     pub items: Vec<(String, scurve::data::GivenItems)>,
+    /// Of a task and model given two different results, keep the first read (as for `fit`).
+    #[arg(long)]
+    pub keep_first: bool,
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
     #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
     pub sizes: Vec<String>,
@@ -94,6 +97,7 @@ impl Args {
             skip_models: Vec::new(),
             skip_short: false,
             skip_falling: false,
+            keep_first: self.keep_first,
             x: super::XArg::Params,
             stdin: Default::default(),
         }

@@ -133,6 +133,20 @@ pub struct Selection {
     /// Leave out every series whose score falls with size up to this size (`--skip-falling`;
     /// the holdout's cut, or infinity): an S-curve rises, so its curve would say little.
     pub skip_falling: Option<f64>,
+    /// Of a task and model given two different results (two harness task groups that both hold
+    /// the task, run apart), keep the first as the inputs are read instead of stopping
+    /// (`--keep-first`); [`Dataset::select_noting`] names each one left out.
+    pub keep_first: bool,
+}
+
+/// A result [`Selection::keep_first`] left out: a task and model given another result before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub task: String,
+    pub model: String,
+    /// Where the result kept was read, and where the one left out.
+    pub kept: Location,
+    pub left_out: Location,
 }
 
 /// What `--items TASK=…` gives a task: its item count, or `none`, which keeps its scores as
@@ -389,6 +403,11 @@ impl Dataset {
     /// Apply a selection and group into series, checking chance levels and duplicates.
     /// Series with fewer than three sizes are kept (the fit refuses them; `inspect` lists them).
     pub fn select(&self, sel: &Selection) -> Result<Vec<Series>> {
+        Ok(self.select_noting(sel)?.0)
+    }
+
+    /// [`Self::select`], with the results that [`Selection::keep_first`] left out.
+    pub fn select_noting(&self, sel: &Selection) -> Result<(Vec<Series>, Vec<Repeat>)> {
         let shots = self.shot_settings();
         if sel.shots.is_none() && shots.len() > 1 {
             // what each setting holds, so that the choice can be made from this line
@@ -563,6 +582,7 @@ impl Dataset {
         let mut out = Vec::with_capacity(groups.len());
         // each task's first (task, model) that appears twice with different values, and where else
         let mut conflicts: Vec<(&Observation, &Observation)> = Vec::new();
+        let mut repeats: Vec<Repeat> = Vec::new();
         // the tasks with no chance level anywhere, each with its first observation's place
         let mut no_chance: Vec<(String, Location)> = Vec::new();
         for ((family, task), obs) in groups {
@@ -579,7 +599,11 @@ impl Dataset {
             let mut points = Vec::with_capacity(obs.len());
             for o in obs {
                 if let Some(prev) = by_model.get(o.model.as_str()) {
-                    if (prev.outcome != o.outcome || prev.params != o.params)
+                    // another size is no second run: --keep-first does not choose between sizes
+                    if sel.keep_first && prev.params == o.params && prev.outcome != o.outcome {
+                        let (task, model) = (o.task.clone(), o.model.clone());
+                        repeats.push(Repeat { task, model, kept: prev.at.clone(), left_out: o.at.clone() });
+                    } else if (prev.outcome != o.outcome || prev.params != o.params)
                         && !conflicts.iter().any(|(c, _)| c.task == o.task)
                     {
                         conflicts.push((o, prev));
@@ -638,8 +662,12 @@ impl Dataset {
                 o.at.clone(),
                 format!(
                     "task '{}', model '{}' appears twice with different values (also at {}){others}; \
-                     keep one of the two, or {skip}",
-                    o.task, o.model, prev.at
+                     keep one of the two{}, or {skip}",
+                    o.task,
+                    o.model,
+                    prev.at,
+                    // two runs of one model; a model at two sizes is a mistake to correct
+                    if prev.params == o.params { " (--keep-first keeps the one read first)" } else { "" },
                 ),
             ));
         }
@@ -661,7 +689,7 @@ impl Dataset {
                 )));
             }
         }
-        Ok(out)
+        Ok((out, repeats))
     }
 }
 
