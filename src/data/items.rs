@@ -188,18 +188,23 @@ pub fn fill_item_counts(observations: &mut [Observation]) {
             e.1 = e.1.max(d);
         }
     }
-    let rounded = |o: &Observation| match (o.outcome, rounded_of.get(&o.task)) {
-        (Outcome::Score(s), Some(&(n, d))) if written_decimals(s).is_some() => Some((nearest_count(s, n, d), n, d)),
-        _ => None,
-    };
-    let mut passes: HashMap<String, bool> = HashMap::new();
-    for o in observations.iter() {
-        if let Some((count, _, _)) = rounded(o) {
-            *passes.entry(o.task.clone()).or_insert(true) &= count.is_some();
+    // each rounded score's nearest count (None when it fails), worked out once
+    let rounded: Vec<Option<(Option<u64>, u64, u32)>> = observations
+        .iter()
+        .map(|o| match (o.outcome, rounded_of.get(&o.task)) {
+            (Outcome::Score(s), Some(&(n, d))) if written_decimals(s).is_some() => Some((nearest_count(s, n, d), n, d)),
+            _ => None,
+        })
+        .collect();
+    let mut passes: HashMap<&str, bool> = HashMap::new();
+    for (o, r) in observations.iter().zip(&rounded) {
+        if let Some((count, _, _)) = r {
+            *passes.entry(o.task.as_str()).or_insert(true) &= count.is_some();
         }
     }
-    for o in observations.iter_mut() {
-        if let Some((Some(correct), n, d)) = rounded(o).filter(|_| passes[&o.task]) {
+    let passing: Vec<bool> = observations.iter().map(|o| passes.get(o.task.as_str()) == Some(&true)).collect();
+    for ((o, r), pass) in observations.iter_mut().zip(rounded).zip(passing) {
+        if let Some((Some(correct), n, d)) = r.filter(|_| pass) {
             o.outcome = Outcome::Counts { correct, n };
             o.rounded = Some(d);
         }
