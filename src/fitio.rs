@@ -144,6 +144,9 @@ pub struct SavedFit {
     pub record: FitRecord,
     pub posterior: Posterior,
     pub spec: ModelSpec,
+    /// The fit's data read again and selected as the fit selected it, once [`verify`] has (None
+    /// inside when the data is no longer on disk): what [`heldout_points`] reads.
+    reselected: std::cell::OnceCell<Option<Vec<crate::data::Series>>>,
 }
 
 /// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -292,7 +295,7 @@ pub fn load(dir: &Path) -> Result<SavedFit> {
         record.models.clone(),
     )
     .ok_or_else(|| Error::input(Location::file(&shown).key("columns"), "the draw columns lack the curve parameters"))?;
-    Ok(SavedFit { dir: dir.to_path_buf(), record, posterior, spec })
+    Ok(SavedFit { dir: dir.to_path_buf(), record, posterior, spec, reselected: std::cell::OnceCell::new() })
 }
 
 /// The error for a path given as a saved fit that holds none: the saved fits inside a folder
@@ -394,13 +397,20 @@ fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
 pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> {
     let names: Vec<String> = saved.record.series.iter().map(|r| r.name.clone()).collect();
     let d = &saved.record.data;
-    // the data is read again only when something was held out
-    let ds = if d.holdout_above.is_some() { reload(saved)? } else { None };
-    let series = match ds {
-        Some(ds) => ds.select(&d.selection())?,
-        None => Vec::new(),
+    if d.holdout_above.is_none() {
+        return Ok(names.iter().map(|_| Vec::new()).collect());
+    }
+    let series = match saved.reselected.get() {
+        Some(series) => series.clone().unwrap_or_default(),
+        None => reselect(saved)?.unwrap_or_default(),
     };
     Ok(crate::data::points_above(&series, &names, d.holdout_above))
+}
+
+/// The fit's data read again ([`reload`]) and selected as the fit selected it; None when the
+/// data is no longer on disk.
+fn reselect(saved: &SavedFit) -> Result<Option<Vec<crate::data::Series>>> {
+    reload(saved)?.map(|ds| ds.select(&saved.record.data.selection())).transpose()
 }
 
 /// Refuse a fit whose data or model file changed since it was made (when they are still on
@@ -411,13 +421,16 @@ pub fn verify(saved: &SavedFit) -> Result<()> {
     let reloaded = reload(saved)?;
     // the same files read to the same observations can still be selected differently (a flag
     // whose meaning changed): the observations the fit holds are made again from them
-    let selected_alike = |ds: &crate::data::Dataset| -> Result<bool> {
-        let series = ds.select(&d.selection())?;
-        let fitted = &saved.record.observations;
-        Ok(FitData::build(&series, fitted.x_axis, d.holdout_above).is_ok_and(|now| now == *fitted))
+    let reselected = match &reloaded {
+        Some(ds) if ds.hash() == d.hash => Some(ds.select(&d.selection())?),
+        _ => None,
+    };
+    let fitted = &saved.record.observations;
+    let alike = |series: &[crate::data::Series]| {
+        FitData::build(series, fitted.x_axis, d.holdout_above).is_ok_and(|now| now == *fitted)
     };
     if let Some(ds) = reloaded
-        && (ds.hash() != d.hash || !selected_alike(&ds)?)
+        && !reselected.as_deref().is_some_and(alike)
     {
         let dir = saved.dir.display();
         let (now, then) = (env!("CARGO_PKG_VERSION"), &saved.record.scurve_version);
@@ -453,6 +466,7 @@ pub fn verify(saved: &SavedFit) -> Result<()> {
         };
         return Err(Error::Usage(format!("{dir}: {why} ({detail}); fit again")));
     }
+    let _ = saved.reselected.set(reselected);
     let m = &saved.record.model;
     let mpath = Path::new(&m.source);
     if mpath.exists() {
