@@ -667,7 +667,7 @@ impl Dataset {
                     o.model,
                     prev.at,
                     // two runs of one model; a model at two sizes is a mistake to correct
-                    if prev.params == o.params { " (--keep-first keeps the one read first)" } else { "" },
+                    if prev.params == o.params { " (--keep-first keeps the one read first, when both are runs of one model)" } else { "" },
                 ),
             ));
         }
