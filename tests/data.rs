@@ -30,6 +30,28 @@ fn tidy_csvs_load_with_65_tasks() {
 /// `--task`, `--skip-task` and `--skip-model` take patterns: MMLU's 57 subjects by one, every
 /// task but them by the other, several patterns together, the models of a pattern left out,
 /// and a pattern that matches nothing is an error that says so.
+/// `--family` takes patterns as `--task` does: 'Qwen*' keeps Qwen, Qwen1.5 and Qwen2 of the
+/// observational-scaling table and nothing else; a pattern matching no family is an error.
+#[test]
+fn family_patterns_keep_the_families_they_match() {
+    let path = shared("data/obs_scaling/eval_results/base_llm_benchmark_eval.csv");
+    let ds = Dataset::load(&path, &HarnessOptions::default()).unwrap();
+    let chance: std::collections::BTreeMap<String, f64> = [("TruthfulQA".to_string(), 0.2)].into();
+    let families = |patterns: &[&str]| -> BTreeSet<String> {
+        let sel = Selection {
+            families: patterns.iter().map(|p| p.to_string()).collect(),
+            task_chance: chance.clone(),
+            ..Default::default()
+        };
+        ds.select(&sel).unwrap().into_iter().filter_map(|s| s.family).collect()
+    };
+    assert_eq!(families(&["Qwen*"]), ["Qwen", "Qwen1.5", "Qwen2"].map(String::from).into());
+    assert_eq!(families(&["Qwen?*", "OPT"]), ["OPT", "Qwen1.5", "Qwen2"].map(String::from).into());
+    let sel = Selection { families: vec!["Qwen".into(), "Qwen3*".into()], ..Default::default() };
+    let e = ds.select(&sel).unwrap_err().to_string();
+    assert!(e.contains("no family matches 'Qwen3*' (found: Amber, BLOOM"), "{e}");
+}
+
 #[test]
 fn patterns_keep_and_leave_out_the_tasks_and_models_they_match() {
     let ds = Dataset::load(&shared("data/tidy/opt-0shot.csv"), &HarnessOptions::default()).unwrap();

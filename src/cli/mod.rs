@@ -115,7 +115,8 @@ pub struct DataArgs {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Use only this model family (repeat for several; default: every family, each its own series).
+    /// Use only this model family (repeat for several; default: every family, each its own series),
+    /// or every family a pattern matches, as for --task ('Llama*').
     #[arg(long = "family", value_name = "FAMILY")]
     pub families: Vec<String>,
     /// Chance level: `P` for every task that neither the data nor the built-in table knows, or

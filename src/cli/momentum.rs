@@ -33,7 +33,7 @@ pub struct Args {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Use only this model family (repeat for several).
+    /// Use only this model family (repeat for several), or every family a pattern matches ('Llama*').
     #[arg(long = "family", value_name = "FAMILY")]
     pub families: Vec<String>,
     /// Chance level: `P` for every task that neither the data nor the built-in table knows, or

@@ -107,7 +107,7 @@ pub fn points_above(series: &[Series], names: &[String], cut: Option<f64>) -> Ve
 /// Choices that turn a dataset into series.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// Keep only these families (every family when empty).
+    /// Keep only the families these patterns match ([`glob_match`]; every family when empty).
     pub families: Vec<String>,
     /// Keep only this few-shot setting.
     pub shots: Option<u32>,
@@ -439,10 +439,18 @@ impl Dataset {
                 if list.is_empty() { "none recorded".into() } else { list.join(", ") }
             )));
         }
+        // --family takes patterns too ('Llama*' for Llama, Llama-2 and Llama-3); each must match
         let fams = self.families();
-        if let Some(f) = sel.families.iter().find(|f| !fams.contains(&Some(f.to_string()))) {
+        let family_picked =
+            |f: &Option<String>| f.as_ref().is_some_and(|f| sel.families.iter().any(|p| glob_match(p, f)));
+        if let Some(p) = sel.families.iter().find(|p| !fams.iter().flatten().any(|f| glob_match(p, f))) {
             let list: Vec<String> = fams.iter().map(|f| f.clone().unwrap_or_else(|| "(none)".into())).collect();
-            return Err(Error::Usage(format!("{}: no family '{f}' (found: {})", self.source, list.join(", "))));
+            return Err(Error::Usage(format!(
+                "{}: {} (found: {})",
+                self.source,
+                none_named("family", p),
+                list.join(", ")
+            )));
         }
         // --task, --skip-task, --chance TASK=P and --skip-model take patterns; each must match
         let task_seen = |p: &str| {
@@ -462,7 +470,7 @@ impl Dataset {
             return Err(Error::Usage(format!("{}: {what} (`scurve inspect` lists them)", self.source)));
         }
         let wanted_row = |family: &Option<String>, task: &String, model: &String| {
-            (sel.families.is_empty() || family.as_ref().is_some_and(|f| sel.families.contains(f)))
+            (sel.families.is_empty() || family_picked(family))
                 && (sel.tasks.is_empty() || sel.tasks.iter().any(|p| glob_match(p, task)))
                 && !sel.skip_tasks.iter().any(|p| glob_match(p, task))
                 && !sel.skip_models.iter().any(|p| glob_match(p, model))
@@ -667,7 +675,11 @@ impl Dataset {
                     o.model,
                     prev.at,
                     // two runs of one model; a model at two sizes is a mistake to correct
-                    if prev.params == o.params { " (--keep-first keeps the one read first, when both are runs of one model)" } else { "" },
+                    if prev.params == o.params {
+                        " (--keep-first keeps the one read first, when both are runs of one model)"
+                    } else {
+                        ""
+                    },
                 ),
             ));
         }
