@@ -397,14 +397,18 @@ fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
 pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> {
     let names: Vec<String> = saved.record.series.iter().map(|r| r.name.clone()).collect();
     let d = &saved.record.data;
-    if d.holdout_above.is_none() {
-        return Ok(names.iter().map(|_| Vec::new()).collect());
-    }
-    let series = match saved.reselected.get() {
-        Some(series) => series.clone().unwrap_or_default(),
-        None => reselect(saved)?.unwrap_or_default(),
+    // the data is read again only when something was held out, and only when the check on
+    // loading the fit has not read it already
+    let read;
+    let series: &[crate::data::Series] = match (d.holdout_above, saved.reselected.get()) {
+        (None, _) => &[],
+        (Some(_), Some(kept)) => kept.as_deref().unwrap_or_default(),
+        (Some(_), None) => {
+            read = reselect(saved)?.unwrap_or_default();
+            &read
+        }
     };
-    Ok(crate::data::points_above(&series, &names, d.holdout_above))
+    Ok(crate::data::points_above(series, &names, d.holdout_above))
 }
 
 /// The fit's data read again ([`reload`]) and selected as the fit selected it; None when the

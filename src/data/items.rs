@@ -196,15 +196,14 @@ pub fn fill_item_counts(observations: &mut [Observation]) {
             _ => None,
         })
         .collect();
-    let mut passes: HashMap<&str, bool> = HashMap::new();
+    let mut passes: HashMap<String, bool> = HashMap::new();
     for (o, r) in observations.iter().zip(&rounded) {
         if let Some((count, _, _)) = r {
-            *passes.entry(o.task.as_str()).or_insert(true) &= count.is_some();
+            *passes.entry(o.task.clone()).or_insert(true) &= count.is_some();
         }
     }
-    let passing: Vec<bool> = observations.iter().map(|o| passes.get(o.task.as_str()) == Some(&true)).collect();
-    for ((o, r), pass) in observations.iter_mut().zip(rounded).zip(passing) {
-        if let Some((Some(correct), n, d)) = r.filter(|_| pass) {
+    for (o, r) in observations.iter_mut().zip(rounded) {
+        if let Some((Some(correct), n, d)) = r.filter(|_| passes[&o.task]) {
             o.outcome = Outcome::Counts { correct, n };
             o.rounded = Some(d);
         }
