@@ -176,6 +176,25 @@ fn validate_writes_its_figures() {
     assert_eq!(png_size(&d.join("v/pit.png")), (420, 360));
     assert_eq!(png_size(&d.join("v/predicted_vs_observed.png")), (1200, 400));
     assert_eq!(png_size(&d.join("v/distance.png")), (700, 460));
+    // point forecasts alone have no calibration or PIT: those images are not written blank
+    let out = scurve_in(
+        d,
+        &[
+            "validate",
+            "--family",
+            "pythia",
+            "--holdout-largest",
+            "1",
+            "--methods",
+            "persistence,momentum",
+            "--plots",
+            "p",
+        ],
+    );
+    ok(&out);
+    assert!(stderr(&out).contains("no method validated gives a predictive distribution (persistence and momentum"));
+    assert!(d.join("p/predicted_vs_observed.svg").exists());
+    assert!(!d.join("p/calibration.svg").exists() && !d.join("p/pit.svg").exists());
 }
 
 /// Render a page in headless Chromium and return the DOM it built.

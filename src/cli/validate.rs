@@ -300,12 +300,25 @@ fn plot_files(dir: &Path, format: Format, rolling: bool) -> Vec<PathBuf> {
     names.into_iter().map(|n| dir.join(format!("{n}.{}", format.ext()))).collect()
 }
 
+/// Write the figures of `--plots`. Calibration and PIT are of predictive distributions: when no
+/// method validated has one (persistence and momentum forecast a point), they are not drawn
+/// (they would be empty) and a note says so.
 fn write_plots(dir: &Path, format: Format, preds: &[Prediction], methods: &[Arm], rolling: bool) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| scurve::Error::io(dir.display().to_string(), e))?;
     let files = plot_files(dir, format, rolling);
     let (calibration, pit, scatter, distance) = figures(preds, methods);
-    save(&calibration, &files[0], format)?;
-    save(&pit, &files[1], format)?;
+    if pit.methods.is_empty() {
+        eprintln!(
+            "note: no method validated gives a predictive distribution ({} {} a point), so there is no \
+             calibration or PIT to draw: only predicted_vs_observed{} is written",
+            methods.iter().map(Arm::name).collect::<Vec<_>>().join(" and "),
+            if methods.len() == 1 { "forecasts" } else { "forecast" },
+            if rolling { " and distance" } else { "" }
+        );
+    } else {
+        save(&calibration, &files[0], format)?;
+        save(&pit, &files[1], format)?;
+    }
     save(&scatter, &files[2], format)?;
     if rolling {
         save(&distance, &files[3], format)?;
