@@ -634,8 +634,15 @@ fn stored_forecasts_are_scored_and_protected() {
     let s = scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--json"]);
     assert!(s.status.success(), "{}", stderr(&s));
     let v: serde_json::Value = serde_json::from_str(&stdout(&s)).unwrap();
-    assert_eq!(v["scored"], 16);
+    assert_eq!((v["scored"].as_u64(), v["forecasts"].as_u64()), (Some(16), Some(16)), "{v}");
     assert!(v["mae_pp"].as_f64().unwrap() < 10.0);
+    // results for some of the forecasts: the others are said to be left out
+    let s = scurve_in(d, &["score", "pre.json", "ex.csv", "--family", "opt", "--task", "arc_easy"]);
+    assert!(
+        stdout(&s).contains("against 2 results (of its 16; the results hold no score of the others'"),
+        "{}",
+        stdout(&s)
+    );
     // a forecast of one family's tasks, against results of two: which family is for the user
     let s = scurve_in(d, &["score", "pre.json", "ex.csv"]);
     assert_eq!(s.status.code(), Some(2));

@@ -173,6 +173,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let (_, series) = a.data.series(None)?;
     let mut scored = Vec::new();
+    let rows = v["rows"].as_array().map_or(0, Vec::len);
+    let mean_rows = v.get("means").and_then(|m| m.as_array()).map_or(0, Vec::len);
     for row in v["rows"].as_array().into_iter().flatten() {
         let f: ForecastRow = serde_json::from_value(row["forecast"].clone())?;
         let draws: Vec<f64> = serde_json::from_value(row["draws"].clone())?;
@@ -206,10 +208,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ))
         .into());
     }
-    let tasks = (!scored.is_empty()).then(|| summary(&scored));
-    let mean_summary = (!means.is_empty()).then(|| summary(&means));
+    // each summary with how many forecasts it stands for, of how many stored
+    let with_count = |scored: &[(f64, Vec<f64>, f64)], stored: usize| {
+        let mut v = if scored.is_empty() { serde_json::json!({ "scored": 0 }) } else { summary(scored) };
+        v["forecasts"] = stored.into();
+        v
+    };
+    let tasks = (!scored.is_empty()).then(|| with_count(&scored, rows));
+    let mean_summary = (!means.is_empty()).then(|| with_count(&means, mean_rows));
     if a.json {
-        let mut out = tasks.clone().unwrap_or_else(|| serde_json::json!({ "scored": 0 }));
+        let mut out = tasks.clone().unwrap_or_else(|| with_count(&[], rows));
         out["created"] = v["created"].clone();
         if let Some(m) = &mean_summary {
             out["means"] = m.clone();
@@ -217,12 +225,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let created = v["created"].as_str().unwrap_or("?");
+        // forecasts the results hold no score for are left out, and said to be
+        let of = |scored: usize, stored: usize| match scored < stored {
+            true => format!(" (of its {stored}; the results hold no score of the others' task and size)"),
+            false => String::new(),
+        };
         if let Some(t) = &tasks {
-            out!("forecast made {created} against {} results:", scored.len());
+            out!("forecast made {created} against {} results{}:", scored.len(), of(scored.len(), rows));
             out!("{}", summary_line(t));
         }
         if let Some(m) = &mean_summary {
-            out!("means of tasks (--mean) made {created} against {} results:", means.len());
+            let against = format!("{} results{}", means.len(), of(means.len(), mean_rows));
+            out!("means of tasks (--mean) made {created} against {against}:");
             out!("{}", summary_line(m));
         }
     }
