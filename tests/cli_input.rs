@@ -192,6 +192,12 @@ fn keep_first_keeps_the_first_of_two_results() {
     assert_eq!(saved["observations"]["y"], serde_json::json!([30, 40, 60, 30, 40, 60]), "{}", saved["observations"]);
     // the saved fit is read again with the choice it was made with
     assert!(scurve_in(d, &["forecast", "f", "--size", "30B"]).status.success());
+    // and the report's facts say what was left out
+    let quick = ["--chains", "2", "--warmup", "100", "--draws", "100", "--extend", "0", "--quiet", "--no-validate"];
+    let out = scurve_in(d, &[&["report", "r.csv", "--keep-first", "--out", "r.html"][..], &quick].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(page.contains("results given twice") && page.contains("r.csv: row 3, not r.csv: row 8"), "no fact");
     let twice = format!("{HEADER}{}a,m2,2e9,41,100,0.25\n", good_rows());
     std::fs::write(d.join("s.csv"), twice).unwrap();
     let out = scurve_in(d, &["inspect", "s.csv", "--keep-first"]);

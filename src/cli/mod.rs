@@ -256,23 +256,8 @@ impl DataArgs {
     ) -> Result<(Dataset, Vec<Series>)> {
         let ds = self.load()?;
         let (s, repeats) = ds.select_noting(&adjust(self.selection(holdout_above)?))?;
-        if let Some(r) = repeats.first() {
-            eprintln!(
-                "note: --keep-first kept the result read first of each task and model given twice with different \
-                 values: task '{}', model '{}' from {}, not {}{}",
-                r.task,
-                r.model,
-                r.kept,
-                r.left_out,
-                match repeats.len() {
-                    1 => String::new(),
-                    n => format!(
-                        "; and {} more ({})",
-                        n - 1,
-                        listed(&repeats[1..].iter().map(|r| format!("{} of {}", r.task, r.model)).collect::<Vec<_>>())
-                    ),
-                }
-            );
+        if let Some(note) = repeats_note(&repeats) {
+            eprintln!("note: {note}");
         }
         let (short, falling) = self.flags_left_out(&ds, holdout_above, &s)?;
         let upto = if holdout_above.is_some() { " up to the holdout" } else { "" };
@@ -613,6 +598,24 @@ pub fn note_revealed_counts(series: &[Series]) {
     if let Some(note) = revealed_counts_note(series) {
         eprintln!("note: {note}");
     }
+}
+
+/// What `--keep-first` left out, in words (None when it left out nothing): the first repeat with
+/// where its kept and its left-out results were read, then how many more.
+pub fn repeats_note(repeats: &[scurve::data::Repeat]) -> Option<String> {
+    let r = repeats.first()?;
+    let more = match repeats.len() {
+        1 => String::new(),
+        n => {
+            let rest: Vec<String> = repeats[1..].iter().map(|r| format!("{} of {}", r.task, r.model)).collect();
+            format!("; and {} more ({})", n - 1, listed(&rest))
+        }
+    };
+    Some(format!(
+        "--keep-first kept the result read first of each task and model given twice with different values: task \
+         '{}', model '{}' from {}, not {}{more}",
+        r.task, r.model, r.kept, r.left_out
+    ))
 }
 
 /// [`one_ladder_note`] on standard error, for the commands that fit.

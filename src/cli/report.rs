@@ -333,6 +333,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let given: Vec<String> = a.data.items.iter().map(|(t, n)| format!("{t}={n}")).collect();
         facts.push(("item counts given (--items)".into(), given.join(", ")));
     }
+    if a.data.keep_first {
+        let (_, repeats) = ds.select_noting(&a.data.selection(a.holdout_above)?)?;
+        if let Some(note) = super::repeats_note(&repeats) {
+            facts.push(("results given twice".into(), note));
+        }
+    }
     if let Some(note) = super::revealed_counts_note(&series) {
         facts.push(("scores that are whole counts".into(), note));
     }
