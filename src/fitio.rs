@@ -411,6 +411,14 @@ pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> 
     Ok(crate::data::points_above(series, &names, d.holdout_above))
 }
 
+impl SavedFit {
+    /// The files the fit's data was read from that are no longer on disk (none when all are, or
+    /// the data is the built-in example): the fit is then used as saved, unchecked against them.
+    pub fn data_missing(&self) -> Vec<PathBuf> {
+        data_paths(self).into_iter().filter(|p| !p.exists()).collect()
+    }
+}
+
 /// The fit's data read again ([`reload`]) and selected as the fit selected it; None when the
 /// data is no longer on disk.
 fn reselect(saved: &SavedFit) -> Result<Option<Vec<crate::data::Series>>> {

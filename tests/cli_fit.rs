@@ -622,6 +622,13 @@ fn a_fit_whose_data_changed_is_refused() {
     std::fs::write(d.join("ex.csv"), text).unwrap();
     let e = with(&|_| {});
     assert!(e.contains("the data file ex.csv changed since this fit was made (") && e.contains("fit again"), "{e}");
+    // the file gone: the fit is used as saved, and the user told it went unchecked
+    std::fs::write(&json, serde_json::to_string_pretty(&saved).unwrap()).unwrap();
+    std::fs::remove_file(d.join("ex.csv")).unwrap();
+    let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    let note = "note: ex.csv that the fit in f was made from is no longer there: the fit is used as saved, unchecked";
+    assert!(stderr(&f).contains(note), "{}", stderr(&f));
 }
 
 #[test]

@@ -519,6 +519,17 @@ pub fn parse_items(text: &str) -> Result<(String, GivenItems), String> {
 /// chains fell short: what is drawn from it rests on them.
 pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
     let fit = scurve::fitio::load_verified(dir)?;
+    let missing = fit.data_missing();
+    if !missing.is_empty() {
+        let held_out = if fit.record.data.holdout_above.is_some() { ", and plots show no held-out scores" } else { "" };
+        eprintln!(
+            "note: {} that the fit in {} was made from {} no longer there: the fit is used as saved, unchecked \
+             against its data{held_out}",
+            scurve::data::shown_paths(&missing),
+            dir.display(),
+            if missing.len() == 1 { "is" } else { "are" }
+        );
+    }
     if let Some(d) = fit.record.diagnostics.as_ref().filter(|d| d.falls_short()) {
         let more = (2 * d.draws_per_chain).max(2000);
         match d.only_population_short() {
