@@ -375,17 +375,17 @@ fn data_paths(saved: &SavedFit) -> Vec<std::path::PathBuf> {
     given.into_iter().map(path).collect()
 }
 
-/// The data set a fit was made from, read again; None when it is the built-in example or no
-/// longer on disk.
+/// The data set a fit was made from, read again (the built-in example's, made again); None when
+/// a file of it is no longer on disk ([`SavedFit::data_missing`]).
 fn reload(saved: &SavedFit) -> Result<Option<crate::data::Dataset>> {
     let d = &saved.record.data;
     if d.source == "built-in example" {
         return Ok(Some(crate::data::Dataset::example()));
     }
-    let paths = data_paths(saved);
-    if !paths.iter().all(|p| p.exists()) {
+    if !saved.data_missing().is_empty() {
         return Ok(None);
     }
+    let paths = data_paths(saved);
     let sizes = d.sizes.as_ref().map(|p| crate::data::harness::load_sizes(Path::new(p))).transpose()?;
     let metric =
         if d.metric == "acc_norm" { crate::data::harness::Metric::AccNorm } else { crate::data::harness::Metric::Acc };
@@ -412,10 +412,12 @@ pub fn heldout_points(saved: &SavedFit) -> Result<Vec<Vec<crate::data::Point>>> 
 }
 
 impl SavedFit {
-    /// The files the fit's data was read from that are no longer on disk (none when all are, or
-    /// the data is the built-in example): the fit is then used as saved, unchecked against them.
+    /// The files the fit's data was read from (its `--sizes` map too) that are no longer on disk
+    /// (none when all are, or the data is the built-in example): the fit is then used as saved,
+    /// unchecked against them.
     pub fn data_missing(&self) -> Vec<PathBuf> {
-        data_paths(self).into_iter().filter(|p| !p.exists()).collect()
+        let sizes = self.record.data.sizes.as_ref().map(PathBuf::from);
+        data_paths(self).into_iter().chain(sizes).filter(|p| !p.exists()).collect()
     }
 }
 

@@ -631,6 +631,26 @@ fn a_fit_whose_data_changed_is_refused() {
     assert!(stderr(&f).contains(note), "{}", stderr(&f));
 }
 
+/// A fit whose `--sizes` map is gone is used as saved, as one whose data is gone, with a note;
+/// the map is not required to read the fit.
+#[test]
+fn a_fit_whose_sizes_map_is_gone_is_used_as_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("w.csv"), "model,arc_easy\nm-a,0.30\nm-b,0.42\nm-c,0.61\n").unwrap();
+    std::fs::write(d.join("sizes.csv"), "model,params\nm-a,1e8\nm-b,1e9\nm-c,1e10\n").unwrap();
+    let out = scurve_in(d, &["fit", "w.csv", "--sizes", "sizes.csv", "--method", "map", "--out", "f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::remove_file(d.join("sizes.csv")).unwrap();
+    let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert!(
+        stderr(&f).contains("note: sizes.csv that the fit in f was made from is no longer there"),
+        "{}",
+        stderr(&f)
+    );
+}
+
 #[test]
 fn stored_forecasts_are_scored_and_protected() {
     let dir = tempfile::tempdir().unwrap();
