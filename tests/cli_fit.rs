@@ -627,7 +627,8 @@ fn a_fit_whose_data_changed_is_refused() {
     std::fs::remove_file(d.join("ex.csv")).unwrap();
     let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
     assert!(f.status.success(), "{}", stderr(&f));
-    let note = "note: ex.csv that the fit in f was made from is no longer there: the fit is used as saved, unchecked";
+    let note =
+        "note: ex.csv that the fit in f was made from is not found (from here): the fit is used as saved, unchecked";
     assert!(stderr(&f).contains(note), "{}", stderr(&f));
 }
 
@@ -645,7 +646,7 @@ fn a_fit_whose_sizes_map_is_gone_is_used_as_saved() {
     let f = scurve_in(d, &["forecast", "f", "--size", "30B"]);
     assert!(f.status.success(), "{}", stderr(&f));
     assert!(
-        stderr(&f).contains("note: sizes.csv that the fit in f was made from is no longer there"),
+        stderr(&f).contains("note: sizes.csv that the fit in f was made from is not found (from here)"),
         "{}",
         stderr(&f)
     );

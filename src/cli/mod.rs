@@ -523,7 +523,7 @@ pub fn load_fit(dir: &std::path::Path) -> Result<scurve::fitio::SavedFit> {
     if !missing.is_empty() {
         let held_out = if fit.record.data.holdout_above.is_some() { ", and plots show no held-out scores" } else { "" };
         eprintln!(
-            "note: {} that the fit in {} was made from {} no longer there: the fit is used as saved, unchecked \
+            "note: {} that the fit in {} was made from {} not found (from here): the fit is used as saved, unchecked \
              against its data{held_out}",
             scurve::data::shown_paths(&missing),
             dir.display(),
