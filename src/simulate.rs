@@ -52,12 +52,12 @@ fn draw_prior<R: Rng + ?Sized>(p: &Prior, rng: &mut R) -> f64 {
     }
 }
 
-/// The data skeleton of a design: every task at every size, counts still zero.
 /// The evaluated models of a design: one per size, named by it (`model-1.4B`).
 fn skeleton_models(d: &SimDesign) -> Vec<String> {
     d.sizes.iter().map(|s| format!("model-{}", crate::size::format_size(*s))).collect()
 }
 
+/// The data skeleton of a design: every task at every size, counts still zero.
 fn skeleton(d: &SimDesign) -> FitData {
     let t = d.tasks;
     let m = d.sizes.len();
