@@ -47,8 +47,8 @@ pub struct Args {
     #[arg(long)]
     pub keep_first: bool,
     /// Three sizes A,B,C (e.g. 350M,2.7B,30B).
-    #[arg(long, value_delimiter = ',', required_unless_present = "simulate")]
-    pub sizes: Vec<String>,
+    #[arg(long, value_delimiter = ',', value_parser = super::size_arg, required_unless_present = "simulate")]
+    pub sizes: Vec<f64>,
     /// Count the tasks matching PATTERN as one, their mean score (`*` any characters, `?` one;
     /// repeatable): `--mean 'hendrycksTest-*'` makes MMLU's 57 subjects one benchmark, as it is
     /// reported. Per family, unless the pattern holds a `/`.
@@ -108,12 +108,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.simulate {
         return run_simulation(&a);
     }
-    let sizes: Vec<f64> = a
-        .sizes
-        .iter()
-        .map(|s| super::size_arg(s).map_err(|e| scurve::Error::Usage(format!("--sizes: {e}"))))
-        .collect::<Result<_, _>>()?;
-    let [sa, sb, sc] = sizes[..] else {
+    let [sa, sb, sc] = a.sizes[..] else {
         return Err(scurve::Error::Usage("--sizes takes exactly three sizes A,B,C".into()).into());
     };
     if !(sa < sb && sb < sc) {
