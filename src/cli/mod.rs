@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scurve::data::harness::{HarnessOptions, Metric, load_sizes};
-use scurve::data::{Dataset, GivenItems, STDIN_SHOWN, Selection, Series, XAxis, is_stdin, shown_paths};
+use scurve::data::{Dataset, GivenItems, Repeat, STDIN_SHOWN, Selection, Series, XAxis, is_stdin, shown_paths};
 use scurve::size::parse_size;
 
 /// Fit S-curves to benchmark results across model sizes and forecast the next model.
@@ -233,6 +233,11 @@ impl DataArgs {
 
     /// Load and select (with the fit's holdout, for `--skip-short`).
     pub fn series(&self, holdout_above: Option<f64>) -> Result<(Dataset, Vec<Series>)> {
+        self.series_noting(holdout_above).map(|(ds, s, _)| (ds, s))
+    }
+
+    /// [`Self::series`], with the results `--keep-first` left out (named on stderr as well).
+    pub fn series_noting(&self, holdout_above: Option<f64>) -> Result<(Dataset, Vec<Series>, Vec<Repeat>)> {
         self.series_selected(holdout_above, |sel| sel)
     }
 
@@ -245,7 +250,7 @@ impl DataArgs {
                  cutoff (--skip-falling), judged on the sizes it fits"
             );
         }
-        self.series_selected(None, |sel| Selection { skip_falling: None, ..sel })
+        self.series_selected(None, |sel| Selection { skip_falling: None, ..sel }).map(|(ds, s, _)| (ds, s))
     }
 
     /// [`Self::series`] with the selection changed by `adjust`.
@@ -253,7 +258,7 @@ impl DataArgs {
         &self,
         holdout_above: Option<f64>,
         adjust: impl FnOnce(Selection) -> Selection,
-    ) -> Result<(Dataset, Vec<Series>)> {
+    ) -> Result<(Dataset, Vec<Series>, Vec<Repeat>)> {
         let ds = self.load()?;
         let (s, repeats) = ds.select_noting(&adjust(self.selection(holdout_above)?))?;
         if let Some(note) = repeats_note(&repeats) {
@@ -275,7 +280,7 @@ impl DataArgs {
                 listed(&falling),
             );
         }
-        Ok((ds, s))
+        Ok((ds, s, repeats))
     }
 
     /// A note on stderr naming the tasks whose scores fall with size up to the holdout: an
@@ -613,7 +618,7 @@ pub fn note_revealed_counts(series: &[Series]) {
 
 /// What `--keep-first` left out, in words (None when it left out nothing): the first repeat with
 /// where its kept and its left-out results were read, then how many more.
-pub fn repeats_note(repeats: &[scurve::data::Repeat]) -> Option<String> {
+pub fn repeats_note(repeats: &[Repeat]) -> Option<String> {
     let r = repeats.first()?;
     let more = match repeats.len() {
         1 => String::new(),

@@ -125,7 +125,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
     }
     check_new(&a.out, a.force)?;
-    let (ds, series) = a.data.series(a.holdout_above)?;
+    let (ds, series, repeats) = a.data.series_noting(a.holdout_above)?;
     let specs = super::load_models(&a.model)?;
     let spec = &specs[0];
     if specs.len() > 1 && a.no_validate {
@@ -333,11 +333,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let given: Vec<String> = a.data.items.iter().map(|(t, n)| format!("{t}={n}")).collect();
         facts.push(("item counts given (--items)".into(), given.join(", ")));
     }
-    if a.data.keep_first {
-        let (_, repeats) = ds.select_noting(&a.data.selection(a.holdout_above)?)?;
-        if let Some(note) = super::repeats_note(&repeats) {
-            facts.push(("results given twice".into(), note));
-        }
+    if let Some(note) = super::repeats_note(&repeats) {
+        facts.push(("results given twice".into(), note));
     }
     if let Some(note) = super::revealed_counts_note(&series) {
         facts.push(("scores that are whole counts".into(), note));
