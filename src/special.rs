@@ -104,9 +104,10 @@ fn ln_finish(kf: f64, f: f64, s: f64) -> f64 {
     const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76); // the rest of ln 2
     let z = s * s;
     let w = z * z;
-    let r = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7))) + w * (LG2 + w * (LG4 + w * LG6));
+    let odd = z * w.mul_add(w.mul_add(w.mul_add(LG7, LG5), LG3), LG1);
+    let r = w.mul_add(w.mul_add(w.mul_add(LG6, LG4), LG2), odd);
     let hfsq = 0.5 * f * f;
-    kf * LN2_HI - ((hfsq - (s * (hfsq + r) + kf * LN2_LO)) - f)
+    kf.mul_add(LN2_HI, -((hfsq - s.mul_add(hfsq + r, kf * LN2_LO)) - f))
 }
 
 /// e^x for −708 ≤ x ≤ 709, written without branches or library calls so that loops over it
@@ -149,10 +150,10 @@ pub fn exp_clamped(x: f64) -> f64 {
     let r2 = r * r;
     let r4 = r2 * r2;
     let r8 = r4 * r4;
-    let pair = |i: usize| C[i] + C[i + 1] * r;
-    let low = (pair(0) + pair(2) * r2) + (pair(4) + pair(6) * r2) * r4;
-    let high = (pair(8) + pair(10) * r2) + pair(12) * r4;
-    (low + high * r8) * f64::from_bits(k.wrapping_add(1023) << 52)
+    let pair = |i: usize| C[i + 1].mul_add(r, C[i]);
+    let low = pair(6).mul_add(r2, pair(4)).mul_add(r4, pair(2).mul_add(r2, pair(0)));
+    let high = pair(12).mul_add(r4, pair(10).mul_add(r2, pair(8)));
+    high.mul_add(r8, low) * f64::from_bits(k.wrapping_add(1023) << 52)
 }
 
 /// CPU features for the vectorised loops, looked up once (only x86-64 has more than one path).
@@ -172,7 +173,7 @@ pub(crate) fn lanes() -> Lanes {
         *LANES.get_or_init(|| {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 Lanes::Avx512
-            } else if std::arch::is_x86_feature_detected!("avx2") {
+            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                 Lanes::Avx2
             } else {
                 Lanes::Baseline
@@ -184,9 +185,11 @@ pub(crate) fn lanes() -> Lanes {
 }
 
 /// Calls an `#[inline(always)]` function of element-wise loops compiled for the widest
-/// vectors the CPU has (eight lanes with AVX-512, four with AVX2, two otherwise). The
-/// arithmetic is the same on every path (no fused multiply-adds are formed), so the results
-/// are too: only the width changes.
+/// vectors the CPU has (eight lanes with AVX-512, four with AVX2 and FMA, two otherwise). The
+/// arithmetic is the same on every path, so the results are too: only the width changes. The
+/// polynomials' fused multiply-adds (`mul_add`) are rounded once wherever they run, as an
+/// instruction on the two wide paths and as the C library's `fma` on the narrow one (slower
+/// there, on a CPU older than either).
 macro_rules! dispatch_lanes {
     ($body:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {{
         #[cfg(target_arch = "x86_64")]
@@ -195,7 +198,7 @@ macro_rules! dispatch_lanes {
             fn wide($($arg: $ty),*) -> $ret {
                 $body($($arg),*)
             }
-            #[target_feature(enable = "avx2")]
+            #[target_feature(enable = "avx2,fma")]
             fn narrow($($arg: $ty),*) -> $ret {
                 $body($($arg),*)
             }
@@ -327,9 +330,9 @@ fn asymptotic(x: f64, ln_x: f64) -> (f64, f64) {
 #[inline(always)]
 fn series(x: f64, ln_x: f64, xi: f64) -> (f64, f64) {
     let xi2 = xi * xi;
-    let lg_series = xi * (1.0 / 12.0 - xi2 * (1.0 / 360.0 - xi2 * (1.0 / 1260.0)));
-    let dg_series = xi2 * (1.0 / 12.0 - xi2 * (1.0 / 120.0 - xi2 * (1.0 / 252.0)));
-    ((x - 0.5) * ln_x - x + HALF_LN_2PI + lg_series, ln_x - 0.5 * xi - dg_series)
+    let lg_series = xi * (-xi2).mul_add((-xi2).mul_add(1.0 / 1260.0, 1.0 / 360.0), 1.0 / 12.0);
+    let dg_series = xi2 * (-xi2).mul_add((-xi2).mul_add(1.0 / 252.0, 1.0 / 120.0), 1.0 / 12.0);
+    ((x - 0.5).mul_add(ln_x, -x) + HALF_LN_2PI + lg_series, (-0.5f64).mul_add(xi, ln_x) - dg_series)
 }
 
 /// The logistic function 1 / (1 + e^(−x)), stable for large |x|.
@@ -518,6 +521,46 @@ mod tests {
         exp_clamped_many(&xs, &mut out);
         for (&v, &o) in xs.iter().zip(&out) {
             assert_eq!(o, exp_clamped(v));
+        }
+    }
+
+    /// The loops a gradient runs give the same bits on every lane width this CPU has: the fused
+    /// multiply-adds of the polynomials are rounded once whether an instruction or the C
+    /// library's `fma` (the two-lane path) computes them.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn every_lane_width_gives_the_same_bits() {
+        #[inline(always)]
+        fn body(x: &[f64], lg: &mut [f64], dg: &mut [f64], e: &mut [f64]) {
+            asymptotic_many(x, lg, dg);
+            for (o, &v) in e.iter_mut().zip(x) {
+                *o = exp_clamped(-ln_positive(v));
+            }
+        }
+        #[target_feature(enable = "avx512f")]
+        fn wide(x: &[f64], lg: &mut [f64], dg: &mut [f64], e: &mut [f64]) {
+            body(x, lg, dg, e)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn narrow(x: &[f64], lg: &mut [f64], dg: &mut [f64], e: &mut [f64]) {
+            body(x, lg, dg, e)
+        }
+        type Loops = dyn Fn(&[f64], &mut [f64], &mut [f64], &mut [f64]);
+        let x: Vec<f64> = (0..1001).map(|i| 40.0 * 1.013f64.powi(i)).collect();
+        let run = |f: &Loops| {
+            let mut out = vec![vec![0.0; x.len()]; 3];
+            let [lg, dg, e] = &mut out[..] else { unreachable!() };
+            f(&x, lg, dg, e);
+            out.concat().into_iter().map(f64::to_bits).collect::<Vec<_>>()
+        };
+        let two = run(&body);
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the feature.
+            assert_eq!(run(&|x, lg, dg, e| unsafe { wide(x, lg, dg, e) }), two, "eight lanes");
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: as above.
+            assert_eq!(run(&|x, lg, dg, e| unsafe { narrow(x, lg, dg, e) }), two, "four lanes");
         }
     }
 
