@@ -190,6 +190,15 @@ pub const ESS_MIN: f64 = 400.0;
 pub const EXTENSIONS_ANY: u64 = 4;
 pub const NEAR_MISS_RHAT: f64 = 1.02;
 
+/// Whether a fit whose worst R-hat and bulk ESS are `rhat` and `ess`, after `done` extensions
+/// of at most `extend`, draws more: while it falls short, for [`EXTENSIONS_ANY`] extensions in
+/// any case and then only for a near miss.
+pub fn draws_more(done: u64, extend: u64, rhat: f64, ess: f64) -> bool {
+    let passes = rhat <= RHAT_MAX && ess >= ESS_MIN;
+    let near_miss = rhat <= NEAR_MISS_RHAT && ess >= ESS_MIN / 2.0;
+    done < extend && !passes && (done < EXTENSIONS_ANY || near_miss)
+}
+
 /// One extension of a fit's draws: the draws per chain before it, the R-hat and bulk ESS
 /// then (with the quantities they belong to), and the draws per chain it added.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -469,8 +478,7 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         }
         let (posterior, columns) = diagnose_chains(&model, chains);
         let w = worst(&posterior.names, &columns);
-        let near_miss = w.rhat.0 <= NEAR_MISS_RHAT && w.ess_bulk.0 >= ESS_MIN / 2.0;
-        if (w.rhat.0 <= RHAT_MAX && w.ess_bulk.0 >= ESS_MIN) || (done >= EXTENSIONS_ANY && !near_miss) {
+        if !draws_more(done, opts.extend, w.rhat.0, w.ess_bulk.0) {
             // the fit's final draws: assemble takes this diagnosis as it is
             *diagnosed.borrow_mut() = Some((posterior, columns));
             return 0;
@@ -794,6 +802,19 @@ pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_near_miss_draws_more_after_four_extensions() {
+        use super::draws_more;
+        // a fit that passes stops; one that falls short draws more four times in any case
+        assert!(!draws_more(0, 8, 1.01, 400.0));
+        assert!(draws_more(0, 8, 1.011, 400.0) && draws_more(3, 8, 1.3, 12.0) && draws_more(0, 8, 1.0, 399.0));
+        // then only a near miss (R-hat at most 1.02, bulk ESS at least 200) goes on
+        assert!(draws_more(4, 8, 1.02, 200.0) && draws_more(7, 8, 1.015, 390.0));
+        assert!(!draws_more(4, 8, 1.021, 390.0) && !draws_more(5, 8, 1.012, 199.0));
+        // never beyond `extend`
+        assert!(!draws_more(8, 8, 1.015, 390.0) && !draws_more(2, 2, 1.3, 12.0) && !draws_more(0, 0, 1.3, 12.0));
+    }
+
     use super::{FitDiagnostics, ValuesCheck};
     use crate::diagnostics::ParamDiagnostics;
     use crate::sample::NutsOptions;
