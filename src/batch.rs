@@ -624,6 +624,21 @@ impl Scaled {
 
 /// Σ v in a fixed order, eight partial sums at a time (so the loop vectorises and the result
 /// does not depend on the CPU).
+/// Adds each row of `v` (rows of `out.len()` values) into `out`, element by element, the rows
+/// in order.
+pub(crate) fn add_rows(v: &[f64], out: &mut [f64]) {
+    #[inline(always)]
+    fn body(v: &[f64], out: &mut [f64]) {
+        for row in v.chunks_exact(out.len()) {
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o += x;
+            }
+        }
+    }
+    debug_assert_eq!(v.len() % out.len().max(1), 0, "whole rows");
+    dispatch_lanes!(body(v: &[f64], out: &mut [f64]))
+}
+
 pub(crate) fn sum(v: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let mut chunks = v.chunks_exact(8);

@@ -84,15 +84,80 @@ pub struct CurveModel {
     /// The likelihood runs in batches: counts under the beta-binomial, scores without item
     /// counts, or a mix of the two (not with a dispersion of the counts).
     batched: bool,
-    /// 1 for each observation that is a score without an item count, 0 for a count, when the
-    /// data mix the two (else empty).
-    is_score: Vec<f64>,
-    /// The counts as floats, each observation's place among the distinct item counts, and
-    /// those counts (for the batched likelihood).
-    yf: Vec<f64>,
-    nf: Vec<f64>,
-    n_index: Vec<usize>,
+    /// The observations as the batched likelihood takes them.
+    order: BatchOrder,
+    /// The distinct item counts (for the batched likelihood).
     counts: Vec<f64>,
+}
+
+/// The observations in the order the batched likelihood takes them, with what it reads of
+/// each. When every task is observed once on every evaluated model, and each model at one x
+/// (a complete ladder, the usual case), the order is model by model: position j·T + t holds
+/// task t on model j, so that the tasks' values are copied row after row, each task's sums run
+/// down the rows and each model's across its row, all in whole vectors. Otherwise it is the
+/// data's own order, task by task, with a task's values filled over its range.
+#[derive(Debug, Clone)]
+struct BatchOrder {
+    /// The number of rows (evaluated models) in the model-by-model order, else None.
+    rows: Option<usize>,
+    /// Per position: the counts as floats, the place of n among the distinct item counts, ln
+    /// of the binomial coefficient, the logit of the score, 1 for a score without an item count
+    /// and 0 for a count when the data mix the two (else empty), the task, the model and its x.
+    y: Vec<f64>,
+    n: Vec<f64>,
+    n_index: Vec<usize>,
+    lchoose: Vec<f64>,
+    logit_score: Vec<f64>,
+    is_score: Vec<f64>,
+    task: Vec<usize>,
+    model: Vec<usize>,
+    x: Vec<f64>,
+}
+
+impl BatchOrder {
+    /// The order for `data` (observations grouped by task, `t_n` tasks), its ln binomial
+    /// coefficients, logit scores and flags of scores among counts, and the distinct item
+    /// counts.
+    fn new(data: &FitData, t_n: usize, lchoose: &[f64], logit_score: &[f64], is_score: &[f64]) -> (Self, Vec<f64>) {
+        let m_n = data.models.len();
+        let mut cell = vec![usize::MAX; t_n * m_n];
+        let mut row_x = vec![f64::NAN; m_n];
+        let complete = data.len() == t_n * m_n
+            && (0..data.len()).all(|i| {
+                let (j, t) = (data.model[i], data.task[i]);
+                let first = cell[j * t_n + t] == usize::MAX;
+                cell[j * t_n + t] = i;
+                let same_x = row_x[j].is_nan() || row_x[j] == data.x[i];
+                row_x[j] = data.x[i];
+                first && same_x
+            });
+        let (rows, at) = if complete { (Some(m_n), cell) } else { (None, (0..data.len()).collect()) };
+        let nf: Vec<f64> = at.iter().map(|&i| data.n[i] as f64).collect();
+        let mut counts: Vec<f64> = Vec::new();
+        let n_index = nf
+            .iter()
+            .map(|&n| match counts.iter().position(|&c| c == n) {
+                Some(k) => k,
+                None => {
+                    counts.push(n);
+                    counts.len() - 1
+                }
+            })
+            .collect();
+        let order = BatchOrder {
+            rows,
+            y: at.iter().map(|&i| data.y[i] as f64).collect(),
+            n: nf,
+            n_index,
+            lchoose: at.iter().map(|&i| lchoose[i]).collect(),
+            logit_score: at.iter().map(|&i| logit_score[i]).collect(),
+            is_score: if is_score.is_empty() { vec![] } else { at.iter().map(|&i| is_score[i]).collect() },
+            task: at.iter().map(|&i| data.task[i]).collect(),
+            model: at.iter().map(|&i| data.model[i]).collect(),
+            x: at.iter().map(|&i| data.x[i]).collect(),
+        };
+        (order, counts)
+    }
 }
 
 /// One draw in constrained terms.
@@ -173,33 +238,21 @@ impl CurveModel {
             dim,
         };
         let base_floor = data.chance.iter().map(|&c| logit(c.clamp(CHANCE_CLIP.0, CHANCE_CLIP.1))).collect();
-        let lchoose = (0..data.len())
+        let lchoose: Vec<f64> = (0..data.len())
             .map(|i| {
                 let (y, n) = (data.y[i] as f64, data.n[i] as f64);
                 if data.n[i] > 0 { ln_gamma(n + 1.0) - ln_gamma(y + 1.0) - ln_gamma(n - y + 1.0) } else { 0.0 }
             })
             .collect();
-        let logit_score = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
+        let logit_score: Vec<f64> = data.score.iter().map(|&s| logit(s.clamp(1e-4, 1.0 - 1e-4))).collect();
         let batched = !has_counts
             || (spec.likelihood == Likelihood::BetaBinomial && !(has_scores && spec.dispersion != Prior::Fixed(0.0)));
-        let is_score = if has_counts && has_scores {
+        let is_score: Vec<f64> = if has_counts && has_scores {
             data.n.iter().map(|&n| f64::from(u8::from(n == 0))).collect()
         } else {
             vec![]
         };
-        let yf = data.y.iter().map(|&y| y as f64).collect();
-        let nf: Vec<f64> = data.n.iter().map(|&n| n as f64).collect();
-        let mut counts: Vec<f64> = Vec::new();
-        let n_index = nf
-            .iter()
-            .map(|&n| match counts.iter().position(|&c| c == n) {
-                Some(k) => k,
-                None => {
-                    counts.push(n);
-                    counts.len() - 1
-                }
-            })
-            .collect();
+        let (order, counts) = BatchOrder::new(&data, t, &lchoose, &logit_score, &is_score);
         Ok(CurveModel {
             spec,
             data,
@@ -214,10 +267,7 @@ impl CurveModel {
             shear: vec![0.0; t],
             sheared: false,
             batched,
-            is_score,
-            yf,
-            nf,
-            n_index,
+            order,
             counts,
         })
     }
@@ -615,47 +665,76 @@ impl CurveModel {
     /// (logit-normal) or both, in the vectorised passes of [`crate::batch`]; the per-task sums
     /// follow. Same values as [`Self::likelihood_per_observation`], to rounding.
     fn likelihood_batched(&self, x: &[f64], pop: &Population, s: &mut Scratch, grad: &mut [f64]) -> Lik {
-        let d = &self.data;
+        let o = &self.order;
         let b = &mut s.batch;
+        let t_n = self.ranges.len();
+        let n_obs = o.y.len();
         let lucky = self.effect_slots(EffectOn::Logit);
+        let on_size = self.effect_slots(EffectOn::Size);
         let (counts, scores) = (self.layout.log_phi.is_some(), self.layout.log_sigma.is_some());
-        b.resize(d.len(), self.counts.len(), lucky.is_some());
+        b.resize(n_obs, self.counts.len(), lucky.is_some());
+        // each model's shift: δ of the logit (e^−δ for the counts), or of the log size
+        let shifts = &mut s.shifts;
+        shifts.clear();
+        if let Some(w) = lucky.or(on_size) {
+            shifts.extend(x[w..w + self.layout.n_models].iter().map(|&v| pop.model_sd * v));
+        }
         if scores {
             // the logit of each score less its model's shift δ of the logit
-            b.r.copy_from_slice(&self.logit_score);
-            if let Some(w) = lucky {
-                for (r, &j) in b.r.iter_mut().zip(&d.model) {
-                    *r -= pop.model_sd * x[w + j];
+            b.r.copy_from_slice(&o.logit_score);
+            if lucky.is_some() {
+                for (r, &j) in b.r.iter_mut().zip(&o.model) {
+                    *r -= shifts[j];
                 }
             }
         }
-        if let Some(w) = lucky.filter(|_| counts) {
-            // e^−δ of each model's shift δ, once per model
-            let k = &mut s.shifts;
-            k.clear();
-            k.extend(x[w..w + self.layout.n_models].iter().map(|&v| (-(pop.model_sd * v)).exp()));
-            for (v, &j) in b.luck.iter_mut().zip(&d.model) {
-                *v = k[j];
-            }
-        }
-        match self.effect_slots(EffectOn::Size) {
-            Some(w) => {
-                let shifts = &mut s.shifts;
-                shifts.clear();
-                shifts.extend(x[w..w + self.layout.n_models].iter().map(|&v| pop.model_sd * v));
-                for ((xs, &xi), &j) in b.xs.iter_mut().zip(&d.x).zip(&d.model) {
-                    *xs = xi + shifts[j];
+        match o.rows {
+            Some(rows) => {
+                // model by model: the tasks' values in the first row, copied down the rest; a
+                // model's luck and x along its row
+                for (t, tc) in s.tasks.iter().enumerate() {
+                    [b.f[t], b.fg[t], b.q0[t], b.slope[t], b.mid[t]] =
+                        [tc.f, tc.one_f * tc.g, tc.one_f * tc.one_g, tc.slope, tc.mid];
+                }
+                for v in [&mut b.f, &mut b.fg, &mut b.q0, &mut b.slope, &mut b.mid] {
+                    for j in 1..rows {
+                        v.copy_within(..t_n, j * t_n);
+                    }
+                }
+                for (j, xs) in b.xs.chunks_exact_mut(t_n).enumerate() {
+                    let shift = shifts.get(j).copied().unwrap_or(0.0);
+                    xs.fill(o.x[j * t_n] + if on_size.is_some() { shift } else { 0.0 });
+                    if counts && lucky.is_some() {
+                        b.luck[j * t_n..(j + 1) * t_n].fill((-shift).exp());
+                    }
                 }
             }
-            None => b.xs.copy_from_slice(&d.x),
-        }
-        for (tc, r) in s.tasks.iter().zip(&self.ranges) {
-            let r = r.clone();
-            b.f[r.clone()].fill(tc.f);
-            b.fg[r.clone()].fill(tc.one_f * tc.g);
-            b.q0[r.clone()].fill(tc.one_f * tc.one_g);
-            b.slope[r.clone()].fill(tc.slope);
-            b.mid[r].fill(tc.mid);
+            None => {
+                for (tc, r) in s.tasks.iter().zip(&self.ranges) {
+                    let r = r.clone();
+                    b.f[r.clone()].fill(tc.f);
+                    b.fg[r.clone()].fill(tc.one_f * tc.g);
+                    b.q0[r.clone()].fill(tc.one_f * tc.one_g);
+                    b.slope[r.clone()].fill(tc.slope);
+                    b.mid[r].fill(tc.mid);
+                }
+                if on_size.is_some() {
+                    for ((xs, &xi), &j) in b.xs.iter_mut().zip(&o.x).zip(&o.model) {
+                        *xs = xi + shifts[j];
+                    }
+                } else {
+                    b.xs.copy_from_slice(&o.x);
+                }
+                if counts && lucky.is_some() {
+                    // e^−δ of each model's shift δ, once per model
+                    for v in shifts.iter_mut() {
+                        *v = (-*v).exp();
+                    }
+                    for (v, &j) in b.luck.iter_mut().zip(&o.model) {
+                        *v = shifts[j];
+                    }
+                }
+            }
         }
         let Noise { phi, psi_phi, lg_phi, disp, .. } = pop.noise;
         let noise = [phi, lg_phi, psi_phi];
@@ -664,56 +743,62 @@ impl CurveModel {
             b.logit_normal(pop.noise.sigma, lucky.is_some())
         } else if dispersed {
             let c = &mut s.scaled;
-            c.fill(&self.yf, &self.nf, &self.n_index, &self.counts, disp);
-            b.beta_binomial(&c.y, &c.n, &self.n_index, &c.counts, &c.lchoose, noise, lucky.is_some(), true)
+            c.fill(&o.y, &o.n, &o.n_index, &self.counts, disp);
+            b.beta_binomial(&c.y, &c.n, &o.n_index, &c.counts, &c.lchoose, noise, lucky.is_some(), true)
         } else {
-            b.beta_binomial(
-                &self.yf,
-                &self.nf,
-                &self.n_index,
-                &self.counts,
-                &self.lchoose,
-                noise,
-                lucky.is_some(),
-                false,
-            )
+            b.beta_binomial(&o.y, &o.n, &o.n_index, &self.counts, &o.lchoose, noise, lucky.is_some(), false)
         };
         if !finite {
             return Lik { finite: false, ..Lik::default() };
         }
         if counts && scores {
             // each score an observation with y = n = 0, whose outputs the counts' pass left at 0
-            b.add_logit_normal(&self.is_score, pop.noise.sigma, lucky.is_some());
+            b.add_logit_normal(&o.is_score, pop.noise.sigma, lucky.is_some());
         }
         let dlogd = if dispersed { s.scaled.d_log_d(b) } else { 0.0 };
-        if let Some(w) = lucky {
-            for (&dv, &j) in b.d_luck.iter().zip(&d.model) {
-                grad[w + j] += dv;
+        // the sums over each task's observations of dq, dl, du and du·u, at k·T + t
+        let sums = &mut s.task_sums;
+        sums.clear();
+        sums.resize(4 * t_n, 0.0);
+        match o.rows {
+            Some(rows) => {
+                for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
+                    batch::add_rows(v, &mut sums[k * t_n..(k + 1) * t_n]);
+                }
+                if let Some(w) = lucky {
+                    for (j, row) in b.d_luck.chunks_exact(t_n).take(rows).enumerate() {
+                        grad[w + j] += batch::sum(row);
+                    }
+                }
+            }
+            None => {
+                if let Some(w) = lucky {
+                    for (&dv, &j) in b.d_luck.iter().zip(&o.model) {
+                        grad[w + j] += dv;
+                    }
+                }
+                for (t, r) in self.ranges.iter().enumerate() {
+                    let r = r.clone();
+                    for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
+                        sums[k * t_n + t] = v[r.clone()].iter().sum();
+                    }
+                }
             }
         }
         // the task's own factors times the sums over its observations (see chain_rule)
-        let t_n = self.ranges.len();
-        for (t, (r, tc)) in self.ranges.iter().zip(&s.tasks).enumerate() {
-            let r = r.clone();
-            let mut acc = [0.0; 4];
-            for (((&dq, &dl), &du), &dus) in
-                b.dq[r.clone()].iter().zip(&b.dl[r.clone()]).zip(&b.du[r.clone()]).zip(&b.dus[r.clone()])
-            {
-                acc[0] += dq;
-                acc[1] += dl;
-                acc[2] += du;
-                acc[3] += dus;
-            }
+        for (t, tc) in s.tasks.iter().enumerate() {
+            let acc = [sums[t], sums[t_n + t], sums[2 * t_n + t], sums[3 * t_n + t]];
             let fg = tc.one_f * tc.g;
             let dth = [tc.f * acc[0], fg * tc.one_g * acc[1], -(fg * tc.slope) * acc[2], fg * acc[3]];
             for (k, v) in dth.into_iter().enumerate() {
                 s.dth[k * t_n + t] = v;
             }
-            if let Some(w) = self.effect_slots(EffectOn::Size) {
-                let k = fg * tc.slope;
-                for i in r {
-                    grad[w + d.model[i]] += k * b.du[i];
-                }
+        }
+        if let Some(w) = on_size {
+            // d/d(shift of log size) of each observation is (1 − f)·g·slope times its du
+            for (i, &j) in o.model.iter().enumerate() {
+                let tc = &s.tasks[o.task[i]];
+                grad[w + j] += tc.one_f * tc.g * tc.slope * b.du[i];
             }
         }
         Lik {
@@ -926,6 +1011,8 @@ struct Scratch {
     shear_shift: Vec<f64>,
     shear_dc: Vec<f64>,
     zeros: Vec<f64>,
+    /// The sums over each task's observations in the batched likelihood, at `k·T + t`.
+    task_sums: Vec<f64>,
     /// The batched likelihood's arrays.
     batch: Batch,
     /// The counts scaled by the dispersion, when the model has one.
@@ -1101,6 +1188,12 @@ impl CurveModel {
     /// beta-binomial, scores without item counts, or both), not one observation at a time.
     pub fn is_batched(&self) -> bool {
         self.batched
+    }
+
+    /// Whether the batched likelihood takes the observations model by model (every task
+    /// observed once on every model, each model at one x), rather than task by task.
+    pub fn is_batched_by_model(&self) -> bool {
+        self.batched && self.order.rows.is_some()
     }
 
     /// The log density and its gradient with the likelihood taken one observation at a time,

@@ -126,6 +126,20 @@ fn batched_likelihood_matches_the_per_observation_one() {
     for i in (0..mixed.len()).step_by(2) {
         (mixed.n[i], mixed.y[i]) = (0, 0);
     }
+    // a ladder with a hole (one task without its largest model): taken task by task, where the
+    // complete ones are taken model by model
+    let ragged = |data: &FitData| {
+        let mut d = data.clone();
+        let i = (0..d.len()).rev().find(|&i| d.task[i] == 3).unwrap();
+        d.task.remove(i);
+        d.model.remove(i);
+        d.x.remove(i);
+        d.y.remove(i);
+        d.n.remove(i);
+        d.score.remove(i);
+        d
+    };
+    let (ragged_counts, ragged_mixed) = (ragged(&counts), ragged(&mixed));
     let cases = [
         ("reference", &counts),
         ("model_effect", &counts),
@@ -137,6 +151,10 @@ fn batched_likelihood_matches_the_per_observation_one() {
         ("no_model_effect", &mixed),
         ("model_effect", &mixed),
         ("hierarchical", &mixed),
+        ("model_effect", &ragged_counts),
+        ("hierarchical", &ragged_counts),
+        ("dispersion", &ragged_counts),
+        ("hierarchical", &ragged_mixed),
     ];
     // a dispersion of the counts beside scores is taken one observation at a time
     let dispersed = CurveModel::new(ModelSpec::builtin("dispersion").unwrap(), mixed.clone()).unwrap();
@@ -144,6 +162,7 @@ fn batched_likelihood_matches_the_per_observation_one() {
     for (name, data) in cases {
         let mut model = CurveModel::new(ModelSpec::builtin(name).unwrap(), data.clone()).unwrap();
         assert!(model.is_batched(), "{name}");
+        assert_eq!(model.is_batched_by_model(), data.len() == counts.len(), "{name}");
         model.set_pins(some_pins(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(17);
         let mode = scurve::fit::pooled_start(&model, 1, 3000).unwrap().position;

@@ -480,7 +480,9 @@ fn report_names_a_forecast_below_the_largest_score_on_a_flattened_curve() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tidy/pythia-5shot.csv");
     let mut args = vec!["report", data.to_str().unwrap(), "--out", "r.html", "--no-validate"];
     args.extend(["--task", "lambada_openai", "--task", "arc_easy", "--task", "sciq", "--size", "30B", "--size", "20T"]);
-    args.extend(QUICK);
+    // the default sampling (about a second here): the threshold's note rests on the forecast at
+    // 3× the 12B, 0.656 against a limit of 0.660, which a quick fit's 200 draws can miss
+    args.push("--quiet");
     ok(&scurve_in(d, &args));
     let html = std::fs::read_to_string(d.join("r.html")).unwrap();
     let forecasts = section(&html, "forecasts");
