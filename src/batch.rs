@@ -27,6 +27,10 @@ pub(crate) struct Batch {
     pub slope: Vec<f64>,
     pub mid: Vec<f64>,
     pub xs: Vec<f64>,
+    /// When the observations are rows of the same tasks ([`crate::model`]'s model-by-model
+    /// order), the length of a row: `f`, `fg`, `q0`, `slope` and `mid` then hold one row, the
+    /// same for all. 0 when every observation has its own.
+    pub row: usize,
     /// u = slope·(x − midpoint), and −|u| (then e^−|u|, then p).
     pub u: Vec<f64>,
     pub neg_abs_u: Vec<f64>,
@@ -75,6 +79,11 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
+    /// How many observations `f`, `fg`, `q0`, `slope` and `mid` hold before they repeat.
+    fn period(&self) -> usize {
+        if self.row == 0 { self.u.len() } else { self.row }
+    }
+
     /// Room for `n_obs` observations and `n_counts` distinct item counts (and the arrays of a
     /// per-model effect on the logit when `lucky`).
     pub fn resize(&mut self, n_obs: usize, n_counts: usize, lucky: bool) {
@@ -288,12 +297,14 @@ fn scores_of<const LUCKY: bool, const ADD: bool>(b: &mut Batch, is_score: &[f64]
 /// u = slope·(x − midpoint) and −|u| of each observation.
 #[inline(always)]
 fn exponent(b: &mut Batch) {
-    let len = b.u.len();
-    let (slope, mid, xs) = (&b.slope[..len], &b.mid[..len], &b.xs[..len]);
-    let (u, neg_abs_u) = (&mut b.u[..len], &mut b.neg_abs_u[..len]);
-    for i in 0..len {
-        u[i] = slope[i] * (xs[i] - mid[i]);
-        neg_abs_u[i] = -u[i].abs();
+    let w = b.period();
+    let (slope, mid) = (&b.slope[..w], &b.mid[..w]);
+    let rows = b.u.chunks_exact_mut(w).zip(b.neg_abs_u.chunks_exact_mut(w)).zip(b.xs.chunks_exact(w));
+    for ((u, neg_abs_u), xs) in rows {
+        for i in 0..w {
+            u[i] = slope[i] * (xs[i] - mid[i]);
+            neg_abs_u[i] = -u[i].abs();
+        }
     }
 }
 
@@ -333,21 +344,25 @@ fn ln_gamma_args([y, n]: [f64; 2], [p, q]: [f64; 2], phi: f64) -> [f64; 4] {
 /// is not positive.
 #[inline(always)]
 fn curve(b: &mut Batch) -> bool {
-    let len = b.u.len();
-    let (u, f, fg, q0) = (&b.u[..len], &b.f[..len], &b.fg[..len], &b.q0[..len]);
-    let (e, lu, one_lu, q) = (&mut b.e[..len], &mut b.lu[..len], &mut b.one_lu[..len], &mut b.q[..len]);
+    let w = b.period();
+    let (f, fg, q0) = (&b.f[..w], &b.fg[..w], &b.q0[..w]);
     let mut valid = true;
-    for i in 0..len {
-        let big = 1.0 / (1.0 + e[i]);
-        let small = e[i] * big;
-        let up = u[i] >= 0.0;
-        let l = if up { big } else { small };
-        let one_l = if up { small } else { big };
-        let p = f[i] + fg[i] * l;
-        let qi = q0[i] + fg[i] * one_l;
-        valid &= (p > 0.0) & (qi > 0.0);
-        // e^−|u| is used up: its slot keeps p from here on
-        (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
+    let rows = (b.u.chunks_exact(w).zip(b.e.chunks_exact_mut(w)))
+        .zip(b.lu.chunks_exact_mut(w).zip(b.one_lu.chunks_exact_mut(w)))
+        .zip(b.q.chunks_exact_mut(w));
+    for (((u, e), (lu, one_lu)), q) in rows {
+        for i in 0..w {
+            let big = 1.0 / (1.0 + e[i]);
+            let small = e[i] * big;
+            let up = u[i] >= 0.0;
+            let l = if up { big } else { small };
+            let one_l = if up { small } else { big };
+            let p = f[i] + fg[i] * l;
+            let qi = q0[i] + fg[i] * one_l;
+            valid &= (p > 0.0) & (qi > 0.0);
+            // e^−|u| is used up: its slot keeps p from here on
+            (lu[i], one_lu[i], e[i], q[i]) = (l, one_l, p, qi);
+        }
     }
     valid
 }

@@ -689,18 +689,14 @@ impl CurveModel {
             }
         }
         match o.rows {
-            Some(rows) => {
-                // model by model: the tasks' values in the first row, copied down the rest; a
-                // model's luck and x along its row
+            Some(_) => {
+                // model by model: the tasks' values once, a row the passes read for every
+                // model; a model's luck and x along its row
                 for (t, tc) in s.tasks.iter().enumerate() {
                     [b.f[t], b.fg[t], b.q0[t], b.slope[t], b.mid[t]] =
                         [tc.f, tc.one_f * tc.g, tc.one_f * tc.one_g, tc.slope, tc.mid];
                 }
-                for v in [&mut b.f, &mut b.fg, &mut b.q0, &mut b.slope, &mut b.mid] {
-                    for j in 1..rows {
-                        v.copy_within(..t_n, j * t_n);
-                    }
-                }
+                b.row = t_n;
                 for (j, xs) in b.xs.chunks_exact_mut(t_n).enumerate() {
                     let shift = shifts.get(j).copied().unwrap_or(0.0);
                     xs.fill(o.x[j * t_n] + if on_size.is_some() { shift } else { 0.0 });
@@ -710,6 +706,7 @@ impl CurveModel {
                 }
             }
             None => {
+                b.row = 0;
                 for (tc, r) in s.tasks.iter().zip(&self.ranges) {
                     let r = r.clone();
                     b.f[r.clone()].fill(tc.f);
