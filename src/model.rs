@@ -93,13 +93,14 @@ pub struct CurveModel {
 /// The observations in the order the batched likelihood takes them, with what it reads of
 /// each. When every task is observed once on every evaluated model, and each model at one x
 /// (a complete ladder, the usual case), the order is model by model: position j·T + t holds
-/// task t on model j, so that the tasks' values are copied row after row, each task's sums run
-/// down the rows and each model's across its row, all in whole vectors. Otherwise it is the
-/// data's own order, task by task, with a task's values filled over its range.
+/// task t on model j, so that the passes read the tasks' values as one row for every model,
+/// each task's sums run down the rows and each model's across its row, all in whole vectors.
+/// Otherwise it is the data's own order, task by task, with a task's values filled over its
+/// range.
 #[derive(Debug, Clone)]
 struct BatchOrder {
-    /// The number of rows (evaluated models) in the model-by-model order, else None.
-    rows: Option<usize>,
+    /// Model by model (else task by task).
+    by_model: bool,
     /// Per position: the counts as floats, the place of n among the distinct item counts, ln
     /// of the binomial coefficient, the logit of the score, 1 for a score without an item count
     /// and 0 for a count when the data mix the two (else empty), the task, the model and its x.
@@ -131,7 +132,7 @@ impl BatchOrder {
                 row_x[j] = data.x[i];
                 first && same_x
             });
-        let (rows, at) = if complete { (Some(m_n), cell) } else { (None, (0..data.len()).collect()) };
+        let at = if complete { cell } else { (0..data.len()).collect() };
         let nf: Vec<f64> = at.iter().map(|&i| data.n[i] as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
         let n_index = nf
@@ -145,7 +146,7 @@ impl BatchOrder {
             })
             .collect();
         let order = BatchOrder {
-            rows,
+            by_model: complete,
             y: at.iter().map(|&i| data.y[i] as f64).collect(),
             n: nf,
             n_index,
@@ -688,48 +689,45 @@ impl CurveModel {
                 }
             }
         }
-        match o.rows {
-            Some(_) => {
-                // model by model: the tasks' values once, a row the passes read for every
-                // model; a model's luck and x along its row
-                for (t, tc) in s.tasks.iter().enumerate() {
-                    [b.f[t], b.fg[t], b.q0[t], b.slope[t], b.mid[t]] =
-                        [tc.f, tc.one_f * tc.g, tc.one_f * tc.one_g, tc.slope, tc.mid];
-                }
-                b.row = t_n;
-                for (j, xs) in b.xs.chunks_exact_mut(t_n).enumerate() {
-                    let shift = shifts.get(j).copied().unwrap_or(0.0);
-                    xs.fill(o.x[j * t_n] + if on_size.is_some() { shift } else { 0.0 });
-                    if counts && lucky.is_some() {
-                        b.luck[j * t_n..(j + 1) * t_n].fill((-shift).exp());
-                    }
+        if o.by_model {
+            // model by model: the tasks' values once, a row the passes read for every
+            // model; a model's luck and x along its row
+            for (t, tc) in s.tasks.iter().enumerate() {
+                [b.f[t], b.fg[t], b.q0[t], b.slope[t], b.mid[t]] =
+                    [tc.f, tc.one_f * tc.g, tc.one_f * tc.one_g, tc.slope, tc.mid];
+            }
+            b.row = t_n;
+            for (j, xs) in b.xs.chunks_exact_mut(t_n).enumerate() {
+                let shift = shifts.get(j).copied().unwrap_or(0.0);
+                xs.fill(o.x[j * t_n] + if on_size.is_some() { shift } else { 0.0 });
+                if counts && lucky.is_some() {
+                    b.luck[j * t_n..(j + 1) * t_n].fill((-shift).exp());
                 }
             }
-            None => {
-                b.row = 0;
-                for (tc, r) in s.tasks.iter().zip(&self.ranges) {
-                    let r = r.clone();
-                    b.f[r.clone()].fill(tc.f);
-                    b.fg[r.clone()].fill(tc.one_f * tc.g);
-                    b.q0[r.clone()].fill(tc.one_f * tc.one_g);
-                    b.slope[r.clone()].fill(tc.slope);
-                    b.mid[r].fill(tc.mid);
+        } else {
+            b.row = 0;
+            for (tc, r) in s.tasks.iter().zip(&self.ranges) {
+                let r = r.clone();
+                b.f[r.clone()].fill(tc.f);
+                b.fg[r.clone()].fill(tc.one_f * tc.g);
+                b.q0[r.clone()].fill(tc.one_f * tc.one_g);
+                b.slope[r.clone()].fill(tc.slope);
+                b.mid[r].fill(tc.mid);
+            }
+            if on_size.is_some() {
+                for ((xs, &xi), &j) in b.xs.iter_mut().zip(&o.x).zip(&o.model) {
+                    *xs = xi + shifts[j];
                 }
-                if on_size.is_some() {
-                    for ((xs, &xi), &j) in b.xs.iter_mut().zip(&o.x).zip(&o.model) {
-                        *xs = xi + shifts[j];
-                    }
-                } else {
-                    b.xs.copy_from_slice(&o.x);
+            } else {
+                b.xs.copy_from_slice(&o.x);
+            }
+            if counts && lucky.is_some() {
+                // e^−δ of each model's shift δ, once per model
+                for v in shifts.iter_mut() {
+                    *v = (-*v).exp();
                 }
-                if counts && lucky.is_some() {
-                    // e^−δ of each model's shift δ, once per model
-                    for v in shifts.iter_mut() {
-                        *v = (-*v).exp();
-                    }
-                    for (v, &j) in b.luck.iter_mut().zip(&o.model) {
-                        *v = shifts[j];
-                    }
+                for (v, &j) in b.luck.iter_mut().zip(&o.model) {
+                    *v = shifts[j];
                 }
             }
         }
@@ -757,28 +755,25 @@ impl CurveModel {
         let sums = &mut s.task_sums;
         sums.clear();
         sums.resize(4 * t_n, 0.0);
-        match o.rows {
-            Some(rows) => {
-                for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
-                    batch::add_rows(v, &mut sums[k * t_n..(k + 1) * t_n]);
-                }
-                if let Some(w) = lucky {
-                    for (j, row) in b.d_luck.chunks_exact(t_n).take(rows).enumerate() {
-                        grad[w + j] += batch::sum(row);
-                    }
+        if o.by_model {
+            for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
+                batch::add_rows(v, &mut sums[k * t_n..(k + 1) * t_n]);
+            }
+            if let Some(w) = lucky {
+                for (j, row) in b.d_luck.chunks_exact(t_n).enumerate() {
+                    grad[w + j] += batch::sum(row);
                 }
             }
-            None => {
-                if let Some(w) = lucky {
-                    for (&dv, &j) in b.d_luck.iter().zip(&o.model) {
-                        grad[w + j] += dv;
-                    }
+        } else {
+            if let Some(w) = lucky {
+                for (&dv, &j) in b.d_luck.iter().zip(&o.model) {
+                    grad[w + j] += dv;
                 }
-                for (t, r) in self.ranges.iter().enumerate() {
-                    let r = r.clone();
-                    for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
-                        sums[k * t_n + t] = v[r.clone()].iter().sum();
-                    }
+            }
+            for (t, r) in self.ranges.iter().enumerate() {
+                let r = r.clone();
+                for (k, v) in [&b.dq, &b.dl, &b.du, &b.dus].into_iter().enumerate() {
+                    sums[k * t_n + t] = v[r.clone()].iter().sum();
                 }
             }
         }
@@ -1190,7 +1185,7 @@ impl CurveModel {
     /// Whether the batched likelihood takes the observations model by model (every task
     /// observed once on every model, each model at one x), rather than task by task.
     pub fn is_batched_by_model(&self) -> bool {
-        self.batched && self.order.rows.is_some()
+        self.batched && self.order.by_model
     }
 
     /// The log density and its gradient with the likelihood taken one observation at a time,
