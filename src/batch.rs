@@ -31,6 +31,9 @@ pub(crate) struct Batch {
     /// order), the length of a row: `f`, `fg`, `q0`, `slope` and `mid` then hold one row, the
     /// same for all. 0 when every observation has its own.
     pub row: usize,
+    /// With `row`: each row's item counts are the first row's (each task has one n), so that
+    /// lnΓ(n + φ) and ψ(n + φ) are looked up for one row and copied down the others.
+    pub counts_repeat: bool,
     /// u = slope·(x − midpoint), and −|u| (then e^−|u|, then p).
     pub u: Vec<f64>,
     pub neg_abs_u: Vec<f64>,
@@ -156,9 +159,14 @@ impl Batch {
         }
         let counted = 4 * n_obs..;
         ln_gamma_digamma_many(&batch.arg[counted.clone()], &mut batch.lg[counted.clone()], &mut batch.dg[counted]);
-        for (i, &k) in n_index.iter().enumerate() {
+        let w = if batch.counts_repeat && batch.row > 0 { batch.row } else { n_obs };
+        for (i, &k) in n_index[..w].iter().enumerate() {
             batch.total_lg[i] = batch.lg[4 * n_obs + k];
             batch.total_dg[i] = batch.dg[4 * n_obs + k];
+        }
+        for start in (w..n_obs).step_by(w) {
+            batch.total_lg.copy_within(..w, start);
+            batch.total_dg.copy_within(..w, start);
         }
         // One loop takes each observation from its p to its derivatives with nothing in between
         // stored, and takes the few with an argument below the series' range again one by one.

@@ -101,6 +101,8 @@ pub struct CurveModel {
 struct BatchOrder {
     /// Model by model (else task by task).
     by_model: bool,
+    /// Model by model, and each task with one item count (the same in every row).
+    counts_repeat: bool,
     /// Per position: the counts as floats, the place of n among the distinct item counts, ln
     /// of the binomial coefficient, the logit of the score, 1 for a score without an item count
     /// and 0 for a count when the data mix the two (else empty), the task, the model and its x.
@@ -135,7 +137,7 @@ impl BatchOrder {
         let at = if complete { cell } else { (0..data.len()).collect() };
         let nf: Vec<f64> = at.iter().map(|&i| data.n[i] as f64).collect();
         let mut counts: Vec<f64> = Vec::new();
-        let n_index = nf
+        let n_index: Vec<usize> = nf
             .iter()
             .map(|&n| match counts.iter().position(|&c| c == n) {
                 Some(k) => k,
@@ -145,8 +147,10 @@ impl BatchOrder {
                 }
             })
             .collect();
+        let counts_repeat = complete && t_n > 0 && (t_n..n_index.len()).all(|i| n_index[i] == n_index[i % t_n]);
         let order = BatchOrder {
             by_model: complete,
+            counts_repeat,
             y: at.iter().map(|&i| data.y[i] as f64).collect(),
             n: nf,
             n_index,
@@ -697,6 +701,7 @@ impl CurveModel {
                     [tc.f, tc.one_f * tc.g, tc.one_f * tc.one_g, tc.slope, tc.mid];
             }
             b.row = t_n;
+            b.counts_repeat = o.counts_repeat;
             for (j, xs) in b.xs.chunks_exact_mut(t_n).enumerate() {
                 let shift = shifts.get(j).copied().unwrap_or(0.0);
                 xs.fill(o.x[j * t_n] + if on_size.is_some() { shift } else { 0.0 });
@@ -706,6 +711,7 @@ impl CurveModel {
             }
         } else {
             b.row = 0;
+            b.counts_repeat = false;
             for (tc, r) in s.tasks.iter().zip(&self.ranges) {
                 let r = r.clone();
                 b.f[r.clone()].fill(tc.f);

@@ -140,6 +140,10 @@ fn batched_likelihood_matches_the_per_observation_one() {
         d
     };
     let (ragged_counts, ragged_mixed) = (ragged(&counts), ragged(&mixed));
+    // a complete ladder where one task's item count differs between models (its lnΓ(n + φ)
+    // are then looked up per observation, not one row for all)
+    let mut uneven = counts.clone();
+    uneven.n[0] += 10;
     let cases = [
         ("reference", &counts),
         ("model_effect", &counts),
@@ -155,6 +159,7 @@ fn batched_likelihood_matches_the_per_observation_one() {
         ("hierarchical", &ragged_counts),
         ("dispersion", &ragged_counts),
         ("hierarchical", &ragged_mixed),
+        ("hierarchical", &uneven),
     ];
     // a dispersion of the counts beside scores is taken one observation at a time
     let dispersed = CurveModel::new(ModelSpec::builtin("dispersion").unwrap(), mixed.clone()).unwrap();
