@@ -164,7 +164,7 @@ impl Batch {
             batch.total_lg[i] = batch.lg[4 * n_obs + k];
             batch.total_dg[i] = batch.dg[4 * n_obs + k];
         }
-        for start in (w..n_obs).step_by(w) {
+        for start in (w..n_obs).step_by(w.max(1)) {
             batch.total_lg.copy_within(..w, start);
             batch.total_dg.copy_within(..w, start);
         }
