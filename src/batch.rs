@@ -645,8 +645,6 @@ impl Scaled {
     }
 }
 
-/// Σ v in a fixed order, eight partial sums at a time (so the loop vectorises and the result
-/// does not depend on the CPU).
 /// Adds each row of `v` (rows of `out.len()` values) into `out`, element by element, the rows
 /// in order.
 pub(crate) fn add_rows(v: &[f64], out: &mut [f64]) {
@@ -662,6 +660,8 @@ pub(crate) fn add_rows(v: &[f64], out: &mut [f64]) {
     dispatch_lanes!(body(v: &[f64], out: &mut [f64]))
 }
 
+/// Σ v in a fixed order, eight partial sums at a time (so the loop vectorises and the result
+/// does not depend on the CPU).
 pub(crate) fn sum(v: &[f64]) -> f64 {
     let mut acc = [0.0; 8];
     let mut chunks = v.chunks_exact(8);

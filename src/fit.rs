@@ -802,6 +802,10 @@ pub fn series_records(data: &FitData) -> Vec<crate::fitio::SeriesRecord> {
 
 #[cfg(test)]
 mod tests {
+    use super::{FitDiagnostics, ValuesCheck};
+    use crate::diagnostics::ParamDiagnostics;
+    use crate::sample::NutsOptions;
+
     #[test]
     fn only_a_near_miss_draws_more_after_four_extensions() {
         use super::draws_more;
@@ -814,10 +818,6 @@ mod tests {
         // never beyond `extend`
         assert!(!draws_more(8, 8, 1.015, 390.0) && !draws_more(2, 2, 1.3, 12.0) && !draws_more(0, 0, 1.3, 12.0));
     }
-
-    use super::{FitDiagnostics, ValuesCheck};
-    use crate::diagnostics::ParamDiagnostics;
-    use crate::sample::NutsOptions;
 
     /// A value that fell short and belongs to a task whose scores fall with size is named with
     /// that task and the flag that leaves it out; a value of another task, one that passed, or a
