@@ -446,7 +446,9 @@ pub fn fit_nuts(model: CurveModel, opts: &NutsOptions, progress: &dyn Progress, 
         // The pilot, its last third kept as draws. It samples the same posterior pinned by a
         // guess from the curvature at the start, which shortens its trajectories; the pins it
         // chooses depend on its draws of θ, not on the coordinates they came in.
-        let pilot_opts = NutsOptions { warmup: opts.pilot - opts.pilot / 3, draws: (opts.pilot / 3).max(4), ..*opts };
+        // the pilot's draws are NUTS's whatever the main draws are: they measure the posterior
+        let pilot_opts =
+            NutsOptions { warmup: opts.pilot - opts.pilot / 3, draws: (opts.pilot / 3).max(4), draw_depth: 0, ..*opts };
         let guess = model.pins_from_curvature(&start.position);
         inits = inits.iter().map(|x| model.repinned(&guess, x)).collect();
         model.set_pins(guess);

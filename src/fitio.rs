@@ -245,6 +245,9 @@ fn write_cmdstan_csv(path: &Path, record: &FitRecord, p: &Posterior, chain: usiz
     s.push_str("#   save_warmup = false\n#   thin = 1\n");
     s.push_str(&format!("#     engine = {}\n", opts.engine()));
     s.push_str(&format!("#     max_depth = {}\n", opts.max_depth));
+    if opts.draw_depth > 0 {
+        s.push_str(&format!("#     draw_depth = {}\n", opts.draw_depth));
+    }
     s.push_str(&format!("#     delta = {}\n", opts.target_accept));
     s.push_str(&format!("# id = {}\n", chain + 1));
     s.push_str(&format!("# seed = {}\n", record.seed));

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use nuts_rs::{
-    Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError, Settings, WalnutsOptions,
+    Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, FlowNutsSettings, HasDims, KineticEnergyKind,
+    LogpError, Settings, StepSizeAdaptMethod, WalnutsOptions,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -49,12 +50,23 @@ pub struct NutsOptions {
     /// [`crate::fit::EXTENSIONS_ANY`] of them, only a near miss goes on.
     #[serde(default)]
     pub extend: u64,
+    /// 0: each draw's trajectory ends at NUTS's U-turn. D > 0: after the warm-up (which stays
+    /// NUTS) every draw's trajectory is exactly 2^D leapfrog steps, without the U-turn check
+    /// (WALNUTS may still end one early, at a split step it cannot reverse), with the step
+    /// size and mass matrix the warm-up left. See docs/sampling.md, "Fixed-length draws".
+    #[serde(default)]
+    pub draw_depth: u64,
 }
 
 impl NutsOptions {
     /// The sampler's name as the draws' header gives it: `walnuts` or `nuts`.
     pub fn engine(&self) -> &'static str {
         if self.walnuts { "walnuts" } else { "nuts" }
+    }
+
+    /// The draws' length for a summary line: nothing for NUTS's own, " of 2^D steps" when fixed.
+    pub fn draw_length(&self) -> String {
+        if self.draw_depth == 0 { String::new() } else { format!(" of 2^{} steps", self.draw_depth) }
     }
 }
 
@@ -71,6 +83,7 @@ impl Default for NutsOptions {
             pilot: 150,
             walnuts: true,
             extend: 8,
+            draw_depth: 0,
         }
     }
 }
@@ -119,6 +132,43 @@ impl LogpError for Recoverable {
 
 struct Target<D: LogDensity + Send + Sync + 'static> {
     density: Arc<D>,
+    /// The map the chains with fixed-length draws sample in (the warm-up's mass matrix).
+    scaling: Option<Scaling>,
+}
+
+/// A diagonal affine map between the density's coordinates x and the sampler's y:
+/// y = (x − mean) / stds, as nuts-rs's diagonal mass matrix holds it. A chain that draws with
+/// fixed-length trajectories gets the one its warm-up ended with, unchanged from then on.
+#[derive(Debug, Clone)]
+struct Scaling {
+    mean: Vec<f64>,
+    stds: Vec<f64>,
+    /// Σ ln(1/stds), the log determinant nuts-rs's mass matrix reports.
+    logdet: f64,
+}
+
+impl Scaling {
+    fn new(mean: Vec<f64>, stds: Vec<f64>) -> Scaling {
+        let logdet = stds.iter().map(|s| -s.ln()).sum();
+        Scaling { mean, stds, logdet }
+    }
+
+    fn to_sampler(&self, x: &[f64], gx: &[f64], y: &mut [f64], gy: &mut [f64]) {
+        for i in 0..x.len() {
+            y[i] = (x[i] - self.mean[i]) / self.stds[i];
+            gy[i] = gx[i] * self.stds[i];
+        }
+    }
+}
+
+/// nuts-rs's soft clipping of a gradient: a component beyond a tenth of `clip` becomes
+/// clip·asinh(g/clip).
+fn soft_clip(grad: &mut [f64], clip: Option<f64>) {
+    if let Some(c) = clip {
+        for g in grad.iter_mut().filter(|g| g.abs() > 0.1 * c) {
+            *g = c * (*g / c).asinh();
+        }
+    }
 }
 
 impl<D: LogDensity + Send + Sync + 'static> HasDims for Target<D> {
@@ -129,7 +179,7 @@ impl<D: LogDensity + Send + Sync + 'static> HasDims for Target<D> {
 
 impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
     type LogpError = Recoverable;
-    type FlowParameters = ();
+    type FlowParameters = Scaling;
     type ExpandedVector = Vec<f64>;
 
     fn dim(&self) -> usize {
@@ -142,6 +192,90 @@ impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
 
     fn expand_vector<R: rand::Rng + ?Sized>(&mut self, _rng: &mut R, _array: &[f64]) -> Result<Vec<f64>, CpuMathError> {
         Ok(Vec::new())
+    }
+
+    // The "flow" nuts-rs lets a density supply is here only the fixed diagonal map of a chain
+    // that draws with fixed-length trajectories: it is never trained (no tuning).
+
+    fn inv_transform_normalize(
+        &mut self,
+        params: &Scaling,
+        x: &[f64],
+        gx: &[f64],
+        y: &mut [f64],
+        gy: &mut [f64],
+    ) -> Result<f64, Recoverable> {
+        params.to_sampler(x, gx, y, gy);
+        Ok(params.logdet)
+    }
+
+    fn init_from_untransformed_position(
+        &mut self,
+        params: &Scaling,
+        x: &[f64],
+        gx: &mut [f64],
+        y: &mut [f64],
+        gy: &mut [f64],
+        clip: Option<f64>,
+    ) -> Result<(f64, f64), Recoverable> {
+        let lp = self.logp(x, gx)?;
+        soft_clip(gx, clip);
+        params.to_sampler(x, gx, y, gy);
+        Ok((lp, params.logdet))
+    }
+
+    fn init_from_transformed_position(
+        &mut self,
+        params: &Scaling,
+        x: &mut [f64],
+        gx: &mut [f64],
+        y: &[f64],
+        gy: &mut [f64],
+        clip: Option<f64>,
+    ) -> Result<(f64, f64), Recoverable> {
+        for i in 0..x.len() {
+            x[i] = params.mean[i] + params.stds[i] * y[i];
+        }
+        let lp = self.logp(x, gx)?;
+        soft_clip(gx, clip);
+        for i in 0..x.len() {
+            gy[i] = gx[i] * params.stds[i];
+        }
+        Ok((lp, params.logdet))
+    }
+
+    fn update_transformation<'a, R: rand::Rng + ?Sized>(
+        &'a mut self,
+        _rng: &mut R,
+        _positions: impl ExactSizeIterator<Item = &'a [f64]>,
+        _gradients: impl ExactSizeIterator<Item = &'a [f64]>,
+        _logps: impl ExactSizeIterator<Item = &'a f64>,
+        _params: &'a mut Scaling,
+    ) -> Result<(), Recoverable> {
+        Ok(())
+    }
+
+    fn init_transformation<R: rand::Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        _x: &[f64],
+        _gx: &[f64],
+        chain: u64,
+    ) -> Result<Scaling, Recoverable> {
+        self.new_transformation(rng, self.density.dim(), chain)
+    }
+
+    fn new_transformation<R: rand::Rng + ?Sized>(
+        &mut self,
+        _rng: &mut R,
+        dim: usize,
+        _chain: u64,
+    ) -> Result<Scaling, Recoverable> {
+        Ok(self.scaling.clone().unwrap_or_else(|| Scaling::new(vec![0.0; dim], vec![1.0; dim])))
+    }
+
+    fn transformation_id(&self, _params: &Scaling) -> Result<i64, Recoverable> {
+        Ok(0)
     }
 }
 
@@ -191,18 +325,27 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
             let (run, density) = (&run, density.clone());
             let init = &inits[c % inits.len()];
             scope.spawn(move || {
-                let mut chain = match start_chain(density, init, opts, c) {
+                let mut out = ChainDraws {
+                    positions: Vec::with_capacity(opts.draws as usize),
+                    stats: Vec::with_capacity(opts.draws as usize),
+                };
+                let (mut skip, mut keep) = (opts.warmup, opts.draws);
+                let started = start_chain(density, init, opts, c).and_then(|mut chain| {
+                    if opts.draw_depth > 0 {
+                        // the warm-up, then a chain that draws in the scaling it ended with
+                        run.draws(&mut chain, c, skip, 0, &mut out)?;
+                        skip = 0;
+                        chain = chain.fixed(opts, c)?;
+                    }
+                    Ok(chain)
+                });
+                let mut chain = match started {
                     Ok(chain) => chain,
                     Err(e) => {
                         run.abort.store(true, Ordering::Relaxed);
                         return drop(to_main.send(Err(e)));
                     }
                 };
-                let mut out = ChainDraws {
-                    positions: Vec::with_capacity(opts.draws as usize),
-                    stats: Vec::with_capacity(opts.draws as usize),
-                };
-                let (mut skip, mut keep) = (opts.warmup, opts.draws);
                 loop {
                     let result = run.draws(&mut chain, c, skip, keep, &mut out).map(|()| std::mem::take(&mut out));
                     if result.is_err() {
@@ -256,6 +399,11 @@ pub fn sample<D: LogDensity + Send + Sync + 'static>(
     Ok(Samples { chains: outs, seconds: start.elapsed().as_secs_f64() - deciding })
 }
 
+/// The seed of chain `c`'s random numbers.
+fn chain_seed(opts: &NutsOptions, c: usize) -> u64 {
+    opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(c as u64)
+}
+
 /// Chain `c`, seeded from `opts.seed` and its index, at `init` plus jitter (a jittered point
 /// with a finite density; the given point when twenty tries found none).
 fn start_chain<D: LogDensity + Send + Sync + 'static>(
@@ -263,10 +411,12 @@ fn start_chain<D: LogDensity + Send + Sync + 'static>(
     init: &[f64],
     opts: &NutsOptions,
     c: usize,
-) -> Result<ChainOf<D>> {
-    let settings = nuts_settings(opts);
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(c as u64));
-    let math = CpuMath::new(Target { density: density.clone() });
+) -> Result<Drawing<D>> {
+    let mut settings = nuts_settings(opts);
+    // a chain that goes on to fixed-length draws takes the mass matrix with it
+    settings.adapt_options.mass_matrix_options.store_mass_matrix = opts.draw_depth > 0;
+    let mut rng = ChaCha8Rng::seed_from_u64(chain_seed(opts, c));
+    let math = CpuMath::new(Target { density: density.clone(), scaling: None });
     let mut chain =
         settings.new_chain(c as u64, math, &mut rng).map_err(|e| Error::Fit(format!("sampler settings: {e}")))?;
     let jitter = Uniform::new_inclusive(-opts.jitter, opts.jitter).map_err(|e| Error::Fit(e.to_string()))?;
@@ -280,11 +430,101 @@ fn start_chain<D: LogDensity + Send + Sync + 'static>(
         }
     }
     chain.set_position(&start_at).map_err(|e| Error::Fit(format!("cannot start chain {}: {e}", c + 1)))?;
-    Ok(chain)
+    Ok(Drawing::Nuts { chain: Box::new(chain), density, scaling: None, step: f64::NAN, last: start_at.into() })
 }
 
 /// A chain of the sampler [`nuts_settings`] makes.
 type ChainOf<D> = <DiagNutsSettings as Settings>::Chain<CpuMath<Target<D>>>;
+/// A chain of fixed-length draws ([`Drawing::fixed`]).
+type FixedChainOf<D> = <FlowNutsSettings as Settings>::Chain<CpuMath<Target<D>>>;
+
+/// One chain as it draws: NUTS (the warm-up, and the draws unless `draw_depth` is set), or
+/// fixed-length trajectories in the step size and scaling a NUTS warm-up ended with.
+enum Drawing<D: LogDensity + Send + Sync + 'static> {
+    Nuts {
+        chain: Box<ChainOf<D>>,
+        density: Arc<D>,
+        /// The mass matrix as the chain's last update left it, its last adapted step size, and
+        /// its last position.
+        scaling: Option<Scaling>,
+        step: f64,
+        last: Box<[f64]>,
+    },
+    Fixed(Box<FixedChainOf<D>>),
+}
+
+/// A draw's statistics from nuts-rs's (the same fields for either kind of chain).
+macro_rules! draw_stats {
+    ($stats:expr, $prog:expr, $max_depth_hit:expr) => {
+        DrawStats {
+            lp: $stats.point.logp,
+            accept_stat: $stats.adapt.step_size.mean_tree_accept,
+            stepsize: $prog.step_size,
+            treedepth: $stats.depth,
+            n_leapfrog: $prog.num_gradients,
+            divergent: $prog.diverging,
+            energy: $stats.point.energy,
+            max_depth_hit: $max_depth_hit,
+        }
+    };
+}
+
+impl<D: LogDensity + Send + Sync + 'static> Drawing<D> {
+    /// The next iteration: its position and statistics.
+    fn next(&mut self) -> anyhow::Result<(Box<[f64]>, DrawStats)> {
+        match self {
+            Drawing::Nuts { chain, scaling, step, last, .. } => {
+                let (pos, _, stats, prog) = chain.expanded_draw()?;
+                let t = &stats.hamiltonian.transformation;
+                if let (Some(stds), Some(mean)) = (&t.mass_matrix_inv, &t.transformation_mu) {
+                    *scaling = Some(Scaling::new(mean.clone(), stds.clone()));
+                }
+                *step = stats.adapt.step_size.step_size_bar;
+                last.clone_from(&pos);
+                Ok((pos, draw_stats!(stats, prog, stats.maxdepth_reached)))
+            }
+            // every trajectory reaches its fixed depth: no sign of a step too small
+            Drawing::Fixed(chain) => {
+                let (pos, _, stats, prog) = chain.expanded_draw()?;
+                Ok((pos, draw_stats!(stats, prog, false)))
+            }
+        }
+    }
+
+    /// After a NUTS warm-up: a chain that goes on from its last position with trajectories of
+    /// exactly 2^`opts.draw_depth` steps, its step size fixed at the warm-up's and its mass
+    /// matrix the warm-up's last, so that only the trajectories' length changes. (nuts-rs keeps
+    /// one depth for a chain's whole life; a new chain that samples in the warm-up's scaling,
+    /// through nuts-rs's interface for a map the density supplies, is how the draws get theirs.)
+    fn fixed(self, opts: &NutsOptions, c: usize) -> Result<Drawing<D>> {
+        let Drawing::Nuts { density, scaling, step, last, .. } = self else { return Ok(self) };
+        let Some(scaling) = scaling.filter(|_| step.is_finite() && step > 0.0) else {
+            return Err(Error::Usage("fixed-length draws (--draw-depth) need a warm-up to adapt to".into()));
+        };
+        let warm = nuts_settings(opts);
+        let mut s = FlowNutsSettings {
+            num_tune: 0,
+            num_draws: opts.draws,
+            maxdepth: opts.draw_depth,
+            mindepth: opts.draw_depth,
+            seed: opts.seed,
+            num_chains: opts.chains,
+            max_energy_error: warm.max_energy_error,
+            gradient_clipping: warm.gradient_clipping,
+            walnuts: warm.walnuts,
+            trajectory_kind: KineticEnergyKind::Euclidean,
+            ..FlowNutsSettings::default()
+        };
+        s.adapt_options.step_size_settings = warm.adapt_options.step_size_settings;
+        s.adapt_options.step_size_settings.adapt_options.method = StepSizeAdaptMethod::Fixed(step);
+        let mut rng = ChaCha8Rng::seed_from_u64(chain_seed(opts, c) ^ 0xD3A7_F1ED);
+        let math = CpuMath::new(Target { density, scaling: Some(scaling) });
+        let mut chain =
+            s.new_chain(c as u64, math, &mut rng).map_err(|e| Error::Fit(format!("sampler settings: {e}")))?;
+        chain.set_position(&last).map_err(|e| Error::Fit(format!("cannot go on with chain {}: {e}", c + 1)))?;
+        Ok(Drawing::Fixed(Box::new(chain)))
+    }
+}
 
 /// What the chains of one [`sample`] share: progress, the caller's stop flag, the flag a
 /// failing chain sets to stop the others, and the count of iterations done.
@@ -299,7 +539,7 @@ impl Run<'_> {
     /// `skip` iterations of chain `c` (warm-up), then `keep` draws into `out`.
     fn draws<D: LogDensity + Send + Sync + 'static>(
         &self,
-        chain: &mut ChainOf<D>,
+        chain: &mut Drawing<D>,
         c: usize,
         skip: u64,
         keep: u64,
@@ -309,8 +549,7 @@ impl Run<'_> {
             if self.stop.load(Ordering::Relaxed) || self.abort.load(Ordering::Relaxed) {
                 return Err(Error::Interrupted);
             }
-            let (pos, _, stats, prog) =
-                chain.expanded_draw().map_err(|e| Error::Fit(format!("chain {} failed: {e}", c + 1)))?;
+            let (pos, stats) = chain.next().map_err(|e| Error::Fit(format!("chain {} failed: {e}", c + 1)))?;
             let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_multiple_of(50) {
                 self.progress.update(n);
@@ -319,16 +558,7 @@ impl Run<'_> {
                 continue;
             }
             out.positions.push(pos.to_vec());
-            out.stats.push(DrawStats {
-                lp: stats.point.logp,
-                accept_stat: stats.adapt.step_size.mean_tree_accept,
-                stepsize: prog.step_size,
-                treedepth: stats.depth,
-                n_leapfrog: prog.num_gradients,
-                divergent: prog.diverging,
-                energy: stats.point.energy,
-                max_depth_hit: stats.maxdepth_reached,
-            });
+            out.stats.push(stats);
         }
         Ok(())
     }

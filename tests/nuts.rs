@@ -41,6 +41,13 @@ fn reference_model_matches_stan_with_plain_nuts() {
     assert_matches_stan(&opts, 10);
 }
 
+/// Draws of fixed length (2^8 steps after a NUTS warm-up, through a second chain that samples
+/// in the warm-up's scaling): the same posterior, with about three times the ESS to test it by.
+#[test]
+fn reference_model_matches_stan_with_fixed_length_draws() {
+    assert_matches_stan(&NutsOptions { draw_depth: 8, ..Default::default() }, 0);
+}
+
 fn assert_matches_stan(opts: &NutsOptions, max_divergences: u64) {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stan_reference_opt.json"))
         .unwrap();
@@ -176,6 +183,39 @@ fn a_short_fit_is_extended_as_if_it_had_asked_for_more_draws() {
     assert_eq!(twice.diagnostics.extensions[1].after_draws, 150);
     assert_eq!(twice.posterior.draws[1].len(), 200);
     assert_eq!(twice.posterior.stats[1].len(), 200);
+}
+
+/// Fixed-length draws (`draw_depth`): seeded, every trajectory 2^D steps unless WALNUTS ends it
+/// at a split it cannot reverse (and none counted as hitting the maximum depth), and extended
+/// like NUTS's draws, as if more had been asked for.
+#[test]
+fn fixed_length_draws_are_seeded_and_extend_as_if_asked_for() {
+    let run = |draws, extend, draw_depth| {
+        let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+        fit_nuts(model, &NutsOptions { draws, extend, draw_depth, ..quick() }, &(), &AtomicBool::new(false)).unwrap()
+    };
+    let fixed = run(150, 0, 6);
+    assert_eq!(fixed.posterior.draws, run(150, 0, 6).posterior.draws);
+    assert_ne!(fixed.posterior.draws, run(150, 0, 0).posterior.draws);
+    for chain in &fixed.posterior.stats {
+        assert!(chain.iter().all(|s| s.treedepth <= 6 && !s.max_depth_hit));
+        let full = chain.iter().filter(|s| s.treedepth == 6).count();
+        assert!(full * 10 >= chain.len() * 8, "{full} of {} draws of 2^6 steps", chain.len());
+    }
+    assert_eq!(fixed.diagnostics.max_depth_hits, 0);
+    let once = run(100, 1, 6);
+    assert_eq!(once.diagnostics.extensions.len(), 1);
+    assert_eq!(once.posterior.draws, fixed.posterior.draws);
+}
+
+/// Fixed-length draws take their step size and mass matrix from the warm-up: without one, an
+/// error that says so.
+#[test]
+fn fixed_length_draws_need_a_warm_up() {
+    let model = CurveModel::new(ModelSpec::builtin("hierarchical").unwrap(), small_example()).unwrap();
+    let opts = NutsOptions { warmup: 0, draw_depth: 8, ..quick() };
+    let e = fit_nuts(model, &opts, &(), &AtomicBool::new(false)).unwrap_err();
+    assert!(e.to_string().contains("--draw-depth"), "{e}");
 }
 
 /// Beyond the first four extensions only a near miss goes on (R-hat at most 1.02 and bulk ESS

@@ -311,10 +311,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         (
             "sampler".into(),
             format!(
-                "{}, {} chains × {} draws after {} warm-up, seed {}, target acceptance {}",
+                "{}, {} chains × {} draws{} after {} warm-up, seed {}, target acceptance {}",
                 opts.engine().to_uppercase(),
                 opts.chains,
                 d.draws_per_chain,
+                opts.draw_length(),
                 opts.warmup,
                 a.seed,
                 opts.target_accept
