@@ -10,7 +10,9 @@
 # SEEDS: the scurve seeds to run (default "1"); one run's ESS/s varies about twofold between
 #        seeds, so a speed claim wants several, e.g. SEEDS="1 2 3 4 5 6". Stan runs once.
 # SCURVE_ARGS: further `scurve fit` arguments, e.g. "--extend 0" for exactly 1000 draws per
-#              chain, as Stan draws (by default a fit short of R-hat 1.01 or ESS 400 draws more)
+#              chain, as Stan draws (by default a fit short of R-hat 1.01 or ESS 400 draws more),
+#              and "--draw-depth 8" for draws of 2^8 leapfrog steps after the NUTS warm-up
+#              (docs/sampling.md, "Fixed-length draws")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "$1")

@@ -314,6 +314,8 @@ impl FitDiagnostics {
         let mut w = Vec::new();
         // twice the draws the fit ended with (extensions included), at least 2000
         let longer = (2 * self.draws_per_chain).max(2000);
+        // fixed-length draws, when the fit's were NUTS's (docs/sampling.md)
+        let deeper = if opts.draw_depth == 0 { ", or longer trajectories (--draw-depth 8)" } else { "" };
         const WEAK: &str = "The tasks identify this population value only weakly (few sizes, or many tasks at chance or far from their ceiling), so the sampler moves slowly along it";
         const NOISE: &str = "sigma is the spread of the scores that have no item count around their curves; with few sizes per task the curves can pass close to every score, and the data say little of it. An item count for each score (an n column) makes the likelihood a count's, or a tighter [noise] prior in a model file (docs/models.md) says how noisy such scores are";
         if self.rhat_max > RHAT_MAX {
@@ -335,7 +337,7 @@ impl FitDiagnostics {
                 )
             });
             w.push(format!(
-                "R-hat is {} for {}, above 1.01: the chains disagree.{apart} Run longer (--warmup 2000 --draws {longer}). {check}",
+                "R-hat is {} for {}, above 1.01: the chains disagree.{apart} Run longer (--warmup 2000 --draws {longer}){deeper}. {check}",
                 format_rhat(self.rhat_max),
                 self.worst_rhat
             ));
@@ -351,7 +353,7 @@ impl FitDiagnostics {
                 String::new()
             };
             w.push(format!(
-                "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws {longer}) or more chains.",
+                "bulk ESS is {:.0} for {}, below 400: intervals are imprecise.{why} Draw more (--draws {longer}){deeper} or more chains.",
                 self.ess_bulk_min, self.worst_ess
             ));
         }
@@ -907,6 +909,10 @@ mod tests {
         let short = FitDiagnostics { rhat_max: 1.02, ess_bulk_min: 300.0, ..with_divergences(0) };
         let w = short.warnings(&opts);
         assert!(w[0].contains("(--warmup 2000 --draws 2000)") && w[1].contains("(--draws 2000)"), "{w:?}");
+        // longer trajectories are offered to a fit whose draws were NUTS's, not to one whose were not
+        assert!(w.iter().all(|w| w.contains("--draw-depth 8")), "{w:?}");
+        let deep = short.warnings(&NutsOptions { draw_depth: 8, ..opts });
+        assert!(deep.iter().all(|w| !w.contains("--draw-depth")), "{deep:?}");
         let extended = FitDiagnostics { draws_per_chain: 2000, ..short };
         let w = extended.warnings(&opts);
         assert!(w[0].contains("(--warmup 2000 --draws 4000)") && w[1].contains("(--draws 4000)"), "{w:?}");
