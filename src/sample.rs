@@ -153,9 +153,21 @@ impl Scaling {
         Scaling { mean, stds, logdet }
     }
 
-    fn to_sampler(&self, x: &[f64], gx: &[f64], y: &mut [f64], gy: &mut [f64]) {
+    fn position_to_sampler(&self, x: &[f64], y: &mut [f64]) {
         for i in 0..x.len() {
             y[i] = (x[i] - self.mean[i]) / self.stds[i];
+        }
+    }
+
+    fn position_from_sampler(&self, y: &[f64], x: &mut [f64]) {
+        for i in 0..y.len() {
+            x[i] = self.mean[i] + self.stds[i] * y[i];
+        }
+    }
+
+    /// The gradient in y from the gradient in x.
+    fn gradient_to_sampler(&self, gx: &[f64], gy: &mut [f64]) {
+        for i in 0..gx.len() {
             gy[i] = gx[i] * self.stds[i];
         }
     }
@@ -205,7 +217,8 @@ impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
         y: &mut [f64],
         gy: &mut [f64],
     ) -> Result<f64, Recoverable> {
-        params.to_sampler(x, gx, y, gy);
+        params.position_to_sampler(x, y);
+        params.gradient_to_sampler(gx, gy);
         Ok(params.logdet)
     }
 
@@ -220,7 +233,8 @@ impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
     ) -> Result<(f64, f64), Recoverable> {
         let lp = self.logp(x, gx)?;
         soft_clip(gx, clip);
-        params.to_sampler(x, gx, y, gy);
+        params.position_to_sampler(x, y);
+        params.gradient_to_sampler(gx, gy);
         Ok((lp, params.logdet))
     }
 
@@ -233,14 +247,10 @@ impl<D: LogDensity + Send + Sync + 'static> CpuLogpFunc for Target<D> {
         gy: &mut [f64],
         clip: Option<f64>,
     ) -> Result<(f64, f64), Recoverable> {
-        for i in 0..x.len() {
-            x[i] = params.mean[i] + params.stds[i] * y[i];
-        }
+        params.position_from_sampler(y, x);
         let lp = self.logp(x, gx)?;
         soft_clip(gx, clip);
-        for i in 0..x.len() {
-            gy[i] = gx[i] * params.stds[i];
-        }
+        params.gradient_to_sampler(gx, gy);
         Ok((lp, params.logdet))
     }
 
