@@ -100,9 +100,9 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 10)]
     pub max_depth: u64,
     /// Draw with trajectories of exactly 2^D leapfrog steps instead of stopping each at NUTS's
-    /// U-turn (the warm-up stays NUTS and sets the step size and mass matrix). 8 doubles NUTS's
-    /// usual length on the tidy ladders: more ESS per second, but each draw costs twice as
-    /// much (docs/sampling.md).
+    /// U-turn (the warm-up stays NUTS, within --max-depth, and sets the step size and mass
+    /// matrix). 8 doubles NUTS's usual length on the tidy ladders: more ESS per second, but each
+    /// draw costs twice as much (docs/sampling.md).
     #[arg(long, value_name = "D", value_parser = clap::value_parser!(u64).range(1..=12))]
     pub draw_depth: Option<u64>,
     /// Iterations of the pilot that opens the warm-up and chooses how each task's parameters are
