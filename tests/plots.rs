@@ -286,6 +286,15 @@ fn report_is_one_page_with_every_section() {
     // not replaced without --force
     let o = scurve_in(d, &["report", "--out", "report.html", "--no-validate"]);
     assert_eq!(o.status.code(), Some(2));
+    // an HTML page under another name is refused before any fit, and nothing is written
+    let o = scurve_in(d, &["report", "--out", "report.txt", "--no-validate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("report.txt: the report is one HTML page; its file must end in .html or .htm"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("report.txt").exists());
 }
 
 /// A ladder of three sizes cannot be validated by holding its largest out: the report is still

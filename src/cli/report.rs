@@ -30,7 +30,7 @@ use super::{DataArgs, ForecastSize, forecast_size_arg, size_arg};
 pub struct Args {
     #[command(flatten)]
     pub data: DataArgs,
-    /// The HTML file to write.
+    /// The HTML file to write (.html or .htm).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Replace an existing --out file.
@@ -123,6 +123,14 @@ fn forecast_words(forecast: &ForecastAt, axis: XAxis) -> String {
 pub fn run(a: Args) -> Result<ExitCode> {
     if a.validate_largest == 0 {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
+    }
+    let html = a.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(html.as_deref(), Some("html" | "htm")) {
+        return Err(scurve::Error::Usage(format!(
+            "{}: the report is one HTML page; its file must end in .html or .htm",
+            a.out.display()
+        ))
+        .into());
     }
     check_new(&a.out, a.force)?;
     let (ds, series, repeats) = a.data.series_noting(a.holdout_above)?;
