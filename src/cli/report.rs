@@ -124,8 +124,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.validate_largest == 0 {
         return Err(scurve::Error::Usage("--validate-largest must be at least 1".into()).into());
     }
-    let html = a.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    if !matches!(html.as_deref(), Some("html" | "htm")) {
+    if !a.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm")) {
         return Err(scurve::Error::Usage(format!(
             "{}: the report is one HTML page; its file must end in .html or .htm",
             a.out.display()
