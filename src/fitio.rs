@@ -43,6 +43,9 @@ pub struct DataRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     pub shots: Option<u32>,
+    /// The revision `--revision` chose, of the models whose results record several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
     pub metric: String,
     pub chance: Option<f64>,
     /// Chance levels given per task (`--chance TASK=P`).
@@ -79,6 +82,7 @@ impl DataRecord {
         crate::data::Selection {
             families: self.families.iter().chain(&self.family).cloned().collect(),
             shots: self.shots,
+            revision: self.revision.clone(),
             chance: self.chance,
             task_chance: self.task_chance.clone(),
             task_items: self.task_items.iter().map(|(t, &n)| (t.clone(), crate::data::GivenItems(n))).collect(),

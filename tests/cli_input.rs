@@ -205,6 +205,84 @@ fn keep_first_keeps_the_first_of_two_results() {
     assert!(stderr(&out).contains("appears twice") && !stderr(&out).contains("--keep-first"), "{}", stderr(&out));
 }
 
+/// A harness result file of model `name` at checkpoint `revision` (v0.3's model_args string, or
+/// v0.4's object when `object`), scoring `acc` on arc_easy and piqa (1000 items each).
+fn harness_at(name: &str, revision: &str, acc: f64, object: bool) -> String {
+    let se = (acc * (1.0 - acc) / 999.0).sqrt();
+    let args = if object {
+        format!(r#"{{"pretrained": "org/{name}", "revision": "{revision}"}}"#)
+    } else {
+        format!(r#""pretrained=org/{name},revision={revision}""#)
+    };
+    let task = |t: &str| format!(r#""{t}": {{"acc": {acc}, "acc_stderr": {se}}}"#);
+    format!(
+        r#"{{"results": {{{}, {}}}, "config": {{"model_args": {args}, "num_fewshot": 0}}}}"#,
+        task("arc_easy"),
+        task("piqa")
+    )
+}
+
+/// Harness files of several checkpoints of one model (`revision=` in model_args) are several
+/// models of one size: refused with both revisions and files named, until `--revision` picks
+/// one, which a saved fit remembers; a revision no file has, or a model without it, is named.
+#[test]
+fn harness_revisions_need_a_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("h")).unwrap();
+    for (file, name, rev, acc, object) in [
+        ("a.json", "pythia-70m", "step143000", 0.40, false),
+        ("b.json", "pythia-160m", "step143000", 0.45, false),
+        ("c.json", "pythia-160m", "step71500", 0.43, true),
+        ("d.json", "pythia-410m", "step143000", 0.52, false),
+        ("e.json", "pythia-410m", "step71500", 0.50, false),
+        ("f.json", "pythia-1b", "step143000", 0.58, false),
+    ] {
+        std::fs::write(d.join("h").join(file), harness_at(name, rev, acc, object)).unwrap();
+    }
+    let out = scurve_in(d, &["fit", "h", "--method", "map"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let says = "h/c.json: key 'config.model_args': model 'pythia-160m' is given at 2 revisions: step143000 \
+                (h/b.json), step71500 (h/c.json); so is 'pythia-410m'; each is another checkpoint";
+    assert!(err.contains(says) && err.contains("choose one with --revision"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // the final checkpoint: one result per model, the revision's own
+    let out = scurve_in(d, &["fit", "h", "--method", "map", "--revision", "step143000", "--out", "f", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved = common::fit_json(&d.join("f"));
+    assert_eq!(saved["data"]["revision"], "step143000");
+    assert_eq!(saved["observations"]["y"], serde_json::json!([400, 450, 520, 580, 400, 450, 520, 580]));
+    assert!(scurve_in(d, &["forecast", "f", "--size", "7B"]).status.success());
+    // the other: two models have no result at it
+    let out = scurve_in(d, &["inspect", "h", "--revision", "step71500"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "model 'pythia-1b' has no results at --revision step71500, only at step143000 (h/f.json); nor has \
+                      'pythia-70m'; leave them out with --skip-model 'pythia-1b' --skip-model 'pythia-70m'"
+        ),
+        "{err}"
+    );
+    let out = scurve_in(d, &["inspect", "h", "--revision", "step71500", "--skip-model", "pythia-1b", "--json"]);
+    assert_eq!(out.status.code(), Some(2), "pythia-70m still lacks it");
+    let two = ["--skip-model", "pythia-1b", "--skip-model", "pythia-70m"];
+    let out = scurve_in(d, &[&["inspect", "h", "--revision", "step71500", "--json"][..], &two].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"observations\": 4"), "{}", stdout(&out));
+    let out = scurve_in(d, &["inspect", "h", "--revision", "step1"]);
+    assert!(stderr(&out).contains("no results at --revision step1 (found: step143000, step71500)"), "{}", stderr(&out));
+    // results that record no revision are kept beside those that do; asked of data with none, it says so
+    std::fs::write(d.join("h/g.json"), harness_at("opt-125m", "", 0.41, false).replace(",revision=", "")).unwrap();
+    let out = scurve_in(d, &["inspect", "h", "--revision", "step143000", "--json"]);
+    assert!(out.status.success() && stdout(&out).contains("\"observations\": 10"), "{}", stderr(&out));
+    let csv = d.join("r.csv");
+    std::fs::write(&csv, format!("{HEADER}{}", good_rows())).unwrap();
+    let out = scurve_in(d, &["inspect", "r.csv", "--revision", "step143000"]);
+    assert!(stderr(&out).contains("no results record a revision"), "{}", stderr(&out));
+}
+
 /// Every task with conflicting rows is named at once, not one per run.
 #[test]
 fn all_conflicting_tasks_are_named_at_once() {

@@ -37,6 +37,7 @@ fn table(rows: &[(&str, f64, u64)]) -> Vec<scurve::data::Series> {
             chance: Some(if t == "a" { 0.25 } else { 0.5 }),
             shots: None,
             at: Location::file("tiny"),
+            revision: None,
             rounded: None,
             score: None,
         })

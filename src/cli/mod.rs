@@ -115,6 +115,10 @@ pub struct DataArgs {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
+    /// Checkpoint to use of each model whose harness results record several (`revision=` in
+    /// their model_args, e.g. step143000); results that record none are kept.
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
     /// Use only this model family (repeat for several; default: every family, each its own series),
     /// or every family a pattern matches, as for --task ('Llama*').
     #[arg(long = "family", value_name = "FAMILY")]
@@ -219,6 +223,7 @@ impl DataArgs {
         Ok(Selection {
             families: self.families.clone(),
             shots: self.shots,
+            revision: self.revision.clone(),
             chance: self.default_chance(),
             task_chance: self.task_chance(),
             task_items: self.items.iter().cloned().collect(),
@@ -393,6 +398,7 @@ impl DataArgs {
             families: self.families.clone(),
             family: None,
             shots: self.shots,
+            revision: self.revision.clone(),
             metric: match self.metric {
                 MetricArg::Acc => "acc".into(),
                 MetricArg::AccNorm => "acc_norm".into(),

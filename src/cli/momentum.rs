@@ -33,6 +33,9 @@ pub struct Args {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
+    /// Checkpoint to use of each model whose harness results record several (as for `fit`).
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
     /// Use only this model family (repeat for several), or every family a pattern matches ('Llama*').
     #[arg(long = "family", value_name = "FAMILY")]
     pub families: Vec<String>,
@@ -89,6 +92,7 @@ impl Args {
             metric: self.metric,
             sizes: self.size_map.clone(),
             shots: self.shots,
+            revision: self.revision.clone(),
             families: self.families.clone(),
             chance: self.chance.clone(),
             items: self.items.clone(),

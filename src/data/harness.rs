@@ -163,6 +163,7 @@ impl Collector {
         };
         self.harness_files += 1;
         let model = model_name(&v, f);
+        let revision = revision(&v);
         // a size found nowhere (NaN) is looked for in the other inputs, then refused unless the
         // model is left out (`crate::data::complete`)
         let params = match opts.sizes.as_ref().and_then(|m| m.get(&model)) {
@@ -233,6 +234,7 @@ impl Collector {
                 outcome,
                 chance: None,
                 shots,
+                revision: revision.clone(),
                 at,
                 rounded: None,
                 score: Some(p),
@@ -339,6 +341,18 @@ fn model_name(v: &Value, file: &Path) -> String {
         }
     }
     from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())
+}
+
+/// The checkpoint a result file records, `revision=` in its `model_args` (or `"revision"` in
+/// v0.4's object form), when it records one.
+fn revision(v: &Value) -> Option<String> {
+    let args = v.get("config").and_then(|c| c.get("model_args"));
+    args.and_then(Value::as_str)
+        .and_then(|a| a.split(',').find_map(|kv| kv.trim().strip_prefix("revision=")))
+        .or_else(|| args.and_then(|a| a.get("revision")).and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
 }
 
 /// The entries of `results` that aggregate others (v0.4's groups such as `mmlu` over its 57

@@ -307,6 +307,7 @@ mod tests {
             chance: None,
             shots: None,
             at: Location::file("f"),
+            revision: None,
             rounded: None,
             score: Some(s),
         }

@@ -59,6 +59,9 @@ pub struct Observation {
     pub chance: Option<f64>,
     /// Few-shot setting, when known.
     pub shots: Option<u32>,
+    /// The checkpoint the result is of, when the input records one (`revision=` in a harness
+    /// file's `model_args`): two revisions of one model are two models of one size.
+    pub revision: Option<String>,
     /// Where this observation was read.
     pub at: Location,
     /// Some(d) when its count was read from a score written to d decimals, the nearest whole
@@ -111,6 +114,9 @@ pub struct Selection {
     pub families: Vec<String>,
     /// Keep only this few-shot setting.
     pub shots: Option<u32>,
+    /// Of each model whose results record several revisions (checkpoints), keep this one's
+    /// (`--revision`); results that record none are kept.
+    pub revision: Option<String>,
     /// Chance level for tasks neither the data nor the built-in table knows.
     pub chance: Option<f64>,
     /// Chance levels of named tasks, or of the tasks a pattern matches (`--chance TASK=P`),
@@ -395,6 +401,93 @@ impl Dataset {
         self.observations.iter().map(|o| o.family.clone()).collect()
     }
 
+    /// Of `kept`, each model's results at the revision `sel` chose: a model whose results record
+    /// several revisions (harness files of several checkpoints) must have one chosen, and with
+    /// `--revision` a model that records revisions must record that one. Results that record
+    /// none are kept, except beside results of the same model at the revision chosen.
+    fn at_revision<'a>(&self, kept: Vec<&'a Observation>, sel: &Selection) -> Result<Vec<&'a Observation>> {
+        // each model's revisions, each with the first result that records it
+        let mut recorded: BTreeMap<(&Option<String>, &str), Vec<&Observation>> = BTreeMap::new();
+        for &o in &kept {
+            if let Some(r) = &o.revision {
+                let seen = recorded.entry((&o.family, o.model.as_str())).or_default();
+                if !seen.iter().any(|p| p.revision.as_ref() == Some(r)) {
+                    seen.push(o);
+                }
+            }
+        }
+        let listed = |seen: &[&Observation]| -> String {
+            let each: Vec<String> =
+                seen.iter().map(|o| format!("{} ({})", o.revision.as_deref().unwrap_or(""), o.at.file)).collect();
+            each.join(", ")
+        };
+        let Some(chosen) = &sel.revision else {
+            let several: Vec<(&str, &Vec<&Observation>)> =
+                recorded.iter().filter(|(_, seen)| seen.len() > 1).map(|((_, m), seen)| (*m, seen)).collect();
+            if let Some(&(model, seen)) = several.first() {
+                let rest: Vec<String> = several[1..].iter().map(|(m, _)| format!("'{m}'")).collect();
+                return Err(Error::input(
+                    Location::file(&seen[1].at.file).key("config.model_args"),
+                    format!(
+                        "model '{model}' is given at {} revisions: {}{}; each is another checkpoint, and a \
+                         ladder takes one per model: choose one with --revision",
+                        seen.len(),
+                        listed(seen),
+                        and_the_rest("; so is ", &rest),
+                    ),
+                ));
+            }
+            return Ok(kept);
+        };
+        // every model without the revision chosen, named at once, the first with its files
+        let lacking: Vec<(&str, &Vec<&Observation>)> = recorded
+            .iter()
+            .filter(|(_, seen)| !seen.iter().any(|o| o.revision.as_ref() == Some(chosen)))
+            .map(|((_, model), seen)| (*model, seen))
+            .collect();
+        if let Some(&(model, seen)) = lacking.first() {
+            let all: BTreeSet<&str> = recorded.values().flatten().filter_map(|o| o.revision.as_deref()).collect();
+            return Err(if all.contains(chosen.as_str()) {
+                let rest: Vec<String> = lacking[1..].iter().map(|(m, _)| format!("'{m}'")).collect();
+                let skip = if lacking.len() > TASKS_LISTED {
+                    "--skip-model for each".to_string()
+                } else {
+                    let flags: Vec<String> = lacking.iter().map(|(m, _)| format!("--skip-model '{m}'")).collect();
+                    flags.join(" ")
+                };
+                Error::input(
+                    Location::file(&seen[0].at.file).key("config.model_args"),
+                    format!(
+                        "model '{model}' has no results at --revision {chosen}, only at {}{}; leave {} out with {skip}",
+                        listed(seen),
+                        and_the_rest("; nor has ", &rest),
+                        if lacking.len() == 1 { "it" } else { "them" },
+                    ),
+                )
+            } else {
+                let found: Vec<&str> = all.into_iter().collect();
+                Error::Usage(format!(
+                    "{}: no results at --revision {chosen} (found: {})",
+                    self.source,
+                    found.join(", ")
+                ))
+            });
+        }
+        if recorded.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: no results record a revision, and --revision {chosen} keeps one: leave the option out",
+                self.source
+            )));
+        }
+        Ok(kept
+            .into_iter()
+            .filter(|o| match &o.revision {
+                Some(r) => r == chosen,
+                None => !recorded.contains_key(&(&o.family, o.model.as_str())),
+            })
+            .collect())
+    }
+
     /// Distinct few-shot settings present.
     pub fn shot_settings(&self) -> BTreeSet<u32> {
         self.observations.iter().filter_map(|o| o.shots).collect()
@@ -539,6 +632,7 @@ impl Dataset {
         }
         let kept: Vec<&Observation> =
             self.observations.iter().filter(wanted).filter(|o| sel.shots.is_none_or(|k| o.shots == Some(k))).collect();
+        let kept = self.at_revision(kept, sel)?;
         // a model is one size, trained on one number of tokens, in every row that gives it (a
         // task's own rows are checked below)
         let mut first_of: HashMap<(&Option<String>, &str), &Observation> = HashMap::new();

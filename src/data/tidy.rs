@@ -129,6 +129,7 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             chance,
             shots,
             at: here,
+            revision: None,
             rounded: None,
             score: given,
         });

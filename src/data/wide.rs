@@ -168,6 +168,7 @@ pub(super) fn parse<R: std::io::Read>(
                 chance: None,
                 shots,
                 at: field(c),
+                revision: None,
                 rounded: None,
                 score: Some(s),
             });

@@ -75,6 +75,7 @@ pub fn synthetic(curves: &[scurve::curve::Curve], sizes: &[f64], n: u64, seed: u
                 chance: Some(c.floor.max(0.0)),
                 shots: None,
                 at: scurve::error::Location::file("synthetic"),
+                revision: None,
                 rounded: None,
                 score: None,
             });
