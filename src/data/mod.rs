@@ -448,19 +448,14 @@ impl Dataset {
         if let Some(&(model, seen)) = lacking.first() {
             let all: BTreeSet<&str> = recorded.values().flatten().filter_map(|o| o.revision.as_deref()).collect();
             return Err(if all.contains(chosen.as_str()) {
-                let rest: Vec<String> = lacking[1..].iter().map(|(m, _)| format!("'{m}'")).collect();
-                let skip = if lacking.len() > TASKS_LISTED {
-                    "--skip-model for each".to_string()
-                } else {
-                    let flags: Vec<String> = lacking.iter().map(|(m, _)| format!("--skip-model '{m}'")).collect();
-                    flags.join(" ")
-                };
+                let quoted: Vec<String> = lacking.iter().map(|(m, _)| format!("'{m}'")).collect();
+                let skip = flags_for(&quoted, "--skip-model", "--skip-model for each");
                 Error::input(
                     Location::file(&seen[0].at.file).key("config.model_args"),
                     format!(
                         "model '{model}' has no results at --revision {chosen}, only at {}{}; leave {} out with {skip}",
                         listed(seen),
-                        and_the_rest("; nor has ", &rest),
+                        and_the_rest("; nor has ", &quoted[1..]),
                         if lacking.len() == 1 { "it" } else { "them" },
                     ),
                 )
@@ -578,12 +573,9 @@ impl Dataset {
         if let Some(u) = bad.first() {
             let rest: Vec<String> = bad[1..].iter().map(|b| format!("'{}' ({})", b.task, b.at)).collect();
             let others = and_the_rest("; so do columns ", &rest);
-            let flags: Vec<String> = bad.iter().map(|b| format!("--skip-task '{}'", b.task)).collect();
-            let skip = if bad.len() > TASKS_LISTED {
-                "--skip-task for each (or keep the score columns with --task)".to_string()
-            } else {
-                flags.join(" ")
-            };
+            let quoted: Vec<String> = bad.iter().map(|b| format!("'{}'", b.task)).collect();
+            let skip =
+                flags_for(&quoted, "--skip-task", "--skip-task for each (or keep the score columns with --task)");
             let it = if bad.len() == 1 { "the column" } else { "them" };
             return Err(Error::input(
                 u.at.clone(),
@@ -599,13 +591,8 @@ impl Dataset {
             }
         }
         if let Some(o) = sizeless.first() {
-            let rest: Vec<String> = sizeless[1..].iter().map(|s| format!("'{}'", s.model)).collect();
-            let skip = if sizeless.len() > TASKS_LISTED {
-                "--skip-model for each".to_string()
-            } else {
-                let flags: Vec<String> = sizeless.iter().map(|s| format!("--skip-model '{}'", s.model)).collect();
-                flags.join(" ")
-            };
+            let quoted: Vec<String> = sizeless.iter().map(|s| format!("'{}'", s.model)).collect();
+            let skip = flags_for(&quoted, "--skip-model", "--skip-model for each");
             return Err(Error::input(
                 o.at.clone(),
                 format!(
@@ -613,7 +600,7 @@ impl Dataset {
                      column such as 'params (B)', or --sizes FILE of model,params), read the table beside one that \
                      gives it, or leave {} out with {skip}",
                     o.model,
-                    and_the_rest("; nor of ", &rest),
+                    and_the_rest("; nor of ", &quoted[1..]),
                     if sizeless.len() == 1 { "the model" } else { "them" },
                 ),
             ));
@@ -736,12 +723,8 @@ impl Dataset {
         }
         if let Some((task, at)) = no_chance.first() {
             let rest: Vec<String> = no_chance[1..].iter().map(|(t, _)| format!("'{t}'")).collect();
-            let flags = if no_chance.len() > TASKS_LISTED {
-                "--chance TASK=P for each".to_string()
-            } else {
-                let flags: Vec<String> = no_chance.iter().map(|(t, _)| format!("--chance '{t}=P'")).collect();
-                flags.join(" ")
-            };
+            let given: Vec<String> = no_chance.iter().map(|(t, _)| format!("'{t}=P'")).collect();
+            let flags = flags_for(&given, "--chance", "--chance TASK=P for each");
             return Err(Error::input(
                 at.clone(),
                 format!(
@@ -1062,11 +1045,7 @@ impl FitData {
                     tasks.push(&s.task);
                 }
             }
-            let flags = if tasks.len() > TASKS_LISTED {
-                "--skip-task for each".to_string()
-            } else {
-                tasks.iter().map(|t| format!("--skip-task {t}")).collect::<Vec<_>>().join(" ")
-            };
+            let flags = flags_for(&tasks, "--skip-task", "--skip-task for each");
             // --skip-task takes a task out of every family, where other families' scores may be fine
             let families = series.iter().map(|s| &s.family).collect::<BTreeSet<_>>().len();
             let family_hint = if families > 1 {
@@ -1221,6 +1200,15 @@ fn too_few_sizes(short: &[(&Series, usize)], held_out: bool) -> Error {
 /// Up to this many tasks (with too few sizes, or conflicting rows) are named one by one in an
 /// error, each with its `--skip-task`.
 const TASKS_LISTED: usize = 5;
+
+/// `flag` before each of `args`, joined: the options that deal with each one named; or `many`
+/// past [`TASKS_LISTED`] of them, where a list of flags is no help.
+fn flags_for<S: AsRef<str>>(args: &[S], flag: &str, many: &str) -> String {
+    if args.len() > TASKS_LISTED {
+        return many.to_string();
+    }
+    args.iter().map(|a| format!("{flag} {}", a.as_ref())).collect::<Vec<_>>().join(" ")
+}
 
 /// Training compute in FLOPs of a model of `params` parameters trained on `tokens` tokens:
 /// 6 · params · tokens, what the compute axis is the log10 of.
