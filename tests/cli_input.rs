@@ -222,11 +222,12 @@ fn harness_at(name: &str, revision: &str, acc: f64, object: bool) -> String {
     )
 }
 
-/// Harness files of several checkpoints of one model (`revision=` in model_args) are several
-/// models of one size: refused with both revisions and files named, until `--revision` picks
-/// one, which a saved fit remembers; a revision no file has, or a model without it, is named.
+/// Harness files of several checkpoints of one model (`revision=` in model_args), or a CSV's
+/// rows of them (a `revision` column), are several models of one size: refused with both
+/// revisions and files (or rows) named, until `--revision` picks one, which a saved fit
+/// remembers; a revision no file has, or a model without it, is named.
 #[test]
-fn harness_revisions_need_a_choice() {
+fn revisions_of_one_model_need_a_choice() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("h")).unwrap();
@@ -281,6 +282,30 @@ fn harness_revisions_need_a_choice() {
     std::fs::write(&csv, format!("{HEADER}{}", good_rows())).unwrap();
     let out = scurve_in(d, &["inspect", "r.csv", "--revision", "step143000"]);
     assert!(stderr(&out).contains("no results record a revision"), "{}", stderr(&out));
+    // a CSV's revision column, tidy or wide, the same way, its rows named
+    let tidy = "task,model,params,correct,n,chance,revision\na,m1,1e8,30,100,0.25,s2\na,m2,1e9,40,100,0.25,s2\n\
+                a,m3,1e10,60,100,0.25,s2\na,m3,1e10,55,100,0.25,s1\n";
+    std::fs::write(&csv, tidy).unwrap();
+    let out = scurve_in(d, &["inspect", "r.csv"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "r.csv: row 5, field 'revision': model 'm3' is given at 2 revisions: s2 (r.csv: row 4), s1 (r.csv: row 5)"
+        ),
+        "{err}"
+    );
+    let out = scurve_in(d, &["fit", "r.csv", "--method", "map", "--revision", "s2", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wide = "model,params (B),revision,arc_easy\nm1,0.1,s2,0.30\nm2,1,s2,0.40\nm3,10,s1,0.55\nm3,10,s2,0.60\n";
+    std::fs::write(&csv, wide).unwrap();
+    let out = scurve_in(d, &["inspect", "r.csv", "--json", "--revision", "s1"]);
+    assert!(
+        stderr(&out).contains("model 'm1' has no results at --revision s1, only at s2 (r.csv: row 2)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = scurve_in(d, &["inspect", "r.csv", "--json", "--revision", "s2"]);
+    assert!(out.status.success() && stdout(&out).contains("\"observations\": 3"), "{}", stderr(&out));
 }
 
 /// Every task with conflicting rows is named at once, not one per run.

@@ -60,7 +60,8 @@ pub struct Observation {
     /// Few-shot setting, when known.
     pub shots: Option<u32>,
     /// The checkpoint the result is of, when the input records one (`revision=` in a harness
-    /// file's `model_args`): two revisions of one model are two models of one size.
+    /// file's `model_args`, a CSV's `revision` column): two revisions of one model are two
+    /// models of one size.
     pub revision: Option<String>,
     /// Where this observation was read.
     pub at: Location,
@@ -416,10 +417,17 @@ impl Dataset {
                 }
             }
         }
+        // a result file, or a CSV's row
+        let place = |o: &Observation| Location { key: None, field: None, ..o.at.clone() };
         let listed = |seen: &[&Observation]| -> String {
             let each: Vec<String> =
-                seen.iter().map(|o| format!("{} ({})", o.revision.as_deref().unwrap_or(""), o.at.file)).collect();
+                seen.iter().map(|o| format!("{} ({})", o.revision.as_deref().unwrap_or(""), place(o))).collect();
             each.join(", ")
+        };
+        // where a result's revision is written: a CSV's column, or a result file's model_args
+        let written = |o: &Observation| match o.at.row {
+            Some(_) => place(o).field("revision"),
+            None => place(o).key("config.model_args"),
         };
         let Some(chosen) = &sel.revision else {
             let several: Vec<(&str, &Vec<&Observation>)> =
@@ -427,7 +435,7 @@ impl Dataset {
             if let Some(&(model, seen)) = several.first() {
                 let rest: Vec<String> = several[1..].iter().map(|(m, _)| format!("'{m}'")).collect();
                 return Err(Error::input(
-                    Location::file(&seen[1].at.file).key("config.model_args"),
+                    written(seen[1]),
                     format!(
                         "model '{model}' is given at {} revisions: {}{}; each is another checkpoint, and a \
                          ladder takes one per model: choose one with --revision",
@@ -451,7 +459,7 @@ impl Dataset {
                 let quoted: Vec<String> = lacking.iter().map(|(m, _)| format!("'{m}'")).collect();
                 let skip = flags_for(&quoted, "--skip-model", "--skip-model for each");
                 Error::input(
-                    Location::file(&seen[0].at.file).key("config.model_args"),
+                    written(seen[0]),
                     format!(
                         "model '{model}' has no results at --revision {chosen}, only at {}{}; leave {} out with {skip}",
                         listed(seen),

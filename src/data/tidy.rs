@@ -1,5 +1,5 @@
 //! The tidy CSV format: `task,model,params,correct,n,chance` (or `score` instead of `correct`),
-//! with optional `tokens`, `family` and `shots` columns. Columns may come in any order, and are
+//! with optional `tokens`, `family`, `shots` and `revision` columns. Columns may come in any order, and are
 //! known by name as a wide table's are (`Model Size (B)` for the size, `acc` or `score (%)` for
 //! the score: [`Columns::of`]). A CSV with no `task` column but a model and a size column is a
 //! wide table ([`crate::data::wide`]).
@@ -129,7 +129,7 @@ pub(crate) fn parse_open(bytes: &[u8], file: &str) -> Result<Dataset> {
             chance,
             shots,
             at: here,
-            revision: None,
+            revision: c.revision.map(get).filter(|r| !r.is_empty()).map(str::to_string),
             rounded: None,
             score: given,
         });
@@ -149,6 +149,7 @@ struct Columns {
     tokens: Option<(usize, f64)>,
     family: Option<usize>,
     shots: Option<usize>,
+    revision: Option<usize>,
     correct: Option<usize>,
     n: Option<usize>,
     /// The score's column and its scale (1/100 for percentages).
@@ -168,6 +169,7 @@ enum Holds {
     Tokens,
     Family,
     Shots,
+    Revision,
     Correct,
     N,
     Score,
@@ -180,7 +182,7 @@ impl Columns {
     /// `correct`, `n` (or `items`), `chance`; the score as `score`, `acc` or `accuracy`, with
     /// `(%)` after it for percentages; and the columns a wide table knows ([`wide::named`]:
     /// `model`, the size as `params`, `parameters` or `size` with a unit such as `(B)`, the
-    /// tokens, `family`, `shots`). Other columns are not read. Two columns that hold the same, a missing `task`,
+    /// tokens, `family`, `shots`, `revision`). Other columns are not read. Two columns that hold the same, a missing `task`,
     /// `model` or size, and neither `correct` (with `n`) nor a score are errors.
     fn of(headers: &StringRecord, file: &str) -> Result<Columns> {
         let at = Location::file(file).row(1);
@@ -206,6 +208,7 @@ impl Columns {
                     Some(Role::Tokens(unit)) => Some((Holds::Tokens, unit)),
                     Some(Role::Family) => Some((Holds::Family, 1.0)),
                     Some(Role::Shots) => Some((Holds::Shots, 1.0)),
+                    Some(Role::Revision) => Some((Holds::Revision, 1.0)),
                     _ => None,
                 },
             };
@@ -243,6 +246,7 @@ impl Columns {
             tokens: with_unit(Holds::Tokens),
             family: col(Holds::Family),
             shots: col(Holds::Shots),
+            revision: col(Holds::Revision),
             correct,
             n,
             score,

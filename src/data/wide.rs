@@ -34,6 +34,8 @@ pub(super) enum Role {
     /// Training tokens, times the header's unit.
     Tokens(f64),
     Shots,
+    /// The checkpoint the row's results are of (`revision`).
+    Revision,
     /// Not read: training compute (`--x compute` uses params and tokens), or a column without
     /// a name (a data frame's index).
     Unread,
@@ -105,6 +107,7 @@ pub(super) fn parse<R: std::io::Read>(
     let c_family = column(|r| *r == Role::Family);
     let c_tokens = column(|r| matches!(r, Role::Tokens(_)));
     let c_shots = column(|r| *r == Role::Shots);
+    let c_revision = column(|r| *r == Role::Revision);
     let mut observations = Vec::new();
     let mut unreadable = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -134,6 +137,7 @@ pub(super) fn parse<R: std::io::Read>(
             Some(c) if !missing(cell(c)) => Some(shots_count(cell(c), field(c))?),
             _ => None,
         };
+        let revision = c_revision.map(cell).filter(|r| !missing(r)).map(str::to_string);
         for (c, r) in roles.iter().enumerate() {
             let Role::Task { name, scale, n } = r else { continue };
             if missing(cell(c)) {
@@ -168,7 +172,7 @@ pub(super) fn parse<R: std::io::Read>(
                 chance: None,
                 shots,
                 at: field(c),
-                revision: None,
+                revision: revision.clone(),
                 rounded: None,
                 score: Some(s),
             });
@@ -238,7 +242,8 @@ fn role(header: &str, file: &str) -> Result<Role> {
 
 /// The role of a column that a wide and a tidy CSV both know by its name (case, `_` and `-`
 /// aside): the model, its family, its size or training tokens (times the unit in parentheses
-/// after the name, `Model Size (B)`), the shots, or a column left unread; None for any other.
+/// after the name, `Model Size (B)`), the shots, the revision (checkpoint), or a column left
+/// unread; None for any other.
 pub(super) fn named(header: &str, file: &str) -> Result<Option<Role>> {
     let (base, groups) = split_units(header);
     let unit = |what: &str| -> Result<f64> {
@@ -268,6 +273,7 @@ pub(super) fn named(header: &str, file: &str) -> Result<Option<Role>> {
         | "pretraining data size"
         | "training data size" => Role::Tokens(unit("a token count")?),
         "shots" => Role::Shots,
+        "revision" => Role::Revision,
         "flops" | "compute" | "training flops" | "training compute" => Role::Unread,
         "" => Role::Unread,
         n if n.starts_with("unnamed:") => Role::Unread,
