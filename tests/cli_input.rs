@@ -272,6 +272,8 @@ fn revisions_of_one_model_need_a_choice() {
     let out = scurve_in(d, &[&["inspect", "h", "--revision", "step71500", "--json"][..], &two].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("\"observations\": 4"), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["revisions"], serde_json::json!([{"revision": "step71500", "models": 2}]));
     let out = scurve_in(d, &["inspect", "h", "--revision", "step1"]);
     assert!(stderr(&out).contains("no results at --revision step1 (found: step143000, step71500)"), "{}", stderr(&out));
     // results that record no revision are kept beside those that do; asked of data with none, it says so
@@ -296,6 +298,10 @@ fn revisions_of_one_model_need_a_choice() {
     );
     let out = scurve_in(d, &["fit", "r.csv", "--method", "map", "--revision", "s2", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // models each at one checkpoint, not all the same: inspect says which
+    std::fs::write(&csv, tidy.replace("a,m3,1e10,60,100,0.25,s2\n", "")).unwrap();
+    let out = scurve_in(d, &["inspect", "r.csv"]);
+    assert!(stdout(&out).contains("\nrevisions: s1 (1 model), s2 (2 models)\n"), "{}", stdout(&out));
     let wide = "model,params (B),revision,arc_easy\nm1,0.1,s2,0.30\nm2,1,s2,0.40\nm3,10,s1,0.55\nm3,10,s2,0.60\n";
     std::fs::write(&csv, wide).unwrap();
     let out = scurve_in(d, &["inspect", "r.csv", "--json", "--revision", "s1"]);

@@ -1,6 +1,6 @@
 //! `scurve inspect`: what is in a data set, and which tasks need care.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -37,6 +37,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let rounded_tasks: BTreeSet<&str> = series.iter().filter(|s| !s.items_given).map(|s| s.task.as_str()).collect();
     let rounded = rounded_counts(&ds, &rounded_tasks);
     let revealed = scurve::data::items::revealed_counts(&series);
+    // the checkpoints the results kept record, each with how many models are at it
+    let chosen = a.data.revision.as_deref();
+    let mut at_revision: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for o in &ds.observations {
+        if let Some(r) = o.revision.as_deref()
+            && models.contains(o.model.as_str())
+            && chosen.is_none_or(|c| c == r)
+        {
+            at_revision.entry(r).or_default().insert(&o.model);
+        }
+    }
     if a.json {
         let v = serde_json::json!({
             "source": ds.source,
@@ -52,6 +63,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             })).collect::<Vec<_>>(),
             "rounded_counts": rounded.iter().map(|(task, (items, decimals))| serde_json::json!({
                 "task": task, "items": items, "decimals": decimals,
+            })).collect::<Vec<_>>(),
+            "revisions": at_revision.iter().map(|(revision, models)| serde_json::json!({
+                "revision": revision, "models": models.len(),
             })).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&v)?);
@@ -89,6 +103,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         for family in order {
             let of: Vec<&(f64, &str, Option<&str>)> = listed.iter().filter(|m| m.2 == family).collect();
             out!("  {}: {}", family.unwrap_or("(no family)"), shown(&of));
+        }
+    }
+    match at_revision.len() {
+        0 => {}
+        1 => out!("revision: {}", at_revision.keys().next().copied().unwrap_or_default()),
+        _ => {
+            // models at different checkpoints in one ladder: each is fitted at its own
+            let each: Vec<String> =
+                at_revision.iter().map(|(r, m)| format!("{r} ({})", count(m.len(), "model"))).collect();
+            out!("revisions: {}", each.join(", "));
         }
     }
     out!();
