@@ -115,8 +115,9 @@ pub struct DataArgs {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Checkpoint to use of each model whose harness results record several (`revision=` in
-    /// their model_args, e.g. step143000); results that record none are kept.
+    /// Checkpoint to use of each model whose results record several (`revision=` in harness
+    /// files' model_args, e.g. step143000, or a CSV's revision column); results that record
+    /// none are kept.
     #[arg(long, value_name = "REV")]
     pub revision: Option<String>,
     /// Use only this model family (repeat for several; default: every family, each its own series),

@@ -33,7 +33,7 @@ pub struct Args {
     /// Few-shot setting to use when the data mixes several.
     #[arg(long)]
     pub shots: Option<u32>,
-    /// Checkpoint to use of each model whose harness results record several (as for `fit`).
+    /// Checkpoint to use of each model whose results record several (as for `fit`).
     #[arg(long, value_name = "REV")]
     pub revision: Option<String>,
     /// Use only this model family (repeat for several), or every family a pattern matches ('Llama*').

@@ -403,7 +403,7 @@ impl Dataset {
     }
 
     /// Of `kept`, each model's results at the revision `sel` chose: a model whose results record
-    /// several revisions (harness files of several checkpoints) must have one chosen, and with
+    /// several revisions (harness files or CSV rows of several checkpoints) must have one chosen, and with
     /// `--revision` a model that records revisions must record that one. Results that record
     /// none are kept, except beside results of the same model at the revision chosen.
     fn at_revision<'a>(&self, kept: Vec<&'a Observation>, sel: &Selection) -> Result<Vec<&'a Observation>> {
