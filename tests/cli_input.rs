@@ -255,6 +255,12 @@ fn revisions_of_one_model_need_a_choice() {
     assert_eq!(saved["data"]["revision"], "step143000");
     assert_eq!(saved["observations"]["y"], serde_json::json!([400, 450, 520, 580, 400, 450, 520, 580]));
     assert!(scurve_in(d, &["forecast", "f", "--size", "7B"]).status.success());
+    // the report's facts name the checkpoint
+    let quick = ["--chains", "2", "--warmup", "100", "--draws", "100", "--extend", "0", "--quiet", "--no-validate"];
+    let out = scurve_in(d, &[&["report", "h", "--revision", "step143000", "--out", "r.html"][..], &quick].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(page.contains("checkpoint (--revision)</dt><dd>step143000</dd>"), "no fact");
     // the other: two models have no result at it
     let out = scurve_in(d, &["inspect", "h", "--revision", "step71500"]);
     assert_eq!(out.status.code(), Some(2));

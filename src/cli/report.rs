@@ -337,6 +337,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for e in &d.extensions {
         facts.push(("draws extended".into(), e.describe()));
     }
+    if let Some(k) = a.data.shots {
+        facts.push(("few-shot setting (--shots)".into(), k.to_string()));
+    }
+    if let Some(r) = &a.data.revision {
+        facts.push(("checkpoint (--revision)".into(), r.clone()));
+    }
     if !a.data.items.is_empty() {
         let given: Vec<String> = a.data.items.iter().map(|(t, n)| format!("{t}={n}")).collect();
         facts.push(("item counts given (--items)".into(), given.join(", ")));
