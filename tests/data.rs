@@ -143,6 +143,36 @@ fn harness_mixed_shots_need_a_choice() {
     assert!(e.contains(held), "{e}");
 }
 
+/// Pythia's v0 files name their checkpoint only in the file name (`global_step71500`), v1's in
+/// `revision=`: both read as the revision, each model at its own (v0's 160M, 410M and 1.4B
+/// took 4M-token batches, so their final step is 71500), which a ladder of one checkpoint per
+/// model fits without a choice.
+#[test]
+fn harness_checkpoints_from_names_or_model_args() {
+    let v0 = shared("data/pythia_evals/pythia-v0");
+    let folders: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&v0).unwrap().map(|e| e.unwrap().path().join("zero-shot")).filter(|p| p.is_dir()).collect();
+    let ds = Dataset::load_all(&folders, &HarnessOptions::default()).unwrap();
+    let mut at: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for o in &ds.observations {
+        at.entry(o.revision.as_deref().expect("every v0 file names its step")).or_default().insert(&o.model);
+    }
+    let short: BTreeSet<&str> = at["step71500"].iter().copied().collect();
+    let want = [
+        "pythia-160m",
+        "pythia-160m-deduped",
+        "pythia-410m",
+        "pythia-410m-deduped",
+        "pythia-1.4b",
+        "pythia-1.4b-deduped",
+    ];
+    assert_eq!(short, want.into_iter().collect(), "{at:?}");
+    assert_eq!((at.len(), at["step143000"].len()), (2, 10), "{at:?}");
+    assert_eq!(ds.select(&Selection::default()).unwrap().len(), 264);
+    let v1 = Dataset::load(&shared("data/pythia_evals/pythia-v1"), &HarnessOptions::default()).unwrap();
+    assert!(v1.observations.iter().all(|o| o.revision.as_deref() == Some("step143000")));
+}
+
 /// One task in two harness task groups' files, run apart, gives one model two results (LLaMA's
 /// boolq in `common_sense_reasoning` and `superglue`): refused, or with `keep_first` the first
 /// file's kept and the other named.

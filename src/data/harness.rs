@@ -163,7 +163,7 @@ impl Collector {
         };
         self.harness_files += 1;
         let model = model_name(&v, f);
-        let revision = revision(&v);
+        let revision = revision(&v).or_else(|| step_in_path(f));
         // a size found nowhere (NaN) is looked for in the other inputs, then refused unless the
         // model is left out (`crate::data::complete`)
         let params = match opts.sizes.as_ref().and_then(|m| m.get(&model)) {
@@ -355,6 +355,21 @@ fn revision(v: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The training step a result file's name gives, else its folder's, as a revision
+/// (`…-global_step71500_eval_results…` → `step71500`, as Pythia's v0 files name their
+/// checkpoint, where v1's record `revision=step71500`): a word of `step` and digits.
+fn step_in_path(file: &Path) -> Option<String> {
+    let step = |name: &str| -> Option<String> {
+        name.split(['-', '_', '.', ' '])
+            .find(|w| w.strip_prefix("step").is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())))
+            .map(str::to_string)
+    };
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(step)
+        .or_else(|| file.parent().and_then(Path::file_name).and_then(|s| s.to_str()).and_then(step))
+}
+
 /// The entries of `results` that aggregate others (v0.4's groups such as `mmlu` over its 57
 /// subjects): named in `groups`, or in `group_subtasks` with members among the results. Their
 /// items are their members' items, so reading them too would count the same answers twice.
@@ -434,7 +449,27 @@ fn shots_in_name(name: &str) -> Named {
 
 #[cfg(test)]
 mod tests {
-    use super::{Named, shots_in_name};
+    use std::path::Path;
+
+    use super::{Named, shots_in_name, step_in_path};
+
+    #[test]
+    fn steps_in_paths() {
+        for (path, want) in [
+            (
+                "pythia-410m/zero-shot/pythia-410m-0shot-global_step71500_eval_results_12-30-2022-21-51-27.json",
+                Some("step71500"),
+            ),
+            ("pythia-160m/zero-shot/160m_step143000.json", Some("step143000")),
+            ("results/pythia-160m/step1000/results.json", Some("step1000")),
+            ("results/opt-66b.json", None),
+            ("stepwise/gsm8k_steps.json", None),
+            ("bbh_step.json", None),
+            ("step3/arc.json", Some("step3")),
+        ] {
+            assert_eq!(step_in_path(Path::new(path)).as_deref(), want, "{path}");
+        }
+    }
 
     #[test]
     fn shot_counts_in_names() {
