@@ -319,12 +319,7 @@ fn read_metric(metrics: &Value, metric: Metric) -> Option<(String, f64, Option<f
 /// only a size (a local checkpoint folder such as `.../LLaMA/13B`); then the nearest enclosing
 /// folder whose name reads as family-size, else the file name.
 fn model_name(v: &Value, file: &Path) -> String {
-    // model_args is "pretrained=org/name,..." or, in later v0.4 files, {"pretrained": "org/name"}
-    let args = v.get("config").and_then(|c| c.get("model_args"));
-    let from_args = args
-        .and_then(Value::as_str)
-        .and_then(|a| a.split(',').find_map(|kv| kv.trim().strip_prefix("pretrained=")))
-        .or_else(|| args.and_then(|a| a.get("pretrained")).and_then(Value::as_str))
+    let from_args = model_arg(v, "pretrained")
         .or_else(|| v.get("model_name").and_then(Value::as_str))
         .map(|p| p.trim_end_matches('/').rsplit('/').next().unwrap_or(p).to_string());
     let good = |name: &str| split_model_name(name).is_some_and(|(f, _)| !f.is_empty());
@@ -343,16 +338,19 @@ fn model_name(v: &Value, file: &Path) -> String {
     from_args.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string())
 }
 
-/// The checkpoint a result file records, `revision=` in its `model_args` (or `"revision"` in
-/// v0.4's object form), when it records one.
+/// The value of `key` in a result file's `config.model_args`: "pretrained=org/name,revision=…"
+/// or, in later v0.4 files, {"pretrained": "org/name", "revision": …}.
+fn model_arg<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    let args = v.get("config").and_then(|c| c.get("model_args"))?;
+    match args.as_str() {
+        Some(a) => a.split(',').find_map(|kv| kv.trim().strip_prefix(key)?.strip_prefix('=')),
+        None => args.get(key).and_then(Value::as_str),
+    }
+}
+
+/// The checkpoint a result file records, `revision=` in its `model_args`, when it records one.
 fn revision(v: &Value) -> Option<String> {
-    let args = v.get("config").and_then(|c| c.get("model_args"));
-    args.and_then(Value::as_str)
-        .and_then(|a| a.split(',').find_map(|kv| kv.trim().strip_prefix("revision=")))
-        .or_else(|| args.and_then(|a| a.get("revision")).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_string)
+    model_arg(v, "revision").map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
 }
 
 /// The training step a result file's name gives, else its folder's, as a revision
